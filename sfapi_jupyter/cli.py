@@ -1,0 +1,298 @@
+"""``sfapi-jupyter``: the command line.
+
+    sfapi-jupyter facility serve [--host H] [--port P] [--state DIR] [--backend local|slurm]
+    sfapi-jupyter facility client create --user NAME [--level red|green] [--ip CIDR ...] [--json]
+    sfapi-jupyter facility client list | revoke CLIENT_ID
+    sfapi-jupyter facility status set RESOURCE STATUS [--note TEXT]
+    sfapi-jupyter facility outage add RESOURCE --start ISO --end ISO --description TEXT
+    sfapi-jupyter facility outage list | remove ID
+
+Admin commands work on the state directory directly, so they take effect on a running
+server at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .facility.config import API_PREFIX, TOKEN_PATH, FacilityConfig, FaultConfig, default_state_dir
+
+STATUSES = ("active", "degraded", "unavailable", "other")
+
+
+class CliError(Exception):
+    """A bad command line; printed as one line, exit status 2."""
+
+
+def _facility(args: argparse.Namespace) -> Any:
+    from .facility.core import Facility
+
+    return Facility(FacilityConfig(state_dir=args.state))
+
+
+def _when(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{text!r} is not an ISO date/time such as 2026-12-01T08:00-08:00") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+# -- serve ------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .facility.app import create_app
+
+    faults = FaultConfig.parse(args.faults) if args.faults else None
+    config = FacilityConfig(
+        state_dir=args.state,
+        backend=args.backend,
+        token_lifetime=args.token_lifetime,
+        faults=faults,
+    )
+    app = create_app(config)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Local SF API facility ({args.backend} backend), state in {config.state_dir}")
+    print(f"  api_base_url = {base}{API_PREFIX}")
+    print(f"  token_url    = {base}{TOKEN_PATH}")
+    print("  make a client: sfapi-jupyter facility client create --user NAME "
+          f"--state {config.state_dir}")  # fmt: skip
+    if faults:
+        print(
+            f"  fault injection: rate={faults.rate} seed={faults.seed} kinds={'+'.join(faults.kinds)}"
+        )
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+# -- clients ------------------------------------------------------------------------------------
+def cmd_client_create(args: argparse.Namespace) -> int:
+    from .facility.accounts import AccountError
+
+    facility = _facility(args)
+    lifetime = dt.timedelta(hours=args.hours) if args.hours else None
+    try:
+        client = facility.accounts.create_client(
+            args.user,
+            level=args.level,
+            ip_ranges=args.ip or None,
+            name=args.name,
+            lifetime=lifetime,
+            projects=args.project or None,
+        )
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+    if args.key_file:
+        path = Path(args.key_file).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise CliError(f"{path} exists; remove it or choose another --key-file")
+        path.touch(mode=0o600)
+        path.write_text(client.key_file_text)
+    if args.json:
+        print(json.dumps({
+            "client_id": client.client_id,
+            "user": client.user,
+            "level": client.level,
+            "expires_at": client.expires_at,
+            "private_key_pem": client.private_key_pem,
+            "private_key_jwk": client.private_key_jwk,
+        }, indent=2))  # fmt: skip
+    elif args.key_file:
+        print(f"client {client.client_id} for {client.user} ({client.level}, expires "
+              f"{client.expires_at}); key written to {args.key_file} (mode 600)")  # fmt: skip
+    else:
+        print(client.key_file_text, end="")
+        print(f"# client {client.client_id} for {client.user} ({client.level}), expires "
+              f"{client.expires_at}. Save the lines above (client id, then the private key) as "
+              "~/.superfacility/key.pem with chmod 600; it is shown only once.",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def cmd_client_list(args: argparse.Namespace) -> int:
+    clients = _facility(args).accounts.list_clients(args.user)
+    if args.json:
+        print(json.dumps(clients, indent=2))
+        return 0
+    print(f"{'CLIENT ID':<14}{'USER':<12}{'LEVEL':<7}{'EXPIRES':<27}STATE")
+    for c in clients:
+        print(f"{c['client_id']:<14}{c['user']:<12}{c['level']:<7}{c['expires_at']:<27}"
+              f"{'revoked' if c['revoked'] else 'active'}")  # fmt: skip
+    return 0
+
+
+def cmd_client_revoke(args: argparse.Namespace) -> int:
+    from .facility.accounts import AccountError
+
+    try:
+        _facility(args).accounts.revoke_client(args.client_id)
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"client {args.client_id} revoked; its tokens stop working at once")
+    return 0
+
+
+# -- status and outages -------------------------------------------------------------------------
+def cmd_status_set(args: argparse.Namespace) -> int:
+    from .facility.seed import DESCRIPTIONS, iso
+
+    facility = _facility(args)
+    doc = facility.store.get_resource(args.resource)
+    if doc is None:
+        names = ", ".join(r["name"] for r in facility.store.list_resources())
+        raise CliError(f"no resource {args.resource!r}; known: {names}")
+    doc["status"] = args.status
+    doc["description"] = DESCRIPTIONS[args.status]
+    if args.note is not None:
+        doc["notes"] = [args.note] if args.note else []
+    doc["updated_at"] = iso(dt.datetime.now(dt.timezone.utc))
+    facility.store.put_resource(args.resource, doc)
+    print(f"{args.resource}: {args.status}" + (f" ({args.note})" if args.note else ""))
+    return 0
+
+
+def cmd_outage_add(args: argparse.Namespace) -> int:
+    from .facility.seed import iso
+
+    facility = _facility(args)
+    if facility.store.get_resource(args.resource) is None:
+        raise CliError(f"no resource {args.resource!r}; `status list` shows the names")
+    start, end = _when(args.start), _when(args.end)
+    if end <= start:
+        raise CliError("--end must be after --start")
+    outage_id = facility.store.add_outage({
+        "name": args.resource,
+        "start_at": iso(start),
+        "end_at": iso(end),
+        "description": args.description,
+        "notes": args.notes or "",
+        "status": args.outage_status,
+        "swo": args.swo,
+        "update_at": iso(dt.datetime.now(dt.timezone.utc)),
+    })  # fmt: skip
+    print(
+        f"outage {outage_id} added for {args.resource}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    )
+    return 0
+
+
+def cmd_outage_list(args: argparse.Namespace) -> int:
+    for outage_id, doc in _facility(args).store.list_outages(args.resource):
+        print(
+            f"{outage_id:>4}  {doc['name']:<14}{doc['start_at']}  {doc['end_at']}  {doc['description']}"
+        )
+    return 0
+
+
+def cmd_outage_remove(args: argparse.Namespace) -> int:
+    if not _facility(args).store.remove_outage(args.outage_id):
+        raise CliError(f"no outage {args.outage_id}; `outage list` shows the ids")
+    print(f"outage {args.outage_id} removed")
+    return 0
+
+
+def cmd_status_list(args: argparse.Namespace) -> int:
+    for doc in _facility(args).store.list_resources():
+        print(f"{doc['name']:<24}{doc['status']:<13}{'; '.join(doc.get('notes') or [])}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sfapi-jupyter", description=__doc__.split("\n")[0])
+    top = parser.add_subparsers(dest="command", required=True)
+    fac = top.add_parser("facility", help="the local SF API facility").add_subparsers(
+        dest="facility_command", required=True
+    )
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument("--state", type=Path, default=default_state_dir(),
+                       help="state directory (default: %(default)s)")  # fmt: skip
+
+    serve = fac.add_parser("serve", parents=[state], help="serve the API over HTTP")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default loopback)"
+    )
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--backend", choices=("local", "slurm"), default="local")
+    serve.add_argument("--token-lifetime", type=int, default=600, help="access token seconds")
+    serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    client = fac.add_parser("client", help="API clients").add_subparsers(
+        dest="client_command", required=True
+    )
+    create = client.add_parser("create", parents=[state], help="register a client (like Iris)")
+    create.add_argument("--user", required=True, help="user name (created if new)")
+    create.add_argument("--level", choices=("red", "green"), default="red")
+    create.add_argument("--ip", action="append", metavar="CIDR", help="source range (repeatable)")
+    create.add_argument("--name", help="client name")
+    create.add_argument("--project", action="append", help="project (repo) to join, e.g. m1234")
+    create.add_argument("--hours", type=float, help="lifetime in hours (default: by level)")
+    create.add_argument("--key-file", help="write the key (client id on line 1) here, mode 600")
+    create.add_argument("--json", action="store_true", help="print a JSON object")
+    create.set_defaults(func=cmd_client_create)
+    lst = client.add_parser("list", parents=[state], help="list clients")
+    lst.add_argument("--user")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_client_list)
+    revoke = client.add_parser("revoke", parents=[state], help="revoke a client")
+    revoke.add_argument("client_id")
+    revoke.set_defaults(func=cmd_client_revoke)
+
+    status = fac.add_parser("status", help="resource status").add_subparsers(
+        dest="status_command", required=True
+    )
+    sset = status.add_parser("set", parents=[state], help="set a resource's status and note")
+    sset.add_argument("resource")
+    sset.add_argument("status", choices=STATUSES)
+    sset.add_argument("--note", help="note shown with the status ('' clears)")
+    sset.set_defaults(func=cmd_status_set)
+    status.add_parser("list", parents=[state], help="list resources").set_defaults(
+        func=cmd_status_list
+    )
+
+    outage = fac.add_parser("outage", help="outages").add_subparsers(
+        dest="outage_command", required=True
+    )
+    add = outage.add_parser("add", parents=[state], help="add an outage (current or planned)")
+    add.add_argument("resource")
+    add.add_argument("--start", required=True, help="ISO date/time")
+    add.add_argument("--end", required=True, help="ISO date/time")
+    add.add_argument("--description", required=True)
+    add.add_argument("--notes")
+    add.add_argument("--swo", default="sched", help="short code, e.g. sched or degr")
+    add.add_argument("--status", dest="outage_status", default=None,
+                     choices=("Active", "Cancelled", "Completed", "Extended", "Planned"),
+                     help="fixed status (default: from the times)")  # fmt: skip
+    add.set_defaults(func=cmd_outage_add)
+    olist = outage.add_parser("list", parents=[state], help="list outages")
+    olist.add_argument("resource", nargs="?")
+    olist.set_defaults(func=cmd_outage_list)
+    remove = outage.add_parser("remove", parents=[state], help="remove an outage")
+    remove.add_argument("outage_id", type=int)
+    remove.set_defaults(func=cmd_outage_remove)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except (CliError, ValueError) as exc:
+        print(f"sfapi-jupyter: error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Users, projects, groups and API clients: the part of the facility that Iris plays at NERSC.
+
+Registering a client works as in Iris: the facility makes an RSA key pair, keeps only the
+public half, and hands the private key to the caller exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import secrets
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.jwk import RSAKey
+
+from .backends.base import FacilityUser
+from .config import FacilityConfig
+from .store import Store
+
+#: Client lifetimes by security level, as NERSC's policy has them.
+CLIENT_LIFETIMES = {"red": dt.timedelta(days=2), "green": dt.timedelta(days=60)}
+#: Red clients may have at most this many source IP ranges.
+MAX_RED_RANGES = 2
+DEFAULT_RANGES = ("127.0.0.0/8", "::1/128")
+
+FIRST_UID = 70001
+FIRST_PROJECT_ID = 4001
+
+
+class AccountError(ValueError):
+    """A bad request to the account registry; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """What ``client create`` hands out once. Only ``client_id`` is ever stored with the key."""
+
+    client_id: str
+    user: str
+    level: str
+    expires_at: str
+    private_key_pem: str
+    private_key_jwk: dict[str, Any]
+
+    def __repr__(self) -> str:  # never show the key
+        return f"NewClient(client_id={self.client_id!r}, user={self.user!r}, level={self.level!r})"
+
+    @property
+    def key_file_text(self) -> str:
+        """PEM with the client id on its first line: the ``~/.superfacility/`` format."""
+        return f"{self.client_id}\n{self.private_key_pem}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_client_id() -> str:
+    """13 lowercase alphanumerics, like Iris's client ids."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(13))
+
+
+def parse_ranges(ranges: list[str] | tuple[str, ...], level: str) -> list[str]:
+    """Validate CIDR ranges; a red client may have at most two."""
+    parsed = []
+    for text in ranges:
+        try:
+            parsed.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise AccountError(
+                f"{text!r} is not an IP range; give CIDR text such as 10.0.0.0/24 or 127.0.0.1/32"
+            ) from None
+    if level == "red" and len(parsed) > MAX_RED_RANGES:
+        raise AccountError(
+            f"a red client may have at most {MAX_RED_RANGES} source IP ranges, got {len(parsed)}; "
+            "use fewer ranges or a green client"
+        )
+    return parsed
+
+
+class Accounts:
+    """Users, their projects and groups, and their API clients."""
+
+    def __init__(self, config: FacilityConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+
+    # -- users ----------------------------------------------------------------------------
+    def _user_from_doc(self, doc: dict[str, Any]) -> FacilityUser:
+        projects = tuple(p["repo_name"] for p, _ in self.store.memberships(doc["name"]))
+        return FacilityUser(
+            name=doc["name"],
+            uid=doc["uid"],
+            gid=doc["gid"],
+            group=doc["name"],
+            home=Path(doc["home"]),
+            scratch=Path(doc["scratch"]),
+            projects=projects,
+            project_dirs=tuple(self.config.project_dir(p) for p in projects),
+        )
+
+    def get_user(self, name: str) -> FacilityUser | None:
+        doc = self.store.get_user(name)
+        return self._user_from_doc(doc) if doc else None
+
+    def user_info(self, name: str) -> dict[str, Any] | None:
+        return self.store.get_user(name)
+
+    def ensure_user(self, name: str, projects: list[str] | None = None) -> FacilityUser:
+        """Create ``name`` if new, with home, scratch, a personal group and a project."""
+        if not name or not all(c.isalnum() or c in "_-" for c in name) or not name[0].isalpha():
+            raise AccountError(
+                f"{name!r} is not a valid user name; use letters, digits, '_' or '-', "
+                "starting with a letter"
+            )
+        doc = self.store.get_user(name)
+        if doc is None:
+            uid = self.store.next_counter("next_uid", FIRST_UID)
+            doc = {
+                "uid": uid,
+                "gid": uid,
+                "name": name,
+                "firstname": name.capitalize(),
+                "lastname": "Scientist",
+                "middlename": "",
+                "workphone": "510-486-5000",
+                "otherPhones": "",
+                "email": f"{name}@example.org",
+                "home": str(self.config.home_of(name)),
+                "scratch": str(self.config.scratch_of(name)),
+            }
+            self.store.put_user(name, uid, doc)
+            self.store.put_group(name, uid, None, name)
+            self.store.set_group_member(name, name, True)
+            if not projects:
+                projects = [self._new_project_name()]
+        for repo in projects or []:
+            self.join_project(name, repo)
+        user = self.get_user(name)
+        assert user is not None
+        for d in (user.home, user.scratch):
+            d.mkdir(parents=True, exist_ok=True)
+        return user
+
+    def _new_project_name(self) -> str:
+        return f"m{self.store.next_counter('next_project', FIRST_PROJECT_ID)}"
+
+    def join_project(self, user: str, repo_name: str, role: str = "PI") -> None:
+        """Add ``user`` to project ``repo_name``, creating the project (and its group) if new."""
+        if self.store.get_project(repo_name) is None:
+            pid = self.store.next_counter("next_project_id", 60001)
+            self.store.put_project(
+                repo_name,
+                pid,
+                {
+                    "id": pid,
+                    "description": f"Beamline analysis project {repo_name}",
+                    "repo_name": repo_name,
+                    "cpu_hours_given": 50000.0,
+                    "cpu_base_used": 1234.5,
+                    "gpu_hours_given": 20000.0,
+                    "gpu_base_used": 321.25,
+                },
+            )
+            gid = self.store.next_counter("next_gid", 80001)
+            self.store.put_group(repo_name, gid, repo_name, user)
+            self.config.project_dir(repo_name).mkdir(parents=True, exist_ok=True)
+        elif any(p["repo_name"] == repo_name for p, _ in self.store.memberships(user)):
+            return
+        else:
+            role = "Member"
+        self.store.add_membership(repo_name, user, role)
+        self.store.set_group_member(repo_name, user, True)
+
+    # -- clients --------------------------------------------------------------------------
+    def create_client(
+        self,
+        user: str,
+        *,
+        level: str = "red",
+        ip_ranges: list[str] | None = None,
+        name: str | None = None,
+        lifetime: dt.timedelta | None = None,
+        projects: list[str] | None = None,
+    ) -> NewClient:
+        """Register an API client for ``user`` (created if new)."""
+        if level not in CLIENT_LIFETIMES:
+            raise AccountError(f"level must be red or green, not {level!r}")
+        ranges = parse_ranges(list(ip_ranges or DEFAULT_RANGES), level)
+        self.ensure_user(user, projects)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        jwk = RSAKey.import_key(pem)
+        client_id = new_client_id()
+        created = _now()
+        expires = created + (lifetime or CLIENT_LIFETIMES[level])
+        self.store.put_client(
+            client_id,
+            user,
+            {
+                "client_id": client_id,
+                "user": user,
+                "name": name or f"{user}-{level}-{created:%Y%m%d}",
+                "level": level,
+                "ip_ranges": ranges,
+                "public_jwk": jwk.as_dict(private=False),
+                "created_at": created.isoformat(),
+                "expires_at": expires.isoformat(),
+                "revoked": False,
+                "comments": f"{level} client, source ranges {', '.join(ranges)}",
+            },
+        )
+        return NewClient(
+            client_id=client_id,
+            user=user,
+            level=level,
+            expires_at=expires.isoformat(),
+            private_key_pem=pem,
+            private_key_jwk=jwk.as_dict(private=True),
+        )
+
+    def revoke_client(self, client_id: str) -> None:
+        doc = self.store.get_client(client_id)
+        if doc is None:
+            raise AccountError(f"no client {client_id!r}; `client list` shows the registered ones")
+        doc["revoked"] = True
+        self.store.put_client(client_id, doc["user"], doc)
+
+    def list_clients(self, user: str | None = None) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in doc.items() if k != "public_jwk"}
+            for doc in self.store.list_clients(user)
+        ]

@@ -1,0 +1,212 @@
+"""OAuth 2.0 client credentials with ``private_key_jwt``, and bearer-token checks.
+
+The token endpoint does what NERSC's Connect2id server does for SF API clients: it takes a
+client assertion signed with the client's private key (RS256; ``iss == sub == client id``,
+``aud`` = the token URL, ``exp`` in the future, each ``jti`` used once) and answers with a
+short-lived access token, itself an RS256 JWT signed with the facility's own key. Every API
+call re-checks that token and the client behind it (revoked, expired, source address), so an
+admin's change takes effect at once, not when the token runs out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from .accounts import Accounts
+from .backends.base import FacilityUser
+from .config import FacilityConfig
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error answer of the token endpoint."""
+
+    def __init__(self, error: str, description: str, status_code: int = 401) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+
+
+class TokenError(Exception):
+    """A bearer token the API refuses (401, or 403 for a valid token that may not do this)."""
+
+    def __init__(self, description: str, status_code: int = 401) -> None:
+        super().__init__(description)
+        self.description = description
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling: the user, through which client, at which security level."""
+
+    user: FacilityUser
+    client_id: str
+    level: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.level == "red"
+
+
+def load_signing_key(config: FacilityConfig) -> RSAKey:
+    """The facility's token-signing key, made on first use and kept private (0600)."""
+    path = config.signing_key_path
+    if path.exists():
+        return RSAKey.import_key(path.read_text())
+    config.ensure_dirs()
+    key = RSAKey.generate_key(2048, private=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(key.as_pem(private=True).decode())
+    tmp.replace(path)
+    return key
+
+
+def _address_allowed(address: str | None, ranges: list[str]) -> bool:
+    if address is None:
+        return False
+    if address == "testclient":  # starlette's in-process client: treat as loopback
+        address = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(r, strict=False) for r in ranges)
+
+
+class TokenService:
+    """Issues and checks access tokens."""
+
+    def __init__(self, config: FacilityConfig, accounts: Accounts) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.key = load_signing_key(config)
+        self.kid = self.key.thumbprint()
+
+    # -- the token endpoint -------------------------------------------------------------
+    def _client_for(self, client_id: str, address: str | None) -> dict[str, Any]:
+        client = self.accounts.store.get_client(client_id)
+        if client is None:
+            raise OAuthError("invalid_client", f"Unknown client {client_id!r}")
+        if client["revoked"]:
+            raise OAuthError(
+                "invalid_client",
+                f"Client {client_id} has been revoked; create a new client",
+            )
+        if dt.datetime.fromisoformat(client["expires_at"]) <= dt.datetime.now(dt.timezone.utc):
+            raise OAuthError(
+                "invalid_client",
+                f"Client {client_id} expired at {client['expires_at']}; create a new client",
+            )
+        if not _address_allowed(address, client["ip_ranges"]):
+            raise OAuthError(
+                "invalid_client",
+                f"Client {client_id} may not be used from {address}; its source ranges are "
+                f"{', '.join(client['ip_ranges'])}",
+                status_code=403,
+            )
+        return client
+
+    def exchange(self, form: dict[str, str], token_url: str, address: str | None) -> dict[str, Any]:
+        """Verify a client-credentials request and return the token response body."""
+        if form.get("grant_type") != "client_credentials":
+            raise OAuthError(
+                "unsupported_grant_type",
+                "Only grant_type=client_credentials is supported",
+                400,
+            )
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            raise OAuthError(
+                "invalid_client",
+                f"client_assertion_type must be {ASSERTION_TYPE}",
+            )
+        assertion = form.get("client_assertion", "")
+        try:
+            unverified = json.loads(jws.extract_compact(assertion.encode()).payload)
+        except (JoseError, ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "client_assertion is not a JWT") from None
+        client_id = str(unverified.get("iss", ""))
+        client = self._client_for(client_id, address)
+        try:
+            token = jwt.decode(
+                assertion, RSAKey.import_key(client["public_jwk"]), algorithms=["RS256"]
+            )
+        except JoseError:
+            raise OAuthError(
+                "invalid_client",
+                "client_assertion signature does not match the client's registered key",
+            ) from None
+        claims = token.claims
+        now = time.time()
+        if claims.get("sub") != client_id:
+            raise OAuthError("invalid_client", "client_assertion: sub must equal iss (client id)")
+        audiences = claims.get("aud")
+        audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
+        if token_url not in audiences:
+            raise OAuthError(
+                "invalid_client", f"client_assertion: aud must be the token URL {token_url}"
+            )
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or exp <= now:
+            raise OAuthError("invalid_client", "client_assertion has expired (exp)")
+        jti = claims.get("jti")
+        if jti is not None and not self.accounts.store.use_jti(f"{client_id}:{jti}", float(exp)):
+            raise OAuthError("invalid_client", "client_assertion was already used (jti replay)")
+        return self.issue(client)
+
+    def issue(self, client: dict[str, Any]) -> dict[str, Any]:
+        now = int(time.time())
+        lifetime = int(self.config.token_lifetime)
+        claims = {
+            "sub": client["user"],
+            "client_id": client["client_id"],
+            "scope": client["level"],
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+        }
+        header = {"kid": self.kid, "typ": "at+jwt", "alg": "RS256"}
+        return {
+            "access_token": jwt.encode(header, claims, self.key),
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": client["level"],
+        }
+
+    # -- bearer tokens on API calls ---------------------------------------------------------
+    def identify(self, authorization: str | None, address: str | None) -> Identity:
+        """The caller behind an ``Authorization`` header; raises :class:`TokenError`."""
+        if not authorization:
+            raise TokenError("Not authenticated: send Authorization: Bearer <access token>")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise TokenError("Authorization header must be 'Bearer <access token>'")
+        try:
+            claims = jwt.decode(value.strip(), self.key, algorithms=["RS256"]).claims
+        except (JoseError, ValueError):
+            raise TokenError("Invalid access token") from None
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or exp <= time.time():
+            raise TokenError("Access token has expired; request a new one")
+        client_id = str(claims.get("client_id", ""))
+        try:
+            client = self._client_for(client_id, address)
+        except OAuthError as exc:
+            raise TokenError(exc.description, exc.status_code) from None
+        user = self.accounts.get_user(client["user"])
+        if user is None:
+            raise TokenError("The token's user no longer exists")
+        return Identity(user=user, client_id=client_id, level=client["level"])

@@ -1,0 +1,408 @@
+"""The ``local`` job backend: batch scripts run as real processes with Slurm's semantics.
+
+Each machine has ``config.nodes[machine]`` pretend nodes (``nid001001``…). A scheduler
+loop starts pending jobs in job-id order when they fit, so users see the queue they would
+see on Perlmutter: PENDING with Slurm's reasons (Resources, Priority, Dependency,
+JobArrayTaskLimit), RUNNING, COMPLETING while processes are being killed, then COMPLETED,
+FAILED, TIMEOUT, CANCELLED or NODE_FAIL. Every job runs in its own process group, so a
+cancel or a time limit kills everything the script started, as Slurm's proctrack does.
+
+The store is the truth: every state change is written through at once, and a job only
+lives in memory (``_active``) while its processes do.
+
+Deliberate differences from Slurm:
+
+* ``--time`` is honoured to the second (``-t 0:02`` kills after 2 s) so tests can
+  exercise TIMEOUT; the record shows the limit rounded up to minutes, as Slurm stores it.
+* ``--begin``, memory, GPUs, licenses and the like are recorded, not enforced.
+
+Stopping and restarting: a process's exit status can only be collected by its parent, so
+a new server cannot adopt jobs an old one started. :meth:`LocalBackend.stop` therefore
+ends running jobs (SIGTERM to the group, SIGKILL after 2 s) and marks them NODE_FAIL,
+reason NodeDown, as Slurm does when a node dies under a job; this also keeps tests from
+leaking processes. If a server died without stopping, :meth:`LocalBackend.start` kills the
+orphaned process groups it finds in the store and marks those jobs the same way. Pending
+jobs stay queued across restarts and finished jobs keep their records; nothing vanishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..config import FacilityConfig
+from ..sbatch import parse_batch_script
+from ..store import Store
+from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
+from .local_jobs import (
+    build_records,
+    compress_nodelist,
+    dependency_verdict,
+    job_environment,
+    node_names,
+    output_paths,
+    process_start_time,
+    signal_group,
+)
+
+log = logging.getLogger(__name__)
+
+#: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
+KILL_WAIT = 2.0
+
+
+@dataclass
+class _Active:
+    """A job holding nodes: from the moment it is picked until its processes are gone."""
+
+    job: JobRecord
+    nodes: list[str]
+    proc: asyncio.subprocess.Process | None = None
+    #: Set once the job is being ended from outside (cancel, time limit, shutdown).
+    final_state: str | None = None
+    watcher: asyncio.Task[None] | None = None
+
+
+@dataclass
+class _Launch:
+    stdout: Path
+    stderr: Path
+    cwd: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+class LocalBackend:
+    """Runs batch scripts on this host; see the module docstring for the semantics."""
+
+    name = "local"
+
+    def __init__(self, config: FacilityConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self._active: dict[tuple[str, int], _Active] = {}
+        self._scheduler: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        # Held while picking and launching jobs, and by cancel: a job must not be started
+        # from a stale record after it was cancelled.
+        self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._scheduler is not None:
+            return
+        self._recover()
+        self._scheduler = asyncio.create_task(self._schedule_forever(), name="local-scheduler")
+
+    async def stop(self) -> None:
+        # Under the lock the scheduler is between passes, never halfway through a launch.
+        async with self._lock:
+            if self._scheduler is not None:
+                self._scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._scheduler
+                self._scheduler = None
+            for active in list(self._active.values()):
+                self._begin_end(active, "NODE_FAIL", "NodeDown")
+            watchers = [a.watcher for a in self._active.values() if a.watcher is not None]
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _recover(self) -> None:
+        """End jobs a previous server left running: their processes are not ours to wait for."""
+        now = time.time()
+        for job in self.store.load_jobs(states=["RUNNING", "COMPLETING"]):
+            if (job.machine, job.jobid) in self._active:
+                continue
+            pgid = job.extra.get("pgid")
+            started = process_start_time(pgid) if pgid else None
+            if started is None or started == job.extra.get("proc_start"):
+                signal_group(pgid, signal.SIGKILL)
+            job.state = job.extra.get("final_state") or "NODE_FAIL"
+            if job.state == "NODE_FAIL":
+                job.reason = "NodeDown"
+            job.end_time = now
+            self.store.save_job(job)
+            log.warning("job %s on %s ended by restart: %s", job.jobid, job.machine, job.state)
+
+    # -- submit -----------------------------------------------------------------------------
+    async def submit(self, request: SubmitRequest) -> int:
+        opts = parse_batch_script(request.script)
+        machine = request.machine
+        if opts.nodes > self._capacity(machine):
+            raise SbatchError(
+                "sbatch: error: Batch job submission failed: Node count specification invalid"
+            )
+        for dep in opts.dependencies:
+            if self.store.get_job(machine, dep.jobid) is None:
+                raise SbatchError(
+                    "sbatch: error: Batch job submission failed: Job dependency problem"
+                )
+        task_ids: tuple[int | None, ...] = opts.array.task_ids if opts.array else (None,)
+        first = self.store.next_job_id(len(task_ids))
+        spool = self.config.job_spool / str(first)
+        spool.mkdir(parents=True, exist_ok=True)
+        script = spool / "script"
+        script.write_text(request.script)
+        script.chmod(0o755)
+
+        records = build_records(request, opts, first, script)
+        self.store.save_jobs(records)
+        self._wake.set()
+        return first
+
+    # -- queries and cancel -----------------------------------------------------------------
+    async def jobs(self, machine: str, query: JobQuery) -> list[JobRecord]:
+        found = []
+        for job in self.store.load_jobs(machine):
+            if not query.include_finished and job.is_terminal:
+                continue
+            if query.jobids is not None and not (
+                job.jobid in query.jobids or job.array_job_id in query.jobids
+            ):
+                continue
+            if query.user is not None and job.user != query.user:
+                continue
+            if query.partition is not None and job.partition != query.partition:
+                continue
+            found.append(job)
+        return found
+
+    async def cancel(self, machine: str, jobid: int, user: FacilityUser) -> None:
+        prefix = f"scancel: error: Kill job error on job id {jobid}:"
+        async with self._lock:
+            targets = self._targets(machine, jobid)
+            if not targets:
+                raise ScancelError(f"{prefix} Invalid job id specified")
+            if any(t.uid != user.uid for t in targets):
+                raise ScancelError(f"{prefix} Access/permission denied")
+            live = [t for t in targets if t.state in ("PENDING", "RUNNING")]
+            if not live:
+                raise ScancelError(f"{prefix} Job/step already completing or completed")
+            for job in live:
+                active = self._active.get((machine, job.jobid))
+                if active is not None:
+                    self._begin_end(active, "CANCELLED", "None", cancelled_by=user.uid)
+                else:
+                    job.state, job.reason = "CANCELLED", "None"
+                    job.cancelled_by, job.end_time = user.uid, time.time()
+                    self.store.save_job(job)
+        self._wake.set()
+
+    def _targets(self, machine: str, jobid: int) -> list[JobRecord]:
+        """The job, or every task when ``jobid`` names an array (tasks have consecutive ids)."""
+        first = self.store.get_job(machine, jobid)
+        if first is None or first.array_job_id != jobid:
+            return [first] if first else []
+        tasks = [first]
+        for offset in range(1, int(first.extra.get("array_task_count", 1))):
+            task = self.store.get_job(machine, jobid + offset)
+            if task is not None:
+                tasks.append(task)
+        return tasks
+
+    # -- scheduling -------------------------------------------------------------------------
+    def _capacity(self, machine: str) -> int:
+        return self.config.nodes.get(machine, 1)
+
+    def _free_nodes(self, machine: str) -> list[str]:
+        used = {n for (m, _), a in self._active.items() if m == machine for n in a.nodes}
+        return [n for n in node_names(self._capacity(machine)) if n not in used]
+
+    async def _schedule_forever(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except Exception:  # the queue must keep moving whatever one job did
+                log.exception("local scheduler pass failed")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.scheduler_interval)
+            self._wake.clear()
+
+    async def _tick(self) -> None:
+        async with self._lock:
+            now = time.time()
+            blocked: set[str] = set()  # machines whose first waiting job needs more nodes
+            for job in self.store.load_jobs(states=["PENDING"]):
+                verdict = dependency_verdict(job, functools.partial(self._targets, job.machine))
+                if verdict == "never":
+                    job.state, job.reason = "CANCELLED", "DependencyNeverSatisfied"
+                    job.end_time = now
+                    self.store.save_job(job)
+                    continue
+                became_eligible = verdict == "ok" and job.eligible_time is None
+                if became_eligible:
+                    job.eligible_time = now
+                free = self._free_nodes(job.machine)
+                if verdict == "wait":
+                    reason = "Dependency"
+                elif self._throttled(job):
+                    reason = "JobArrayTaskLimit"
+                elif now - job.submit_time < self.config.min_pending_seconds:
+                    reason = "None"
+                elif job.machine in blocked:
+                    reason = "Priority"
+                elif len(free) >= job.nodes:
+                    await self._launch(job, free[: job.nodes])
+                    continue
+                else:
+                    reason = "Resources"
+                    blocked.add(job.machine)
+                if job.reason != reason or became_eligible:
+                    job.reason = reason
+                    self.store.save_job(job)
+
+    def _throttled(self, job: JobRecord) -> bool:
+        limit = job.extra.get("array_throttle")
+        if job.array_job_id is None or not limit:
+            return False
+        running = sum(
+            1
+            for (m, _), a in self._active.items()
+            if m == job.machine and a.job.array_job_id == job.array_job_id
+        )
+        return running >= int(limit)
+
+    # -- running ----------------------------------------------------------------------------
+    def _prepare(self, job: JobRecord, nodes: list[str]) -> _Launch:
+        stdout, stderr = output_paths(job, nodes[0])
+        launch = _Launch(stdout, stderr, Path(job.work_dir))
+        if not launch.cwd.is_dir():
+            launch.warnings.append(
+                f"slurmstepd: error: couldn't chdir to `{launch.cwd}': "
+                "No such file or directory: going to /tmp instead"
+            )
+            launch.cwd = Path("/tmp")
+        return launch
+
+    async def _launch(self, job: JobRecord, nodes: list[str]) -> None:
+        active = _Active(job, nodes)
+        self._active[(job.machine, job.jobid)] = active
+        job.start_time, job.nodelist, job.reason = time.time(), compress_nodelist(nodes), "None"
+        launch = self._prepare(job, nodes)
+        job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
+        mode = "ab" if job.extra.get("open_mode") == "append" else "wb"
+        try:
+            with contextlib.ExitStack() as files:
+                out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
+                err = out
+                if launch.stderr != launch.stdout:
+                    err = files.enter_context(open(launch.stderr, mode))
+                for warning in launch.warnings:
+                    err.write(warning.encode() + b"\n")
+                err.flush()
+                try:
+                    proc = await asyncio.create_subprocess_exec(
+                        job.extra["script"],
+                        *job.extra.get("args", []),
+                        cwd=launch.cwd,
+                        env=job_environment(job, nodes),
+                        stdin=asyncio.subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        start_new_session=True,
+                    )
+                except OSError as exc:
+                    err.write(
+                        f"slurmstepd: error: execve(): {job.extra['script']}: "
+                        f"{exc.strerror}\n".encode()
+                    )
+                    self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
+                    return
+        except OSError as exc:  # the output file cannot be opened: Slurm fails the job
+            self._fail_launch(active, 1, "JobLaunchFailure", str(exc))
+            return
+        except Exception as exc:
+            self._fail_launch(active, 1, "JobLaunchFailure", repr(exc))
+            raise
+        active.proc = proc
+        job.state = "RUNNING"
+        job.extra.update(pid=proc.pid, pgid=proc.pid, proc_start=process_start_time(proc.pid))
+        self.store.save_job(job)
+        active.watcher = asyncio.create_task(self._watch(active), name=f"job-{job.jobid}")
+
+    def _fail_launch(self, active: _Active, exit_code: int, reason: str, detail: str) -> None:
+        job = active.job
+        job.state, job.exit_code, job.reason, job.end_time = (
+            "FAILED",
+            exit_code,
+            reason,
+            time.time(),
+        )
+        job.extra["launch_error"] = detail
+        self._active.pop((job.machine, job.jobid), None)
+        self.store.save_job(job)
+
+    async def _watch(self, active: _Active) -> None:
+        """Wait for the job's script to exit, enforcing its time limit on the way."""
+        proc, job = active.proc, active.job
+        assert proc is not None and job.start_time is not None
+        limit = job.extra.get("time_limit_seconds")
+        deadline = job.start_time + limit if limit else None
+        while True:
+            timeout = None
+            if deadline is not None and active.final_state is None:
+                timeout = max(deadline - time.time(), 0.0)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+                break
+            except asyncio.TimeoutError:
+                self._begin_end(active, "TIMEOUT", "TimeLimit")
+        self._finish(active)
+
+    def _begin_end(
+        self, active: _Active, state: str, reason: str, cancelled_by: int | None = None
+    ) -> None:
+        """End a running job from outside: COMPLETING now, ``state`` once its processes die."""
+        if active.final_state is not None:
+            return
+        job = active.job
+        active.final_state = state
+        job.state, job.reason, job.cancelled_by = "COMPLETING", reason, cancelled_by
+        job.extra["final_state"] = state
+        self.store.save_job(job)
+        self._spawn(self._terminate(active))
+
+    async def _terminate(self, active: _Active) -> None:
+        proc = active.proc
+        if proc is None:
+            return
+        signal_group(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), KILL_WAIT)
+        except asyncio.TimeoutError:
+            signal_group(proc.pid, signal.SIGKILL)
+
+    def _finish(self, active: _Active) -> None:
+        proc, job = active.proc, active.job
+        assert proc is not None and proc.returncode is not None
+        # Whatever the script left behind in its process group dies with the job.
+        signal_group(proc.pid, signal.SIGKILL)
+        code = proc.returncode
+        job.end_time = time.time()
+        if active.final_state is not None:
+            job.state = active.final_state
+            job.exit_code, job.signal = 0, int(signal.SIGTERM) if job.state == "CANCELLED" else 0
+        elif code == 0:
+            job.state, job.reason = "COMPLETED", "None"
+        elif code > 0:
+            job.state, job.reason, job.exit_code = "FAILED", "NonZeroExitCode", code
+        else:
+            job.state, job.signal = "FAILED", -code
+            job.reason = f"RaisedSignal:{-code}({signal.strsignal(-code)})"
+        self._active.pop((job.machine, job.jobid), None)
+        self.store.save_job(job)
+        self._wake.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

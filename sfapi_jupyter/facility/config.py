@@ -1,0 +1,147 @@
+"""Settings of one local facility and the layout of its state directory.
+
+State directory layout::
+
+    STATE/
+      private/            never reachable through the API (keys, database, job spool)
+        facility.db
+        signing-key.pem   signs access tokens
+        jobs/             copies of submitted scripts, per job
+      fs/                 the users' file trees, as a login node shows them
+        homes/<user>/
+        scratch/<user>/
+        projects/<repo>/
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+#: The machines of SF API v1.2's ``PublicHost`` enum (anything else is a 422).
+MACHINES = ("perlmutter", "dtns", "dtn01")
+
+API_PREFIX = "/api/v1.2"
+TOKEN_PATH = "/c2id/token"
+
+
+def default_state_dir() -> Path:
+    """Per-user data directory, e.g. ``~/.local/share/sfapi-jupyter/facility``."""
+    return Path(platformdirs.user_data_dir("sfapi-jupyter")) / "facility"
+
+
+@dataclass
+class FaultConfig:
+    """Fault injection: a seeded fraction of API requests fail.
+
+    ``kinds`` picks from ``429 500 502 503 504 drop slow``. A fault hits either before the
+    request reaches its route or after the route ran (the work is done but the caller sees
+    an error), which is what makes a client's retry logic prove it never duplicates a job.
+    """
+
+    rate: float = 0.0
+    seed: int = 0
+    kinds: tuple[str, ...] = ("429", "500", "502", "503", "504", "drop", "slow")
+    #: Seconds a "slow" answer is delayed, and the Retry-After of a 429.
+    slow_seconds: float = 2.0
+    retry_after: int = 1
+    #: Only requests whose path contains one of these fragments are hit (empty = all).
+    paths: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> FaultConfig:
+        """Parse ``rate=0.2,seed=1,kinds=429+503+drop,slow=1.5,paths=compute+tasks``."""
+        config = cls()
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise ValueError(f"fault option {part!r} is not key=value")
+            if key == "rate":
+                config.rate = float(value)
+                if not 0 <= config.rate <= 1:
+                    raise ValueError("fault rate must be between 0 and 1")
+            elif key == "seed":
+                config.seed = int(value)
+            elif key == "kinds":
+                kinds = tuple(k for k in value.split("+") if k)
+                unknown = set(kinds) - set(cls.kinds)
+                if unknown:
+                    raise ValueError(
+                        f"unknown fault kind(s) {sorted(unknown)}; choose from {list(cls.kinds)}"
+                    )
+                config.kinds = kinds
+            elif key == "slow":
+                config.slow_seconds = float(value)
+            elif key == "retry_after":
+                config.retry_after = int(value)
+            elif key == "paths":
+                config.paths = tuple(p for p in value.split("+") if p)
+            else:
+                raise ValueError(
+                    f"unknown fault option {key!r}; use rate, seed, kinds, slow, retry_after, paths"
+                )
+        return config
+
+
+@dataclass
+class FacilityConfig:
+    """Everything that makes one facility different from another."""
+
+    state_dir: Path = field(default_factory=default_state_dir)
+    backend: str = "local"
+    #: Access-token lifetime in seconds (NERSC: about 600).
+    token_lifetime: int = 600
+    #: Nodes per machine in the local backend; jobs beyond them wait (PENDING, Resources).
+    nodes: dict[str, int] = field(default_factory=lambda: {"perlmutter": 4, "dtns": 2, "dtn01": 1})
+    #: Seconds a new job stays PENDING at least, so clients can see it queued.
+    min_pending_seconds: float = 0.5
+    #: How often the local scheduler looks at the queue.
+    scheduler_interval: float = 0.1
+    #: Size limits ("small files", as NERSC's docs say) and command output cap.
+    max_upload_bytes: int = 32 * 1024 * 1024
+    max_download_bytes: int = 32 * 1024 * 1024
+    max_command_output_bytes: int = 4 * 1024 * 1024
+    #: Wall time of a command run through /utilities/command before it is killed.
+    command_timeout: float = 3600.0
+    #: Slurm partition the slurm backend submits to (None = the cluster's default).
+    slurm_partition: str | None = None
+    faults: FaultConfig | None = None
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).expanduser().resolve()
+
+    @property
+    def private_dir(self) -> Path:
+        return self.state_dir / "private"
+
+    @property
+    def fs_root(self) -> Path:
+        return self.state_dir / "fs"
+
+    @property
+    def db_path(self) -> Path:
+        return self.private_dir / "facility.db"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.private_dir / "signing-key.pem"
+
+    @property
+    def job_spool(self) -> Path:
+        return self.private_dir / "jobs"
+
+    def home_of(self, user: str) -> Path:
+        return self.fs_root / "homes" / user
+
+    def scratch_of(self, user: str) -> Path:
+        return self.fs_root / "scratch" / user
+
+    def project_dir(self, repo_name: str) -> Path:
+        return self.fs_root / "projects" / repo_name
+
+    def ensure_dirs(self) -> None:
+        for d in (self.private_dir, self.job_spool, self.fs_root):
+            d.mkdir(parents=True, exist_ok=True)
+        self.private_dir.chmod(0o700)

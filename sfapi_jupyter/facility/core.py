@@ -1,0 +1,79 @@
+"""The facility as one object: configuration, state, accounts, tokens, tasks and a job backend.
+
+``create_app`` wraps a :class:`Facility` in a FastAPI app; the CLI's admin commands use a
+Facility directly (no server needed, the state is the SQLite database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Coroutine
+from typing import Any
+
+from .accounts import Accounts
+from .auth import TokenService
+from .backends.base import JobBackend
+from .config import MACHINES, FacilityConfig
+from .seed import seed
+from .store import Store
+from .tasks import TaskManager
+
+BACKENDS = {
+    "local": "sfapi_jupyter.facility.backends.local:LocalBackend",
+    "slurm": "sfapi_jupyter.facility.backends.slurm:SlurmBackend",
+}
+
+
+def make_backend(config: FacilityConfig, store: Store) -> JobBackend:
+    try:
+        module_name, _, class_name = BACKENDS[config.backend].partition(":")
+    except KeyError:
+        raise ValueError(
+            f"unknown backend {config.backend!r}; choose one of {', '.join(BACKENDS)}"
+        ) from None
+    backend_class = getattr(importlib.import_module(module_name), class_name)
+    backend: JobBackend = backend_class(config, store)
+    return backend
+
+
+class Facility:
+    """A local SF API facility rooted at ``config.state_dir``."""
+
+    machines = MACHINES
+
+    def __init__(self, config: FacilityConfig | None = None) -> None:
+        self.config = config or FacilityConfig()
+        self.config.ensure_dirs()
+        self.store = Store(self.config.db_path)
+        seed(self.store)
+        self.accounts = Accounts(self.config, self.store)
+        self.tokens = TokenService(self.config, self.accounts)
+        self.tasks = TaskManager(self.store)
+        self._backend: JobBackend | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    @property
+    def backend(self) -> JobBackend:
+        if self._backend is None:
+            self._backend = make_backend(self.config, self.store)
+        return self._backend
+
+    async def startup(self) -> None:
+        self.tasks.recover()
+        await self.backend.start()
+
+    async def shutdown(self) -> None:
+        await self.tasks.shutdown()
+        if self._backend is not None:
+            await self._backend.stop()
+
+    def close(self) -> None:
+        self.store.close()

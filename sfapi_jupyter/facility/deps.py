@@ -1,0 +1,60 @@
+"""FastAPI dependencies: the facility, the caller's identity and the write check."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from .auth import Identity, TokenError
+from .core import Facility
+
+
+class Machine(str, Enum):
+    """SF API v1.2's ``PublicHost``: any other machine name is a 422."""
+
+    perlmutter = "perlmutter"
+    dtns = "dtns"
+    dtn01 = "dtn01"
+
+
+def get_facility(request: Request) -> Facility:
+    facility: Facility = request.app.state.facility
+    return facility
+
+
+FacilityDep = Annotated[Facility, Depends(get_facility)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_identity(request: Request, facility: FacilityDep) -> Identity:
+    try:
+        return facility.tokens.identify(
+            request.headers.get("authorization"), client_address(request)
+        )
+    except TokenError as exc:
+        headers = (
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
+        )
+        raise HTTPException(exc.status_code, exc.description, headers=headers) from None
+
+
+CurrentIdentity = Annotated[Identity, Depends(get_identity)]
+
+
+def get_writer(identity: CurrentIdentity) -> Identity:
+    if not identity.can_write:
+        raise HTTPException(
+            403,
+            f"This API client ({identity.level}) may only read. Submitting jobs, running "
+            "commands, uploading and changing groups need a red client: create one "
+            "(`sfapi-jupyter facility client create --level red`, or in Iris at NERSC).",
+        )
+    return identity
+
+
+WriterIdentity = Annotated[Identity, Depends(get_writer)]

@@ -1,0 +1,180 @@
+"""``/account``: the caller's identity, projects, roles, groups and API clients."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException
+
+from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
+
+router = APIRouter(prefix="/account", tags=["account"])
+
+USER_FIELDS = (
+    "uid", "name", "firstname", "lastname", "middlename", "workphone", "otherPhones", "email",
+)  # fmt: skip
+
+
+class BatchGroupAction(str, Enum):
+    batch_add = "batch_add"
+    batch_remove = "batch_remove"
+
+
+@router.get("", include_in_schema=False)
+@router.get("/")
+def get_user(
+    identity: CurrentIdentity, facility: FacilityDep, username: str | None = None
+) -> dict[str, Any]:
+    """A user's information (default: the token's owner)."""
+    doc = facility.accounts.user_info(username or identity.user.name)
+    if doc is None:
+        raise HTTPException(404, f"Not found: no user {username!r}")
+    return {k: doc[k] for k in USER_FIELDS}
+
+
+def _node_hours_used(facility: FacilityDep, repo_name: str, constraint: str) -> float:
+    total = 0.0
+    for job in facility.store.load_jobs():
+        if job.account == repo_name and job.start_time is not None:
+            if (job.constraint or "cpu") == constraint:
+                end = job.end_time or job.start_time
+                total += (end - job.start_time) / 3600.0 * job.nodes
+    return round(total, 4)
+
+
+@router.get("/projects")
+def get_projects(identity: CurrentIdentity, facility: FacilityDep) -> list[dict[str, Any]]:
+    """The caller's projects with allocation hours given and used (CPU and GPU node-hours)."""
+    projects = []
+    for doc, role in facility.store.memberships(identity.user.name):
+        repo = doc["repo_name"]
+        cpu_used = doc["cpu_base_used"] + _node_hours_used(facility, repo, "cpu")
+        gpu_used = doc["gpu_base_used"] + _node_hours_used(facility, repo, "gpu")
+        projects.append(
+            {
+                "id": doc["id"],
+                "description": doc["description"],
+                "repo_name": repo,
+                "iris_role": role,
+                "hours_given": doc["cpu_hours_given"] + doc["gpu_hours_given"],
+                "hours_used": cpu_used + gpu_used,
+                "project_hours_given": doc["cpu_hours_given"] + doc["gpu_hours_given"],
+                "project_hours_used": cpu_used + gpu_used,
+                "cpu_hours_given": doc["cpu_hours_given"],
+                "cpu_hours_used": cpu_used,
+                "cpu_project_hours_given": doc["cpu_hours_given"],
+                "cpu_project_hours_used": cpu_used,
+                "gpu_hours_given": doc["gpu_hours_given"],
+                "gpu_hours_used": gpu_used,
+                "gpu_project_hours_given": doc["gpu_hours_given"],
+                "gpu_project_hours_used": gpu_used,
+                "projdir_usage": [],
+                "project_projdir_usage": None,
+                "hpss_usage": [],
+            }
+        )
+    return projects
+
+
+@router.get("/roles")
+def get_roles(identity: CurrentIdentity, facility: FacilityDep) -> list[dict[str, Any]]:
+    """The caller's role in each project."""
+    return [
+        {
+            "id": doc["id"],
+            "description": doc["description"],
+            "repo_name": doc["repo_name"],
+            "iris_role": role,
+        }
+        for doc, role in facility.store.memberships(identity.user.name)
+    ]
+
+
+@router.get("/clients")
+def get_clients(identity: CurrentIdentity, facility: FacilityDep) -> list[dict[str, Any]]:
+    """The caller's SF API clients, with their expiry."""
+    return [
+        {
+            "name": doc["name"],
+            "clientId": doc["client_id"],
+            "expiresAt": doc["expires_at"],
+            "comments": doc["comments"] + (" (revoked)" if doc["revoked"] else ""),
+        }
+        for doc in facility.accounts.list_clients(identity.user.name)
+    ]
+
+
+def _group_stats(facility: FacilityDep, name: str) -> dict[str, Any]:
+    group = facility.store.get_group(name)
+    if group is None:
+        raise HTTPException(404, f"Not found: no group {name!r}")
+    users = []
+    for member in group["members"]:
+        info = facility.accounts.user_info(member)
+        if info is not None:
+            users.append({"uid": info["uid"], "name": member})
+    return {"gid": group["gid"], "name": name, "users": users}
+
+
+@router.get("/groups")
+def get_groups(identity: CurrentIdentity, facility: FacilityDep) -> dict[str, Any]:
+    """Groups the caller belongs to."""
+    names = facility.store.groups_of(identity.user.name)
+    return {"groups": [_group_stats(facility, n) for n in names]}
+
+
+@router.post("/groups")
+def create_group(
+    identity: WriterIdentity,
+    facility: FacilityDep,
+    name: Annotated[str, Form()],
+    repo_name: Annotated[str, Form()],
+) -> dict[str, Any]:
+    """Create a group in one of the caller's projects."""
+    if not (1 <= len(name) <= 8 and name.isascii() and name.isalnum() and name[0].isalpha()):
+        raise HTTPException(
+            400,
+            f"Group name {name!r} must be 1-8 ASCII letters or digits, starting with a letter",
+        )
+    if repo_name not in identity.user.projects:
+        raise HTTPException(
+            403, f"You are not a member of project {repo_name!r}; groups belong to a project"
+        )
+    if facility.store.get_group(name) is not None:
+        raise HTTPException(409, f"A group named {name!r} already exists; choose another name")
+    gid = facility.store.next_counter("next_gid", 80001)
+    facility.store.put_group(name, gid, repo_name, identity.user.name)
+    facility.store.set_group_member(name, identity.user.name, True)
+    return _group_stats(facility, name)
+
+
+@router.get("/groups/{group}")
+def get_group(group: str, identity: CurrentIdentity, facility: FacilityDep) -> dict[str, Any]:
+    """One group and its members."""
+    return _group_stats(facility, group)
+
+
+@router.put("/groups/{group}")
+def update_group(
+    group: str,
+    identity: WriterIdentity,
+    facility: FacilityDep,
+    usernames: Annotated[str, Form()],
+    action: Annotated[BatchGroupAction, Form()],
+) -> dict[str, Any]:
+    """Add users to a group or remove them (``usernames`` comma-separated)."""
+    doc = facility.store.get_group(group)
+    if doc is None:
+        raise HTTPException(404, f"Not found: no group {group!r}")
+    if doc["repo_name"] is None or doc["repo_name"] not in identity.user.projects:
+        raise HTTPException(
+            403, f"Only members of the project that owns group {group!r} may change it"
+        )
+    names = [n.strip() for n in usernames.split(",") if n.strip()]
+    unknown = [n for n in names if facility.accounts.user_info(n) is None]
+    if unknown:
+        raise HTTPException(400, f"No such user(s): {', '.join(unknown)}; nothing was changed")
+    for name in names:
+        facility.store.set_group_member(group, name, action is BatchGroupAction.batch_add)
+    return _group_stats(facility, group)

@@ -1,0 +1,211 @@
+"""``/compute/jobs``: submit, list, inspect and cancel batch jobs.
+
+Errors inside a well-formed request are answered the way the real API answers them: HTTP
+200 with ``"status": "ERROR"`` (listing) or a task whose result says ``"status": "error"``
+(submit, cancel), carrying sbatch's/scancel's own message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+
+from ...facility.backends.base import JobQuery, SbatchError, ScancelError, SubmitRequest
+from ..auth import Identity
+from ..backends.rows import sacct_row, squeue_row
+from ..core import Facility
+from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
+from ..paths import PathDenied, resolve_user_path
+from ..sbatch import check_policy, parse_batch_script
+from ..tasks import TaskHandle
+
+router = APIRouter(prefix="/compute", tags=["compute"])
+
+FILTER_KEYS = ("jobid", "user", "partition")
+
+
+class FilterError(ValueError):
+    pass
+
+
+def parse_kwargs(kwargs: list[str], include_finished: bool) -> JobQuery:
+    """``kwargs=jobid=1,2&kwargs=user=elvis`` → a JobQuery."""
+    query = JobQuery(include_finished=include_finished)
+    for item in kwargs:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in FILTER_KEYS:
+            raise FilterError(
+                f"unsupported filter {item!r}; use kwargs=jobid=<id>[,<id>...], "
+                "kwargs=user=<name> or kwargs=partition=<name>"
+            )
+        if key == "jobid":
+            ids = set()
+            for part in value.split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                base = part.split("_", 1)[0]
+                if not base.isdigit():
+                    raise FilterError(f"invalid job id {part!r} in filter {item!r}")
+                ids.add(int(base))
+            query.jobids = frozenset(ids) | (query.jobids or frozenset())
+        elif key == "user":
+            query.user = value.strip()
+        else:
+            query.partition = value.strip()
+    return query
+
+
+def _rows(jobs: list[Any], sacct: bool) -> list[dict[str, str]]:
+    return [sacct_row(job) if sacct else squeue_row(job) for job in jobs]
+
+
+@router.get("/jobs/{machine}")
+async def list_jobs(
+    machine: Machine,
+    identity: CurrentIdentity,
+    facility: FacilityDep,
+    index: int | None = None,
+    limit: int | None = None,
+    sacct: bool = False,
+    cached: bool = True,
+    kwargs: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default
+) -> dict[str, Any]:
+    """Jobs on ``machine``: the queue (squeue rows) or with ``sacct=true`` finished jobs too."""
+    del cached  # always fresh: the local facility has no status cache to bypass
+    try:
+        query = parse_kwargs(kwargs, include_finished=sacct)
+    except FilterError as exc:
+        return {"status": "ERROR", "output": [], "error": str(exc)}
+    try:
+        jobs = await facility.backend.jobs(machine.value, query)
+    except RuntimeError as exc:
+        return {"status": "ERROR", "output": [], "error": str(exc)}
+    rows = _rows(jobs, sacct)
+    start = max(index or 0, 0)
+    rows = rows[start : start + limit] if limit is not None else rows[start:]
+    return {"status": "OK", "output": rows, "error": None}
+
+
+@router.get("/jobs/{machine}/{jobid}")
+async def get_job(
+    machine: Machine,
+    jobid: str,
+    identity: CurrentIdentity,
+    facility: FacilityDep,
+    sacct: bool = False,
+    cached: bool = True,
+) -> dict[str, Any]:
+    """One job (a one-element ``output``)."""
+    del cached
+    base = jobid.split("_", 1)[0]
+    if not base.isdigit():
+        return {"status": "ERROR", "output": [], "error": f"Invalid job id specified: {jobid}"}
+    query = JobQuery(jobids=frozenset({int(base)}), include_finished=sacct)
+    try:
+        jobs = await facility.backend.jobs(machine.value, query)
+    except RuntimeError as exc:
+        return {"status": "ERROR", "output": [], "error": str(exc)}
+    if "_" in jobid:
+        jobs = [j for j in jobs if j.display_jobid == jobid]
+    elif len(jobs) > 1:
+        jobs = [j for j in jobs if j.jobid == int(base)] or jobs
+    if not jobs:
+        return {
+            "status": "ERROR",
+            "output": [],
+            "error": "slurm_load_jobs error: Invalid job id specified"
+            if not sacct
+            else f"Job {jobid} not found",
+        }
+    return {"status": "OK", "output": _rows(jobs[:1], sacct), "error": None}
+
+
+def _script_from_path(identity: Identity, facility: Facility, job: str) -> tuple[str, Path]:
+    try:
+        path = resolve_user_path(facility.config, identity.user, job, write=False)
+    except PathDenied:
+        raise SbatchError(f"sbatch: error: Unable to open file {job}") from None
+    if not path.is_file():
+        raise SbatchError(f"sbatch: error: Unable to open file {job}")
+    try:
+        return path.read_text(), path
+    except (OSError, UnicodeDecodeError):
+        raise SbatchError(f"sbatch: error: Unable to open file {job}") from None
+
+
+async def _submit(
+    facility: Facility, identity: Identity, machine: str, job: str, is_path: bool, args: list[str]
+) -> dict[str, Any]:
+    try:
+        if is_path:
+            script, script_path = _script_from_path(identity, facility, job)
+            submit_dir = script_path.parent
+        else:
+            script, script_path, submit_dir = job, None, identity.user.home
+        options = parse_batch_script(script)
+        nodes = (
+            facility.config.nodes.get(machine, 1) if facility.config.backend == "local" else 10**6
+        )
+        check_policy(machine, options, identity.user, nodes)
+        request = SubmitRequest(
+            machine=machine,
+            user=identity.user,
+            script=script,
+            script_path=script_path,
+            args=list(args),
+            submit_dir=submit_dir,
+        )
+        jobid = await facility.backend.submit(request)
+    except SbatchError as exc:
+        return {"status": "error", "jobid": None, "error": str(exc)}
+    return {"status": "ok", "jobid": str(jobid), "error": None}
+
+
+@router.post("/jobs/{machine}")
+async def submit_job(
+    machine: Machine,
+    identity: WriterIdentity,
+    facility: FacilityDep,
+    job: Annotated[str, Form()],
+    isPath: Annotated[bool, Form()],
+    args: Annotated[list[str], Form()] = [],  # noqa: B006
+    callbackTimeout: Annotated[int | None, Form()] = None,
+    callbackEmail: Annotated[str | None, Form()] = None,
+    callbackUrl: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    """Submit a batch script (text, or a path on the machine); the job id arrives in the task."""
+    del callbackTimeout, callbackEmail, callbackUrl  # accepted, as the API does; not acted on
+
+    async def body(_: TaskHandle) -> dict[str, Any]:
+        return await _submit(facility, identity, machine.value, job, isPath, args)
+
+    task_id = facility.tasks.start(identity.user.name, "submit", body)
+    return {"task_id": task_id, "status": "OK", "error": None}
+
+
+@router.delete("/jobs/{machine}/{jobid}")
+async def cancel_job(
+    machine: Machine, jobid: str, identity: WriterIdentity, facility: FacilityDep
+) -> dict[str, Any]:
+    """Cancel a job (all tasks of an array); the outcome arrives in the task."""
+
+    async def body(_: TaskHandle) -> dict[str, Any]:
+        base = jobid.split("_", 1)[0]
+        if not base.isdigit():
+            return {
+                "status": "error",
+                "output": "",
+                "error": f"scancel: error: Invalid job id {jobid}",
+            }
+        try:
+            await facility.backend.cancel(machine.value, int(base), identity.user)
+        except ScancelError as exc:
+            return {"status": "error", "output": "", "error": str(exc)}
+        return {"status": "ok", "output": "", "error": None}
+
+    task_id = facility.tasks.start(identity.user.name, "cancel", body)
+    return {"task_id": task_id, "status": "OK", "error": None}

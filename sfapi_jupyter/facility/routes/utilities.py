@@ -1,0 +1,217 @@
+"""``/utilities``: ls, download, upload and run a command on a machine.
+
+Failures of the operation itself (no such file, permission denied, too large) are HTTP 200
+with ``"status": "ERROR"`` and a coreutils-style message, as the real API answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import grp
+import os
+import pwd
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+
+from ..auth import Identity
+from ..core import Facility
+from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
+from ..paths import PathDenied, absolute_remote_path, resolve_user_path, user_roots
+from ..runner import run_command_task
+from ..tasks import TaskHandle
+
+router = APIRouter(prefix="/utilities", tags=["utilities"])
+
+MIB = 1024 * 1024
+
+
+def _error(key: str, message: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"status": "ERROR", "error": message}
+    if key == "ls":
+        base["entries"] = []
+    elif key == "download":
+        base.update(file=None, is_binary=False)
+    else:
+        base["output"] = None
+    return base
+
+
+def _owner_names(
+    facility: Facility, identity: Identity, path: Path, st: os.stat_result
+) -> tuple[str, str]:
+    # Files in the user's own trees belong to the user as far as the API is concerned: the
+    # facility's OS user writes them on the user's behalf.
+    rw, _ = user_roots(facility.config, identity.user)
+    real = Path(os.path.realpath(path.parent)) / path.name
+    if any(real == r or r in real.parents for r in rw):
+        return identity.user.name, identity.user.group
+    try:
+        user = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        user = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return user, group
+
+
+def _entry(facility: Facility, identity: Identity, path: Path, name: str) -> dict[str, Any]:
+    st = path.lstat()
+    user, group = _owner_names(facility, identity, path, st)
+    if stat.S_ISLNK(st.st_mode):
+        name = f"{name} -> {os.readlink(path)}"
+    return {
+        "perms": stat.filemode(st.st_mode),
+        "hardlinks": st.st_nlink,
+        "user": user,
+        "group": group,
+        "size": float(st.st_size),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(st.st_mtime)),
+        "name": name,
+    }
+
+
+@router.get("/ls/{machine}/{path:path}")
+def ls(
+    machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
+) -> dict[str, Any]:
+    """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
+    shown = str(absolute_remote_path(identity.user, path))
+    try:
+        target = resolve_user_path(
+            facility.config, identity.user, path, write=False, follow_symlinks=False
+        )
+    except PathDenied:
+        return _error("ls", f"ls: cannot access '{shown}': Permission denied")
+    if not target.exists() and not target.is_symlink():
+        return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
+    if target.is_symlink() or not target.is_dir():
+        return {
+            "status": "OK",
+            "entries": [_entry(facility, identity, target, shown)],
+            "error": None,
+        }
+    try:
+        names = sorted(os.listdir(target))
+    except PermissionError:
+        return _error("ls", f"ls: cannot open directory '{shown}': Permission denied")
+    entries = [
+        _entry(facility, identity, target, "."),
+        _entry(facility, identity, target.parent, ".."),
+    ]
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):  # removed while we listed
+            entries.append(_entry(facility, identity, target / name, name))
+    return {"status": "OK", "entries": entries, "error": None}
+
+
+@router.get("/download/{machine}/{path:path}")
+def download(
+    machine: Machine,
+    path: str,
+    identity: CurrentIdentity,
+    facility: FacilityDep,
+    binary: bool = False,
+) -> dict[str, Any]:
+    """A small file's content: text, or base64 with ``binary=true``."""
+    shown = str(absolute_remote_path(identity.user, path))
+    try:
+        target = resolve_user_path(facility.config, identity.user, path, write=False)
+    except PathDenied:
+        return _error("download", f"{shown}: Permission denied")
+    if not target.exists():
+        return _error("download", f"{shown}: No such file or directory")
+    if target.is_dir():
+        return _error("download", f"{shown}: Is a directory")
+    limit = facility.config.max_download_bytes
+    size = target.stat().st_size
+    if size > limit:
+        return _error(
+            "download",
+            f"{shown} is {size / MIB:.1f} MiB, over the download limit of {limit / MIB:.0f} MiB; "
+            "move large files with a Globus transfer (/storage/globus/transfer)",
+        )
+    try:
+        data = target.read_bytes()
+    except PermissionError:
+        return _error("download", f"{shown}: Permission denied")
+    if binary:
+        return {
+            "status": "OK",
+            "file": base64.b64encode(data).decode(),
+            "is_binary": True,
+            "error": None,
+        }
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return _error("download", f"{shown} is not a text file; download it with binary=true")
+    return {"status": "OK", "file": text, "is_binary": False, "error": None}
+
+
+@router.put("/upload/{machine}/{path:path}")
+async def upload(
+    machine: Machine,
+    path: str,
+    identity: WriterIdentity,
+    facility: FacilityDep,
+    file: Annotated[UploadFile, File()],
+) -> dict[str, Any]:
+    """Write a small file at ``path`` (created or replaced whole; never half-written)."""
+    shown = str(absolute_remote_path(identity.user, path))
+    try:
+        target = resolve_user_path(facility.config, identity.user, path, write=True)
+    except PathDenied:
+        return _error("upload", f"{shown}: Permission denied")
+    if target.is_dir():
+        return _error("upload", f"{shown}: Is a directory; give the full path of the file")
+    if not target.parent.is_dir():
+        return _error("upload", f"{target.parent}: No such file or directory")
+    limit = facility.config.max_upload_bytes
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await file.read(MIB):
+                written += len(chunk)
+                if written > limit:
+                    raise OverflowError
+                out.write(chunk)
+        os.replace(tmp_name, target)
+    except OverflowError:
+        os.unlink(tmp_name)
+        return _error(
+            "upload",
+            f"upload to {shown} exceeds the limit of {limit / MIB:.0f} MiB; nothing was written. "
+            "Move large files with a Globus transfer (/storage/globus/transfer)",
+        )
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return {"status": "OK", "output": f"{written} bytes written to {target}", "error": None}
+
+
+@router.post("/command/{machine}")
+async def command(
+    machine: Machine,
+    identity: WriterIdentity,
+    facility: FacilityDep,
+    executable: Annotated[str, Form()],
+) -> dict[str, Any]:
+    """Run a shell command as the user in their home; the result arrives in the task."""
+
+    async def body(handle: TaskHandle) -> dict[str, Any]:
+        return await run_command_task(
+            facility.config, identity.user, machine.value, executable, handle
+        )
+
+    task_id = facility.tasks.start(identity.user.name, "command", body)
+    return {"task_id": task_id, "status": "OK", "error": None}

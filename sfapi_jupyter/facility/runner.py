@@ -1,0 +1,115 @@
+"""Run a command for ``/utilities/command``: a real shell, as the user, in their home.
+
+The command runs as the facility's OS user (see the docs on isolation), in its own process
+group so that cancelling the task (``DELETE /tasks/{id}``) or the time limit ends the
+whole command, children included. Output shows in the task while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from typing import Any
+
+from .backends.base import FacilityUser
+from .config import FacilityConfig
+from .tasks import TaskHandle
+
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def login_environment(user: FacilityUser, machine: str) -> dict[str, str]:
+    """The environment of a login shell of ``user`` on ``machine``."""
+    env = {
+        "PATH": SYSTEM_PATH,
+        "HOME": str(user.home),
+        "USER": user.name,
+        "LOGNAME": user.name,
+        "SCRATCH": str(user.scratch),
+        "SHELL": "/bin/bash",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "NERSC_HOST": machine,
+        "TERM": "dumb",
+    }
+    for key in ("TZ", "PYTHONPATH", "VIRTUAL_ENV"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    if "VIRTUAL_ENV" in env:
+        env["PATH"] = f"{env['VIRTUAL_ENV']}/bin:{env['PATH']}"
+    return env
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def run_command_task(
+    config: FacilityConfig, user: FacilityUser, machine: str, command: str, handle: TaskHandle
+) -> dict[str, Any]:
+    limit = config.max_command_output_bytes
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/bash",
+        "-c",
+        command,
+        cwd=str(user.home),
+        env=login_environment(user, machine),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = bytearray(), bytearray()
+    truncated = False
+
+    async def pump(stream: asyncio.StreamReader | None, sink: bytearray) -> None:
+        nonlocal truncated
+        assert stream is not None
+        while chunk := await stream.read(65536):
+            room = limit - len(sink)
+            if room > 0:
+                sink += chunk[:room]
+            if len(chunk) > room:
+                truncated = True
+
+    def snapshot(status: str, exit_code: int | None) -> dict[str, Any]:
+        error = err.decode(errors="replace")
+        if truncated:
+            error += f"\n[output truncated at {limit} bytes]"
+        return {
+            "status": status,
+            "output": out.decode(errors="replace"),
+            "error": error,
+            "exit_code": exit_code,
+        }
+
+    pumps = asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
+    try:
+        deadline = asyncio.get_running_loop().time() + config.command_timeout
+        published = (0, 0)
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(pumps), timeout=0.25)
+                break
+            except asyncio.TimeoutError:
+                if (len(out), len(err)) != published:
+                    published = (len(out), len(err))
+                    handle.partial(snapshot("running", None))
+                if asyncio.get_running_loop().time() > deadline:
+                    _kill_group(proc)
+                    await pumps
+                    await proc.wait()
+                    result = snapshot("error", -9)
+                    result["error"] += f"\ncommand killed after {config.command_timeout:.0f} s"
+                    return result
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        _kill_group(proc)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(proc.wait(), 5)
+        pumps.cancel()
+        handle.partial(snapshot("cancelled", None))
+        raise
+    return snapshot("ok" if code == 0 else "error", code)
