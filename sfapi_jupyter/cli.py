@@ -66,11 +66,63 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"--state {config.state_dir}")  # fmt: skip
     if faults:
         print(
-            f"  fault injection: rate={faults.rate} seed={faults.seed} kinds={'+'.join(faults.kinds)}"
+            f"  fault injection: rate={faults.rate} seed={faults.seed} "
+            f"kinds={'+'.join(faults.kinds)}"
         )
     sys.stdout.flush()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _demo_key(facility: Any, user: str, key_file: Path) -> str:
+    """Reuse the demo key if it still works with this state directory, else make a new one."""
+    from .facility.accounts import client_is_usable
+
+    if key_file.exists():
+        client_id = key_file.read_text().split("\n", 1)[0].strip()
+        if client_is_usable(facility.store.get_client(client_id)):
+            return client_id
+    client = facility.accounts.create_client(
+        user, level="red", name="local demo", lifetime=dt.timedelta(days=30)
+    )
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = key_file.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.touch(mode=0o600)
+    tmp.write_text(client.key_file_text)
+    tmp.replace(key_file)
+    return client.client_id
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Serve a facility with a ready key in ~/.superfacility: the README's first command."""
+    import getpass
+
+    facility = _facility(args)
+    user = args.user or "".join(c for c in getpass.getuser() if c.isalnum()) or "demo"
+    if not user[0].isalpha():
+        user = "demo"
+    key_file = Path(args.key_file).expanduser()
+    client_id = _demo_key(facility, user, key_file)
+    facility.close()
+    base = f"http://{args.host}:{args.port}"
+    print(f"""
+Demo key for user {user!r}: client {client_id}, written to {key_file} (mode 600).
+
+Use it from Python with NERSC's own client:
+
+    from sfapi_client import Client
+    client = Client(key="{key_file}",
+                    api_base_url="{base}{API_PREFIX}", token_url="{base}{TOKEN_PATH}")
+    print(client.compute("perlmutter").run("hostname"))
+
+or from a shell:  curl {base}{API_PREFIX}/status/perlmutter
+Stop with Ctrl-C. State (users, jobs, files) stays in {args.state}.
+""")
+    args.backend = "local"
+    args.token_lifetime = 600
+    args.faults = None
+    return cmd_serve(args)
 
 
 # -- clients ------------------------------------------------------------------------------------
@@ -180,7 +232,8 @@ def cmd_outage_add(args: argparse.Namespace) -> int:
         "update_at": iso(dt.datetime.now(dt.timezone.utc)),
     })  # fmt: skip
     print(
-        f"outage {outage_id} added for {args.resource}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+        f"outage {outage_id} added for {args.resource}: "
+        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
     )
     return 0
 
@@ -188,7 +241,8 @@ def cmd_outage_add(args: argparse.Namespace) -> int:
 def cmd_outage_list(args: argparse.Namespace) -> int:
     for outage_id, doc in _facility(args).store.list_outages(args.resource):
         print(
-            f"{outage_id:>4}  {doc['name']:<14}{doc['start_at']}  {doc['end_at']}  {doc['description']}"
+            f"{outage_id:>4}  {doc['name']:<14}{doc['start_at']}  {doc['end_at']}  "
+            f"{doc['description']}"
         )
     return 0
 
@@ -227,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
+
+    demo = fac.add_parser("demo", parents=[state], help="serve with a ready demo key")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--user", help="demo user name (default: your login name)")
+    demo.add_argument("--key-file", default="~/.superfacility/local-facility.pem")
+    demo.add_argument("--log-level", default="warning")
+    demo.set_defaults(func=cmd_demo)
 
     client = fac.add_parser("client", help="API clients").add_subparsers(
         dest="client_command", required=True

@@ -60,6 +60,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def client_is_usable(doc: dict[str, Any] | None) -> bool:
+    """True for a registered client that is neither revoked nor expired."""
+    if doc is None or doc.get("revoked"):
+        return False
+    return dt.datetime.fromisoformat(doc["expires_at"]) > _now()
+
+
 def new_client_id() -> str:
     """13 lowercase alphanumerics, like Iris's client ids."""
     alphabet = string.ascii_lowercase + string.digits

@@ -29,7 +29,7 @@ def create_app(facility: Facility | FacilityConfig | None = None) -> FastAPI:
     owned = facility
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await owned.startup()
         try:
             yield

@@ -1,4 +1,4 @@
-"""Serve a facility over real HTTP: in the foreground (the CLI) or in a thread (tests, notebooks)."""
+"""Serve a facility over real HTTP in a background thread (tests, notebooks, demos)."""
 
 from __future__ import annotations
 

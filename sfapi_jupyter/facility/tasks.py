@@ -9,6 +9,7 @@ machinery itself failed) or ``cancelled``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -103,10 +104,8 @@ class TaskManager:
         running = self._running.get(task_id)
         if running is not None:
             running.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await running
-            except asyncio.CancelledError:
-                pass
         return self.get(task_id, user)
 
     async def shutdown(self) -> None:

@@ -127,10 +127,9 @@ def test_rows_have_the_real_apis_keys_and_string_values(jobs_api):
     jobid = submitted(jobs_api, script("sleep 30", "-J rows"))
     try:
         row = wait_for(
-            lambda: (
-                jobs_api.get("compute/jobs/perlmutter", params={"kwargs": f"jobid={jobid}"})
-                .json()["output"]
-            ),
+            lambda: jobs_api.get(
+                "compute/jobs/perlmutter", params={"kwargs": f"jobid={jobid}"}
+            ).json()["output"],
             30,
         )[0]
         assert tuple(row) == SQUEUE_KEYS and len(row) == 49
@@ -243,19 +242,20 @@ def test_restart_keeps_finished_jobs_and_fails_running_ones(tmp_path):
     config = FacilityConfig(
         state_dir=tmp_path / "state", min_pending_seconds=0.2, scheduler_interval=0.05
     )
-    with LocalFacility(config) as first:
-        with api_session(first, first.create_client("elvis")) as api:
-            done = submitted(api, script("echo done"))
-            final_row(api, done)
-            running = submitted(api, script("sleep 300"))
-            wait_for(
-                lambda: api.get(
-                    "compute/jobs/perlmutter", params={"kwargs": f"jobid={running}"}
-                ).json()["output"],
-                30,
-            )
-            wait_for(lambda: sacct(api, running)[0]["state"] == "RUNNING", 30)
-    with LocalFacility(config) as second:
-        with api_session(second, second.create_client("elvis")) as api:
-            assert sacct(api, done)[0]["state"] == "COMPLETED"
-            assert sacct(api, running)[0]["state"] == "NODE_FAIL"
+    with LocalFacility(config) as first, api_session(first, first.create_client("elvis")) as api:
+        done = submitted(api, script("echo done"))
+        final_row(api, done)
+        running = submitted(api, script("sleep 300"))
+        wait_for(
+            lambda: api.get(
+                "compute/jobs/perlmutter", params={"kwargs": f"jobid={running}"}
+            ).json()["output"],
+            30,
+        )
+        wait_for(lambda: sacct(api, running)[0]["state"] == "RUNNING", 30)
+    with (
+        LocalFacility(config) as second,
+        api_session(second, second.create_client("elvis")) as api,
+    ):
+        assert sacct(api, done)[0]["state"] == "COMPLETED"
+        assert sacct(api, running)[0]["state"] == "NODE_FAIL"

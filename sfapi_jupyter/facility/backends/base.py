@@ -57,7 +57,7 @@ STATE_CODES = {
 
 
 class SbatchError(Exception):
-    """sbatch refused the job; the message is sbatch's own stderr line(s), shown to users verbatim."""
+    """sbatch refused the job; the message is sbatch's own stderr, shown to users verbatim."""
 
 
 class ScancelError(Exception):
@@ -174,7 +174,7 @@ class JobRecord:
 
 @dataclass
 class JobQuery:
-    """Filters of ``GET /compute/jobs/{machine}`` (``kwargs=jobid=a,b``, ``user=``, ``partition=``)."""
+    """Filters of ``GET /compute/jobs/{machine}`` (``kwargs=jobid=a,b``, ``user=``, ...)."""
 
     jobids: frozenset[int] | None = None
     user: str | None = None

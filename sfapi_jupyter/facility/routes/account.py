@@ -36,10 +36,10 @@ def get_user(
 def _node_hours_used(facility: FacilityDep, repo_name: str, constraint: str) -> float:
     total = 0.0
     for job in facility.store.load_jobs():
-        if job.account == repo_name and job.start_time is not None:
-            if (job.constraint or "cpu") == constraint:
-                end = job.end_time or job.start_time
-                total += (end - job.start_time) / 3600.0 * job.nodes
+        charged = job.account == repo_name and (job.constraint or "cpu") == constraint
+        if charged and job.start_time is not None:
+            end = job.end_time or job.start_time
+            total += (end - job.start_time) / 3600.0 * job.nodes
     return round(total, 4)
 
 

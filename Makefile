@@ -1,0 +1,51 @@
+# sfapi_jupyter — the two commands of the README:
+#   make demo   the local facility (and, as the toolkit grows, JupyterLab on the quickstart)
+#   make test   every test suite; as root it also starts the single-node Slurm the tests use
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STATE ?= $(CURDIR)/.facility
+PORT ?= 8000
+SLURM_DIR ?= /tmp/slurm-ci
+ARTIFACTS ?= $(CURDIR)/test-artifacts
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv lint typecheck slurm-up slurm-down clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v 'is ignored' || true
+	$(PY) -c 'import sfapi_jupyter.facility.app, sfapi_client, pytest'
+	touch $@
+
+venv: $(VENV)/.installed
+
+## demo: serve the local facility on 127.0.0.1:$(PORT) with a key for you in ~/.superfacility
+demo: venv
+	$(PY) -m sfapi_jupyter facility demo --state $(STATE) --port $(PORT)
+
+## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
+test: venv
+	@if [ "$$(id -u)" = 0 ]; then SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh; \
+	  else echo "not root: Slurm-backed tests will be skipped (run as root to include them)"; fi
+	$(VENV)/bin/ruff check sfapi_jupyter tests
+	$(VENV)/bin/ruff format --check sfapi_jupyter tests
+	$(VENV)/bin/mypy
+	mkdir -p $(ARTIFACTS)
+	$(VENV)/bin/pytest -ra --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests
+
+typecheck:
+	$(VENV)/bin/mypy
+
+slurm-up:
+	SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh
+
+slurm-down:
+	SLURM_DIR=$(SLURM_DIR) bash ci/slurm-down.sh
+
+clean:
+	rm -rf $(VENV) $(ARTIFACTS) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,33 @@
+"""Fail when a test suite that must run in CI was skipped.
+
+Reads pytest's JUnit XML; every skipped test is listed, and the run fails if any of them
+belongs to a suite CI must run (all of them, today: nothing in this project may be
+skipped in CI).
+"""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main(path: str) -> int:
+    root = ET.parse(path).getroot()
+    cases = list(root.iter("testcase"))
+    skipped = [c for c in cases if c.find("skipped") is not None]
+    if not cases:
+        print(f"check_skips: no test ran ({path})")
+        return 1
+    for case in skipped:
+        reason = case.find("skipped")
+        message = reason.get("message", "") if reason is not None else ""
+        print(f"check_skips: SKIPPED {case.get('classname')}::{case.get('name')}: {message}")
+    if skipped:
+        print(f"check_skips: {len(skipped)} of {len(cases)} tests were skipped; CI must run all")
+        return 1
+    print(f"check_skips: all {len(cases)} tests ran")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "test-artifacts/junit.xml"))
