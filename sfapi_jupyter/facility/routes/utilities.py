@@ -29,6 +29,13 @@ from ..tasks import TaskHandle
 router = APIRouter(prefix="/utilities", tags=["utilities"])
 
 MIB = 1024 * 1024
+#: The process umask, read once at import (reading it means setting it, which races threads).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _human(size: float) -> str:
+    return f"{size / MIB:.1f} MiB" if size >= MIB / 10 else f"{size:.0f} bytes"
 
 
 def _error(key: str, message: str) -> dict[str, Any]:
@@ -78,21 +85,34 @@ def _entry(facility: Facility, identity: Identity, path: Path, name: str) -> dic
     }
 
 
+def _resolve(
+    facility: Facility, identity: Identity, path: str, **options: bool
+) -> tuple[str, Path | None, str | None]:
+    """(path as shown, absolute path or None, reason it may not be reached)."""
+    try:
+        shown = str(absolute_remote_path(identity.user, path))
+        return shown, resolve_user_path(facility.config, identity.user, path, **options), None
+    except PathDenied as exc:
+        return path, None, exc.reason
+
+
 @router.get("/ls/{machine}/{path:path}")
 def ls(
     machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
 ) -> dict[str, Any]:
     """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
-    shown = str(absolute_remote_path(identity.user, path))
+    shown, target, denied = _resolve(
+        facility, identity, path, write=False, follow_symlinks=False, stat_only=True
+    )
+    if target is None:
+        return _error("ls", f"ls: cannot access '{shown}': {denied}")
     try:
-        target = resolve_user_path(
-            facility.config, identity.user, path, write=False, follow_symlinks=False
-        )
-    except PathDenied:
-        return _error("ls", f"ls: cannot access '{shown}': Permission denied")
-    if not target.exists() and not target.is_symlink():
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
         return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
-    if target.is_symlink() or not target.is_dir():
+    except OSError as exc:
+        return _error("ls", f"ls: cannot access '{shown}': {exc.strerror}")
+    if not stat.S_ISDIR(mode):
         return {
             "status": "OK",
             "entries": [_entry(facility, identity, target, shown)],
@@ -100,8 +120,8 @@ def ls(
         }
     try:
         names = sorted(os.listdir(target))
-    except PermissionError:
-        return _error("ls", f"ls: cannot open directory '{shown}': Permission denied")
+    except OSError as exc:
+        return _error("ls", f"ls: cannot open directory '{shown}': {exc.strerror}")
     entries = [
         _entry(facility, identity, target, "."),
         _entry(facility, identity, target.parent, ".."),
@@ -110,6 +130,39 @@ def ls(
         with contextlib.suppress(FileNotFoundError):  # removed while we listed
             entries.append(_entry(facility, identity, target / name, name))
     return {"status": "OK", "entries": entries, "error": None}
+
+
+def _read_small_file(target: Path, shown: str, limit: int) -> bytes | str:
+    """The bytes of a regular file of at most ``limit`` bytes, or the error to show.
+
+    One open file is checked and read, so a file that grows or is swapped in the meantime
+    cannot slip past the limit, and a FIFO or device is never read (it could block forever).
+    """
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return f"{shown}: No such file or directory"
+    except OSError as exc:
+        return f"{shown}: {exc.strerror}"
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return f"{shown}: Is a directory"
+        if not stat.S_ISREG(st.st_mode):
+            return f"{shown}: not a regular file; only regular files can be downloaded"
+
+        def too_big(size: str) -> str:
+            return (
+                f"{shown} is {size}, over the download limit of {_human(limit)}; "
+                "move large files with a Globus transfer (/storage/globus/transfer)"
+            )
+
+        if st.st_size > limit:
+            return too_big(_human(st.st_size))
+        data = handle.read(limit + 1)
+        if len(data) > limit:
+            return too_big(f"over {_human(limit)}")
+        return data
 
 
 @router.get("/download/{machine}/{path:path}")
@@ -121,27 +174,12 @@ def download(
     binary: bool = False,
 ) -> dict[str, Any]:
     """A small file's content: text, or base64 with ``binary=true``."""
-    shown = str(absolute_remote_path(identity.user, path))
-    try:
-        target = resolve_user_path(facility.config, identity.user, path, write=False)
-    except PathDenied:
-        return _error("download", f"{shown}: Permission denied")
-    if not target.exists():
-        return _error("download", f"{shown}: No such file or directory")
-    if target.is_dir():
-        return _error("download", f"{shown}: Is a directory")
-    limit = facility.config.max_download_bytes
-    size = target.stat().st_size
-    if size > limit:
-        return _error(
-            "download",
-            f"{shown} is {size / MIB:.1f} MiB, over the download limit of {limit / MIB:.0f} MiB; "
-            "move large files with a Globus transfer (/storage/globus/transfer)",
-        )
-    try:
-        data = target.read_bytes()
-    except PermissionError:
-        return _error("download", f"{shown}: Permission denied")
+    shown, target, denied = _resolve(facility, identity, path, write=False)
+    if target is None:
+        return _error("download", f"{shown}: {denied}")
+    data = _read_small_file(target, shown, facility.config.max_download_bytes)
+    if isinstance(data, str):
+        return _error("download", data)
     if binary:
         return {
             "status": "OK",
@@ -156,6 +194,14 @@ def download(
     return {"status": "OK", "file": text, "is_binary": False, "error": None}
 
 
+def _new_file_mode(target: Path) -> int:
+    """The mode a shell's ``cat > target`` leaves: the old file's, or 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 @router.put("/upload/{machine}/{path:path}")
 async def upload(
     machine: Machine,
@@ -165,17 +211,27 @@ async def upload(
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
     """Write a small file at ``path`` (created or replaced whole; never half-written)."""
-    shown = str(absolute_remote_path(identity.user, path))
-    try:
-        target = resolve_user_path(facility.config, identity.user, path, write=True)
-    except PathDenied:
-        return _error("upload", f"{shown}: Permission denied")
+    shown, target, denied = _resolve(facility, identity, path, write=True)
+    if target is None:
+        return _error("upload", f"{shown}: {denied}")
     if target.is_dir():
         return _error("upload", f"{shown}: Is a directory; give the full path of the file")
     if not target.parent.is_dir():
         return _error("upload", f"{target.parent}: No such file or directory")
     limit = facility.config.max_upload_bytes
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    too_big = _error(
+        "upload",
+        f"upload to {shown} exceeds the limit of {_human(limit)}; nothing was written. "
+        "Move large files with a Globus transfer (/storage/globus/transfer)",
+    )
+    if file.size is not None and file.size > limit:
+        return too_big
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as exc:
+        return _error("upload", f"{shown}: {exc.strerror}")
     written = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -184,14 +240,15 @@ async def upload(
                 if written > limit:
                     raise OverflowError
                 out.write(chunk)
+            os.fchmod(out.fileno(), _new_file_mode(target))
         os.replace(tmp_name, target)
     except OverflowError:
         os.unlink(tmp_name)
-        return _error(
-            "upload",
-            f"upload to {shown} exceeds the limit of {limit / MIB:.0f} MiB; nothing was written. "
-            "Move large files with a Globus transfer (/storage/globus/transfer)",
-        )
+        return too_big
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        return _error("upload", f"{shown}: {exc.strerror}")
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
