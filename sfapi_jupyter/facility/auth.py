@@ -138,6 +138,8 @@ class TokenService:
             unverified = json.loads(jws.extract_compact(assertion.encode()).payload)
         except (JoseError, ValueError, UnicodeDecodeError):
             raise OAuthError("invalid_client", "client_assertion is not a JWT") from None
+        if not isinstance(unverified, dict):  # a JWT's claims are a JSON object
+            raise OAuthError("invalid_client", "client_assertion is not a JWT")
         client_id = str(unverified.get("iss", ""))
         client = self._client_for(client_id, address)
         try:
@@ -153,8 +155,8 @@ class TokenService:
         now = time.time()
         if claims.get("sub") != client_id:
             raise OAuthError("invalid_client", "client_assertion: sub must equal iss (client id)")
-        audiences = claims.get("aud")
-        audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if token_url not in audiences:
             raise OAuthError(
                 "invalid_client", f"client_assertion: aud must be the token URL {token_url}"

@@ -55,6 +55,8 @@ class FaultInjectionMiddleware:
             return None
         if self.config.paths and not any(p in path for p in self.config.paths):
             return None
+        if not self.config.kinds:  # "kinds=" picks nothing to inject
+            return None
         if self.random.random() >= self.config.rate:
             return None
         kind = self.random.choice(self.config.kinds)

@@ -22,6 +22,7 @@ from sfapi_client.compute import Machine
 from sfapi_client.jobs import JobState
 from sfapi_client.paths import RemotePath
 
+from sfapi_jupyter.cli import main as cli_main
 from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
@@ -78,7 +79,7 @@ def used_assertions(facility: LocalFacility) -> int:
     return int(row["n"])
 
 
-# -- status, meta: public ---------------------------------------------------------------------------
+# -- status, meta: public -------------------------------------------------------------------------
 def test_resources_status_outages_notes(client: Client) -> None:
     statuses = client.resources.status()
     assert {"perlmutter", "dtns", "dtn01", "spin", "globus"} <= set(statuses)
@@ -124,7 +125,7 @@ def test_compute_machines_by_name_and_enum(client: Client) -> None:
         client.compute("cori")  # not in v1.2's machine enum: refused before any request
 
 
-# -- account -----------------------------------------------------------------------------------------
+# -- account --------------------------------------------------------------------------------------
 def test_user_projects_roles_clients(facility: LocalFacility, client: Client) -> None:
     facility.create_client("priscilla")
     me = client.user()
@@ -179,7 +180,7 @@ def test_groups_create_add_remove(facility: LocalFacility, client: Client) -> No
     assert refused.value.response.status_code == 409
 
 
-# -- jobs ----------------------------------------------------------------------------------------------
+# -- jobs -----------------------------------------------------------------------------------------
 def test_submit_script_text_runs_to_completion(client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     job = compute.submit_job(gated_script(home, "release-text"))
@@ -247,6 +248,8 @@ def test_cancel_and_job_queries(client: Client, home: Path) -> None:
 
     first.update()
     assert first.state == JobState.RUNNING
+    with pytest.raises(TimeoutError):
+        first.complete(timeout=1)  # still running: the wait gives up
     first.cancel(wait=True)
     assert first.state == JobState.CANCELLED
     second.cancel(wait=True)
@@ -259,7 +262,19 @@ def test_cancel_and_job_queries(client: Client, home: Path) -> None:
         compute.job("999999")
 
 
-# -- files ----------------------------------------------------------------------------------------------
+def test_admin_status_change_reaches_the_client(facility: LocalFacility, client: Client) -> None:
+    main_args = ["facility", "status", "set", "perlmutter", "unavailable", "--note", "Maintenance"]
+    assert cli_main([*main_args, "--state", str(facility.config.state_dir)]) == 0
+    compute = client.compute("perlmutter")
+    assert compute.status.value == "unavailable" and compute.notes == ["Maintenance"]
+    assert compute.description == "System Unavailable"
+    assert client.resources.status()["perlmutter"].status.value == "unavailable"
+    # sfapi_client 0.6.0's @check_auth looks for ``status`` on the Client, not the Compute, so
+    # it never refuses calls to an unavailable machine; the facility does not either.
+    assert client.compute("dtns").status.value == "active"
+
+
+# -- files ----------------------------------------------------------------------------------------
 def test_ls_download_upload_open(client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     (home / "data").mkdir()
@@ -318,7 +333,7 @@ def test_symlinks_are_listed_as_links(client: Client, home: Path) -> None:
     assert inside.download().read() == "through the link\n"
 
 
-# -- commands and tasks -----------------------------------------------------------------------------------
+# -- commands and tasks ---------------------------------------------------------------------------
 def test_run_and_run_task(client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     assert compute.run("echo hello; echo $HOME") == f"hello\n{home}\n"
@@ -345,7 +360,7 @@ def test_run_task_cancel(client: Client, home: Path) -> None:
     assert not (home / "never-made").exists()
 
 
-# -- storage ----------------------------------------------------------------------------------------------------
+# -- storage --------------------------------------------------------------------------------------
 def test_globus_transfer_copies_files(client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     source = home / "results"
@@ -353,7 +368,7 @@ def test_globus_transfer_copies_files(client: Client, home: Path) -> None:
     (source / "a.txt").write_text("aaa")
     (source / "sub").mkdir()
     (source / "sub" / "b.bin").write_bytes(b"b" * 1000)
-    scratch = client._user().name and compute.run("echo $SCRATCH").strip()
+    scratch = compute.run("echo $SCRATCH").strip()
 
     globus = client.storage.globus()
     assert globus.name == "globus"
@@ -374,7 +389,7 @@ def test_globus_transfer_copies_files(client: Client, home: Path) -> None:
     assert compute.ls(f"{scratch}/copy/results/a.txt")[0].download().read() == "aaa"
 
 
-# -- credentials and tokens -------------------------------------------------------------------------------------
+# -- credentials and tokens -----------------------------------------------------------------------
 def test_key_file_and_jwk_credentials(
     facility: LocalFacility, red_client: NewClient, tmp_path: Path
 ) -> None:
@@ -423,9 +438,7 @@ def test_anonymous_client_reads_status_only(facility: LocalFacility) -> None:
 
 
 def test_token_renewed_across_expiry(tmp_path: Path) -> None:
-    config = FacilityConfig(
-        state_dir=tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1
-    )
+    config = FacilityConfig(state_dir=tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
     with LocalFacility(config) as facility:
         creds = facility.create_client("elvis")
         with official(facility, creds) as session:
@@ -441,18 +454,20 @@ def test_token_renewed_across_expiry(tmp_path: Path) -> None:
             # Once a token has expired the client still works (it fetches a new one).
             stale = session._http_client().token["access_token"]
             wait_for(
-                lambda: httpx.get(
-                    f"{facility.api_url}/account/",
-                    headers={"Authorization": f"Bearer {stale}"},
-                ).status_code
-                == 401,
+                lambda: (
+                    httpx.get(
+                        f"{facility.api_url}/account/",
+                        headers={"Authorization": f"Bearer {stale}"},
+                    ).status_code
+                    == 401
+                ),
                 timeout=10,
                 interval=0.2,
             )
             assert session.compute("perlmutter").run("echo still here") == "still here\n"
 
 
-# -- AsyncClient ----------------------------------------------------------------------------------------------------
+# -- AsyncClient ----------------------------------------------------------------------------------
 async def test_async_client_end_to_end(
     facility: LocalFacility, red_client: NewClient, home: Path
 ) -> None:

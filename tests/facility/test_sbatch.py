@@ -119,7 +119,8 @@ def test_nodes_range_and_bad_node_count() -> None:
 
 
 def test_array_specifications() -> None:
-    assert parse_batch_script(script("--array=0-3")).array.task_ids == (0, 1, 2, 3)  # type: ignore[union-attr]
+    plain = parse_batch_script(script("--array=0-3")).array
+    assert plain is not None and plain.task_ids == (0, 1, 2, 3) and plain.throttle is None
     spec = parse_batch_script(script("-a 1,3,5%2")).array
     assert spec is not None and spec.task_ids == (1, 3, 5) and spec.throttle == 2
     assert spec.step == 2
@@ -176,12 +177,14 @@ def test_comments_and_quotes_in_directives() -> None:
 
 
 def test_filename_patterns() -> None:
-    kwargs = {"name": "sim", "user": "alice", "nodename": "nid001001"}
-    assert expand_filename_pattern("slurm-%j.out", jobid=42, **kwargs) == "slurm-42.out"  # type: ignore[arg-type]
+    def expand(pattern: str, jobid: int, **kwargs: int) -> str:
+        return expand_filename_pattern(
+            pattern, jobid=jobid, name="sim", user="alice", nodename="nid001001", **kwargs
+        )
+
+    assert expand("slurm-%j.out", 42) == "slurm-42.out"
     assert (
-        expand_filename_pattern(
-            "%x-%A_%a-%4a-%u-%N-%%.log", jobid=44, array_job_id=42, array_task_id=2, **kwargs
-        )  # type: ignore[arg-type]
+        expand("%x-%A_%a-%4a-%u-%N-%%.log", 44, array_job_id=42, array_task_id=2)
         == "sim-42_2-0002-alice-nid001001-%.log"
     )
     # Without nodes yet %N stays, and a backslash switches expansion off, as in Slurm.
@@ -228,4 +231,6 @@ def test_policy_refusals_carry_nersc_messages() -> None:
         f"{FAILED} Invalid account or account/partition combination specified"
     )
     assert policy_error("perlmutter", "-C cpu", "-q turbo") == f"{FAILED} Invalid qos specification"
-    assert policy_error("perlmutter", "-C cpu", "-N 5") == f"{FAILED} Node count specification invalid"
+    assert (
+        policy_error("perlmutter", "-C cpu", "-N 5") == f"{FAILED} Node count specification invalid"
+    )

@@ -94,22 +94,25 @@ class LocalBackend:
         # from a stale record after it was cancelled.
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         if self._scheduler is not None:
             return
+        self._stopping = False
         self._recover()
         self._scheduler = asyncio.create_task(self._schedule_forever(), name="local-scheduler")
 
     async def stop(self) -> None:
-        # Under the lock the scheduler is between passes, never halfway through a launch.
+        # The scheduler finishes its pass and leaves by itself: cancelling it could cut a
+        # launch in half, and asyncio.wait_for may swallow a cancel on Python 3.11.
+        self._stopping = True
+        self._wake.set()
+        if self._scheduler is not None:
+            await self._scheduler
+            self._scheduler = None
         async with self._lock:
-            if self._scheduler is not None:
-                self._scheduler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._scheduler
-                self._scheduler = None
             for active in list(self._active.values()):
                 self._begin_end(active, "NODE_FAIL", "NodeDown")
             watchers = [a.watcher for a in self._active.values() if a.watcher is not None]
@@ -218,14 +221,15 @@ class LocalBackend:
         return [n for n in node_names(self._capacity(machine)) if n not in used]
 
     async def _schedule_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._tick()
             except Exception:  # the queue must keep moving whatever one job did
                 log.exception("local scheduler pass failed")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.scheduler_interval)
-            self._wake.clear()
+            if not self._stopping:
+                self._wake.clear()
 
     async def _tick(self) -> None:
         async with self._lock:

@@ -187,6 +187,7 @@ class SlurmBackend:
             work_dir=str(work_dir),
             command=str(request.script_path or script),
             dependency=opts.dependency,
+            comment=opts.comment,
             array_job_id=jobid if opts.array else None,
             array_task_str=opts.array.text if opts.array else "",
             extra={

@@ -33,10 +33,15 @@ def get_user(
     return {k: doc[k] for k in USER_FIELDS}
 
 
-def _node_hours_used(facility: FacilityDep, repo_name: str, constraint: str) -> float:
+def _architecture(constraint: str | None) -> str:
+    """``cpu`` or ``gpu``; Perlmutter's GPU constraints are gpu, gpu&hbm40g and gpu&hbm80g."""
+    return "gpu" if (constraint or "").startswith("gpu") else "cpu"
+
+
+def _node_hours_used(facility: FacilityDep, repo_name: str, architecture: str) -> float:
     total = 0.0
     for job in facility.store.load_jobs():
-        charged = job.account == repo_name and (job.constraint or "cpu") == constraint
+        charged = job.account == repo_name and _architecture(job.constraint) == architecture
         if charged and job.start_time is not None:
             end = job.end_time or job.start_time
             total += (end - job.start_time) / 3600.0 * job.nodes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import os
 import shutil
 import time
@@ -19,9 +20,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException
 
+from ..backends.base import FacilityUser
+from ..config import FacilityConfig
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
-from ..paths import PathDenied, absolute_remote_path, resolve_user_path
+from ..paths import PathDenied, absolute_remote_path, check_access, resolve_user_path
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 
@@ -38,25 +41,51 @@ def _endpoint(value: str) -> str | None:
     return COLLECTION_UUIDS.get(value)
 
 
-def _copy(source: Path, target_dir: Path) -> int:
-    """Copy a file or a tree into ``target_dir``; return the bytes copied."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        dest = target_dir / source.name
-        shutil.copytree(source, dest, dirs_exist_ok=True, symlinks=True)
-        return sum(f.stat().st_size for f in dest.rglob("*") if f.is_file() and not f.is_symlink())
-    shutil.copy2(source, target_dir / source.name)
-    return source.stat().st_size
+def _copy(config: FacilityConfig, user: FacilityUser, source: Path, target_dir: Path) -> int:
+    """Copy a file or a tree into ``target_dir``; return the bytes of the files copied.
+
+    Every place written is checked again as it is reached: a symlink already in the target
+    (``out/data -> /other/home``) must not carry the copy outside the user's reach. Symlinks
+    in the source are copied as symlinks, never followed.
+    """
+
+    def writable(dest: Path) -> Path:
+        try:
+            check_access(config, user, Path(os.path.realpath(dest)), write=True)
+        except PathDenied:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dest)) from None
+        return dest
+
+    writable(target_dir).mkdir(parents=True, exist_ok=True)
+    dest_root = target_dir / source.name
+    if not source.is_dir():
+        shutil.copy2(source, writable(dest_root))
+        return source.stat().st_size
+    copied = 0
+    for dirpath, dirnames, filenames in os.walk(source):
+        out_dir = writable(dest_root / Path(dirpath).relative_to(source))
+        out_dir.mkdir(exist_ok=True)
+        for name in [*dirnames, *filenames]:
+            src, dst = Path(dirpath) / name, out_dir / name
+            if src.is_symlink():
+                if dst.is_symlink() or dst.is_file():
+                    dst.unlink()
+                os.symlink(os.readlink(src), dst)
+            elif name in filenames:
+                shutil.copy2(src, writable(dst))
+                copied += src.stat().st_size
+        shutil.copystat(dirpath, out_dir)
+    return copied
 
 
 async def _run_transfer(
-    facility: Facility, transfer_id: str, user: str, source: Path, target: Path
+    facility: Facility, transfer_id: str, user: FacilityUser, source: Path, target: Path
 ) -> None:
     doc = facility.store.get_transfer(transfer_id) or {}
     doc.pop("_user", None)
     started = time.monotonic()
     try:
-        copied = await asyncio.to_thread(_copy, source, target)
+        copied = await asyncio.to_thread(_copy, facility.config, user, source, target)
     except OSError as exc:
         doc.update(
             globus_status="FAILED", reason=f"{exc.strerror or exc}: {exc.filename or ''}".strip()
@@ -69,7 +98,7 @@ async def _run_transfer(
             effective_bytes_per_second=int(copied / seconds),
             completion_time=dt.datetime.now(dt.timezone.utc).isoformat(),
         )
-    facility.store.put_transfer(transfer_id, user, doc)
+    facility.store.put_transfer(transfer_id, user.name, doc)
 
 
 @router.post("/globus/transfer")
@@ -93,9 +122,9 @@ async def start_transfer(
     user = identity.user
     try:
         source = resolve_user_path(facility.config, user, source_dir, write=False)
-    except PathDenied:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{source_dir}: Permission denied"}
-    if not source.exists():
+    except PathDenied as exc:
+        return {"transfer_id": "", "status": "ERROR", "reason": f"{source_dir}: {exc.reason}"}
+    if not os.path.exists(source):
         return {
             "transfer_id": "",
             "status": "ERROR",
@@ -103,9 +132,10 @@ async def start_transfer(
         }
     try:
         target = resolve_user_path(facility.config, user, target_dir, write=True)
-    except PathDenied:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{target_dir}: Permission denied"}
-    if os.path.realpath(target).startswith(os.path.realpath(source) + os.sep) and source.is_dir():
+    except PathDenied as exc:
+        return {"transfer_id": "", "status": "ERROR", "reason": f"{target_dir}: {exc.reason}"}
+    real_source, real_target = os.path.realpath(source), os.path.realpath(target)
+    if source.is_dir() and (real_target + os.sep).startswith(real_source + os.sep):
         return {"transfer_id": "", "status": "ERROR", "reason": "target_dir is inside source_dir"}
     transfer_id = str(uuid.uuid4())
     facility.store.put_transfer(
@@ -121,7 +151,7 @@ async def start_transfer(
             "label": label or f"sfapi transfer {transfer_id[:8]}",
         },
     )
-    facility.spawn(_run_transfer(facility, transfer_id, user.name, source, target))
+    facility.spawn(_run_transfer(facility, transfer_id, user, source, target))
     return {"transfer_id": transfer_id, "status": "OK", "reason": None}
 
 

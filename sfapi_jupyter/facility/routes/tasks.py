@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from ..deps import CurrentIdentity, FacilityDep
+from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -29,9 +29,12 @@ def get_task(task_id: str, identity: CurrentIdentity, facility: FacilityDep) -> 
 
 @router.delete("/{task_id}")
 async def cancel_task(
-    task_id: str, identity: CurrentIdentity, facility: FacilityDep
+    task_id: str, identity: WriterIdentity, facility: FacilityDep
 ) -> dict[str, Any]:
-    """Cancel a running task (a command); a finished task is left as it is."""
+    """Cancel a running task (a command); a finished task is left as it is.
+
+    Like starting one, this needs a red client: a read-only client may not kill commands.
+    """
     task = await facility.tasks.cancel(task_id, identity.user.name)
     if task is None:
         raise HTTPException(404, f"Not found: no task {task_id}")

@@ -101,13 +101,15 @@ def ls(
     machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
 ) -> dict[str, Any]:
     """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
+    # ``ls -la link`` shows the link; ``ls -la link/`` lists the directory it points to.
+    follow = path.endswith("/")
     shown, target, denied = _resolve(
-        facility, identity, path, write=False, follow_symlinks=False, stat_only=True
+        facility, identity, path, write=False, follow_symlinks=follow, stat_only=True
     )
     if target is None:
         return _error("ls", f"ls: cannot access '{shown}': {denied}")
     try:
-        mode = target.lstat().st_mode
+        mode = (target.stat() if follow else target.lstat()).st_mode
     except FileNotFoundError:
         return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
     except OSError as exc:
@@ -144,12 +146,13 @@ def _read_small_file(target: Path, shown: str, limit: int) -> bytes | str:
         return f"{shown}: No such file or directory"
     except OSError as exc:
         return f"{shown}: {exc.strerror}"
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(fd)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
         if stat.S_ISDIR(st.st_mode):
             return f"{shown}: Is a directory"
-        if not stat.S_ISREG(st.st_mode):
-            return f"{shown}: not a regular file; only regular files can be downloaded"
+        return f"{shown}: not a regular file; only regular files can be downloaded"
+    with os.fdopen(fd, "rb") as handle:
 
         def too_big(size: str) -> str:
             return (

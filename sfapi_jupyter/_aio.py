@@ -1,0 +1,59 @@
+"""A private event loop in a background thread, so blocking code can run coroutines.
+
+``Client`` (the sync facade) runs every coroutine of its ``AsyncClient`` here. This works
+in plain scripts and inside a running Jupyter kernel alike (the kernel's own loop is never
+touched or blocked by nested ``asyncio.run`` calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """One daemon thread running one event loop until :meth:`stop`."""
+
+    def __init__(self, name: str = "sfapi-jupyter-loop") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def in_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the loop and wait for it; Ctrl-C cancels it."""
+        if self.in_loop_thread():
+            coro.close()
+            raise RuntimeError("a blocking call was made from the client's own loop thread")
+        future = self.submit(coro)
+        try:
+            return future.result(timeout)
+        except KeyboardInterrupt:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if not self.loop.is_running():
+            self.loop.close()

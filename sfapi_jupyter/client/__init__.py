@@ -1,0 +1,62 @@
+"""The async API core: a client for the whole SF API (no IPython or widget imports here)."""
+
+from ._auth import BearerAuth, ClientCredentialsAuth
+from ._client import AsyncClient
+from ._credentials import Credentials, discover_credentials
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    BadScriptError,
+    CommandError,
+    ConnectionError,
+    CredentialsError,
+    JobFailedError,
+    MachineUnavailableError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    SfApiError,
+    TaskFailedError,
+    TimeoutError,
+    ValidationError,
+)
+from ._retry import RetryPolicy
+from ._sync import Client, Job, Machine
+from .models import CommandResult, JobInfo, JobState, RemoteEntry
+from .resources.jobs import AsyncJob
+from .resources.machine import AsyncMachine
+
+__all__ = [
+    "ApiError",
+    "AsyncClient",
+    "AsyncJob",
+    "AsyncMachine",
+    "AuthenticationError",
+    "BadScriptError",
+    "BearerAuth",
+    "Client",
+    "ClientCredentialsAuth",
+    "CommandError",
+    "CommandResult",
+    "ConnectionError",
+    "Credentials",
+    "CredentialsError",
+    "Job",
+    "JobFailedError",
+    "JobInfo",
+    "JobState",
+    "Machine",
+    "MachineUnavailableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RemoteEntry",
+    "RetryPolicy",
+    "ServerError",
+    "SfApiError",
+    "TaskFailedError",
+    "TimeoutError",
+    "ValidationError",
+    "discover_credentials",
+]

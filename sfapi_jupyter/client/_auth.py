@@ -1,0 +1,149 @@
+"""``httpx.Auth`` flows: bearer tokens, and client credentials with a ``private_key_jwt``.
+
+The client-credentials flow signs an assertion with authlib (RS256; ``iss`` = ``sub`` = the
+client id, ``aud`` = the token URL, ``exp``, a fresh ``jti``), exchanges it for an access
+token, caches the token, renews it ``TOKEN_LEEWAY`` seconds before it expires, and once more
+if the API answers 401 anyway (a token revoked early, a clock skew). Tokens and keys live
+only in these objects; their reprs show neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Generator
+
+import httpx
+from authlib.oauth2.rfc7523 import private_key_jwt_sign
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from ._constants import TOKEN_LEEWAY
+from ._credentials import Credentials
+from ._errors import AuthenticationError, ConnectionError, CredentialsError, TimeoutError
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class BearerAuth(httpx.Auth):
+    """A token obtained elsewhere, sent as it is and never renewed."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "BearerAuth(token=<hidden>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """OAuth 2.0 client credentials with a signed client assertion; async only."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        token_url: str,
+        token_http: httpx.AsyncClient,
+        leeway: float = TOKEN_LEEWAY,
+    ) -> None:
+        self.credentials = credentials
+        self.token_url = token_url
+        self._http = token_http
+        self._leeway = leeway
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock: asyncio.Lock | None = None
+        self._key: RSAKey | None = None
+        #: How many tokens were fetched (for diagnostics and tests).
+        self.tokens_fetched = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientCredentialsAuth(client_id={self.credentials.client_id!r}, "
+            f"token_url={self.token_url!r})"
+        )
+
+    @property
+    def expires_at(self) -> float:
+        return self._expires_at
+
+    def _signing_key(self) -> RSAKey:
+        if self._key is None:
+            try:
+                self._key = RSAKey.import_key(self.credentials.key)
+            except (ValueError, TypeError, JoseError):
+                raise CredentialsError(
+                    f"The key from {self.credentials.source} is not an RSA private key "
+                    "(PEM or JWK) for client " + self.credentials.client_id
+                ) from None
+        return self._key
+
+    def _assertion(self) -> str:
+        # An explicit RSAKey: authlib warns about (and will drop) guessing the key type.
+        signed = private_key_jwt_sign(
+            self._signing_key(), self.credentials.client_id, self.token_url
+        )
+        return signed.decode() if isinstance(signed, bytes) else str(signed)
+
+    async def _fetch(self) -> None:
+        form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": self._assertion(),
+        }
+        try:
+            response = await self._http.post(self.token_url, data=form)
+        except httpx.TimeoutException:
+            raise TimeoutError(
+                f"The token endpoint {self.token_url} did not answer in time"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ConnectionError(
+                f"Cannot reach the token endpoint {self.token_url}: {type(exc).__name__}"
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200 or "access_token" not in body:
+            reason = body.get("error_description") or body.get("error") or response.reason_phrase
+            raise AuthenticationError(
+                f"The token endpoint refused client {self.credentials.client_id} "
+                f"(HTTP {response.status_code}): {reason}",
+                status_code=response.status_code,
+            )
+        self._token = str(body["access_token"])
+        self._expires_at = time.time() + float(body.get("expires_in", 600))
+        self.tokens_fetched += 1
+
+    async def token(self, *, force: bool = False) -> str:
+        """A valid access token, fetched or renewed as needed."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            stale = time.time() >= self._expires_at - self._leeway
+            if force or self._token is None or stale:
+                await self._fetch()
+            assert self._token is not None
+            return self._token
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("ClientCredentialsAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        sent_with = await self.token()
+        request.headers["Authorization"] = f"Bearer {sent_with}"
+        response = yield request
+        if response.status_code == 401:
+            # Renew once, unless another request already did while this one was in flight.
+            fresh = await self.token(force=self._token == sent_with)
+            request.headers["Authorization"] = f"Bearer {fresh}"
+            yield request

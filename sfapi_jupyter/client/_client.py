@@ -1,0 +1,336 @@
+"""``AsyncClient``: the one implementation of every SF API call.
+
+All requests go through :meth:`AsyncClient._request`, the one send path: it applies the
+retry policy, maps every failure to the error tree in :mod:`._errors`, and never repeats a
+request that is not safe to repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ._auth import BearerAuth, ClientCredentialsAuth
+from ._constants import (
+    CONNECT_TIMEOUT,
+    DEFAULT_API_URL,
+    DEFAULT_TOKEN_URL,
+    ENV_API_URL,
+    ENV_TOKEN_URL,
+    REQUEST_TIMEOUT,
+)
+from ._credentials import Credentials, discover_credentials
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    ConnectionError,
+    SfApiError,
+    TaskFailedError,
+    TimeoutError,
+    error_for_response,
+    retry_after_seconds,
+)
+from ._retry import RETRY_STATUSES, RetryPolicy
+from .models import (
+    ApiClient,
+    Change,
+    Group,
+    ModelList,
+    Note,
+    Outage,
+    Project,
+    Role,
+    Status,
+    Task,
+    TaskStatus,
+    User,
+)
+from .resources.machine import AsyncMachine
+
+
+def parse_task_result(text: Any) -> Any:
+    """A task's ``result``: JSON inside a string, parsed leniently (text before ``{`` dropped)."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        start = text.find("{")
+        if start > 0:
+            try:
+                return json.loads(text[start:])
+            except ValueError:
+                pass
+        return text
+
+
+class AsyncClient:
+    """An asynchronous client for the Superfacility API.
+
+    Parameters
+    ----------
+    api_base_url, token_url
+        Where the API and its token endpoint are; default from ``SFAPI_API_URL`` and
+        ``SFAPI_TOKEN_URL``, else NERSC's.
+    client_id, key
+        The API client; ``key`` is a path, PEM text or a JWK dict. Without them the
+        environment and ``~/.superfacility/`` are searched; with nothing found the client
+        is anonymous (it can read status).
+    access_token
+        A token obtained elsewhere, used as it is and never renewed.
+    transport
+        An ``httpx`` transport (tests pass ``httpx.ASGITransport(app)``).
+
+    Examples
+    --------
+    >>> async with AsyncClient() as client:          # doctest: +SKIP
+    ...     print((await client.status("perlmutter")).status)
+    """
+
+    def __init__(
+        self,
+        api_base_url: str | None = None,
+        token_url: str | None = None,
+        client_id: str | None = None,
+        key: Any = None,
+        *,
+        access_token: str | None = None,
+        credentials: Credentials | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        self.api_base_url = (api_base_url or os.environ.get(ENV_API_URL) or DEFAULT_API_URL).rstrip(
+            "/"
+        )
+        self.token_url = token_url or os.environ.get(ENV_TOKEN_URL) or DEFAULT_TOKEN_URL
+        self.retry = retry or RetryPolicy()
+        timeouts = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
+        self._token_http = httpx.AsyncClient(transport=transport, timeout=timeouts)
+        auth: httpx.Auth | None = None
+        self.credentials: Credentials | None = None
+        if access_token:
+            auth = BearerAuth(access_token)
+        else:
+            self.credentials = credentials or discover_credentials(client_id, key)
+            if self.credentials is not None:
+                auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
+        self._auth = auth
+        self._http = httpx.AsyncClient(
+            base_url=self.api_base_url + "/", transport=transport, timeout=timeouts, auth=auth
+        )
+        self._machines: dict[str, AsyncMachine] = {}
+        self._me: User | None = None
+        #: Requests sent, by "METHOD path" (for diagnostics and tests).
+        self.request_count = 0
+
+    def __repr__(self) -> str:
+        who = (
+            f"client_id={self.credentials.client_id!r}"
+            if self.credentials
+            else ("access_token=<hidden>" if self._auth else "anonymous")
+        )
+        return f"AsyncClient(api_base_url={self.api_base_url!r}, {who})"
+
+    @property
+    def authenticated(self) -> bool:
+        return self._auth is not None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        for machine in self._machines.values():
+            await machine.aclose()
+        await self._http.aclose()
+        await self._token_http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the send path --------------------------------------------------------------------
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        data: Any = None,
+        files: Any = None,
+        retry: bool = True,
+        auth_required: bool = True,
+    ) -> httpx.Response:
+        """Send one API request; retry what is safe to retry; raise typed errors.
+
+        With ``retry=False`` nothing is repeated except a connection that was refused before
+        the request was sent (it cannot have done anything).
+        """
+        if auth_required and self._auth is None:
+            raise AuthenticationError(
+                f"{method} {path} needs an API client: pass client_id= and key=, set "
+                "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
+            )
+        attempts = self.retry.attempts
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                self.request_count += 1
+                response = await self._http.request(
+                    method, path, params=params, data=data, files=files
+                )
+            except httpx.ConnectError as exc:
+                error: SfApiError = ConnectionError(
+                    f"Cannot connect to {self.api_base_url}: {exc}. Is the API reachable?"
+                )
+                if last:
+                    raise error from None
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            except httpx.TimeoutException:
+                error = TimeoutError(f"{method} {path}: no answer from {self.api_base_url} in time")
+                if not retry or last:
+                    raise error from None
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            except httpx.TransportError as exc:
+                error = ConnectionError(
+                    f"{method} {path}: the connection to {self.api_base_url} failed "
+                    f"({type(exc).__name__})"
+                )
+                if not retry or last:
+                    raise error from None
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            if response.status_code < 400:
+                return response
+            if retry and not last and response.status_code in RETRY_STATUSES:
+                await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
+                continue
+            raise error_for_response(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _get(self, path: str, params: Any = None, *, auth_required: bool = True) -> Any:
+        response = await self._request("GET", path, params=params, auth_required=auth_required)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"GET {path}: the API answered with something that is not JSON"
+            ) from None
+
+    # -- status -----------------------------------------------------------------------------
+    async def status(self, name: str | None = None) -> Any:
+        """All resources' status (a list), or one resource's (``status("perlmutter")``)."""
+        if name is None:
+            rows = await self._get("status", auth_required=False)
+            return ModelList(Status.model_validate(r) for r in rows)
+        return Status.model_validate(await self._get(f"status/{name}", auth_required=False))
+
+    async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
+        body = await self._get(f"{path}/{name}" if name else path, auth_required=False)
+        rows = [o for group in body for o in group] if name is None else body
+        return ModelList(Outage.model_validate(o) for o in rows)
+
+    async def outages(self, name: str | None = None) -> ModelList[Outage]:
+        """Current and past outages, of every resource or of one."""
+        return await self._outages("status/outages", name)
+
+    async def planned_outages(self, name: str | None = None) -> ModelList[Outage]:
+        """Planned outages, of every resource or of one."""
+        return await self._outages("status/outages/planned", name)
+
+    async def notes(self, name: str | None = None) -> ModelList[Note]:
+        body = await self._get(
+            f"status/notes/{name}" if name else "status/notes", auth_required=False
+        )
+        rows = [n for group in body for n in group] if name is None else body
+        return ModelList(Note.model_validate(n) for n in rows)
+
+    async def changelog(self) -> ModelList[Change]:
+        return ModelList(
+            Change.model_validate(c) for c in await self._get("meta/changelog", auth_required=False)
+        )
+
+    async def config(self) -> dict[str, str | None]:
+        rows = await self._get("meta/config", auth_required=False)
+        return {r["key"]: r.get("value") for r in rows}
+
+    # -- account ----------------------------------------------------------------------------
+    async def user(self, username: str | None = None) -> User:
+        """The token owner (or ``username``)."""
+        params = {"username": username} if username else None
+        user = User.model_validate(await self._get("account/", params))
+        if username is None:
+            self._me = user
+        return user
+
+    async def whoami(self) -> User:
+        """The token owner, asked once and remembered."""
+        return self._me or await self.user()
+
+    async def projects(self) -> ModelList[Project]:
+        return ModelList(Project.model_validate(p) for p in await self._get("account/projects"))
+
+    async def roles(self) -> ModelList[Role]:
+        return ModelList(Role.model_validate(r) for r in await self._get("account/roles"))
+
+    async def groups(self) -> ModelList[Group]:
+        body = await self._get("account/groups")
+        return ModelList(Group.model_validate(g) for g in body.get("groups") or [])
+
+    async def clients(self) -> ModelList[ApiClient]:
+        return ModelList(ApiClient.model_validate(c) for c in await self._get("account/clients"))
+
+    # -- compute ----------------------------------------------------------------------------
+    def compute(self, machine: str) -> AsyncMachine:
+        """A handle on one machine (``perlmutter``, ``dtns``, ``dtn01``); no request made."""
+        if machine not in self._machines:
+            self._machines[machine] = AsyncMachine(self, machine)
+        return self._machines[machine]
+
+    # -- tasks ------------------------------------------------------------------------------
+    async def task(self, task_id: str) -> Task:
+        body = await self._get(f"tasks/{task_id}")
+        return Task(
+            id=str(body.get("id", task_id)),
+            status=TaskStatus(body.get("status") or "new"),
+            result=parse_task_result(body.get("result")),
+        )
+
+    async def tasks(self) -> list[Task]:
+        body = await self._get("tasks")
+        return [
+            Task(id=str(t["id"]), status=TaskStatus(t.get("status") or "new"),
+                 result=parse_task_result(t.get("result")))
+            for t in body.get("tasks") or []
+        ]  # fmt: skip
+
+    async def wait_task(
+        self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
+    ) -> Task:
+        """Poll a task until it is done, backing off from ``interval`` to 2 s."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            task = await self.task(task_id)
+            if task.done:
+                if task.status is not TaskStatus.completed:
+                    raise TaskFailedError(
+                        f"Task {task_id} ended {task.status.value}: {task.result or 'no detail'}"
+                    )
+                return task
+            if deadline is not None and loop.time() >= deadline:
+                raise TimeoutError(f"Task {task_id} did not finish within {timeout} s")
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, 2.0)

@@ -1,0 +1,18 @@
+"""Endpoints, timeouts and environment variable names."""
+
+from __future__ import annotations
+
+DEFAULT_API_URL = "https://api.nersc.gov/api/v1.2"
+DEFAULT_TOKEN_URL = "https://oidc.nersc.gov/c2id/token"
+
+ENV_API_URL = "SFAPI_API_URL"
+ENV_TOKEN_URL = "SFAPI_TOKEN_URL"
+ENV_CLIENT_ID = "SFAPI_CLIENT_ID"
+ENV_KEY = "SFAPI_KEY"
+ENV_SECRET = "SFAPI_SECRET"
+
+#: Seconds: connect, and everything else, per HTTP request.
+CONNECT_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 60.0
+#: Renew an access token this many seconds before it expires.
+TOKEN_LEEWAY = 60.0

@@ -1,0 +1,219 @@
+"""``Client``, ``Machine`` and ``Job``: the blocking facade over the async core.
+
+Every method runs the same coroutine as its async twin, on one private event-loop thread
+per client (:class:`sfapi_jupyter._aio.LoopThread`), so the sync client works in scripts
+and inside a running Jupyter kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .._aio import LoopThread
+from ._client import AsyncClient
+from .models import (
+    ApiClient,
+    Change,
+    CommandResult,
+    Group,
+    JobInfo,
+    JobState,
+    ModelList,
+    Note,
+    Outage,
+    Project,
+    RemoteEntry,
+    Role,
+    Task,
+    User,
+)
+from .resources.jobs import AsyncJob
+from .resources.machine import AsyncMachine
+
+T = TypeVar("T")
+
+
+class Job:
+    """A blocking handle on a job; see :class:`AsyncJob` for the fields."""
+
+    def __init__(self, client: Client, job: AsyncJob) -> None:
+        self._client = client
+        self.aio = job
+
+    def __repr__(self) -> str:
+        return repr(self.aio)
+
+    def __getattr__(self, name: str) -> Any:
+        # Data attributes (state, exit_code, times, ...) come straight from the async handle.
+        return getattr(self.aio, name)
+
+    @property
+    def jobid(self) -> str:
+        return self.aio.jobid
+
+    @property
+    def state(self) -> JobState:
+        return self.aio.state
+
+    @property
+    def info(self) -> JobInfo | None:
+        return self.aio.info
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.aio.is_terminal
+
+    def refresh(self) -> Job:
+        self._client._run(self.aio.refresh())
+        return self
+
+    def wait(self, timeout: float | None = None, *, check: bool = False) -> Job:
+        self._client._run(self.aio.wait(timeout, check=check))
+        return self
+
+    def cancel(self, *, wait: bool = False, timeout: float | None = 60.0) -> Job:
+        self._client._run(self.aio.cancel(wait=wait, timeout=timeout))
+        return self
+
+
+class Machine:
+    """A blocking handle on a machine; see :class:`AsyncMachine`."""
+
+    def __init__(self, client: Client, machine: AsyncMachine) -> None:
+        self._client = client
+        self.aio = machine
+        self.name = machine.name
+
+    def __repr__(self) -> str:
+        return f"Machine({self.name!r})"
+
+    def _job(self, job: AsyncJob) -> Job:
+        return Job(self._client, job)
+
+    def status(self) -> Any:
+        return self._client._run(self.aio.status())
+
+    def submit(self, script: str, args: list[str] | None = None) -> Job:
+        return self._job(self._client._run(self.aio.submit(script, args)))
+
+    def job(self, jobid: str | int) -> Job:
+        return self._job(self._client._run(self.aio.job(jobid)))
+
+    def jobs(self, user: str | None = None, **options: Any) -> list[Job]:
+        return [self._job(j) for j in self._client._run(self.aio.jobs(user, **options))]
+
+    def ls(self, path: str) -> list[RemoteEntry]:
+        return self._client._run(self.aio.ls(path))
+
+    def download(self, path: str, to: Any = None, *, binary: bool = True) -> Any:
+        return self._client._run(self.aio.download(path, to, binary=binary))
+
+    def upload(self, source: Any, remote_path: str) -> str:
+        return self._client._run(self.aio.upload(source, remote_path))
+
+    def run(
+        self, command: str | list[str], *, check: bool = False, timeout: float | None = None
+    ) -> CommandResult:
+        return self._client._run(self.aio.run(command, check=check, timeout=timeout))
+
+
+class Client:
+    """The blocking client: the same calls as :class:`AsyncClient`, without ``await``.
+
+    >>> from sfapi_jupyter import Client
+    >>> with Client() as client:                     # doctest: +SKIP
+    ...     print(client.status("perlmutter").status)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._loop = LoopThread()
+        try:
+            self.aio: AsyncClient = self._loop.run(self._make(*args, **kwargs))
+        except BaseException:
+            self._loop.stop()
+            raise
+        self._machines: dict[str, Machine] = {}
+
+    @staticmethod
+    async def _make(*args: Any, **kwargs: Any) -> AsyncClient:
+        return AsyncClient(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self.aio).replace("AsyncClient", "Client", 1)
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return self._loop.run(coro, timeout)
+
+    @property
+    def loop_thread(self) -> LoopThread:
+        return self._loop
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._loop.running:
+            self._run(self.aio.aclose())
+            self._loop.stop()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the API ----------------------------------------------------------------------------
+    def status(self, name: str | None = None) -> Any:
+        return self._run(self.aio.status(name))
+
+    def outages(self, name: str | None = None) -> ModelList[Outage]:
+        return self._run(self.aio.outages(name))
+
+    def planned_outages(self, name: str | None = None) -> ModelList[Outage]:
+        return self._run(self.aio.planned_outages(name))
+
+    def notes(self, name: str | None = None) -> ModelList[Note]:
+        return self._run(self.aio.notes(name))
+
+    def changelog(self) -> ModelList[Change]:
+        return self._run(self.aio.changelog())
+
+    def config(self) -> dict[str, str | None]:
+        return self._run(self.aio.config())
+
+    def user(self, username: str | None = None) -> User:
+        return self._run(self.aio.user(username))
+
+    def projects(self) -> ModelList[Project]:
+        return self._run(self.aio.projects())
+
+    def roles(self) -> ModelList[Role]:
+        return self._run(self.aio.roles())
+
+    def groups(self) -> ModelList[Group]:
+        return self._run(self.aio.groups())
+
+    def clients(self) -> ModelList[ApiClient]:
+        return self._run(self.aio.clients())
+
+    def compute(self, machine: str) -> Machine:
+        if machine not in self._machines:
+            self._machines[machine] = Machine(self, self.aio.compute(machine))
+        return self._machines[machine]
+
+    def task(self, task_id: str) -> Task:
+        return self._run(self.aio.task(task_id))
+
+    def tasks(self) -> list[Task]:
+        return self._run(self.aio.tasks())
+
+    def wait_task(self, task_id: str, timeout: float | None = None) -> Task:
+        return self._run(self.aio.wait_task(task_id, timeout))
+
+
+__all__ = ["Client", "Job", "Machine"]

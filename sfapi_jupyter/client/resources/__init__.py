@@ -1,0 +1,1 @@
+"""Handles that do I/O: machines and jobs."""

@@ -1,0 +1,313 @@
+"""``AsyncMachine``: jobs, files and commands on one machine."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .._errors import (
+    ApiError,
+    BadScriptError,
+    CommandError,
+    ConnectionError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TimeoutError,
+)
+from ..models import CommandResult, JobInfo, RemoteEntry, TaskStatus
+from .jobs import AsyncJob
+
+if TYPE_CHECKING:
+    from ...watch import JobWatcher
+    from .._client import AsyncClient
+
+#: Marker added to each script submitted as text, so that after an ambiguous failure the
+#: client can find the job it may already have made instead of making a second one.
+MARKER_PREFIX = "sfapi-submit:"
+_COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
+
+
+def encode_path(path: str) -> str:
+    """A remote path for a URL: every character but ``/`` percent-encoded."""
+    return quote(str(path), safe="/")
+
+
+def looks_like_script(text: str) -> bool:
+    return "\n" in text.strip() or text.lstrip().startswith("#!")
+
+
+def add_submit_marker(script: str, marker: str) -> str | None:
+    """The script with ``#SBATCH --comment=<marker>`` after its ``#!`` line.
+
+    None when the script sets its own ``--comment`` (ours would be overridden, so it could
+    not be found again).
+    """
+    if _COMMENT_RE.search(script):
+        return None
+    first, sep, rest = script.partition("\n")
+    return f"{first}\n#SBATCH --comment={marker}\n{rest}" if sep else None
+
+
+class AsyncMachine:
+    """One machine of the API (``client.compute("perlmutter")``)."""
+
+    def __init__(self, client: AsyncClient, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._watcher: JobWatcher | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncMachine({self.name!r})"
+
+    async def aclose(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+
+    @property
+    def watcher(self) -> JobWatcher:
+        """The machine's shared job poller (one per client and machine)."""
+        if self._watcher is None:
+            from ...watch import JobWatcher
+
+            self._watcher = JobWatcher(self)
+        return self._watcher
+
+    async def status(self) -> Any:
+        return await self.client.status(self.name)
+
+    # -- jobs -------------------------------------------------------------------------------
+    async def fetch_rows(
+        self,
+        jobids: list[str] | None = None,
+        *,
+        sacct: bool = False,
+        cached: bool = True,
+        user: str | None = None,
+        partition: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One ``GET /compute/jobs/{machine}`` with filters; the raw rows."""
+        kwargs = []
+        if jobids:
+            kwargs.append("jobid=" + ",".join(str(j) for j in jobids))
+        if user:
+            kwargs.append(f"user={user}")
+        if partition:
+            kwargs.append(f"partition={partition}")
+        params: dict[str, Any] = {"sacct": sacct, "kwargs": kwargs}
+        if not cached:
+            params["cached"] = False
+        body = await self.client._get(f"compute/jobs/{self.name}", params)
+        if body.get("status") == "ERROR":
+            raise ApiError(f"Listing jobs on {self.name} failed: {body.get('error')}", body=body)
+        rows: list[dict[str, Any]] = body.get("output") or []
+        return rows
+
+    async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:
+        """Submit a batch script (its text, or the path of a script on the machine).
+
+        The job is never submitted twice: a text script carries a unique marker, and after
+        an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched
+        for it before anything is sent again.
+        """
+        from ...scripts import prepare_script
+
+        is_path = not looks_like_script(script)
+        marked: str | None = None
+        marker = MARKER_PREFIX + uuid.uuid4().hex
+        if is_path:
+            job_text = script.strip()
+        else:
+            job_text, _warnings = prepare_script(script)
+            marked = add_submit_marker(job_text, marker)
+            job_text = marked or job_text
+        data: dict[str, Any] = {"job": job_text, "isPath": is_path}
+        if args:
+            data["args"] = [str(a) for a in args]
+        policy = self.client.retry
+        for attempt in range(policy.attempts):
+            try:
+                response = await self.client._request(
+                    "POST", f"compute/jobs/{self.name}", data=data, retry=False
+                )
+                break
+            except (TimeoutError, ConnectionError, ServerError, RateLimitedError) as exc:
+                if marked is None:
+                    raise type(exc)(
+                        f"{exc.message}. The job may or may not have been submitted; look "
+                        f"at the queue (jobs()) before submitting again.",
+                        status_code=exc.status_code,
+                    ) from None
+                found = await self._find_submission(marker)
+                if found is not None:
+                    return found
+                if attempt == policy.attempts - 1:
+                    raise
+                await asyncio.sleep(policy.delay(attempt))
+        body = response.json()
+        if body.get("status") == "ERROR" or not body.get("task_id"):
+            raise BadScriptError(f"Submit refused: {body.get('error')}", body=body)
+        task = await self.client.wait_task(str(body["task_id"]))
+        result = task.result if isinstance(task.result, dict) else {}
+        if str(result.get("status", "")).lower() != "ok" or not result.get("jobid"):
+            message = result.get("error") or task.result or "no job id returned"
+            raise BadScriptError(str(message).strip(), body=task.result)
+        job = AsyncJob(self, str(result["jobid"]))
+        # One look right away, bypassing the API's cache, so the caller sees PENDING (or
+        # further) rather than nothing; the watcher takes over from here.
+        await job.refresh()
+        self.watcher.watch(job, just_submitted=True)
+        return job
+
+    async def _find_submission(self, marker: str, settle_timeout: float = 60.0) -> AsyncJob | None:
+        """After an ambiguous submit: let running submit tasks finish, then look for the marker."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settle_timeout
+        while loop.time() < deadline:
+            pending = [t for t in await self.client.tasks() if t.status is TaskStatus.new]
+            if not pending:
+                break
+            await asyncio.sleep(0.3)
+        me = await self.client.whoami()
+        rows = await self.fetch_rows(sacct=True, cached=False, user=me.name)
+        ids = [JobInfo.from_row(r) for r in rows if marker in str(r.get("comment", ""))]
+        if not ids:
+            return None
+        first = min(ids, key=lambda info: int(info.array_job_id or info.jobid))
+        job = AsyncJob(self, first.array_job_id or first.jobid, first)
+        self.watcher.watch(job)
+        return job
+
+    async def job(self, jobid: str | int) -> AsyncJob:
+        """A job by id, with its current state."""
+        job = AsyncJob(self, str(jobid))
+        await job.refresh()
+        if job.info is None:
+            raise NotFoundError(f"Job {jobid} is not known on {self.name}")
+        return job
+
+    async def jobs(
+        self,
+        user: str | None = None,
+        *,
+        all_users: bool = False,
+        jobids: list[str] | None = None,
+        partition: str | None = None,
+        sacct: bool = False,
+    ) -> list[AsyncJob]:
+        """Queued and running jobs of ``user`` (default: you); ``sacct=True`` adds finished ones."""
+        if user is None and not all_users and not jobids:
+            user = (await self.client.whoami()).name
+        rows = await self.fetch_rows(jobids, sacct=sacct, user=user, partition=partition)
+        return [AsyncJob(self, info.jobid, info) for info in map(JobInfo.from_row, rows)]
+
+    # -- files ------------------------------------------------------------------------------
+    async def ls(self, path: str) -> list[RemoteEntry]:
+        """Entries of a directory (without ``.`` and ``..``), or the one entry of a file."""
+        body = await self.client._get(f"utilities/ls/{self.name}/{encode_path(path)}")
+        if body.get("status") == "ERROR":
+            error = str(body.get("error") or "")
+            if "No such file or directory" in error:
+                raise NotFoundError(error, body=body)
+            raise ApiError(error or f"ls {path} failed", body=body)
+        entries = body.get("entries") or []
+        out = []
+        base = path.rstrip("/") or "/"
+        single = len(entries) == 1
+        for entry in entries:
+            name = str(entry.get("name", ""))
+            if name in (".", ".."):
+                continue
+            target = None
+            if " -> " in name:
+                name, _, target = name.partition(" -> ")
+            full = name if single and name.startswith("/") else f"{base}/{name}".replace("//", "/")
+            if single and name.startswith("/"):
+                name = os.path.basename(name.rstrip("/")) or name
+            out.append(RemoteEntry(**{**entry, "name": name, "path": full, "target": target}))
+        return out
+
+    async def download(
+        self, path: str, to: str | os.PathLike[str] | None = None, *, binary: bool = True
+    ) -> Any:
+        """A small file's content: bytes (or str with ``binary=False``), or saved to ``to``."""
+        body = await self.client._get(
+            f"utilities/download/{self.name}/{encode_path(path)}", {"binary": binary}
+        )
+        if body.get("status") == "ERROR":
+            error = str(body.get("error") or f"download {path} failed")
+            if "No such file" in error:
+                raise NotFoundError(error, body=body)
+            raise ApiError(error, body=body)
+        content: Any = body.get("file") or ""
+        if body.get("is_binary"):
+            content = base64.b64decode(content)
+        if to is None:
+            return content
+        target = Path(to).expanduser()
+        if target.is_dir():
+            target = target / os.path.basename(path.rstrip("/"))
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(content if isinstance(content, bytes) else content.encode())
+        tmp.replace(target)
+        return target
+
+    async def upload(self, source: Any, remote_path: str) -> str:
+        """Write ``source`` (bytes, str, a local path or a file object) to ``remote_path``."""
+        if isinstance(source, (bytes, bytearray)):
+            payload: Any = io.BytesIO(bytes(source))
+        elif isinstance(source, str) and not os.path.exists(source):
+            raise FileNotFoundError(
+                f"{source!r} is not a local file; to upload text, pass it as bytes (text.encode())"
+            )
+        elif isinstance(source, (str, os.PathLike)):
+            payload = Path(source).expanduser().read_bytes()
+        else:
+            payload = source
+        response = await self.client._request(
+            "PUT",
+            f"utilities/upload/{self.name}/{encode_path(remote_path)}",
+            files={"file": ("upload", payload)},
+        )
+        body = response.json()
+        if body.get("status") == "ERROR":
+            raise ApiError(str(body.get("error") or f"upload to {remote_path} failed"), body=body)
+        return remote_path
+
+    # -- commands ---------------------------------------------------------------------------
+    async def run(
+        self, command: str | list[str], *, check: bool = False, timeout: float | None = None
+    ) -> CommandResult:
+        """Run a shell command in your home on the machine.
+
+        A non-zero exit is data (``result.exit_code``), unless ``check=True``.
+        """
+        if isinstance(command, list):
+            import shlex
+
+            command = shlex.join(command)
+        response = await self.client._request(
+            "POST", f"utilities/command/{self.name}", data={"executable": command}, retry=False
+        )
+        body = response.json()
+        if body.get("status") == "ERROR" or not body.get("task_id"):
+            raise ApiError(f"Command refused: {body.get('error')}", body=body)
+        task = await self.client.wait_task(str(body["task_id"]), timeout)
+        raw = task.result if isinstance(task.result, dict) else {"output": str(task.result or "")}
+        result = CommandResult.model_validate(
+            {k: ("" if v is None and k in ("output", "error") else v) for k, v in raw.items()}
+        )
+        if check and not result.ok:
+            raise CommandError(
+                f"{command!r} exited {result.exit_code}: {result.error.strip()[:500]}",
+                result=result,
+            )
+        return result
