@@ -1,15 +1,23 @@
 """Job watchers: one shared poller per client and machine.
 
 However many jobs are watched, one tick costs one batched squeue request
-(``kwargs=jobid=a,b,c``; ``cached=false`` while a job is fresh from submit) plus one sacct
-request for the jobs that have left the queue, and nothing for jobs already ended. The
-interval adapts: short right after a submit and around state changes, backing off while
-nothing changes, never above ``max_interval``. A job not found right after submit is
-given ``grace`` seconds to show up (the API's cache can lag). Polling stops for a job at
-every terminal state, and the loop stops when no job is left to watch.
+(``kwargs=jobid=a,b,c``; ``cached=false`` only while a job is fresh from submit) plus one
+sacct request for the jobs that have left the queue, and nothing for jobs already ended.
+(Above :data:`MAX_IDS_PER_REQUEST` watched jobs the id list is split, so that URLs stay
+under the 8 KB proxies allow.)
 
-Subscribers get :class:`JobEvent`\\ s through callbacks (:meth:`JobWatcher.subscribe`) or an
-async iterator (:meth:`JobWatcher.events`).
+The interval adapts: ``min_interval`` right after a submit, around state changes and while a
+job is missing, growing by ``backoff`` while nothing changes, never above ``max_interval``.
+A job missing from both squeue and sacct is given ``grace`` seconds to show up (the API's
+cache can lag) before :class:`~sfapi_jupyter.client.NotFoundError` is raised to its waiters.
+Polling stops for a job at every terminal state (COMPLETED, FAILED, TIMEOUT,
+``CANCELLED by …``, NODE_FAIL, BOOT_FAIL, DEADLINE, OUT_OF_MEMORY, PREEMPTED, …); an array
+ends when all its tasks have. When the API fails, the watcher backs off and keeps trying;
+errors that retrying cannot cure (401, 403, 422), or failures lasting ``give_up_after``
+seconds, are raised to every waiter instead of leaving them hanging.
+
+Subscribers get :class:`JobEvent` s through callbacks (:meth:`JobWatcher.subscribe`, run on
+the client's event loop) or an async iterator (:meth:`JobWatcher.events`).
 """
 
 from __future__ import annotations
@@ -17,11 +25,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .client._errors import NotFoundError, SfApiError
+from ._job_events import JobEvent, JobEventStream
+from .client._errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    SfApiError,
+    ValidationError,
+)
+from .client._errors import TimeoutError as SfTimeoutError
 from .client.models import JobInfo, JobState
 from .client.resources.jobs import AsyncJob
 
@@ -30,46 +48,57 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class JobEvent:
-    """A watched job changed state (``old`` is UNKNOWN the first time it is seen)."""
-
-    jobid: str
-    old: JobState
-    new: JobState
-    job: AsyncJob
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.new.is_terminal
+#: Job ids per listing request (about 4 KB of URL).
+MAX_IDS_PER_REQUEST = 500
+#: Errors that asking again will not cure: waiters get them at once.
+PERMANENT_ERRORS = (AuthenticationError, PermissionDeniedError, ValidationError)
+_LIVE_ORDER = (JobState.RUNNING, JobState.COMPLETING, JobState.CONFIGURING, JobState.PENDING)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Watched:
     job: AsyncJob
-    added: float
     fresh_until: float
+    state: JobState
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Array tasks by their own job id (an array is watched by its array job id).
+    #: Array tasks by ``<array id>_<task id>`` (plain jobs: one entry by job id).
     tasks: dict[str, JobInfo] = field(default_factory=dict)
-    error: SfApiError | None = None
+    #: Other handles on the same job id; they get the same updates.
+    handles: weakref.WeakSet[AsyncJob] = field(default_factory=weakref.WeakSet)
+    missing_since: float | None = None
+    error: BaseException | None = None
 
 
 def aggregate_state(infos: list[JobInfo]) -> JobState:
-    """One state for an array: running if any runs, pending if any waits, else the worst end."""
-    states = [i.state for i in infos]
-    for state in (JobState.RUNNING, JobState.COMPLETING, JobState.CONFIGURING, JobState.PENDING):
-        if state in states:
-            return state
-    for info in infos:
-        if info.state is not JobState.COMPLETED:
-            return info.state
-    return JobState.COMPLETED if states else JobState.UNKNOWN
+    """One state for an array: live while any task is, else the first that did not complete."""
+    live = [i.state for i in infos if not i.state.is_terminal]
+    if live:
+        return next((s for s in _LIVE_ORDER if s in live), live[0])
+    failed = [i.state for i in infos if i.state is not JobState.COMPLETED]
+    return failed[0] if failed else (JobState.COMPLETED if infos else JobState.UNKNOWN)
+
+
+def _task_key(info: JobInfo) -> str:
+    if info.array_task_id is not None:
+        return f"{info.array_job_id}_{info.array_task_id}"
+    return info.jobid
 
 
 class JobWatcher:
-    """Polls the jobs of one machine together; see the module docstring."""
+    """Polls the jobs of one machine together; see the module docstring.
+
+    Normally reached as ``machine.watcher`` (one per client and machine); ``job.wait()``
+    and ``machine.submit()`` use it.
+
+    Examples
+    --------
+    >>> job = await machine.submit(script)                   # doctest: +SKIP
+    >>> async for event in machine.watcher.events([job]):    # doctest: +SKIP
+    ...     print(event.old.value, "->", event.new.value)
+    UNKNOWN -> PENDING
+    PENDING -> RUNNING
+    RUNNING -> COMPLETED
+    """
 
     def __init__(
         self,
@@ -77,43 +106,63 @@ class JobWatcher:
         *,
         min_interval: float = 1.0,
         max_interval: float = 30.0,
+        backoff: float = 1.5,
         fresh_seconds: float = 10.0,
         grace: float = 30.0,
+        give_up_after: float | None = 600.0,
     ) -> None:
         self.machine = machine
         self.min_interval = min_interval
         self.max_interval = max_interval
+        self.backoff = backoff
         self.fresh_seconds = fresh_seconds
         self.grace = grace
+        self.give_up_after = give_up_after
+        #: The wait before the next tick, as last planned.
         self.interval = min_interval
+        #: Ticks run so far, and the error of the last tick if it failed (diagnostics).
+        self.ticks = 0
+        self.last_error: SfApiError | None = None
         self._watched: dict[str, _Watched] = {}
-        self._callbacks: list[Callable[[JobEvent], None]] = []
-        self._queues: list[asyncio.Queue[JobEvent]] = []
+        self._callbacks: list[Callable[[JobEvent], Any]] = []
+        self._streams: weakref.WeakSet[JobEventStream] = weakref.WeakSet()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        #: Ticks run so far (diagnostics and tests).
-        self.ticks = 0
+        self._lock = asyncio.Lock()
+        self._next_tick = 0.0
 
-    # -- what is watched --------------------------------------------------------------------
+    # -- what is watched ----------------------------------------------------------------------
     def watch(self, job: AsyncJob, *, just_submitted: bool = False) -> None:
-        """Follow ``job`` until it ends (no-op if already followed)."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        """Follow ``job`` until it ends (a job already followed is not followed twice)."""
+        now = asyncio.get_running_loop().time()
         entry = self._watched.get(job.jobid)
-        if entry is None:
-            entry = _Watched(job, now, now + (self.fresh_seconds if just_submitted else 0))
+        fresh_entry = entry is None or entry.error is not None  # a failed watch starts over
+        if entry is None or entry.error is not None:
+            entry = _Watched(job, now, job.state)
             self._watched[job.jobid] = entry
+            self.interval = self.min_interval
+            if job.info is not None:
+                self._emit(JobEvent(job.jobid, JobState.UNKNOWN, job.state, job))
             if job.is_terminal:
                 entry.done.set()
-        elif entry.job is not job and job.info is None:
-            job.info = entry.job.info
+        elif job is not entry.job:
+            entry.handles.add(job)
+            if entry.job.info is not None:
+                job.info = entry.job.info
         if just_submitted:
-            self.interval = self.min_interval / 2
-        self._ensure_running()
-        self._wake.set()
+            entry.fresh_until = max(entry.fresh_until, now + self.fresh_seconds)
+            self.interval = self.min_interval
+        if (fresh_entry or just_submitted) and not entry.done.is_set():
+            # Nothing known yet: look now. Otherwise batch with whatever else arrives.
+            self._schedule(now + (0.0 if job.info is None else self.min_interval))
+        elif not entry.done.is_set() and not self._running():
+            self._schedule(now)
 
     def unwatch(self, jobid: str) -> None:
-        self._watched.pop(str(jobid), None)
+        """Stop following a job; anyone waiting for it gets an error."""
+        entry = self._watched.pop(str(jobid), None)
+        if entry is not None and not entry.done.is_set():
+            self._fail(entry, SfApiError(f"Job {jobid} is no longer watched"))
 
     @property
     def watched(self) -> list[AsyncJob]:
@@ -122,21 +171,55 @@ class JobWatcher:
     def _active(self) -> list[_Watched]:
         return [w for w in self._watched.values() if not w.done.is_set()]
 
-    # -- subscribers --------------------------------------------------------------------------
-    def subscribe(self, callback: Callable[[JobEvent], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` on every state change; returns the unsubscribe function."""
-        self._callbacks.append(callback)
-        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+    def tasks_of(self, jobid: str) -> list[JobInfo]:
+        """The array tasks seen for ``jobid`` (one entry for a plain job)."""
+        entry = self._watched.get(str(jobid))
+        return list(entry.tasks.values()) if entry else []
 
-    async def events(self) -> AsyncIterator[JobEvent]:
-        """State changes as they happen (runs until the consumer stops iterating)."""
-        queue: asyncio.Queue[JobEvent] = asyncio.Queue()
-        self._queues.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._queues.remove(queue)
+    # -- subscribers ----------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[JobEvent], Any]) -> Callable[[], None]:
+        """Call ``callback(event)`` on every state change; returns the unsubscribe function.
+
+        Callbacks run on the client's event loop and must not block it.
+
+        Examples
+        --------
+        >>> stop = watcher.subscribe(lambda e: print(e.jobid, e.new.value))  # doctest: +SKIP
+        >>> stop()                                                           # doctest: +SKIP
+        """
+        self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    def events(self, jobs: Iterable[AsyncJob | str] | None = None) -> JobEventStream:
+        """State changes as an async iterator, from now on.
+
+        With ``jobs``, only theirs: each job's current state comes first (``old`` UNKNOWN)
+        and the iteration ends once all of them have ended. Without, every watched job's
+        events until ``close()`` or the watcher stops.
+        """
+        stream = JobEventStream(
+            None if jobs is None else set(), self._is_done, self._streams.discard
+        )
+        self._streams.add(stream)
+        for item in jobs or ():
+            job = item if isinstance(item, AsyncJob) else AsyncJob(self.machine, str(item))
+            assert stream.jobids is not None
+            stream.jobids.add(job.jobid)
+            entry = self._watched.get(job.jobid)
+            if entry is None or entry.error is not None:
+                self.watch(job)  # emits the current state, if known, to the stream
+            elif entry.state is not JobState.UNKNOWN:
+                stream.offer(JobEvent(job.jobid, JobState.UNKNOWN, entry.state, entry.job))
+        return stream
+
+    def _is_done(self, jobid: str) -> bool:
+        entry = self._watched.get(jobid)
+        return entry is None or entry.done.is_set()
 
     def _emit(self, event: JobEvent) -> None:
         for callback in list(self._callbacks):
@@ -144,131 +227,217 @@ class JobWatcher:
                 callback(event)
             except Exception:  # a subscriber's bug must not stop the poller
                 log.exception("job event callback failed for %s", event.jobid)
-        for queue in self._queues:
-            queue.put_nowait(event)
+        for stream in list(self._streams):
+            stream.offer(event)
 
-    # -- waiting ------------------------------------------------------------------------------
+    # -- waiting --------------------------------------------------------------------------------
     async def wait(self, job: AsyncJob, timeout: float | None = None) -> AsyncJob:
-        """Until ``job`` reaches a terminal state; raises TimeoutError, NotFoundError."""
+        """Until ``job`` reaches a terminal state.
+
+        Raises
+        ------
+        TimeoutError
+            ``timeout`` seconds passed first (the job stays watched).
+        NotFoundError
+            The job was in neither squeue nor sacct for ``grace`` seconds.
+        SfApiError
+            The API failed in a way polling again cannot fix.
+
+        Examples
+        --------
+        >>> await machine.watcher.wait(job, timeout=600)    # doctest: +SKIP
+        <Job 12 on perlmutter: COMPLETED>
+        """
         self.watch(job)
         entry = self._watched[job.jobid]
         try:
             await asyncio.wait_for(entry.done.wait(), timeout)
         except asyncio.TimeoutError:
-            from .client._errors import TimeoutError as SfTimeoutError
-
             raise SfTimeoutError(
-                f"Job {job.jobid} is still {job.state.value} after {timeout} s"
+                f"Job {job.jobid} on {self.machine.name} is still {entry.state.value} "
+                f"after {timeout:g} s"
             ) from None
         if entry.error is not None:
             raise entry.error
-        if entry.job is not job:
+        if entry.job.info is not None:
             job.info = entry.job.info
         return job
 
-    # -- the loop -----------------------------------------------------------------------------
-    def _ensure_running(self) -> None:
-        if self._task is None or self._task.done():
+    # -- the loop -------------------------------------------------------------------------------
+    def _schedule(self, when: float) -> None:
+        self._next_tick = min(self._next_tick, when) if self._running() else when
+        self._wake.set()
+        if not self._running():
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name=f"job-watcher-{self.machine.name}"
             )
 
+    def _running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop polling; waiters of unfinished jobs get an error, event streams end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        for entry in self._active():
+            self._fail(entry, SfApiError("The job watcher was stopped (the client was closed)"))
+        for stream in list(self._streams):
+            stream.close()
+
+    def _fail(self, entry: _Watched, error: BaseException) -> None:
+        entry.error = error
+        entry.done.set()
+        for stream in list(self._streams):
+            stream.offer(None)  # lets a stream following only this job end
 
     async def _run(self) -> None:
-        while self._active():
-            self._wake.clear()
-            try:
-                changed = await self.poll_once()
-            except SfApiError as exc:
-                # The API is having trouble; the client's retries already ran. Back off.
-                log.warning("job watcher on %s: %s", self.machine.name, exc)
-                changed = False
-                self.interval = min(self.interval * 2, self.max_interval)
-            loop = asyncio.get_running_loop()
-            if changed or any(w.fresh_until > loop.time() for w in self._active()):
-                self.interval = self.min_interval
-            else:
-                self.interval = min(self.interval * 1.5, self.max_interval)
-            if not self._active():
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+        loop = asyncio.get_running_loop()
+        failing_since: float | None = None
+        try:
+            while self._active():
+                while (delay := self._next_tick - loop.time()) > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    if not self._active():
+                        return
+                try:
+                    changed = await self.poll_once()
+                except PERMANENT_ERRORS as exc:
+                    for entry in self._active():
+                        self._fail(entry, exc)
+                    return
+                except SfApiError as exc:
+                    # The client's own retries already ran: the API is having trouble.
+                    self.last_error = exc
+                    now = loop.time()
+                    failing_since = now if failing_since is None else failing_since
+                    if self.give_up_after is not None and now - failing_since >= self.give_up_after:
+                        for entry in self._active():
+                            self._fail(entry, exc)
+                        return
+                    log.warning("job watcher on %s: %s", self.machine.name, exc)
+                    self.interval = min(
+                        max(self.interval, self.min_interval) * 2, self.max_interval
+                    )
+                else:
+                    failing_since, self.last_error = None, None
+                    self.interval = self._plan(changed, loop.time())
+                self._next_tick = loop.time() + self.interval
+        except Exception as exc:  # a bug here must not leave waiters hanging forever
+            log.exception("job watcher on %s failed", self.machine.name)
+            for entry in self._active():
+                self._fail(entry, exc)
+
+    def _plan(self, changed: bool, now: float) -> float:
+        active = self._active()
+        if changed or any(w.fresh_until > now or w.missing_since is not None for w in active):
+            return self.min_interval
+        return min(max(self.interval, self.min_interval) * self.backoff, self.max_interval)
 
     async def poll_once(self) -> bool:
-        """One tick: one squeue request, plus one sacct request if jobs left the queue."""
-        active = self._active()
-        if not active:
-            return False
-        self.ticks += 1
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        fresh = any(w.fresh_until > now for w in active)
-        ids = [w.job.jobid for w in active]
-        rows = await self.machine.fetch_rows(ids, cached=not fresh)
-        seen = self._assign(rows, active)
-        gone = [w for w in active if w.job.jobid not in seen]
-        if gone:
-            rows = await self.machine.fetch_rows(
-                [w.job.jobid for w in gone], sacct=True, cached=False
-            )
-            seen.update(self._assign(rows, gone))
-        changed = False
-        for entry in active:
-            changed |= self._settle(entry, seen.get(entry.job.jobid), now)
-        return changed
+        """One tick: one squeue request, plus one sacct request if jobs left the queue.
+
+        Returns whether any job changed state.
+        """
+        async with self._lock:
+            active = self._active()
+            if not active:
+                return False
+            self.ticks += 1
+            now = asyncio.get_running_loop().time()
+            cached = not any(w.fresh_until > now for w in active)
+            rows = await self._fetch([w.job.jobid for w in active], False, cached)
+            seen = self._assign(rows, active)
+            gone = [w for w in active if self._left_queue(w, seen.get(w.job.jobid))]
+            if gone:
+                rows = await self._fetch([w.job.jobid for w in gone], True, cached)
+                for jobid, infos in self._assign(rows, gone).items():
+                    seen[jobid] = infos | seen.get(jobid, {})  # squeue's rows are the fresher
+            changed = False
+            for entry in active:
+                if self._watched.get(entry.job.jobid) is entry:  # not unwatched meanwhile
+                    changed |= self._settle(entry, seen.get(entry.job.jobid), now)
+            return changed
+
+    async def _fetch(self, ids: list[str], sacct: bool, cached: bool) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
+            chunk = ids[start : start + MAX_IDS_PER_REQUEST]
+            try:
+                rows += await self.machine.fetch_rows(chunk, sacct=sacct, cached=cached)
+            except ApiError as exc:
+                # squeue refuses ids it has forgotten; those jobs are for sacct to report.
+                if sacct or "Invalid job id" not in exc.message:
+                    raise
+        return rows
 
     @staticmethod
     def _assign(
-        rows: list[dict[str, object]], entries: list[_Watched]
+        rows: list[dict[str, Any]], entries: list[_Watched]
     ) -> dict[str, dict[str, JobInfo]]:
-        """Group this tick's rows by the watched job they belong to (arrays by array id)."""
+        """Group rows by the watched job they belong to (an array's tasks by its array id)."""
         by_id = {w.job.jobid: w for w in entries}
         seen: dict[str, dict[str, JobInfo]] = {}
         for row in rows:
-            info = JobInfo.from_row(dict(row))
-            owner = by_id.get(info.jobid) or by_id.get(info.array_job_id or "")
-            if owner is None:
+            if "." in str(row.get("jobid", "")):  # a sacct job step (12.batch, 12.extern)
                 continue
-            key = info.jobid
-            if info.array_task_id is not None:
-                key = f"{info.array_job_id}_{info.array_task_id}"
-            seen.setdefault(owner.job.jobid, {})[key] = info
+            info = JobInfo.from_row(dict(row))
+            key = _task_key(info)
+            for name in {info.jobid, key, info.array_job_id}:
+                if name and name in by_id:
+                    seen.setdefault(name, {})[key] = info
         return seen
+
+    @staticmethod
+    def _left_queue(entry: _Watched, rows: dict[str, JobInfo] | None) -> bool:
+        """Not in squeue, or an array task last seen live has left it."""
+        if not rows:
+            return True
+        return any(
+            not info.is_terminal and key not in rows and "[" not in key
+            for key, info in entry.tasks.items()
+        )
 
     def _settle(self, entry: _Watched, rows: dict[str, JobInfo] | None, now: float) -> bool:
         job = entry.job
-        if rows is None:
-            if now - entry.added > self.grace and job.info is None:
-                entry.error = NotFoundError(
-                    f"Job {job.jobid} never appeared on {self.machine.name} "
-                    f"within {self.grace:.0f} s of being watched"
+        if not rows:
+            if entry.missing_since is None:
+                entry.missing_since = now
+            if now - entry.missing_since >= self.grace:
+                where = "left the queue and is not in sacct" if job.info else "never appeared"
+                self._fail(
+                    entry,
+                    NotFoundError(
+                        f"Job {job.jobid} {where} on {self.machine.name} "
+                        f"(waited {self.grace:g} s for it)"
+                    ),
                 )
-                entry.done.set()
             return False
-        # Ended tasks never change; everything else is as this tick saw it (a pending
-        # remainder like 12_[3-9%2] disappears as its tasks start).
-        entry.tasks = {k: v for k, v in entry.tasks.items() if v.is_terminal} | rows
+        entry.missing_since = None
+        # Keep what this tick did not mention: ended tasks, and live ones until sacct
+        # reports them. A pending remainder such as 12_[3-9%2] goes as its tasks start.
+        kept = {k: v for k, v in entry.tasks.items() if "[" not in k}
+        entry.tasks = kept | rows
         infos = list(entry.tasks.values())
-        if len(infos) == 1:
+        if len(infos) == 1 and infos[0].array_task_id is None:
             new_info = infos[0]
         else:
-            base = entry.tasks.get(job.jobid) or min(infos, key=lambda i: i.jobid)
-            new_info = base.model_copy(update={"state": aggregate_state(infos)})
-        old = job.state
-        job.info = new_info
-        if new_info.state is not old:
-            self._emit(JobEvent(job.jobid, old, new_info.state, job))
+            state = aggregate_state(infos)
+            base = next((i for i in infos if i.state is state), infos[0])
+            new_info = base.model_copy(update={"state": state, "jobid": job.jobid})
+        for handle in (job, *entry.handles):
+            handle.info = new_info
+        old, entry.state = entry.state, new_info.state
         if new_info.is_terminal:
             entry.done.set()
-        return new_info.state is not old
+        if new_info.state is old:
+            return False
+        self._emit(JobEvent(job.jobid, old, new_info.state, job))
+        return True
 
-    def tasks_of(self, jobid: str) -> list[JobInfo]:
-        """The array tasks seen for ``jobid`` (one entry for a plain job)."""
-        entry = self._watched.get(str(jobid))
-        return list(entry.tasks.values()) if entry else []
+
+__all__ = ["JobEvent", "JobEventStream", "JobWatcher", "aggregate_state"]

@@ -7,7 +7,7 @@ and inside a running Jupyter kernel.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -117,6 +117,42 @@ class Machine:
         self, command: str | list[str], *, check: bool = False, timeout: float | None = None
     ) -> CommandResult:
         return self._client._run(self.aio.run(command, check=check, timeout=timeout))
+
+    def tail(self, path: str, *, follow: bool = True, **options: Any) -> Iterator[str]:
+        """Follow a remote file as it grows (blocking); see :meth:`AsyncMachine.tail`.
+
+        >>> for text in machine.tail("job.out", follow=False):   # doctest: +SKIP
+        ...     print(text, end="")
+        """
+
+        async def start() -> AsyncIterator[str]:
+            return self.aio.tail(path, follow=follow, **options)
+
+        async def step(chunks: AsyncIterator[str]) -> tuple[bool, str]:
+            try:
+                return True, await chunks.__anext__()
+            except StopAsyncIteration:
+                return False, ""
+
+        async def close(chunks: AsyncIterator[str]) -> None:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        def blocking() -> Iterator[str]:
+            chunks = self._client._run(start())
+            try:
+                while True:
+                    more, text = self._client._run(step(chunks))
+                    if not more:
+                        return
+                    yield text
+            finally:
+                loop = self._client.loop_thread
+                if loop.running and not loop.in_loop_thread():
+                    self._client._run(close(chunks))
+
+        return blocking()
 
 
 class Client:

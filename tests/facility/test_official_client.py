@@ -45,6 +45,20 @@ def official(facility: LocalFacility, creds: NewClient, **options: object) -> Cl
     )
 
 
+@pytest.fixture(scope="module")
+def facility(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalFacility]:
+    """One facility for the module (tests use their own file names and jobs)."""
+    state = tmp_path_factory.mktemp("official") / "state"
+    config = FacilityConfig(state_dir=state, min_pending_seconds=0.3, scheduler_interval=0.05)
+    with LocalFacility(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def red_client(facility: LocalFacility) -> NewClient:
+    return facility.create_client("elvis", level="red")
+
+
 @pytest.fixture
 def client(facility: LocalFacility, red_client: NewClient) -> Iterator[Client]:
     with official(facility, red_client) as session:
@@ -263,15 +277,15 @@ def test_cancel_and_job_queries(client: Client, home: Path) -> None:
 
 
 def test_admin_status_change_reaches_the_client(facility: LocalFacility, client: Client) -> None:
-    main_args = ["facility", "status", "set", "perlmutter", "unavailable", "--note", "Maintenance"]
+    main_args = ["facility", "status", "set", "dtn01", "unavailable", "--note", "Maintenance"]
     assert cli_main([*main_args, "--state", str(facility.config.state_dir)]) == 0
-    compute = client.compute("perlmutter")
-    assert compute.status.value == "unavailable" and compute.notes == ["Maintenance"]
-    assert compute.description == "System Unavailable"
-    assert client.resources.status()["perlmutter"].status.value == "unavailable"
+    dtn01 = client.compute(Machine.dtn01)
+    assert dtn01.status.value == "unavailable" and dtn01.notes == ["Maintenance"]
+    assert dtn01.description == "System Unavailable"
+    assert client.resources.status()["dtn01"].status.value == "unavailable"
+    assert client.compute("perlmutter").status.value == "active"
     # sfapi_client 0.6.0's @check_auth looks for ``status`` on the Client, not the Compute, so
     # it never refuses calls to an unavailable machine; the facility does not either.
-    assert client.compute("dtns").status.value == "active"
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -419,13 +433,15 @@ def test_access_token_client(facility: LocalFacility, red_client: NewClient) -> 
         assert session.compute("perlmutter").run("echo via token") == "via token\n"
 
 
-def test_revoked_client_surfaces_as_http_401(facility: LocalFacility, client: Client) -> None:
-    assert client.user().name == "elvis"
-    facility.facility.accounts.revoke_client(client._client_id)
-    # The client holds a token that has not run out, so it does not ask for a new one: the
-    # API refuses that token at once, and sfapi_client has no retry-on-401 path.
-    with pytest.raises(httpx.HTTPStatusError) as refused:
-        client.user()
+def test_revoked_client_surfaces_as_http_401(facility: LocalFacility) -> None:
+    doomed = facility.create_client("elvis")
+    with official(facility, doomed) as client:
+        assert client.user().name == "elvis"
+        facility.facility.accounts.revoke_client(doomed.client_id)
+        # The client holds a token that has not run out, so it does not ask for a new one:
+        # the API refuses that token at once, and sfapi_client has no retry-on-401 path.
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            client.user()
     assert refused.value.response.status_code == 401
     assert "revoked" in refused.value.response.json()["detail"]
 

@@ -26,6 +26,8 @@ from ..models import CommandResult, JobInfo, RemoteEntry, TaskStatus
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from ...watch import JobWatcher
     from .._client import AsyncClient
 
@@ -311,3 +313,17 @@ class AsyncMachine:
                 result=result,
             )
         return result
+
+    def tail(self, path: str, *, follow: bool = True, **options: Any) -> AsyncIterator[str]:
+        """Follow a remote file as it grows: an async iterator of the new text.
+
+        Only new bytes cross the API; a file not there yet, truncated or replaced is
+        handled. ``options`` are those of :func:`sfapi_jupyter.tail.tail_remote_file`
+        (``interval``, ``from_end``, ``lines``, ``stop``, ``missing_timeout``, ...).
+
+        >>> async for text in machine.tail("job.out", stop=lambda: job.is_terminal):
+        ...     print(text, end="")                                   # doctest: +SKIP
+        """
+        from ...tail import tail_remote_file
+
+        return tail_remote_file(self, path, follow=follow, **options)

@@ -1,0 +1,165 @@
+"""Every public call of AsyncClient against the facility, over real HTTP and in process."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sfapi_jupyter import AsyncClient
+from sfapi_jupyter.client import (
+    AuthenticationError,
+    BadScriptError,
+    CommandError,
+    JobState,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+from .conftest import home, make_async_client, script
+
+
+async def test_status_outages_notes_meta_without_credentials(served):
+    async with AsyncClient(served.api_url, served.token_url, transport=served.transport) as anon:
+        everything = await anon.status()
+        assert {"perlmutter", "dtns", "dtn01"} <= {s.name for s in everything}
+        perlmutter = await anon.status("perlmutter")
+        assert perlmutter.status.value == "active" and perlmutter.is_up
+        outages = await anon.outages("perlmutter")
+        assert outages and all(o.name == "perlmutter" for o in outages)
+        assert len(await anon.outages()) > len(outages)
+        planned = await anon.planned_outages()
+        now = dt.datetime.now(dt.timezone.utc)
+        assert planned and all(o.start_at > now for o in planned)
+        assert await anon.notes("perlmutter")
+        assert (await anon.config())["compute.targets"]
+        assert await anon.changelog()
+        frame = everything.to_dataframe()
+        assert list(frame["name"])[:3] == ["perlmutter", "dtns", "dtn01"]
+        with pytest.raises(AuthenticationError, match="needs an API client"):
+            await anon.user()
+
+
+async def test_account(aclient):
+    me = await aclient.user()
+    assert me.name == "elvis" and me.uid > 0
+    projects = await aclient.projects()
+    assert projects[0].repo_name.startswith("m")
+    assert projects[0].cpu_hours_remaining == pytest.approx(
+        projects[0].cpu_hours_given - projects[0].cpu_hours_used
+    )
+    assert [r.repo_name for r in await aclient.roles()] == [p.repo_name for p in projects]
+    assert {g.name for g in await aclient.groups()} >= {"elvis", projects[0].repo_name}
+    clients = await aclient.clients()
+    assert clients[0].client_id == aclient.credentials.client_id
+    assert dt.timedelta(hours=47) < clients[0].expires_in <= dt.timedelta(days=2)
+    assert projects.to_dataframe().shape[0] == 1
+
+
+async def test_job_lifecycle(served, aclient):
+    machine = aclient.compute("perlmutter")
+    job = await machine.submit(script("echo hello; sleep 1", "-J lifecycle"))
+    assert job.state in (JobState.PENDING, JobState.RUNNING)
+    assert job.submit_time is not None and job.name == "lifecycle"
+    await job.wait(timeout=60)
+    assert job.state is JobState.COMPLETED and job.is_terminal
+    assert job.exit_code == 0 and job.start_time and job.end_time
+    assert job.elapsed is not None and job.nodes == 1
+    again = await machine.job(job.jobid)
+    assert again.state is JobState.COMPLETED and again.raw["jobname"] == "lifecycle"
+    output = await machine.download(f"{home(served)}/slurm-{job.jobid}.out", binary=False)
+    assert output == "hello\n"
+    finished = await machine.jobs(sacct=True)
+    assert job.jobid in {j.jobid for j in finished}
+    assert await machine.jobs() == []  # nothing queued any more
+
+
+async def test_failed_job_and_check(aclient):
+    machine = aclient.compute("perlmutter")
+    job = await machine.submit(script("exit 3"))
+    with pytest.raises(Exception, match="FAILED with exit code 3") as raised:
+        await job.wait(timeout=60, check=True)
+    assert raised.value.job is job and job.exit_code == 3
+
+
+async def test_cancel_and_queue(aclient):
+    machine = aclient.compute("perlmutter")
+    job = await machine.submit(script("sleep 120"))
+    queued = await machine.jobs()
+    assert [j.jobid for j in queued] == [job.jobid]
+    await job.cancel(wait=True, timeout=60)
+    assert job.state is JobState.CANCELLED and job.info.cancelled_by is not None
+
+
+async def test_bad_script_is_refused_with_sbatchs_words(aclient):
+    with pytest.raises(BadScriptError, match="No architecture specified"):
+        await aclient.compute("perlmutter").submit("#!/bin/bash\necho no constraint\n")
+
+
+async def test_submit_by_path_with_args(served, aclient):
+    machine = aclient.compute("perlmutter")
+    path = f"{home(served)}/run.sh"
+    await machine.upload(script('echo "$@" > args.out').encode(), path)
+    job = await machine.submit(path, args=["one", "two words"])
+    await job.wait(timeout=60)
+    assert await machine.download(f"{home(served)}/args.out") == b"one two words\n"
+
+
+async def test_files_with_awkward_names(served, aclient):
+    machine = aclient.compute("perlmutter")
+    folder = f"{home(served)}/data set #1?"
+    await machine.run(["mkdir", "-p", folder])
+    name = f"{folder}/scan 100%-é.bin"
+    payload = bytes(range(256)) * 4
+    await machine.upload(payload, name)
+    listing = await machine.ls(folder)
+    assert [(e.name, e.size, e.is_file) for e in listing] == [("scan 100%-é.bin", 1024, True)]
+    assert listing[0].path == name
+    assert await machine.download(name) == payload
+    (entry,) = await machine.ls(name)
+    assert entry.name == "scan 100%-é.bin" and entry.path == name
+    with pytest.raises(NotFoundError, match="No such file or directory"):
+        await machine.ls(f"{folder}/missing")
+
+
+async def test_download_to_a_local_file(served, aclient, tmp_path):
+    machine = aclient.compute("perlmutter")
+    await machine.upload(b"frame 1\n", f"{home(served)}/frames.txt")
+    saved = await machine.download(f"{home(served)}/frames.txt", to=tmp_path)
+    assert saved == tmp_path / "frames.txt" and saved.read_bytes() == b"frame 1\n"
+
+
+async def test_run_reports_exit_codes_as_data(aclient):
+    machine = aclient.compute("perlmutter")
+    result = await machine.run("echo out; echo err >&2; exit 4")
+    assert (result.output, result.error, result.exit_code, result.ok) == (
+        "out\n",
+        "err\n",
+        4,
+        False,
+    )
+    assert (await machine.run("pwd")).output.strip().endswith("/homes/elvis")
+    with pytest.raises(CommandError, match="exited 4") as raised:
+        await machine.run("exit 4", check=True)
+    assert raised.value.result.exit_code == 4
+
+
+async def test_typed_errors(served, aclient):
+    with pytest.raises(NotFoundError):
+        await aclient.task("999999999")
+    with pytest.raises(ValidationError, match="machine"):
+        await aclient.compute("cori").jobs(all_users=True)
+    green = served.create_client("elvis", level="green")
+    async with make_async_client(served, green) as reader:
+        assert (await reader.user()).name == "elvis"
+        with pytest.raises(PermissionDeniedError, match="red client"):
+            await reader.compute("perlmutter").run("true")
+
+
+async def test_secrets_never_show(served, aclient):
+    await aclient.user()
+    text = repr(aclient) + repr(aclient._auth) + repr(aclient.credentials)
+    token = aclient._auth._token
+    assert token and token not in text
+    assert "PRIVATE KEY" not in text and aclient.credentials.client_id in text
