@@ -111,6 +111,10 @@ class MachineUnavailableError(SfApiError):
     """The machine's status is ``unavailable`` (maintenance or outage)."""
 
 
+class ScriptWarning(UserWarning):
+    """A batch script will run, but probably not as meant (shown before submit)."""
+
+
 def _detail(response: httpx.Response) -> tuple[str, Any]:
     try:
         body = response.json()

@@ -14,6 +14,7 @@ from sfapi_jupyter.client import (
     JobState,
     NotFoundError,
     PermissionDeniedError,
+    ScriptWarning,
     ValidationError,
 )
 
@@ -95,6 +96,14 @@ async def test_cancel_and_queue(aclient):
 async def test_bad_script_is_refused_with_sbatchs_words(aclient):
     with pytest.raises(BadScriptError, match="No architecture specified"):
         await aclient.compute("perlmutter").submit("#!/bin/bash\necho no constraint\n")
+
+
+async def test_submit_warns_about_what_slurm_would_silently_ignore(aclient):
+    text = script("echo start\n#SBATCH -N 2", "-t 5")
+    with pytest.warns(ScriptWarning, match="line 5.*ignore"):
+        job = await aclient.compute("perlmutter").submit(text)
+    await job.wait(timeout=60)
+    assert job.nodes == 1  # the late directive really was ignored
 
 
 async def test_submit_by_path_with_args(served, aclient):

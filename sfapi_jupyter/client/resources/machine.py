@@ -8,6 +8,7 @@ import io
 import os
 import re
 import uuid
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from .._errors import (
     ConnectionError,
     NotFoundError,
     RateLimitedError,
+    ScriptWarning,
     ServerError,
     TimeoutError,
 )
@@ -128,7 +130,9 @@ class AsyncMachine:
         if is_path:
             job_text = script.strip()
         else:
-            job_text, _warnings = prepare_script(script)
+            job_text, issues = prepare_script(script, machine=self.name)
+            for issue in issues:
+                warnings.warn(str(issue), ScriptWarning, stacklevel=2)
             marked = add_submit_marker(job_text, marker)
             job_text = marked or job_text
         data: dict[str, Any] = {"job": job_text, "isPath": is_path}
