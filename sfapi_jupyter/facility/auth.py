@@ -162,7 +162,9 @@ class TokenService:
                 "invalid_client", f"client_assertion: aud must be the token URL {token_url}"
             )
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or exp <= now:
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            raise OAuthError("invalid_client", "client_assertion needs a numeric exp claim")
+        if exp <= now:
             raise OAuthError("invalid_client", "client_assertion has expired (exp)")
         jti = claims.get("jti")
         if jti is not None and not self.accounts.store.use_jti(f"{client_id}:{jti}", float(exp)):

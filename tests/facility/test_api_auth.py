@@ -140,7 +140,8 @@ def test_forged_signature_is_refused(facility, red_client) -> None:
         ({"aud": "https://oidc.nersc.gov/c2id/token"}, "aud must be the token URL"),
         ({"aud": 12345}, "aud must be the token URL"),
         ({"lifetime": -30}, "expired"),
-        ({"exp": None}, "expired"),
+        ({"exp": None}, "needs a numeric exp"),
+        ({"exp": "tomorrow"}, "needs a numeric exp"),
     ],
 )
 def test_bad_claims_are_refused(facility, red_client, claims, message) -> None:

@@ -50,11 +50,10 @@ def _error(key: str, message: str) -> dict[str, Any]:
 
 
 def _owner_names(
-    facility: Facility, identity: Identity, path: Path, st: os.stat_result
+    identity: Identity, rw: list[Path], path: Path, st: os.stat_result
 ) -> tuple[str, str]:
     # Files in the user's own trees belong to the user as far as the API is concerned: the
     # facility's OS user writes them on the user's behalf.
-    rw, _ = user_roots(facility.config, identity.user)
     real = Path(os.path.realpath(path.parent)) / path.name
     if any(real == r or r in real.parents for r in rw):
         return identity.user.name, identity.user.group
@@ -69,9 +68,9 @@ def _owner_names(
     return user, group
 
 
-def _entry(facility: Facility, identity: Identity, path: Path, name: str) -> dict[str, Any]:
+def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[str, Any]:
     st = path.lstat()
-    user, group = _owner_names(facility, identity, path, st)
+    user, group = _owner_names(identity, rw, path, st)
     if stat.S_ISLNK(st.st_mode):
         name = f"{name} -> {os.readlink(path)}"
     return {
@@ -91,9 +90,12 @@ def _resolve(
     """(path as shown, absolute path or None, reason it may not be reached)."""
     try:
         shown = str(absolute_remote_path(identity.user, path))
-        return shown, resolve_user_path(facility.config, identity.user, path, **options), None
     except PathDenied as exc:
         return path, None, exc.reason
+    try:
+        return shown, resolve_user_path(facility.config, identity.user, path, **options), None
+    except PathDenied as exc:
+        return shown, None, exc.reason
 
 
 @router.get("/ls/{machine}/{path:path}")
@@ -114,10 +116,11 @@ def ls(
         return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
     except OSError as exc:
         return _error("ls", f"ls: cannot access '{shown}': {exc.strerror}")
+    rw, _ = user_roots(facility.config, identity.user)
     if not stat.S_ISDIR(mode):
         return {
             "status": "OK",
-            "entries": [_entry(facility, identity, target, shown)],
+            "entries": [_entry(identity, rw, target, shown)],
             "error": None,
         }
     try:
@@ -125,12 +128,12 @@ def ls(
     except OSError as exc:
         return _error("ls", f"ls: cannot open directory '{shown}': {exc.strerror}")
     entries = [
-        _entry(facility, identity, target, "."),
-        _entry(facility, identity, target.parent, ".."),
+        _entry(identity, rw, target, "."),
+        _entry(identity, rw, target.parent, ".."),
     ]
     for name in names:
         with contextlib.suppress(FileNotFoundError):  # removed while we listed
-            entries.append(_entry(facility, identity, target / name, name))
+            entries.append(_entry(identity, rw, target / name, name))
     return {"status": "OK", "entries": entries, "error": None}
 
 

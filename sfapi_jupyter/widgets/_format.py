@@ -1,0 +1,89 @@
+"""Small, pure helpers shared by the widgets and their static HTML: state colours, times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..client.models.jobs import JobState
+
+# (background, text) per state family: readable at a glance in light and dark themes.
+STATE_COLOURS: dict[str, tuple[str, str]] = {
+    "pending": ("#f5b301", "#3d2c00"),
+    "running": ("#1f6fd1", "#ffffff"),
+    "completed": ("#1e8e3e", "#ffffff"),
+    "failed": ("#c62828", "#ffffff"),
+    "cancelled": ("#6b7280", "#ffffff"),
+    "other": ("#7c4dff", "#ffffff"),
+    "unknown": ("#9ca3af", "#1f2937"),
+}
+
+_FAMILY = {
+    "PENDING": "pending",
+    "REQUEUED": "pending",
+    "REQUEUE_HOLD": "pending",
+    "REQUEUE_FED": "pending",
+    "RESV_DEL_HOLD": "pending",
+    "CONFIGURING": "pending",
+    "RUNNING": "running",
+    "COMPLETING": "running",
+    "STAGE_OUT": "running",
+    "RESIZING": "running",
+    "SIGNALING": "running",
+    "COMPLETED": "completed",
+    "FAILED": "failed",
+    "TIMEOUT": "failed",
+    "NODE_FAIL": "failed",
+    "OUT_OF_MEMORY": "failed",
+    "BOOT_FAIL": "failed",
+    "DEADLINE": "failed",
+    "SPECIAL_EXIT": "failed",
+    "CANCELLED": "cancelled",
+    "REVOKED": "cancelled",
+    "PREEMPTED": "cancelled",
+    "UNKNOWN": "unknown",
+}
+
+
+def state_family(state: str) -> str:
+    """``"OUT_OF_MEMORY"`` → ``"failed"``; the colour family of a Slurm state."""
+    return _FAMILY.get(state.upper(), "other")
+
+
+def is_terminal(state: str) -> bool:
+    try:
+        return JobState(state).is_terminal
+    except ValueError:
+        return False
+
+
+def format_duration(seconds: float | None) -> str:
+    """``72`` → ``"1m 12s"``; ``3725`` → ``"1h 02m"``; ``None`` → ``"—"``."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def iso(value: dt.datetime | None) -> str:
+    """A datetime as ISO text to the second (empty for none); zone kept if it has one."""
+    return value.isoformat(timespec="seconds") if value is not None else ""
+
+
+def seconds(delta: dt.timedelta | None) -> float | None:
+    return None if delta is None else max(0.0, delta.total_seconds())
+
+
+def clock_time(text: str) -> str:
+    """``"2026-05-02T18:10:51"`` → ``"18:10:51"`` (the time of day, as the facility gave it)."""
+    if "T" in text:
+        return text.split("T", 1)[1][:8]
+    return text

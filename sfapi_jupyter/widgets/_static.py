@@ -1,0 +1,61 @@
+"""Where the built front end lives, and what to do when it is not there.
+
+The bundles are built by ``npm --prefix js run build`` (hatch-jupyter-builder runs it for
+``pip install`` and ``pip wheel``) into ``static/``, which is not committed. A checkout that
+never ran the build still imports: each widget then gets a tiny inline module that says in
+the notebook what is missing and how to fix it, and one warning is raised at import.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).parent / "static"
+BUNDLES = ("job_card", "queue_table", "log_tail")
+
+MISSING_HELP = (
+    "The sfapi_jupyter widget front end is not built ({missing} missing in {static}). "
+    "In a source checkout run `npm --prefix js run build` (or reinstall with "
+    "`pip install -e .`, which builds it); otherwise reinstall sfapi_jupyter."
+)
+
+
+class BundleMissingWarning(UserWarning):
+    """The esbuild bundle of a widget is missing; the widget shows a fix-it note instead."""
+
+
+def missing_bundles(static: Path = STATIC_DIR) -> list[str]:
+    """Names of the files of the built front end that are not there."""
+    names = [f"{name}.js" for name in BUNDLES] + ["styles.css"]
+    return [name for name in names if not (static / name).is_file()]
+
+
+def _fallback_esm(message: str) -> str:
+    # A module anywidget can load: it draws the fix-it note where the widget would be.
+    return (
+        "export default { render({ el }) {"
+        " const d = document.createElement('div');"
+        " d.setAttribute('data-testid', 'bundle-missing');"
+        " d.style.cssText = 'padding:8px 12px;border-left:4px solid #d97706;"
+        "font:13px system-ui,sans-serif;background:rgba(217,119,6,.08)';"
+        f" d.textContent = {json.dumps(message)};"
+        " el.appendChild(d); } };\n"
+    )
+
+
+def esm(name: str, static: Path = STATIC_DIR) -> Path | str:
+    """The bundle of widget ``name`` if built, else an inline module explaining the fix."""
+    path = static / f"{name}.js"
+    if path.is_file():
+        return path
+    message = MISSING_HELP.format(missing=path.name, static=static)
+    warnings.warn(message, BundleMissingWarning, stacklevel=2)
+    return _fallback_esm(message)
+
+
+def css(static: Path = STATIC_DIR) -> Path | str:
+    """The shared stylesheet if built, else nothing (the fallback module is self-styled)."""
+    path = static / "styles.css"
+    return path if path.is_file() else ""
