@@ -162,7 +162,9 @@ class JobRecords:
             ).fetchall()
         return [self._record(r) for r in rows]
 
-    def set_state(self, api_url: str, machine: str, jobid: str | int, state: str, **more: Any) -> None:
+    def set_state(
+        self, api_url: str, machine: str, jobid: str | int, state: str, **more: Any
+    ) -> None:
         """Remember the last state seen (and e.g. ``work_dir=``); unknown jobs are ignored."""
         fields = {"state": state, "updated": time.time(), **more}
         unknown = set(fields) - set(_COLUMNS)

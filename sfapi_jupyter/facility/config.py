@@ -49,6 +49,10 @@ class FaultConfig:
     retry_after: int = 1
     #: Only requests whose path contains one of these fragments are hit (empty = all).
     paths: tuple[str, ...] = ()
+    #: Only requests with one of these methods are hit (empty = all), e.g. ``("POST",)``.
+    methods: tuple[str, ...] = ()
+    #: When a fault strikes: ``before`` the route runs, ``after`` it ran, or ``either``.
+    when: str = "either"
 
     @classmethod
     def parse(cls, text: str) -> FaultConfig:
@@ -66,6 +70,8 @@ class FaultConfig:
                 config.seed = int(value)
             elif key == "kinds":
                 kinds = tuple(k for k in value.split("+") if k)
+                if not kinds:
+                    raise ValueError("kinds= needs at least one kind, e.g. kinds=503+drop")
                 unknown = set(kinds) - set(cls.kinds)
                 if unknown:
                     raise ValueError(
@@ -78,9 +84,16 @@ class FaultConfig:
                 config.retry_after = int(value)
             elif key == "paths":
                 config.paths = tuple(p for p in value.split("+") if p)
+            elif key == "methods":
+                config.methods = tuple(m.upper() for m in value.split("+") if m)
+            elif key == "when":
+                if value not in ("before", "after", "either"):
+                    raise ValueError("when must be before, after or either")
+                config.when = value
             else:
                 raise ValueError(
-                    f"unknown fault option {key!r}; use rate, seed, kinds, slow, retry_after, paths"
+                    f"unknown fault option {key!r}; use rate, seed, kinds, slow, retry_after, "
+                    "paths, methods, when"
                 )
         return config
 

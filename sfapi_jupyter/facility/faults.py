@@ -57,10 +57,17 @@ class FaultInjectionMiddleware:
             return None
         if not self.config.kinds:  # "kinds=" picks nothing to inject
             return None
+        if self.config.methods and scope.get("method", "") not in self.config.methods:
+            return None
         if self.random.random() >= self.config.rate:
             return None
         kind = self.random.choice(self.config.kinds)
-        when = "before" if kind == "slow" or self.random.random() < 0.5 else "after"
+        if kind == "slow":
+            when = "before"
+        elif self.config.when != "either":
+            when = self.config.when
+        else:
+            when = "before" if self.random.random() < 0.5 else "after"
         self.injected.append((scope.get("method", ""), path, kind, when))
         log.warning("fault injected: %s %s %s %s", scope.get("method"), path, kind, when)
         return kind, when

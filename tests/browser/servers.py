@@ -244,7 +244,10 @@ class JupyterServer:
                 "jupyter",
                 [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
                  "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-                 f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}"],
+                 f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
+                 # window.jupyterapp, so tests can ask the session whether it is idle
+                 "--LabApp.expose_app_in_browser=True",
+                 "--JupyterNotebookApp.expose_app_in_browser=True"],
                 logs / "jupyter.log",
                 env=env,
                 cwd=notebooks,

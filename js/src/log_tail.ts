@@ -1,0 +1,81 @@
+// LogTail: a remote file's lines as they are written.
+
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import { h, setText } from "./lib/dom";
+import { LogPanel } from "./lib/log_panel";
+import { requestSnapshot, send, subscribe } from "./lib/protocol";
+import { loadError } from "./lib/ui";
+
+interface Model {
+  title: string;
+  path: string;
+  status: string;
+  max_lines: number;
+  last_lines: string[];
+}
+
+function render({ model, el }: RenderProps<Model>): () => void {
+  try {
+    return draw(model, el);
+  } catch (error) {
+    el.replaceChildren(loadError("log view", error));
+    return () => undefined;
+  }
+}
+
+function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
+  const title = h("span", { class: "sfj-log__title" });
+  const path = h("code", { class: "sfj-path", "data-testid": "log-path" });
+  const status = h("span", { class: "sfj-pill", "data-testid": "log-status" });
+  const panel = new LogPanel({
+    maxLines: model.get("max_lines"),
+    onFollowChange: (value) => send(model, { type: "follow", value }),
+  });
+  const head = h("div", { class: "sfj-log__head" }, title, path, status);
+  const root = h("div", { class: "sfj-root sfj-tail" }, head, panel.el);
+  el.replaceChildren(root);
+
+  const paint = () => {
+    setText(title, model.get("title") || "Output");
+    setText(path, model.get("path"));
+    path.hidden = !model.get("path");
+    const text = model.get("status");
+    setText(status, text);
+    status.hidden = !text;
+    status.dataset.status = text.split(" ")[0] ?? "";
+    panel.setPlaceholder(text === "waiting for file" ? "Waiting for the file to appear…" : "No output yet.");
+  };
+  paint();
+
+  const snapshot = requestSnapshot(model, () => {
+    // No kernel: show what the notebook saved.
+    panel.reset({ lines: model.get("last_lines") ?? [], partial: "" });
+    panel.setPlaceholder("No kernel connected, and no output was saved with the notebook.");
+    setText(status, "saved output (no kernel)");
+    status.hidden = false;
+  });
+  const off = subscribe(model, (msg) => {
+    if (msg.type === "snapshot") {
+      snapshot.answered();
+      panel.reset(msg.streams?.[""] ?? { lines: [], partial: "" });
+    } else if (msg.type === "append" && msg.stream === "") {
+      panel.append(msg.lines, msg.partial);
+    }
+  });
+  const onMax = () => panel.setMaxLines(model.get("max_lines"));
+  model.on("change:title", paint);
+  model.on("change:path", paint);
+  model.on("change:status", paint);
+  model.on("change:max_lines", onMax);
+  return () => {
+    off();
+    snapshot.cancel();
+    panel.destroy();
+    model.off("change:title", paint);
+    model.off("change:path", paint);
+    model.off("change:status", paint);
+    model.off("change:max_lines", onMax);
+  };
+}
+
+export default { render };

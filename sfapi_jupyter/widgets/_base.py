@@ -1,0 +1,100 @@
+"""The base of every sfapi_jupyter widget: messages both ways and a static fallback.
+
+Protocol (``content`` of anywidget custom messages, always a dict with ``type``):
+
+* browser → kernel: ``{"type": "snapshot?"}`` when a view is drawn, then widget actions
+  such as ``{"type": "cancel"}`` or ``{"type": "follow", "value": false}``;
+* kernel → browser: diffs (``append``, ``upsert``, ``tasks``, ``done``) and the full
+  ``snapshot`` answering ``snapshot?``, so a second view or a re-render is complete.
+
+Small state (scalars, the timeline, counts) lives in synced traits and is saved with the
+notebook; output lines and table rows only travel as messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+
+from .._mainthread import dispatcher
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[dict[str, Any]], None]
+
+
+class SfWidget(anywidget.AnyWidget):
+    """anywidget with a typed message dispatcher and a ``text/html`` fallback."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        unknown = sorted(k for k in kwargs if not self.has_trait(k))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {', '.join(unknown)}"
+            )
+        super().__init__(**kwargs)
+        self._msg_handlers: dict[str, MessageHandler] = {"snapshot?": self._on_snapshot_request}
+        self.on_msg(self._dispatch)
+        # Widgets are made on the kernel's main thread: remember its loop for the live layer.
+        dispatcher().bind()
+
+    # -- messages ---------------------------------------------------------------------------
+    def _handle(self, kind: str, handler: MessageHandler) -> None:
+        self._msg_handlers[kind] = handler
+
+    def _dispatch(self, _widget: object, content: Any, _buffers: object = None) -> None:
+        if not isinstance(content, dict):
+            return
+        handler = self._msg_handlers.get(str(content.get("type")))
+        if handler is None:
+            log.debug("%s: ignoring message %r", type(self).__name__, content.get("type"))
+            return
+        try:
+            handler(content)
+        except Exception:  # a broken handler must never take the kernel's comm down
+            log.exception("%s: handling %r failed", type(self).__name__, content.get("type"))
+
+    def _send_msg(self, kind: str, **body: Any) -> None:
+        self.send({"type": kind, **body})
+
+    def _on_snapshot_request(self, _content: dict[str, Any]) -> None:
+        self._send_msg("snapshot", **self._snapshot())
+
+    def _snapshot(self) -> dict[str, Any]:
+        """What a fresh view needs beyond the traits; subclasses add their buffers."""
+        return {}
+
+    # -- static fallback --------------------------------------------------------------------
+    def summary_html(self) -> str:
+        """Self-contained HTML (inline styles) of what the widget shows."""
+        raise NotImplementedError
+
+    def summary_text(self) -> str:
+        """One line of plain text."""
+        return type(self).__name__
+
+    def _remember_for_notebook(self) -> None:
+        """Copy what a kernel-less reopen should show into saved traits (subclasses)."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data = dict(data)
+        data["text/plain"] = self.summary_text()
+        data["text/html"] = self.summary_html()
+        return data, metadata
+
+    def refresh_static(self) -> dict[str, Any]:
+        """The current mime bundle, for ``update_display(..., raw=True)`` at a terminal state.
+
+        It also copies the last lines into the saved state, so a notebook reopened without a
+        kernel still shows them.
+        """
+        self._remember_for_notebook()
+        bundle = self._repr_mimebundle_()
+        return bundle[0] if bundle else {}
