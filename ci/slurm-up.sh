@@ -137,7 +137,8 @@ if ! mariadb-admin ping >/dev/null 2>&1; then
       > "$SLURM_DIR/log/mariadb-install.log" 2>&1 || fail "mariadb-install-db failed"
     lap "mariadb data dir initialised"
   fi
-  nohup /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 \
+  # setsid: its own session, so it outlives the shell that started it (slurmdbd daemonises itself)
+  setsid nohup /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1 \
     --pid-file=/run/mysqld/mysqld.pid > "$SLURM_DIR/log/mariadb.log" 2>&1 &
   wait_for 200 mariadb-admin ping || fail "mariadbd did not start"
 fi

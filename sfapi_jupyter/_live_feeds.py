@@ -34,6 +34,11 @@ MAX_RECORDED = 200
 _WAITING = (JobState.UNKNOWN, JobState.PENDING, JobState.CONFIGURING, JobState.REQUEUED)
 
 
+#: The feed of each live widget, and the display id of widgets shown with one.
+FEEDS: weakref.WeakKeyDictionary[Any, Feed] = weakref.WeakKeyDictionary()
+DISPLAY_IDS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def call(fn: Callable[..., Any], *args: Any) -> None:
     """Run ``fn(*args)`` on the kernel's main thread."""
     dispatcher().call(fn, *args)
@@ -70,19 +75,10 @@ def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, s
         first_task = int(match[1]) if match else None
     user = (info.user if info else None) or (record.user if record else None) or ""
     jobid = (info.array_job_id if info else None) or job.jobid
-    paths = [
-        default_output_path(
-            directives,
-            jobid,
-            work_dir,
-            user=user,
-            array_job_id=jobid,
-            array_task_id=first_task,
-            error=error,
-        )  # fmt: skip
-        for error in (False, True)
-    ]
-    return paths[0], (None if paths[1] == paths[0] else paths[1])
+    options = {"user": user, "array_job_id": jobid, "array_task_id": first_task}
+    stdout = default_output_path(directives, jobid, work_dir, **options)  # type: ignore[arg-type]
+    stderr = default_output_path(directives, jobid, work_dir, error=True, **options)  # type: ignore[arg-type]
+    return stdout, (None if stderr == stdout else stderr)
 
 
 class Feed:
@@ -155,14 +151,21 @@ class Feed:
         path: str,
         emit: Callable[[str], None],
         *,
+        restarted: Callable[[str], None] | None = None,
         stop: asyncio.Event,
         follow: bool = True,
         lines: int | None = None,
     ) -> None:
-        """Send the text of ``path`` to ``emit`` until ``stop`` (then read the rest)."""
+        """Send the text of ``path`` to ``emit`` until ``stop`` (then read the rest).
+
+        ``restarted(reason)`` is told when the file was truncated or replaced.
+        """
         tail = machine.tail(path, follow=follow, lines=lines, stop=stop, interval=TAIL_INTERVAL)
         try:
             async for chunk in tail:
+                reset = getattr(chunk, "reset", None)
+                if reset and restarted is not None:
+                    restarted(reset)
                 if chunk:
                     emit(str(chunk))
         finally:
@@ -216,7 +219,7 @@ class CardFeed(Feed):
             self._show()
             if job.state not in _WAITING:
                 started.set()
-            for path, stream in zip(self.paths, ("stdout", "stderr")):
+            for path, stream in zip(self.paths, ("stdout", "stderr"), strict=True):
                 if path:
                     tails.append(asyncio.create_task(self._tail(path, stream, started, ended)))
             waiting = asyncio.create_task(watcher.wait(job))
@@ -312,6 +315,7 @@ class TailFeed(Feed):
     async def _one(self, path: str, stop: asyncio.Event) -> None:
         await self.follow_file(
             self.machine, path, lambda text: self.widget_call("append", text),
+            restarted=lambda _reason: self.widget_call("clear"),
             stop=stop, follow=self.follow, lines=self.lines,
         )  # fmt: skip
 
@@ -340,7 +344,7 @@ class QueueFeed(Feed):
         assert self._stop is not None
         machine = self.machine
         api_url = machine.client.api_base_url
-        newest = await asyncio.to_thread(job_records().list, api_url, machine.name)
+        newest = await asyncio.to_thread(job_records().jobs, api_url, machine.name)
         recorded = {r.jobid: r for r in newest[:MAX_RECORDED]}
         live: set[str] = set()
         shown_done: set[str] = set()
@@ -358,10 +362,7 @@ class QueueFeed(Feed):
                 if done:
                     self.widget_call("mark_done", done)
                     shown_done.update(done)
-                    for info in ended:
-                        if info.jobid in recorded and info.jobid in done:
-                            await asyncio.to_thread(job_records().set_state, api_url,
-                                                    machine.name, info.jobid, info.state.value)  # fmt: skip
+                    await asyncio.to_thread(self._remember, recorded, ended, done)
                 # A job that left squeue but is not in sacct yet is asked about again.
                 live = queued | (gone - set(done) - shown_done)
                 first = False
@@ -370,6 +371,14 @@ class QueueFeed(Feed):
                 log.warning("queue refresh on %s failed: %s", machine.name, exc)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval)
+
+    def _remember(
+        self, recorded: dict[str, JobRecord], ended: list[JobInfo], done: list[str]
+    ) -> None:
+        api_url, machine = self.machine.client.api_base_url, self.machine.name
+        for info in ended:
+            if info.jobid in recorded and info.jobid in done:
+                job_records().set_state(api_url, machine, info.jobid, info.state.value)
 
     async def _ended(
         self, jobids: list[str], recorded: dict[str, JobRecord], first: bool

@@ -18,58 +18,30 @@ True
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sys
 import warnings
 import weakref
-from collections.abc import Iterable
 from typing import Any
 
-from ._live_feeds import QUEUE_INTERVAL, CardFeed, Feed, QueueFeed, TailFeed, output_paths, run_soon
+from . import _live_feeds
+from ._live_feeds import DISPLAY_IDS, FEEDS, CardFeed, QueueFeed, TailFeed, output_paths, run_soon
+from ._live_jobs import (
+    as_job,
+    cancel_jobs,
+    check_jobid,
+    machine_warnings,
+    resolve_machine,
+    say,
+    wait_for_job,
+)
 from ._mainthread import dispatcher
 from .client import AsyncJob, BadScriptError, Client, Job, Machine, NotFoundError, SfApiError
 from .client._errors import ScriptWarning
-from .client.models.status import Status, StatusValue
 from .records import JobRecord, job_records, script_hash
-from .session import default_machine, get_client
 
 #: The walltime assumed for the outage check when a script gives no ``--time``
 #: (the longest a regular job may run at NERSC).
 ASSUMED_WALLTIME = dt.timedelta(hours=48)
-
-_feeds: weakref.WeakKeyDictionary[Any, Feed] = weakref.WeakKeyDictionary()
-_display_ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-
-def _say(text: str, *, error: bool = False) -> None:
-    # Printed on purpose: these lines belong above the widget in the cell's output.
-    print(text, file=sys.stderr if error else sys.stdout)  # noqa: T201
-
-
-def _machine(client: Client | None, machine: str | Machine | None) -> tuple[Client, Machine]:
-    dispatcher().bind()
-    if isinstance(machine, Machine):
-        return machine._client, machine
-    client = client or get_client()
-    return client, client.compute(machine or default_machine())
-
-
-def _as_job(job: Job | AsyncJob | str | int, machine: Machine) -> Job:
-    if isinstance(job, Job):
-        return job
-    if isinstance(job, AsyncJob):
-        return Job(machine._client, job)
-    return machine.job(check_jobid(job))
-
-
-def check_jobid(jobid: str | int) -> str:
-    """``jobid`` as text, if it looks like a Slurm job id (``12``, ``12_3``); else ValueError."""
-    text = str(jobid).strip()
-    head, _, task = text.partition("_")
-    if not head.isdigit() or (task and not task.isdigit()):
-        raise ValueError(f"{text!r} is not a job id (a number, or 12_3 for an array task)")
-    return text
 
 
 # -- job cards ----------------------------------------------------------------------------------
@@ -107,8 +79,8 @@ def job_card(
     """
     if isinstance(job_or_id, Job) and client is None and machine is None:
         client, machine = job_or_id._client, job_or_id._client.compute(job_or_id.aio.machine.name)
-    client, handle = _machine(client, machine)
-    job = _as_job(job_or_id, handle)
+    client, handle = resolve_machine(client, machine)
+    job = as_job(job_or_id, handle)
     record = job_records().get(client.aio.api_base_url, handle.name, job.jobid)
     return _start_card(client, job, record)
 
@@ -135,7 +107,7 @@ def _start_card(client: Client, job: Job, record: JobRecord | None) -> Any:
 
     card.on_cancel(lambda *_: run_soon(client, job.aio.cancel(), cancelled))
     feed = CardFeed(client, card, job.aio, paths, lambda: _finish_card(card_ref))
-    _feeds[card] = feed
+    FEEDS[card] = feed
     feed.start()
     return card
 
@@ -146,7 +118,7 @@ def _finish_card(card_ref: weakref.ref[Any]) -> None:
     if card is None:
         return
     bundle = card.refresh_static()
-    display_id = _display_ids.get(card) or getattr(card, "display_id", None)
+    display_id = DISPLAY_IDS.get(card) or getattr(card, "display_id", None)
     if display_id and bundle:
         from IPython.display import update_display
 
@@ -162,13 +134,13 @@ def show(widget: Any) -> Any:
 
     handle = display(widget, display_id=True)
     if handle is not None:
-        _display_ids[widget] = handle.display_id
+        DISPLAY_IDS[widget] = handle.display_id
     return handle
 
 
 def stop(widget: Any) -> None:
     """Stop keeping ``widget`` up to date (closing the widget does this too)."""
-    feed = _feeds.pop(widget, None)
+    feed = FEEDS.pop(widget, None)
     if feed is not None:
         feed.stop()
 
@@ -211,17 +183,17 @@ def submit_job(
 
     Examples
     --------
-    >>> job, card = submit_job("#!/bin/bash\\n#SBATCH -t 5\\nhostname", "perlmutter")  # doctest: +SKIP
+    >>> job, card = submit_job("#!/bin/bash\\n#SBATCH -t 5\\nhostname")  # doctest: +SKIP
     """
     from .scripts import check_script, parse_directives
 
-    client, handle = _machine(client, machine)
+    client, handle = resolve_machine(client, machine)
     issues = check_script(script, handle.name)
     errors = [str(i) for i in issues if i.severity == "error"]
     if errors:
         raise BadScriptError("The batch script would be refused:\n" + "\n".join(errors))
     for issue in issues:
-        _say(str(issue))
+        say(str(issue))
     api_url = client.aio.api_base_url
     digest = script_hash(script, machine=handle.name, args=args)
     if once:
@@ -232,7 +204,7 @@ def submit_job(
     walltime = directives.time or ASSUMED_WALLTIME
     notices = client._run(machine_warnings(client, handle.name, walltime, directives.time is None))
     for notice in notices:
-        _say(f"warning: {notice}")
+        say(f"warning: {notice}")
     with warnings.catch_warnings():
         # check_script already printed these, with line numbers.
         warnings.simplefilter("ignore", ScriptWarning)
@@ -265,149 +237,9 @@ def _running_submission(client: Client, handle: Machine, digest: str) -> tuple[J
         if job.is_terminal:
             records.set_state(record.api_url, record.machine, job.jobid, job.state.value)
             continue
-        _say(f"Job {job.jobid} from this script is {job.state.value}: following it (--once).")
+        say(f"Job {job.jobid} from this script is {job.state.value}: following it (--once).")
         return job, _start_card(client, job, record)
     return None
-
-
-async def machine_warnings(
-    client: Client, machine: str, walltime: dt.timedelta, assumed: bool = False
-) -> list[str]:
-    """Why a job submitted now may not run as expected: machine status, outages in its walltime.
-
-    Failures to ask are not warnings (the submit itself will say what is wrong).
-    """
-    from .scripts import outage_conflicts
-
-    aio = client.aio
-    status, current, planned = await asyncio.gather(
-        aio.status(machine), aio.outages(machine), aio.planned_outages(machine),
-        return_exceptions=True,
-    )  # fmt: skip
-    notices = []
-    if isinstance(status, Status) and status.status is not StatusValue.active:
-        why = "; ".join(status.notes) or status.description or ""
-        notices.append(f"{machine} is {status.status.value}" + (f": {why}" if why else ""))
-    outages = [o for group in (current, planned) if isinstance(group, list) for o in group]
-    try:
-        conflicts = outage_conflicts(outages, walltime)
-    except TypeError:  # an outage time without a zone: cannot be compared
-        conflicts = []
-    span = f"{_hours(walltime)}" + (" (no --time given)" if assumed else "")
-    for outage in conflicts:
-        start = outage.start_at.astimezone().strftime("%Y-%m-%d %H:%M") if outage.start_at else "?"
-        end = outage.end_at.astimezone().strftime("%Y-%m-%d %H:%M") if outage.end_at else "?"
-        what = f" ({outage.description})" if outage.description else ""
-        notices.append(
-            f"outage of {machine} from {start} to {end}{what} overlaps the job's walltime of "
-            f"{span}: the job may wait until it is over"
-        )
-    return notices
-
-
-def _hours(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:g} h" if hours >= 1 else f"{delta.total_seconds() / 60:g} min"
-
-
-# -- waiting and cancelling ---------------------------------------------------------------------
-def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bool:
-    """Block until ``job`` ends (and ``card`` has its final output), keeping widgets updating.
-
-    Returns False when ``timeout`` seconds passed first. On Ctrl-C (a kernel interrupt) asks
-    "Cancel job N? [y/N]" where the front end can answer, else cancels the job and says so;
-    then the interrupt goes on, so the cell shows as interrupted.
-    """
-    waiting = dispatcher()
-    waiting.bind()
-    feed = _feeds.get(card) if card is not None else None
-    own = feed is None or feed.future is None
-    future = job._client.loop_thread.submit(job.aio.wait()) if own else feed.future  # type: ignore[union-attr]
-    assert future is not None
-    try:
-        finished = waiting.wait_until(future.done, timeout)
-    except KeyboardInterrupt:
-        if own:
-            future.cancel()
-        _interrupted(job, card)
-        raise
-    if not finished:
-        if own:
-            future.cancel()
-        return False
-    if own and future.exception() is not None:
-        raise future.exception()  # type: ignore[misc]
-    return job.is_terminal
-
-
-def _can_ask() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return False
-    shell = get_ipython()
-    kernel = getattr(shell, "kernel", None)
-    if kernel is not None:
-        return bool(getattr(kernel, "_allow_stdin", False))
-    return shell is not None and sys.stdin is not None and sys.stdin.isatty()
-
-
-def _interrupted(job: Job, card: Any) -> None:
-    if job.is_terminal:
-        return
-    cancel = True
-    if _can_ask():
-        try:
-            answer = input(f"Cancel job {job.jobid}? [y/N] ")
-        except (EOFError, KeyboardInterrupt, Exception):  # no answer: leave the job alone
-            answer = ""
-        cancel = answer.strip().lower() in ("y", "yes")
-    if not cancel:
-        text = f"Job {job.jobid} keeps running; %sfcancel {job.jobid} cancels it."
-    else:
-        try:
-            job.cancel()
-            text = f"Interrupted: cancelled job {job.jobid}."
-        except SfApiError as exc:
-            text = f"Interrupted; cancelling job {job.jobid} failed: {exc.message}"
-    _say(text)
-    if card is not None:
-        card.set_message(text, "warning")
-
-
-def cancel_jobs(
-    jobids: Iterable[str | int], machine: str | Machine | None = None, client: Client | None = None
-) -> list[Job]:
-    """Cancel jobs and wait briefly for their resulting states.
-
-    Every job is tried; if some could not be cancelled, :class:`SfApiError` names them after
-    the others were.
-
-    Examples
-    --------
-    >>> [job.state.value for job in cancel_jobs([12345])]          # doctest: +SKIP
-    ['CANCELLED']
-    """
-    client, handle = _machine(client, machine)
-    ids = [check_jobid(j) for j in jobids]
-
-    async def cancel_all() -> list[AsyncJob | BaseException]:
-        async def one(jobid: str) -> AsyncJob:
-            job = AsyncJob(handle.aio, jobid)
-            await job.cancel()
-            try:
-                await asyncio.wait_for(job.wait(), 20)
-            except (asyncio.TimeoutError, SfApiError):
-                await job.refresh()
-            return job
-
-        return await asyncio.gather(*(one(j) for j in ids), return_exceptions=True)
-
-    results = client._run(cancel_all())
-    failed = [f"{j}: {r}" for j, r in zip(ids, results) if isinstance(r, BaseException)]
-    if failed:
-        raise SfApiError("Could not cancel " + "; ".join(failed))
-    return [Job(client, r) for r in results if isinstance(r, AsyncJob)]
 
 
 # -- queue and tails ------------------------------------------------------------------------------
@@ -425,16 +257,16 @@ def queue_table(
     """
     from .widgets import QueueTable
 
-    client, handle = _machine(client, machine)
+    client, handle = resolve_machine(client, machine)
     user = None if all_users else client._run(client.aio.whoami()).name
     table = QueueTable(machine=handle.name, user=user or "")
-    feed = QueueFeed(client, table, handle.aio, user, interval or QUEUE_INTERVAL)
+    feed = QueueFeed(client, table, handle.aio, user, interval or _live_feeds.QUEUE_INTERVAL)
 
     def cancel(jobids: list[str]) -> None:
         run_soon(client, _cancel_quietly(handle, jobids), lambda _: None)
 
     table.on_cancel(cancel)
-    _feeds[table] = feed
+    FEEDS[table] = feed
     feed.start()
     return table
 
@@ -445,7 +277,7 @@ async def _cancel_quietly(handle: Machine, jobids: list[str]) -> None:
             await AsyncJob(handle.aio, str(jobid)).cancel()
         except SfApiError as exc:
             text = f"Cancelling job {jobid} failed: {exc.message}"
-            dispatcher().call(lambda text=text: _say(text, error=True))
+            dispatcher().call(lambda text=text: say(text, error=True))
 
 
 def log_tail(
@@ -474,10 +306,10 @@ def log_tail(
     """
     from .widgets import LogTail
 
-    client, handle = _machine(client, machine)
+    client, handle = resolve_machine(client, machine)
     job: Job | None = None
     if isinstance(job_or_path, (Job, AsyncJob, int)) or str(job_or_path).replace("_", "").isdigit():
-        job = _as_job(job_or_path, handle)
+        job = as_job(job_or_path, handle)
         record = job_records().get(client.aio.api_base_url, handle.name, job.jobid)
         paths = [p for p in output_paths(job.aio, record) if p]
         if not paths:
@@ -488,7 +320,7 @@ def log_tail(
     widget = LogTail(title=title, path=", ".join(paths), max_lines=max(lines or 0, 1000))
     feed = TailFeed(client, widget, handle.aio, paths, job=job.aio if job else None,
                     follow=follow, lines=lines)  # fmt: skip
-    _feeds[widget] = feed
+    FEEDS[widget] = feed
     feed.start()
     return widget
 

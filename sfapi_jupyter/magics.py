@@ -52,6 +52,13 @@ def _jobid(text: str) -> str:
         raise UsageError(str(exc)) from None
 
 
+def _unquote(word: str) -> str:
+    # parse_argstring splits like a shell but keeps the quotes (posix=False).
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
+
+
 def _identifier(name: str) -> str:
     if not name.isidentifier():
         raise UsageError(f"--out takes a Python variable name, not {name!r}")
@@ -62,6 +69,11 @@ def _identifier(name: str) -> str:
 class SfMagics(Magics):
     """Submit, follow, list, tail and cancel jobs through NERSC's Superfacility API."""
 
+    def _user_ns(self) -> dict[str, Any]:
+        assert self.shell is not None, "the magics are used without a shell"
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
     @magic_arguments(name="sfjob")
     @argument(
         "-m", "--machine", help="The machine to submit to; default $SFAPI_MACHINE or perlmutter."
@@ -71,13 +83,13 @@ class SfMagics(Magics):
     @argument("--wait", action="store_true",
               help="Block until the job ends; the card keeps updating meanwhile.")  # fmt: skip
     @argument("--timeout", metavar="S",
-              help="With --wait, stop waiting after S seconds (the job keeps running).")  # fmt: skip
+              help="Wait at most S seconds (implies --wait); the job keeps running.")  # fmt: skip
     @argument("--once", action="store_true",
               help="If this cell's script already made a job that has not ended, follow "
                    "that job instead of submitting again.")  # fmt: skip
     @argument("--args", nargs="...", default=[],
               help="Everything after --args is passed to the script as its arguments.")  # fmt: skip
-    @cell_magic("sfjob")
+    @cell_magic("sfjob")  # type: ignore[arg-type]
     def sfjob_cell(self, line: str, cell: str) -> Any:
         """Submit the cell as a batch script and show a live card of the job.
 
@@ -106,8 +118,10 @@ class SfMagics(Magics):
                 "%%sfjob needs a batch script in the cell, starting with '#!/bin/bash'"
             )
         with _usage_errors("Submitting the job"):
-            job, card = live.submit_job(cell, args.machine, args=args.args or None, once=args.once)
-        self.shell.user_ns[out] = job
+            job, card = live.submit_job(
+                cell, args.machine, args=[_unquote(a) for a in args.args] or None, once=args.once
+            )
+        self._user_ns()[out] = job
         if not (args.wait or timeout is not None):
             return card
         live.show(card)
@@ -120,7 +134,7 @@ class SfMagics(Magics):
     @magic_arguments(name="sfjob")
     @argument("jobid", help="The job's id, e.g. 12345 (or 12345_7 for one task of an array).")
     @argument("-m", "--machine", help="The job's machine; default $SFAPI_MACHINE or perlmutter.")
-    @line_magic("sfjob")
+    @line_magic("sfjob")  # type: ignore[arg-type]
     def sfjob_line(self, line: str) -> Any:
         """Show a live card of an existing job.
 
@@ -159,12 +173,12 @@ class SfMagics(Magics):
         with _usage_errors("Listing the jobs"):
             table = live.queue_table(args.machine, all_users=args.all_users)
         if out:
-            self.shell.user_ns[out] = table
+            self._user_ns()[out] = table
         return table
 
     @magic_arguments()
     @argument("target", metavar="JOBID|PATH",
-              help="A job id (its stdout and stderr are followed) or a path on the machine.")  # fmt: skip
+              help="A job id (to follow its output) or a path on the machine.")  # fmt: skip
     @argument("-m", "--machine", help="The machine; default $SFAPI_MACHINE or perlmutter.")
     @argument("-n", "--lines", type=int, metavar="LINES",
               help="Start with the last LINES lines instead of the whole file.")  # fmt: skip
@@ -186,7 +200,7 @@ class SfMagics(Magics):
         args = parse_argstring(self.sftail, line)
         if args.lines is not None and args.lines < 1:
             raise UsageError(f"-n takes a number of lines above 0, not {args.lines}")
-        target: str = args.target.strip("'\"")
+        target = _unquote(args.target)
         if target.replace("_", "").isdigit():
             target = _jobid(target)
         with _usage_errors(f"Following {target}"):

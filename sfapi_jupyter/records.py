@@ -10,7 +10,7 @@ any thread may use it.
 Examples
 --------
 >>> from sfapi_jupyter.records import job_records
->>> for rec in job_records().list("https://api.nersc.gov/api/v1.2", "perlmutter"):
+>>> for rec in job_records().jobs("https://api.nersc.gov/api/v1.2", "perlmutter"):
 ...     print(rec.jobid, rec.name, rec.state)                   # doctest: +SKIP
 """
 
@@ -38,9 +38,10 @@ _COLUMNS = (
     "api_url", "machine", "jobid", "name", "submitted", "script_hash", "output", "error",
     "job_name", "array", "chdir", "work_dir", "user", "state", "updated",
 )  # fmt: skip
+_TYPES = {"submitted": "REAL", "updated": "REAL"}
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS jobs (
-    {", ".join(c + " TEXT" if c not in ("submitted", "updated") else c + " REAL" for c in _COLUMNS)},
+    {", ".join(f"{c} {_TYPES.get(c, 'TEXT')}" for c in _COLUMNS)},
     PRIMARY KEY (api_url, machine, jobid)
 )
 """
@@ -143,7 +144,7 @@ class JobRecords:
             ).fetchone()
         return self._record(row) if row else None
 
-    def list(self, api_url: str, machine: str | None = None) -> list[JobRecord]:
+    def jobs(self, api_url: str, machine: str | None = None) -> list[JobRecord]:
         """Recorded jobs, newest first (all machines when ``machine`` is None)."""
         sql, params = "SELECT * FROM jobs WHERE api_url=?", [api_url]
         if machine is not None:

@@ -50,8 +50,8 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   const snapshot = requestSnapshot(model, () => {
     // No kernel: show what the notebook saved.
     panel.reset({ lines: model.get("last_lines") ?? [], partial: "" });
-    panel.setPlaceholder("No kernel connected, and no output was saved with the notebook.");
-    setText(status, "saved output (no kernel)");
+    panel.setPlaceholder("The kernel that made this view is not connected, and no output was saved with the notebook.");
+    setText(status, "saved output (kernel not connected)");
     status.hidden = false;
   });
   const off = subscribe(model, (msg) => {

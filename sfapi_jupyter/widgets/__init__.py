@@ -5,9 +5,12 @@ on the kernel's main thread. Nothing secret is ever put into them: their state i
 the notebook.
 """
 
-from ._job_card import JobCard
-from ._log_tail import LogTail
-from ._queue_table import QueueTable
-from ._static import BundleMissingWarning, missing_bundles
+from ._static import BundleMissingWarning, missing_bundles, warn_if_missing
+
+warn_if_missing()
+
+from ._job_card import JobCard  # noqa: E402
+from ._log_tail import LogTail  # noqa: E402
+from ._queue_table import QueueTable  # noqa: E402
 
 __all__ = ["BundleMissingWarning", "JobCard", "LogTail", "QueueTable", "missing_bundles"]

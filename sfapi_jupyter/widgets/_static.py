@@ -50,12 +50,19 @@ def esm(name: str, static: Path = STATIC_DIR) -> Path | str:
     path = static / f"{name}.js"
     if path.is_file():
         return path
-    message = MISSING_HELP.format(missing=path.name, static=static)
-    warnings.warn(message, BundleMissingWarning, stacklevel=2)
-    return _fallback_esm(message)
+    return _fallback_esm(MISSING_HELP.format(missing=path.name, static=static))
 
 
 def css(static: Path = STATIC_DIR) -> Path | str:
     """The shared stylesheet if built, else nothing (the fallback module is self-styled)."""
     path = static / "styles.css"
     return path if path.is_file() else ""
+
+
+def warn_if_missing(static: Path = STATIC_DIR) -> list[str]:
+    """Warn once (at import) when the front end is not built; return what is missing."""
+    missing = missing_bundles(static)
+    if missing:
+        message = MISSING_HELP.format(missing=", ".join(missing), static=static)
+        warnings.warn(message, BundleMissingWarning, stacklevel=3)
+    return missing

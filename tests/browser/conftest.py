@@ -7,10 +7,13 @@ Session fixtures (started by the test run, stopped by PID at the end):
 ``kernel_env``     the environment a kernel needs to reach it (SFAPI_API_URL, ...)
 ``jupyter``        ``jupyter lab`` subprocess (serves Lab and Notebook 7), kernels get kernel_env
 ``browser``        Playwright Chromium (``/usr/bin/chromium``, or ``$SFAPI_CHROMIUM``)
+``browser_context``  one context: pages share its HTTP cache; ``state_recorder.js`` injected
 
-Per test: ``page`` (a fresh browser context; a screenshot and the console log are saved
-on failure), ``frontend`` (parametrize with ``lab``/``nb7``), ``open_notebook`` (write a
-notebook and open it in the test's front end; its kernel is shut down afterwards).
+Per test: ``page`` (a new page; a screenshot and the console log are saved on failure),
+``frontend`` (parametrizes with ``lab``/``nb7``), ``open_notebook(cells, name=None)`` (write
+a notebook, open it in the test's front end, wait for an idle kernel; the kernel is shut
+down afterwards). Helpers: ``shot(page, name, target=None)`` in this module; ``NotebookUI``
+(run_all, run_cell, output_text, kernel_eval, ...) in ``notebook_ui.py``.
 
 Logs stay in ``test-artifacts/browser/`` and screenshots in ``test-artifacts/screenshots/``.
 Without Chromium the tests skip, unless ``SFAPI_REQUIRE_BROWSER=1`` (then they fail).
@@ -107,13 +110,22 @@ def browser(chromium_executable: str) -> Iterator[Any]:
 _STATE_RECORDER = (Path(__file__).with_name("state_recorder.js")).read_text()
 
 
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+@pytest.fixture(scope="session")
+def browser_context(browser: Any) -> Iterator[Any]:
+    """One context for the run: pages share its HTTP cache, so Lab's bundles load once."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(_STATE_RECORDER)
     context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     console: list[str] = []
-    page = context.new_page()
+    page = browser_context.new_page()
     page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
     page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
     try:
@@ -131,7 +143,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
             except Exception as exc:  # the page may be gone; keep the console log anyway
                 console.append(f"[harness] screenshot failed: {exc}")
             (LOGS / f"FAILED-{name}.console.log").write_text("\n".join(console) + "\n")
-        context.close()
+        page.close()
 
 
 # -- the servers --------------------------------------------------------------------------------

@@ -59,6 +59,13 @@ class NotebookUI:
     server: JupyterServer
     frontend: str
     path: str = ""
+    started: float = 0.0
+
+    def lap(self, what: str) -> None:
+        """Print a timing line (pytest shows it with a failure, or with ``-s``)."""
+        if not self.started:
+            self.started = time.monotonic()
+        print(f"[{self.frontend} {time.monotonic() - self.started:6.2f}s] {what}", flush=True)
 
     # -- opening -------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -70,9 +77,12 @@ class NotebookUI:
     def open(self, path: str, timeout: float = 60) -> NotebookUI:
         """Open the notebook and wait until its kernel is connected and idle."""
         self.path = path
+        self.lap(f"open {path}")
         self.page.goto(self.url(path))
         self.cells.first.wait_for(timeout=timeout * 1000)
+        self.lap("cells shown")
         self.wait_kernel_idle(timeout)
+        self.lap("kernel idle")
         # Safety net if the settings (autoStartDefaultKernel) did not apply.
         select = self.page.get_by_role("button", name="Select Kernel", exact=True)
         if select.count():
@@ -119,18 +129,20 @@ class NotebookUI:
             self._menu("Run", re.compile(r"^Run All Cells"))
             try:
                 expect(first).to_have_text(PROMPT_RAN, timeout=10_000)
+                self.lap("run all started")
                 return
             except AssertionError:
+                self.lap("run all was dropped; again")
                 self.page.keyboard.press("Escape")
                 self.wait_kernel_idle()
         raise AssertionError(f"Run All Cells never started the first cell of {self.path}")
 
     def run_cell(self, index: int) -> None:
-        """Select a cell and run it with Shift+Enter; waits until it has started."""
+        """Select a cell and run it with Ctrl+Enter (no new cell); waits until it has started."""
         before = self.prompt(index).inner_text()
         self.cell(index).locator(".jp-InputArea-prompt, .jp-InputPrompt").first.click()
         self.cell(index).locator(".jp-InputArea-editor").click()
-        self.page.keyboard.press("Shift+Enter")
+        self.page.keyboard.press("Control+Enter")
         expect(self.prompt(index)).not_to_have_text(before, timeout=10_000)
 
     def wait_cell_done(self, index: int, timeout: float = 60) -> None:

@@ -19,14 +19,18 @@
         window.__sfCards.push(record);
       }
       record.id = text(card, "job-id") || record.id;
-      const linesEl = card.querySelector('[data-testid="log-lines"]');
-      const lines = linesEl
-        ? linesEl.textContent.split("\n").filter((l) => l.trim() !== "").length
-        : 0;
+      // The stdout panel's lines (one element per line); the card also has a stderr panel.
+      const linesEl =
+        card.querySelector('[data-testid="log-tail"][data-stream="stdout"] [data-testid="log-lines"]') ||
+        card.querySelector('[data-testid="log-lines"]');
+      const lines = linesEl ? linesEl.children.length : 0;
       const countsEl = card.querySelector('[data-testid="array-counts"]');
       const counts = countsEl
         ? Array.from(countsEl.querySelectorAll("[data-state]"))
-            .map((c) => `${c.getAttribute("data-state")}=${c.textContent.trim()}`)
+            .map((c) => {
+              const n = c.getAttribute("data-count") ?? (c.textContent.match(/\d+/) || [""])[0];
+              return `${c.getAttribute("data-state")}=${n}`;
+            })
             .join(";")
         : null;
       const event = {

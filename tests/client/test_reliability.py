@@ -78,7 +78,13 @@ async def test_a_submit_with_its_own_comment_is_not_retried_blindly(tmp_path):
         ) as client:
             with pytest.raises(ServerError, match="may or may not have been submitted"):
                 await client.compute("perlmutter").submit(script("true", "--comment=mine"))
+            # the one POST did run: its task makes exactly one job, and nothing else is sent
+            for _ in range(100):
+                if facility.facility.store.load_jobs("perlmutter"):
+                    break
+                await asyncio.sleep(0.1)
         assert len(facility.facility.store.load_jobs("perlmutter")) == 1
+        assert len(injected_faults(facility.app)) == 1
 
 
 async def test_a_server_that_keeps_failing_gives_a_clear_error(tmp_path):

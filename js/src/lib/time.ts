@@ -30,11 +30,16 @@ export function clockTime(iso: string | null | undefined): string {
   return match ? match[1] : iso;
 }
 
-/** "2026-05-02T18:10:51" → "May 2, 18:10:51" for tooltips and the table. */
-export function shortDateTime(iso: string | null | undefined): string {
+/** "2026-05-02T18:10:51" → "May 2, 18:10:51" ("18:10:51" for today if `compact`). */
+export function shortDateTime(iso: string | null | undefined, compact = false): string {
   if (!iso) return "";
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
   if (!match) return iso;
+  if (compact) {
+    const today = new Date();
+    const sameDay = Number(match[1]) === today.getFullYear() && Number(match[2]) === today.getMonth() + 1 && Number(match[3]) === today.getDate();
+    if (sameDay) return match[4];
+  }
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   return `${months[Number(match[2]) - 1] ?? match[2]} ${Number(match[3])}, ${match[4]}`;
 }

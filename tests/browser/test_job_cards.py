@@ -1,0 +1,260 @@
+"""Live job cards in JupyterLab 4 and Notebook 7, with a notebook running against the facility.
+
+Each test writes a notebook (``%load_ext sfapi_jupyter`` then ``%%sfjob`` cells), runs it
+with Run All, and checks what a user sees: the card's state badge (``job-state``), its tail
+(``log-lines``), exit code, array counts, the cancel button. States are also recorded as
+they appear (``state_recorder.js``), so short-lived states still count as seen. Screenshots
+of each state go to ``test-artifacts/screenshots/<frontend>-<state>.png``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .conftest import shot
+from .notebook_ui import NotebookUI, wait_kernel_value
+from .servers import FacilityServer
+
+pytestmark = pytest.mark.browser
+
+LOAD = "%load_ext sfapi_jupyter"
+HEADER = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 00:05:00\n"
+STATE_TIMEOUT = 45_000  # ms; a state change normally shows within a few seconds
+
+
+def sfjob(options: str, body: str, directives: str = "") -> str:
+    return f"%%sfjob {options}".rstrip() + "\n" + HEADER + directives + body
+
+
+# -- reading cards ----------------------------------------------------------------------------
+def card(ui: NotebookUI, cell: int) -> Locator:
+    return ui.cell(cell).locator('[data-testid="job-card"]')
+
+
+def badge(ui: NotebookUI, cell: int) -> Locator:
+    return card(ui, cell).locator('[data-testid="job-state"]').first
+
+
+def stdout_lines(ui: NotebookUI, cell: int) -> Locator:
+    return card(ui, cell).locator(
+        '[data-testid="log-tail"][data-stream="stdout"] [data-testid="log-lines"]'
+    )
+
+
+def shown_jobid(ui: NotebookUI, cell: int) -> str:
+    locator = card(ui, cell).locator('[data-testid="job-id"]').first
+    expect(locator).to_have_text(re.compile(r"\d"), timeout=STATE_TIMEOUT)
+    return locator.inner_text().strip()
+
+
+def events(page: Page, jobid: str) -> list[dict[str, Any]]:
+    """Everything the card of ``jobid`` showed, in order (see state_recorder.js)."""
+    found: list[dict[str, Any]] = []
+    for record in page.evaluate("() => window.__sfCards || []"):
+        if record.get("id") == jobid:
+            found.extend(record["events"])
+    return found
+
+
+def states_seen(page: Page, jobid: str) -> list[str]:
+    seen: list[str] = []
+    for event in events(page, jobid):
+        if event["state"] and (not seen or seen[-1] != event["state"]):
+            seen.append(event["state"])
+    return seen
+
+
+def assert_in_order(seen: list[str], expected: list[str]) -> None:
+    rest = iter(seen)
+    assert all(state in rest for state in expected), f"expected {expected} in order, saw {seen}"
+
+
+def wait_state(ui: NotebookUI, cell: int, state: str) -> None:
+    expect(badge(ui, cell)).to_have_text(state, timeout=STATE_TIMEOUT)
+    ui.lap(f"cell {cell}: {state}")
+
+
+# -- set-up -------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _widgets_ready() -> None:
+    """A clear failure while the magics or the built widget bundles are missing."""
+    from .servers import REPO
+
+    missing = [
+        what
+        for what, ok in (
+            ("sfapi_jupyter/magics.py", (REPO / "sfapi_jupyter/magics.py").exists()),
+            (
+                "sfapi_jupyter/widgets/static/*.js (cd js && npm run build)",
+                any((REPO / "sfapi_jupyter/widgets/static").glob("*.js")),
+            ),
+        )
+        if not ok
+    ]
+    if missing:
+        pytest.fail("not built yet: " + ", ".join(missing), pytrace=False)
+
+
+@pytest.fixture
+def machine(facility: FacilityServer) -> Iterator[Any]:
+    """elvis's perlmutter, from the test process; jobs a test leaves running are cancelled."""
+    with facility.client() as client:
+        perlmutter = client.compute("perlmutter")
+        yield perlmutter
+        for job in perlmutter.jobs("elvis"):
+            if not job.is_terminal:
+                try:
+                    job.cancel()
+                except Exception:
+                    pass
+
+
+@pytest.fixture(autouse=True)
+def _clean_queue(machine: Any) -> None:
+    """Every test starts with elvis's queue empty (the fixture cancels leftovers after)."""
+
+
+# -- the tests ----------------------------------------------------------------------------------
+def test_card_follows_pending_running_completed_with_tail(open_notebook, page, frontend, machine):
+    # The job waits on a blocker job that this test releases, so PENDING lasts as long as
+    # the test needs to see it, whatever the facility's scheduler timing.
+    blocker = machine.submit(HEADER + "sleep 300\n")
+    lines = 6
+    body = f'for i in $(seq 1 {lines}); do echo "tail line $i of {lines}"; sleep 0.7; done\n'
+    ui = open_notebook(
+        [LOAD, sfjob("", body, f"#SBATCH -J tail-demo\n#SBATCH --dependency=afterany:{blocker.jobid}\n")]
+    )
+    ui.run_all()
+    wait_state(ui, 1, "PENDING")
+    jobid = shown_jobid(ui, 1)
+    shot(page, f"{frontend}-pending", card(ui, 1))
+
+    blocker.cancel()
+    wait_state(ui, 1, "RUNNING")
+    out = stdout_lines(ui, 1)
+    expect(out).to_contain_text("tail line 1", timeout=STATE_TIMEOUT)
+    shot(page, f"{frontend}-running", card(ui, 1))
+
+    wait_state(ui, 1, "COMPLETED")
+    for i in range(1, lines + 1):
+        expect(out).to_contain_text(f"tail line {i} of {lines}")
+    shot(page, f"{frontend}-completed", card(ui, 1))
+
+    assert_in_order(states_seen(page, jobid), ["PENDING", "RUNNING", "COMPLETED"])
+    # Output arrived while the job ran, not only at the end.
+    partial = [e for e in events(page, jobid) if e["state"] == "RUNNING" and 0 < e["lines"] < lines]
+    assert partial, f"no partial tail while RUNNING: {events(page, jobid)}"
+    steps = card(ui, 1).locator('[data-testid="job-timeline"] [data-state]')
+    assert_in_order(
+        [steps.nth(i).get_attribute("data-state") or "" for i in range(steps.count())],
+        ["PENDING", "RUNNING", "COMPLETED"],
+    )
+    assert "COMPLETED" in wait_kernel_value(ui, "job.state.value", "COMPLETED")
+
+
+def test_failed_job_shows_exit_code(open_notebook, page, frontend):
+    ui = open_notebook([LOAD, sfjob("", 'echo "about to fail"\nexit 3\n')])
+    ui.run_all()
+    wait_state(ui, 1, "FAILED")
+    exit_code = card(ui, 1).locator('[data-testid="job-exit-code"]').first
+    expect(exit_code).to_have_text(re.compile(r"^\s*3\b"), timeout=STATE_TIMEOUT)
+    expect(stdout_lines(ui, 1)).to_contain_text("about to fail", timeout=STATE_TIMEOUT)
+    shot(page, f"{frontend}-failed", card(ui, 1))
+    assert wait_kernel_value(ui, "job.exit_code", r"^3$") == "3"
+
+
+def test_cancel_button_ends_running_job(open_notebook, page, frontend):
+    body = 'for i in $(seq 1 300); do echo "tick $i"; sleep 1; done\n'
+    ui = open_notebook([LOAD, sfjob("", body)])
+    ui.run_all()
+    wait_state(ui, 1, "RUNNING")
+    expect(stdout_lines(ui, 1)).to_contain_text("tick 1", timeout=STATE_TIMEOUT)
+
+    card(ui, 1).locator('[data-testid="cancel-button"]').click()
+    confirm = card(ui, 1).locator('[data-testid="confirm-cancel"]')
+    expect(confirm).to_be_visible()
+    shot(page, f"{frontend}-cancel-confirm", card(ui, 1))
+    confirm.click()
+
+    wait_state(ui, 1, "CANCELLED")
+    shot(page, f"{frontend}-cancelled", card(ui, 1))
+    expect(card(ui, 1).locator('[data-testid="cancel-button"]')).to_be_hidden()
+    assert "CANCELLED" in wait_kernel_value(ui, "job.state.value", "CANCELLED")
+
+
+def test_job_array_shows_counts_per_state(open_notebook, page, frontend):
+    body = (
+        'if [ "$SLURM_ARRAY_TASK_ID" = 3 ]; then echo "task 3 fails"; exit 3; fi\n'
+        "sleep 4\n"
+        'echo "task $SLURM_ARRAY_TASK_ID done"\n'
+    )
+    ui = open_notebook([LOAD, sfjob("", body, "#SBATCH --array=0-3\n")])
+    ui.run_all()
+    counts = card(ui, 1).locator('[data-testid="array-counts"]')
+
+    def chip(state: str) -> Locator:
+        return counts.locator(f'[data-state="{state}"]')
+
+    expect(chip("RUNNING")).to_be_visible(timeout=STATE_TIMEOUT)
+    shot(page, f"{frontend}-array-running", card(ui, 1))
+    expect(chip("COMPLETED")).to_have_attribute("data-count", "3", timeout=STATE_TIMEOUT)
+    expect(chip("FAILED")).to_have_attribute("data-count", "1", timeout=STATE_TIMEOUT)
+    expect(chip("FAILED")).to_contain_text("1")
+    expect(chip("RUNNING")).to_have_count(0)
+    expect(chip("PENDING")).to_have_count(0)
+    shot(page, f"{frontend}-array-done", card(ui, 1))
+
+    history = [e["counts"] for e in events(page, shown_jobid(ui, 1)) if e["counts"]]
+    assert any("RUNNING=" in c for c in history), history
+    assert history[-1] and sorted(history[-1].split(";")) == ["COMPLETED=3", "FAILED=1"], history
+
+
+def test_cards_keep_updating_while_a_cell_waits(open_notebook, page, frontend):
+    first = 'echo "first starts"\nsleep 2\necho "first ends"\n'
+    second = 'echo "second starts"\nsleep 10\necho "second ends"\n'
+    ui = open_notebook([LOAD, sfjob("--out first", first), sfjob("--wait --out second", second)])
+    ui.run_all()
+    # While cell 2 blocks in --wait, cell 1's card must still move on to COMPLETED ...
+    wait_state(ui, 2, "RUNNING")
+    wait_state(ui, 1, "COMPLETED")
+    still_waiting = ui.cell_busy(2)
+    shot(page, f"{frontend}-wait", card(ui, 1))
+    assert still_waiting, "cell 2 had already finished: the test proves nothing about --wait"
+    assert_in_order(states_seen(page, shown_jobid(ui, 1)), ["RUNNING", "COMPLETED"])
+    # ... and cell 2's own card reaches COMPLETED, then the cell ends.
+    wait_state(ui, 2, "COMPLETED")
+    ui.wait_cell_done(2, timeout=60)
+    shot(page, f"{frontend}-wait-done", card(ui, 2))
+    assert "COMPLETED" in wait_kernel_value(ui, "second.state.value", "COMPLETED")
+    assert "COMPLETED" in wait_kernel_value(ui, "first.state.value", "COMPLETED")
+
+
+def test_tails_keep_streaming_while_a_cell_waits(open_notebook, page, frontend):
+    """Output, not only states: both cards show their lines while cell 2 still blocks."""
+    first = 'echo "first starts"\nsleep 1\necho "first ends"\n'
+    second = 'echo "second starts"\nsleep 8\necho "second ends"\n'
+    ui = open_notebook([LOAD, sfjob("--out first", first), sfjob("--wait --out second", second)])
+    ui.run_all()
+    wait_state(ui, 1, "COMPLETED")
+    problems = []
+    try:
+        expect(stdout_lines(ui, 1)).to_contain_text("first ends", timeout=10_000)
+    except AssertionError:
+        problems.append("cell 1's card showed no output while cell 2 waited")
+    try:
+        expect(stdout_lines(ui, 2)).to_contain_text("second starts", timeout=10_000)
+    except AssertionError:
+        problems.append("cell 2's card showed no output during its own --wait")
+    message = card(ui, 1).locator('[data-testid="job-message"]')
+    if message.is_visible() and "No kernel" in message.inner_text():
+        problems.append(f"cell 1's card says: {message.inner_text()!r}")
+    busy = ui.cell_busy(2)
+    shot(page, f"{frontend}-wait-tails", card(ui, 1))
+    assert busy, "cell 2 had already finished: the test proves nothing about --wait"
+    assert not problems, "; ".join(problems)
+    ui.wait_cell_done(2, timeout=60)

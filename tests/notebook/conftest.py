@@ -1,0 +1,87 @@
+"""Fixtures for the magics: IPython's test shell, a local facility, a session client.
+
+The facility is shared by the tests of a module (each test uses its own job names); the
+session client and the local job record are fresh for each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from sfapi_jupyter import Client
+from sfapi_jupyter._mainthread import dispatcher
+from sfapi_jupyter.facility import FacilityConfig
+from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.server import LocalFacility
+from sfapi_jupyter.records import forget_records
+from sfapi_jupyter.session import set_client
+
+
+@pytest.fixture(scope="module")
+def facility(tmp_path_factory) -> Iterator[LocalFacility]:
+    config = FacilityConfig(
+        state_dir=tmp_path_factory.mktemp("facility"),
+        min_pending_seconds=0.3,
+        scheduler_interval=0.05,
+    )
+    with LocalFacility(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def creds(facility) -> NewClient:
+    return facility.create_client("elvis")
+
+
+def make_client(facility: LocalFacility, creds: NewClient) -> Client:
+    return Client(
+        facility.api_url, facility.token_url, client_id=creds.client_id, key=creds.private_key_pem
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    monkeypatch.setenv("SFAPI_JUPYTER_DATA", str(path))
+    monkeypatch.setenv("SFAPI_MACHINE", "perlmutter")
+    forget_records()
+    yield path
+    forget_records()
+
+
+@pytest.fixture
+def client(facility, creds, data_dir) -> Iterator[Client]:
+    """The session's client: what the magics use."""
+    sync = make_client(facility, creds)
+    set_client(sync)
+    yield sync
+    set_client(None)
+    sync.close()
+    dispatcher().drain()
+
+
+@pytest.fixture(scope="session")
+def ip() -> Any:
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "sfapi_jupyter")
+    return shell
+
+
+def wait_for(done: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    """Poll ``done`` on the main thread, running widget updates meanwhile."""
+    assert dispatcher().wait_until(done, timeout), f"timed out waiting for {what or done}"
+
+
+def script(body: str, *options: str) -> str:
+    head = [
+        "#!/bin/bash",
+        "#SBATCH -C cpu",
+        "#SBATCH -t 00:05:00",
+        *(f"#SBATCH {o}" for o in options),
+    ]
+    return "\n".join(head) + "\n" + body.strip() + "\n"
