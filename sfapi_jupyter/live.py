@@ -130,12 +130,14 @@ def show(widget: Any) -> Any:
 
     Returns the ``DisplayHandle``.
     """
-    from IPython.display import display
+    from IPython.display import DisplayHandle, display
 
-    handle = display(widget, display_id=True)
-    if handle is not None:
-        DISPLAY_IDS[widget] = handle.display_id
-    return handle
+    display(widget)
+    display_id = getattr(widget, "display_id", None)
+    if display_id is None:
+        return None
+    DISPLAY_IDS[widget] = display_id
+    return DisplayHandle(display_id)
 
 
 def stop(widget: Any) -> None:

@@ -5,7 +5,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { frameScheduler, h, setAttr, setText } from "./lib/dom";
 import type { JobRow } from "./lib/protocol";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
-import { family, stateOrder } from "./lib/states";
+import { family, isTerminal, stateOrder } from "./lib/states";
 import { formatDuration, liveSeconds, shortDateTime } from "./lib/time";
 import { badge, confirmBar, loadError, updateBadge } from "./lib/ui";
 
@@ -151,7 +151,10 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     setText(cells[5], r.nodes === null ? "" : String(r.nodes));
     setText(cells[6], shortDateTime(r.submit_time, true));
     setAttr(cells[6], "title", r.submit_time);
-    setText(cells[7], r.state === "PENDING" ? r.reason : r.nodelist || r.reason);
+    // A job can leave squeue before sacct tells how it ended: say so rather than show it running.
+    const unsettled = r.done && !isTerminal(r.state);
+    setText(cells[7], unsettled ? `left the queue (last seen ${r.state})` : r.state === "PENDING" ? r.reason : r.nodelist || r.reason);
+    tr.classList.toggle("sfj-row--unsettled", unsettled);
     return tr;
   };
 

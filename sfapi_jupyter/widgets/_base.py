@@ -36,6 +36,8 @@ class SfWidget(anywidget.AnyWidget):
                 f"{type(self).__name__} got unexpected keyword argument(s) {', '.join(unknown)}"
             )
         super().__init__(**kwargs)
+        #: The display id of the output this widget was last shown in (None until shown).
+        self.display_id: str | None = None
         self._msg_handlers: dict[str, MessageHandler] = {"snapshot?": self._on_snapshot_request}
         self.on_msg(self._dispatch)
         # Widgets are made on the kernel's main thread: remember its loop for the live layer.
@@ -88,6 +90,19 @@ class SfWidget(anywidget.AnyWidget):
         data["text/plain"] = self.summary_text()
         data["text/html"] = self.summary_html()
         return data, metadata
+
+    def _ipython_display_(self) -> None:
+        # Always display with a display id, so the live layer can write the final static
+        # summary into this very output (a saved notebook then shows the end state).
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, metadata = bundle
+        handle = display(data, metadata=metadata, raw=True, display_id=True)
+        if handle is not None:
+            self.display_id = handle.display_id
 
     def refresh_static(self) -> dict[str, Any]:
         """The current mime bundle, for ``update_display(..., raw=True)`` at a terminal state.

@@ -26,7 +26,7 @@ class LineBuffer:
 
     >>> buf = LineBuffer(max_lines=2)
     >>> buf.append("a\\nb\\nc\\npart")
-    (['a', 'b', 'c'], 'part')
+    (['b', 'c'], 'part')
     >>> buf.lines, buf.partial, buf.dropped
     (['b', 'c'], 'part', 1)
     """

@@ -21,6 +21,7 @@ Without Chromium the tests skip, unless ``SFAPI_REQUIRE_BROWSER=1`` (then they f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -151,7 +152,11 @@ def page(browser_context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 def browser_root(chromium_executable: str) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="sfapi-browser-"))
     LOGS.mkdir(parents=True, exist_ok=True)
-    for old in LOGS.glob("*"):
+    # Only what this suite writes: logs of the last run, and its own screenshots.
+    stale = list(LOGS.glob("*"))
+    for frontend in FRONTENDS:
+        stale.extend(SCREENSHOTS.glob(f"{frontend}-*.png"))
+    for old in stale:
         if old.is_file():
             old.unlink()
     try:
@@ -213,7 +218,5 @@ def open_notebook(
 
     yield _open
     for ui in opened:
-        try:
+        with contextlib.suppress(Exception):  # teardown must not hide the test's result
             ui.shutdown_kernel()
-        except Exception:  # teardown must not hide the test's own result
-            pass

@@ -210,7 +210,8 @@ def kernel_eval(server: JupyterServer, kernel_id: str, expression: str, timeout:
         )
         deadline = time.monotonic() + timeout
         while True:
-            reply: dict[str, Any] = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            left = max(0.1, deadline - time.monotonic())
+            reply: dict[str, Any] = client.get_shell_msg(timeout=left)
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         result = reply["content"]["user_expressions"]["value"]

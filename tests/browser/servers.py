@@ -23,11 +23,15 @@ from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-CLI = [str(VENV_BIN / "sfapi-jupyter")] if (VENV_BIN / "sfapi-jupyter").exists() else [
-    sys.executable,
-    "-m",
-    "sfapi_jupyter",
-]
+CLI = (
+    [str(VENV_BIN / "sfapi-jupyter")]
+    if (VENV_BIN / "sfapi-jupyter").exists()
+    else [
+        sys.executable,
+        "-m",
+        "sfapi_jupyter",
+    ]
+)
 OVERRIDES = Path(__file__).with_name("lab-overrides.json")
 
 
@@ -109,10 +113,8 @@ class ManagedProcess:
         if self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.proc.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
         if self.proc is not None:
             # The process group is the one this run created (start_new_session): it holds
             # whatever the server started (kernels, job processes) and nothing else.
