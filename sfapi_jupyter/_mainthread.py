@@ -15,6 +15,7 @@ client's private loop thread, so everything they want to show goes through here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -61,10 +62,9 @@ class MainThreadDispatcher:
         self._queue.put((fn, args))
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            try:
+            # RuntimeError: the loop closed between the check and the call
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self.drain)
-            except RuntimeError:  # loop closed between the check and the call
-                pass
 
     def drain(self) -> int:
         """Run what is queued (main thread only); return how many ran."""

@@ -110,8 +110,11 @@ def test_access_token_from_elsewhere(facility, creds):
 
 def test_revoked_client_gets_a_clear_error(facility, creds):
     facility.facility.accounts.revoke_client(creds.client_id)
-    with Client(facility.api_url, facility.token_url, client_id=creds.client_id,
-                key=creds.private_key_pem) as client, pytest.raises(AuthenticationError) as raised:  # fmt: skip
+    key = creds.private_key_pem
+    with (
+        Client(facility.api_url, facility.token_url, client_id=creds.client_id, key=key) as client,
+        pytest.raises(AuthenticationError) as raised,
+    ):
         client.user()
     assert "revoked" in str(raised.value)
     assert "BEGIN" not in str(raised.value)
