@@ -9,6 +9,10 @@ PORT ?= 8000
 SLURM_DIR ?= /tmp/slurm-ci
 ARTIFACTS ?= $(CURDIR)/test-artifacts
 PYTEST_ARGS ?=
+# The widgets' JavaScript: built by the package build (hatch-jupyter-builder) on install, and
+# again here whenever js/ changes after that. Never committed.
+JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
+BUNDLE := sfapi_jupyter/widgets/static/job_card.js
 
 .PHONY: demo test venv lint typecheck slurm-up slurm-down clean
 
@@ -19,7 +23,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c 'import sfapi_jupyter.facility.app, sfapi_client, pytest'
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(BUNDLE)
+
+$(BUNDLE): $(JS_SOURCES) | $(VENV)/.installed
+	npm --prefix js ci --no-audit --no-fund
+	npm --prefix js run build
+	touch $@
 
 ## demo: serve the local facility on 127.0.0.1:$(PORT) with a key for you in ~/.superfacility
 demo: venv
@@ -33,6 +42,7 @@ test: venv
 	$(VENV)/bin/ruff format --check sfapi_jupyter tests
 	$(VENV)/bin/mypy
 	mkdir -p $(ARTIFACTS)
+	npm --prefix js run typecheck
 	$(VENV)/bin/pytest -ra --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 
 lint:

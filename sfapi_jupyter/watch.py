@@ -66,6 +66,9 @@ class _Watched:
     #: Other handles on the same job id; they get the same updates.
     handles: weakref.WeakSet[AsyncJob] = field(default_factory=weakref.WeakSet)
     missing_since: float | None = None
+    #: Whether sacct has listed this array's tasks once: squeue alone cannot show a task
+    #: that ended before the first tick saw it.
+    census: bool = False
     error: BaseException | None = None
 
 
@@ -354,6 +357,8 @@ class JobWatcher:
             seen = self._assign(rows, active)
             gone = [w for w in active if self._left_queue(w, seen.get(w.job.jobid))]
             if gone:
+                for entry in gone:
+                    entry.census = True
                 rows = await self._fetch([w.job.jobid for w in gone], True, cached)
                 for jobid, infos in self._assign(rows, gone).items():
                     seen[jobid] = infos | seen.get(jobid, {})  # squeue's rows are the fresher
@@ -396,6 +401,8 @@ class JobWatcher:
     def _left_queue(entry: _Watched, rows: dict[str, JobInfo] | None) -> bool:
         """Not in squeue, or an array task last seen live has left it."""
         if not rows:
+            return True
+        if not entry.census and any(i.array_task_id is not None for i in rows.values()):
             return True
         return any(
             not info.is_terminal and key not in rows and "[" not in key

@@ -292,8 +292,18 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     paintJob();
   });
   cleanups.push(snapshot.cancel);
+  // A kernel busy in a blocking cell cannot answer "snapshot?" in time, yet it still sends:
+  // any message from it means it is there after all.
+  const revive = () => {
+    if (!kernelGone) return;
+    kernelGone = false;
+    root.classList.remove("sfj-card--saved");
+    savedNote.hidden = true;
+    paintJob();
+  };
   cleanups.push(
     subscribe(model, (msg) => {
+      revive();
       if (msg.type === "snapshot") {
         snapshot.answered();
         for (const stream of STREAMS) panels[stream].reset(msg.streams?.[stream] ?? { lines: [], partial: "" });

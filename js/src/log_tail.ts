@@ -57,6 +57,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   const off = subscribe(model, (msg) => {
     if (msg.type === "snapshot") {
       snapshot.answered();
+      paint(); // a late answer: the kernel was busy, not gone
       panel.reset(msg.streams?.[""] ?? { lines: [], partial: "" });
     } else if (msg.type === "append" && msg.stream === "") {
       panel.append(msg.lines, msg.partial);

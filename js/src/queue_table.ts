@@ -271,6 +271,11 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     schedule();
   });
   const off = subscribe(model, (msg) => {
+    if (kernelGone) {
+      // a busy kernel answers late; it is there after all
+      kernelGone = false;
+      notice.hidden = true;
+    }
     if (msg.type === "snapshot") {
       snapshot.answered();
       rows.clear();

@@ -14,6 +14,8 @@ notebook; output lines and table rows only travel as messages.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,10 @@ from .._mainthread import dispatcher
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[dict[str, Any]], None]
+
+
+#: Seconds after display at which the kernel sends a snapshot unasked (see SfWidget).
+SNAPSHOT_PUSH_DELAYS = (1.0, 3.0, 8.0)
 
 
 class SfWidget(anywidget.AnyWidget):
@@ -103,6 +109,26 @@ class SfWidget(anywidget.AnyWidget):
         handle = display(data, metadata=metadata, raw=True, display_id=True)
         if handle is not None:
             self.display_id = handle.display_id
+        self._push_snapshots_soon()
+
+    def _push_snapshots_soon(self) -> None:
+        """Send the full state a few times after display, unasked.
+
+        A view asks for a snapshot when it renders, but a kernel blocked in a cell (a
+        ``--wait``) only reads that request when the cell ends; what it sends still goes
+        out. So the kernel offers the snapshot itself while the view is being drawn.
+        """
+        ref = weakref.ref(self)
+
+        def push() -> None:
+            widget = ref()
+            if widget is not None and widget.comm is not None:
+                widget._send_msg("snapshot", **widget._snapshot())
+
+        for delay in SNAPSHOT_PUSH_DELAYS:
+            timer = threading.Timer(delay, dispatcher().call, args=(push,))
+            timer.daemon = True
+            timer.start()
 
     def refresh_static(self) -> dict[str, Any]:
         """The current mime bundle, for ``update_display(..., raw=True)`` at a terminal state.

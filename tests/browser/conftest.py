@@ -73,7 +73,9 @@ def shot(page: Any, name: str, target: Any = None) -> Path:
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if target is not None:
-        target.scroll_into_view_if_needed(timeout=5_000)
+        # A widget may redraw while we scroll; the screenshot matters more than the scroll.
+        with contextlib.suppress(Exception):
+            target.scroll_into_view_if_needed(timeout=5_000)
     path = SCREENSHOTS / (name if name.endswith(".png") else f"{name}.png")
     page.screenshot(path=str(path))
     return path

@@ -1,8 +1,9 @@
 // Injected before the page's own scripts: records every state a job card shows, so a test can
 // assert the transitions a user saw (PENDING -> RUNNING -> COMPLETED) even when a state lasts
 // less than one Playwright poll. window.__sfCards is a list of
-//   {id: <job-id text>, events: [{state, lines, exit, counts, t}]}
-// with one event per change of the card's state, tail line count, exit code or array counts.
+//   {id: <job-id text>, events: [{state, lines, exit, counts, message, t}]}
+// with one event per change of the card's state, tail line count, exit code, array counts
+// or notice (job-message, when shown).
 (() => {
   const cards = new WeakMap();
   window.__sfCards = [];
@@ -33,11 +34,13 @@
             })
             .join(";")
         : null;
+      const note = card.querySelector('[data-testid="job-message"]');
       const event = {
         state: text(card, "job-state"),
         lines,
         exit: text(card, "job-exit-code"),
         counts,
+        message: note && !note.hidden ? note.textContent.trim() : "",
       };
       const last = record.events[record.events.length - 1];
       if (
@@ -45,7 +48,8 @@
         last.state !== event.state ||
         last.lines !== event.lines ||
         last.exit !== event.exit ||
-        last.counts !== event.counts
+        last.counts !== event.counts ||
+        last.message !== event.message
       ) {
         event.t = Date.now();
         record.events.push(event);

@@ -255,6 +255,31 @@ async def test_array_waits_for_every_task(wclient):
     assert states[-1] is S.FAILED and all(not s.is_terminal for s in states[:-1])
 
 
+async def test_an_array_task_that_ends_before_the_first_tick_is_counted(wclient):
+    # Task 3 fails at once while the others keep running: squeue never shows it, so only
+    # sacct can; the watcher must count it while the rest of the array still runs.
+    machine = wclient.compute("perlmutter")
+    watcher = machine.watcher
+    watcher.min_interval = 1.5  # let task 3 end before the first tick
+    job = await machine.submit(
+        batch('[ "$SLURM_ARRAY_TASK_ID" = 3 ] && exit 3; sleep 30', "--array=0-3")
+    )
+
+    def counts() -> dict[str, int]:
+        tally: dict[str, int] = {}
+        for task in watcher.tasks_of(job.jobid):
+            tally[task.state.value] = tally.get(task.state.value, 0) + 1
+        return tally
+
+    for _ in range(100):
+        if counts() == {"RUNNING": 3, "FAILED": 1}:
+            break
+        await asyncio.sleep(0.1)
+    assert counts() == {"RUNNING": 3, "FAILED": 1}
+    assert job.state is S.RUNNING
+    await job.cancel(wait=True)
+
+
 async def test_wait_times_out_and_the_job_stays_watched(wclient):
     machine = wclient.compute("perlmutter")
     job = await machine.submit(batch("sleep 60"))
