@@ -1,5 +1,5 @@
 # sfapi_jupyter — the two commands of the README:
-#   make demo   the local facility (and, as the toolkit grows, JupyterLab on the quickstart)
+#   make demo   the local facility plus JupyterLab on the quickstart notebook
 #   make test   every test suite; as root it also starts the single-node Slurm the tests use
 SHELL := /bin/bash
 VENV ?= .venv
@@ -30,9 +30,9 @@ $(BUNDLE): $(JS_SOURCES) | $(VENV)/.installed
 	npm --prefix js run build
 	touch $@
 
-## demo: serve the local facility on 127.0.0.1:$(PORT) with a key for you in ~/.superfacility
+## demo: the local facility on 127.0.0.1:$(PORT) plus JupyterLab on the quickstart notebook
 demo: venv
-	$(PY) -m sfapi_jupyter facility demo --state $(STATE) --port $(PORT)
+	$(PY) -m sfapi_jupyter demo --state $(STATE) --port $(PORT)
 
 ## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
 test: venv

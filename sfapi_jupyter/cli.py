@@ -1,5 +1,6 @@
 """``sfapi-jupyter``: the command line.
 
+    sfapi-jupyter demo [--port 8000] [--lab-port 8888] [--no-lab]
     sfapi-jupyter facility serve [--host H] [--port P] [--state DIR] [--backend local|slurm]
     sfapi-jupyter facility client create --user NAME [--level red|green] [--ip CIDR ...] [--json]
     sfapi-jupyter facility client list | revoke CLIENT_ID
@@ -74,55 +75,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_key(facility: Any, user: str, key_file: Path) -> str:
-    """Reuse the demo key if it still works with this state directory, else make a new one."""
-    from .facility.accounts import client_is_usable
-
-    if key_file.exists():
-        client_id = key_file.read_text().split("\n", 1)[0].strip()
-        if client_is_usable(facility.store.get_client(client_id)):
-            return client_id
-    client = facility.accounts.create_client(
-        user, level="red", name="local demo", lifetime=dt.timedelta(days=30)
-    )
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = key_file.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    tmp.touch(mode=0o600)
-    tmp.write_text(client.key_file_text)
-    tmp.replace(key_file)
-    return client.client_id
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Serve a facility with a ready key in ~/.superfacility: the README's first command."""
-    import getpass
+    """The README's first command: the facility plus JupyterLab on the quickstart."""
+    from .demo import run_demo
 
-    facility = _facility(args)
-    user = args.user or "".join(c for c in getpass.getuser() if c.isalnum()) or "demo"
-    if not user[0].isalpha():
-        user = "demo"
-    key_file = Path(args.key_file).expanduser()
-    client_id = _demo_key(facility, user, key_file)
-    facility.close()
-    base = f"http://{args.host}:{args.port}"
-    print(f"""
-Demo key for user {user!r}: client {client_id}, written to {key_file} (mode 600).
-
-Use it from Python with NERSC's own client:
-
-    from sfapi_client import Client
-    client = Client(key="{key_file}",
-                    api_base_url="{base}{API_PREFIX}", token_url="{base}{TOKEN_PATH}")
-    print(client.compute("perlmutter").run("hostname"))
-
-or from a shell:  curl {base}{API_PREFIX}/status/perlmutter
-Stop with Ctrl-C. State (users, jobs, files) stays in {args.state}.
-""")
-    args.backend = "local"
-    args.token_lifetime = 600
-    args.faults = None
-    return cmd_serve(args)
+    return run_demo(
+        args.state,
+        host=args.host,
+        port=args.port,
+        lab_port=args.lab_port,
+        key_file=args.key_file,
+        lab=not args.no_lab,
+    )
 
 
 # -- clients ------------------------------------------------------------------------------------
@@ -264,13 +228,21 @@ def cmd_status_list(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfapi-jupyter", description=__doc__.split("\n")[0])
     top = parser.add_subparsers(dest="command", required=True)
-    fac = top.add_parser("facility", help="the local SF API facility").add_subparsers(
-        dest="facility_command", required=True
-    )
     state = argparse.ArgumentParser(add_help=False)
     state.add_argument("--state", type=Path, default=default_state_dir(),
                        help="state directory (default: %(default)s)")  # fmt: skip
-
+    demo = top.add_parser(
+        "demo", parents=[state], help="the local facility plus JupyterLab on the quickstart"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="facility port")
+    demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab port")
+    demo.add_argument("--key-file", default="~/.superfacility/local-facility.pem")
+    demo.add_argument("--no-lab", action="store_true", help="serve the facility only")
+    demo.set_defaults(func=cmd_demo)
+    fac = top.add_parser("facility", help="the local SF API facility").add_subparsers(
+        dest="facility_command", required=True
+    )
     serve = fac.add_parser("serve", parents=[state], help="serve the API over HTTP")
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default loopback)"
@@ -281,14 +253,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=cmd_serve)
-
-    demo = fac.add_parser("demo", parents=[state], help="serve with a ready demo key")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--user", help="demo user name (default: your login name)")
-    demo.add_argument("--key-file", default="~/.superfacility/local-facility.pem")
-    demo.add_argument("--log-level", default="warning")
-    demo.set_defaults(func=cmd_demo)
 
     client = fac.add_parser("client", help="API clients").add_subparsers(
         dest="client_command", required=True
