@@ -100,7 +100,7 @@ def run_demo(
         return _run_lab(prepare_workdir(facility.config.state_dir), env, host, lab_port)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 

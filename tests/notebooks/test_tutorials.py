@@ -31,8 +31,10 @@ def test_notebook_runs_with_nbval(tmp_path, name):
             "SFAPI_JUPYTER_DATA": str(tmp_path / "records"),
         }
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-             "--nbval-cell-timeout=300", str(NOTEBOOKS / name)],  # fmt: skip
+            [
+                *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+                *("--nbval-lax", "--nbval-cell-timeout=300", str(NOTEBOOKS / name)),
+            ],
             env=env,
             cwd=tmp_path,
             capture_output=True,
