@@ -182,6 +182,18 @@ class JobQuery:
     #: sacct=true: finished jobs too (squeue shows only queued and running ones).
     include_finished: bool = False
 
+    def matches(self, job: JobRecord) -> bool:
+        """Whether ``job`` belongs in the answer (an array job id matches all its tasks)."""
+        if not self.include_finished and job.is_terminal:
+            return False
+        if self.jobids is not None and not (
+            job.jobid in self.jobids or job.array_job_id in self.jobids
+        ):
+            return False
+        if self.user is not None and job.user != self.user:
+            return False
+        return self.partition is None or job.partition == self.partition
+
 
 class JobBackend(Protocol):
     """A job backend for one facility (all machines)."""

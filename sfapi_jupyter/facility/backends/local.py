@@ -166,17 +166,8 @@ class LocalBackend:
     async def jobs(self, machine: str, query: JobQuery) -> list[JobRecord]:
         found = []
         for job in self.store.load_jobs(machine):
-            if not query.include_finished and job.is_terminal:
-                continue
-            if query.jobids is not None and not (
-                job.jobid in query.jobids or job.array_job_id in query.jobids
-            ):
-                continue
-            if query.user is not None and job.user != query.user:
-                continue
-            if query.partition is not None and job.partition != query.partition:
-                continue
-            found.append(job)
+            if query.matches(job):
+                found.append(job)
         return found
 
     async def cancel(self, machine: str, jobid: int, user: FacilityUser) -> None:

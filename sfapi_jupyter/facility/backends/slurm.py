@@ -207,17 +207,8 @@ class SlurmBackend:
         """The store's jobs of ``machine``, refreshed from Slurm, filtered like squeue would."""
         found = []
         for job in (await self._refresh(machine)).values():
-            if not query.include_finished and job.is_terminal:
-                continue
-            if query.jobids is not None and not (
-                job.jobid in query.jobids or job.array_job_id in query.jobids
-            ):
-                continue
-            if query.user is not None and job.user != query.user:
-                continue
-            if query.partition is not None and job.partition != query.partition:
-                continue
-            found.append(job)
+            if query.matches(job):
+                found.append(job)
         return sorted(found, key=lambda j: j.jobid)
 
     async def cancel(self, machine: str, jobid: int, user: FacilityUser) -> None:
