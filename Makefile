@@ -43,7 +43,10 @@ test: venv
 	$(VENV)/bin/mypy
 	mkdir -p $(ARTIFACTS)
 	npm --prefix js run typecheck
-	$(VENV)/bin/pytest -ra --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -ra -m "not browser" --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
+	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
+	$(VENV)/bin/pytest -ra -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests
