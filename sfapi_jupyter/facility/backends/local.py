@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
 KILL_WAIT = 2.0
+#: Seconds between scheduler passes when only an event (submit, end, cancel) can change
+#: the queue; those events wake the scheduler at once.
+IDLE_INTERVAL = 2.0
 
 
 @dataclass
@@ -213,16 +216,23 @@ class LocalBackend:
 
     async def _schedule_forever(self) -> None:
         while not self._stopping:
+            waiting_on_clock = True
             try:
-                await self._tick()
+                waiting_on_clock = await self._tick()
             except Exception:  # the queue must keep moving whatever one job did
                 log.exception("local scheduler pass failed")
+            # Submits, ends and cancels wake the loop at once; only jobs still inside their
+            # minimum pending time need the clock. Otherwise a slow safety-net pass is enough,
+            # which keeps a queue of thousands of array tasks from costing CPU every 0.1 s.
+            interval = self.config.scheduler_interval if waiting_on_clock else IDLE_INTERVAL
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.scheduler_interval)
+                await asyncio.wait_for(self._wake.wait(), interval)
             if not self._stopping:
                 self._wake.clear()
 
-    async def _tick(self) -> None:
+    async def _tick(self) -> bool:
+        """One pass over the queue; True if some job waits only for the clock."""
+        waiting_on_clock = False
         async with self._lock:
             now = time.time()
             blocked: set[str] = set()  # machines whose first waiting job needs more nodes
@@ -243,6 +253,7 @@ class LocalBackend:
                     reason = "JobArrayTaskLimit"
                 elif now - job.submit_time < self.config.min_pending_seconds:
                     reason = "None"
+                    waiting_on_clock = True
                 elif job.machine in blocked:
                     reason = "Priority"
                 elif len(free) >= job.nodes:
@@ -254,6 +265,7 @@ class LocalBackend:
                 if job.reason != reason or became_eligible:
                     job.reason = reason
                     self.store.save_job(job)
+        return waiting_on_clock
 
     def _throttled(self, job: JobRecord) -> bool:
         limit = job.extra.get("array_throttle")
