@@ -237,10 +237,13 @@ class AsyncClient:
             return ModelList(Status.model_validate(r) for r in rows)
         return Status.model_validate(await self._get(f"status/{name}", auth_required=False))
 
-    async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
+    async def _per_resource(self, path: str, name: str | None) -> list[Any]:
+        """Rows of ``path`` for one resource, or of all (the API groups those per resource)."""
         body = await self._get(f"{path}/{name}" if name else path, auth_required=False)
-        rows = [o for group in body for o in group] if name is None else body
-        return ModelList(Outage.model_validate(o) for o in rows)
+        return [row for group in body for row in group] if name is None else list(body)
+
+    async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
+        return ModelList(Outage.model_validate(o) for o in await self._per_resource(path, name))
 
     async def outages(self, name: str | None = None) -> ModelList[Outage]:
         """Current and past outages, of every resource or of one."""
@@ -251,10 +254,7 @@ class AsyncClient:
         return await self._outages("status/outages/planned", name)
 
     async def notes(self, name: str | None = None) -> ModelList[Note]:
-        body = await self._get(
-            f"status/notes/{name}" if name else "status/notes", auth_required=False
-        )
-        rows = [n for group in body for n in group] if name is None else body
+        rows = await self._per_resource("status/notes", name)
         return ModelList(Note.model_validate(n) for n in rows)
 
     async def changelog(self) -> ModelList[Change]:

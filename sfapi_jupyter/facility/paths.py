@@ -40,7 +40,8 @@ class PathDenied(Exception):
         self.reason = reason
 
 
-def _within(path: Path, root: Path) -> bool:
+def is_within(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root`` or below it (both already resolved)."""
     return path == root or root in path.parents
 
 
@@ -66,7 +67,7 @@ def user_roots(config: FacilityConfig, user: FacilityUser) -> tuple[list[Path], 
     rw = []
     for p in (user.home, user.scratch, *user.project_dirs):
         root = _real(p)
-        if not any(_within(s, root) for s in shared) and not _within(root, private):
+        if not any(is_within(s, root) for s in shared) and not is_within(root, private):
             rw.append(root)
     ro = [_real(p) for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
     return rw, ro
@@ -98,7 +99,7 @@ def _others_may(real: Path, root: Path, *, stat_only: bool) -> bool:
     path is allowed so that the caller reports "No such file or directory" as ls would.
     """
     try:
-        for directory in (p for p in reversed(real.parents) if _within(p, root)):
+        for directory in (p for p in reversed(real.parents) if is_within(p, root)):
             if not os.stat(directory).st_mode & stat.S_IXOTH:
                 return False
         mode = os.lstat(real).st_mode
@@ -117,14 +118,14 @@ def check_access(
     config: FacilityConfig, user: FacilityUser, real: Path, *, write: bool, stat_only: bool = False
 ) -> None:
     """Raise :class:`PathDenied` unless ``real`` (a resolved path) is the user's to reach."""
-    if _within(real, _real(config.private_dir)):
+    if is_within(real, _real(config.private_dir)):
         raise PathDenied(str(real))
     rw, ro = user_roots(config, user)
-    if any(_within(real, root) for root in rw):
+    if any(is_within(real, root) for root in rw):
         return
-    if not write and not _within(real, _real(config.state_dir)):
+    if not write and not is_within(real, _real(config.state_dir)):
         for root in ro:
-            if _within(real, root) and _others_may(real, root, stat_only=stat_only):
+            if is_within(real, root) and _others_may(real, root, stat_only=stat_only):
                 return
     raise PathDenied(str(real))
 

@@ -38,24 +38,26 @@ def _architecture(constraint: str | None) -> str:
     return "gpu" if (constraint or "").startswith("gpu") else "cpu"
 
 
-def _node_hours_used(facility: FacilityDep, repo_name: str, architecture: str) -> float:
-    total = 0.0
+def _node_hours_used(facility: FacilityDep) -> dict[tuple[str, str], float]:
+    """Node-hours the facility's jobs have used, by (account, ``cpu``/``gpu``)."""
+    used: dict[tuple[str, str], float] = {}
     for job in facility.store.load_jobs():
-        charged = job.account == repo_name and _architecture(job.constraint) == architecture
-        if charged and job.start_time is not None:
+        if job.start_time is not None:
+            key = (job.account, _architecture(job.constraint))
             end = job.end_time or job.start_time
-            total += (end - job.start_time) / 3600.0 * job.nodes
-    return round(total, 4)
+            used[key] = used.get(key, 0.0) + (end - job.start_time) / 3600.0 * job.nodes
+    return used
 
 
 @router.get("/projects")
 def get_projects(identity: CurrentIdentity, facility: FacilityDep) -> list[dict[str, Any]]:
     """The caller's projects with allocation hours given and used (CPU and GPU node-hours)."""
     projects = []
+    used = _node_hours_used(facility)
     for doc, role in facility.store.memberships(identity.user.name):
         repo = doc["repo_name"]
-        cpu_used = doc["cpu_base_used"] + _node_hours_used(facility, repo, "cpu")
-        gpu_used = doc["gpu_base_used"] + _node_hours_used(facility, repo, "gpu")
+        cpu_used = doc["cpu_base_used"] + round(used.get((repo, "cpu"), 0.0), 4)
+        gpu_used = doc["gpu_base_used"] + round(used.get((repo, "gpu"), 0.0), 4)
         projects.append(
             {
                 "id": doc["id"],

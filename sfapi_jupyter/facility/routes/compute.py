@@ -30,6 +30,12 @@ class FilterError(ValueError):
     pass
 
 
+def base_jobid(text: str) -> int | None:
+    """The job id of ``123`` or of an array task ``123_4`` (the array's id); None if neither."""
+    base = text.strip().split("_", 1)[0]
+    return int(base) if base.isdigit() else None
+
+
 def parse_kwargs(kwargs: list[str], include_finished: bool) -> JobQuery:
     """``kwargs=jobid=1,2&kwargs=user=elvis`` → a JobQuery."""
     query = JobQuery(include_finished=include_finished)
@@ -47,10 +53,10 @@ def parse_kwargs(kwargs: list[str], include_finished: bool) -> JobQuery:
                 part = part.strip()
                 if not part:
                     continue
-                base = part.split("_", 1)[0]
-                if not base.isdigit():
+                base = base_jobid(part)
+                if base is None:
                     raise FilterError(f"invalid job id {part!r} in filter {item!r}")
-                ids.add(int(base))
+                ids.add(base)
             query.jobids = frozenset(ids) | (query.jobids or frozenset())
         elif key == "user":
             query.user = value.strip()
@@ -101,10 +107,10 @@ async def get_job(
 ) -> dict[str, Any]:
     """One job (a one-element ``output``)."""
     del cached
-    base = jobid.split("_", 1)[0]
-    if not base.isdigit():
+    base = base_jobid(jobid)
+    if base is None:
         return {"status": "ERROR", "output": [], "error": f"Invalid job id specified: {jobid}"}
-    query = JobQuery(jobids=frozenset({int(base)}), include_finished=sacct)
+    query = JobQuery(jobids=frozenset({base}), include_finished=sacct)
     try:
         jobs = await facility.backend.jobs(machine.value, query)
     except RuntimeError as exc:
@@ -112,7 +118,7 @@ async def get_job(
     if "_" in jobid:
         jobs = [j for j in jobs if j.display_jobid == jobid]
     elif len(jobs) > 1:
-        jobs = [j for j in jobs if j.jobid == int(base)] or jobs
+        jobs = [j for j in jobs if j.jobid == base] or jobs
     if not jobs:
         return {
             "status": "ERROR",
@@ -194,15 +200,15 @@ async def cancel_job(
     """Cancel a job (all tasks of an array); the outcome arrives in the task."""
 
     async def body(_: TaskHandle) -> dict[str, Any]:
-        base = jobid.split("_", 1)[0]
-        if not base.isdigit():
+        base = base_jobid(jobid)
+        if base is None:
             return {
                 "status": "error",
                 "output": "",
                 "error": f"scancel: error: Invalid job id {jobid}",
             }
         try:
-            await facility.backend.cancel(machine.value, int(base), identity.user)
+            await facility.backend.cancel(machine.value, base, identity.user)
         except ScancelError as exc:
             return {"status": "error", "output": "", "error": str(exc)}
         return {"status": "ok", "output": "", "error": None}

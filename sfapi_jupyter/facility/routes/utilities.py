@@ -22,7 +22,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from ..auth import Identity
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
-from ..paths import PathDenied, absolute_remote_path, resolve_user_path, user_roots
+from ..paths import PathDenied, absolute_remote_path, is_within, resolve_user_path, user_roots
 from ..runner import run_command_task
 from ..tasks import TaskHandle
 
@@ -55,7 +55,7 @@ def _owner_names(
     # Files in the user's own trees belong to the user as far as the API is concerned: the
     # facility's OS user writes them on the user's behalf.
     real = Path(os.path.realpath(path.parent)) / path.name
-    if any(real == r or r in real.parents for r in rw):
+    if any(is_within(real, root) for root in rw):
         return identity.user.name, identity.user.group
     try:
         user = pwd.getpwuid(st.st_uid).pw_name
