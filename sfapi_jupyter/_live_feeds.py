@@ -54,7 +54,7 @@ def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, s
 
     The stderr path is None when stderr goes to the stdout file.
     """
-    from .scripts import SbatchDirectives, default_output_path
+    from .client.scripts import SbatchDirectives, default_output_path
 
     info = job.info
     work_dir = (info.work_dir if info else None) or (record.work_dir if record else None)

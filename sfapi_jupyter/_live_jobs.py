@@ -56,7 +56,7 @@ async def machine_warnings(
 
     Failures to ask are not warnings (the submit itself will say what is wrong).
     """
-    from .scripts import outage_conflicts
+    from .client.scripts import outage_conflicts
 
     aio = client.aio
     found: tuple[Any, ...] = await asyncio.gather(

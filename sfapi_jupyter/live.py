@@ -187,7 +187,7 @@ def submit_job(
     --------
     >>> job, card = submit_job("#!/bin/bash\\n#SBATCH -t 5\\nhostname")  # doctest: +SKIP
     """
-    from .scripts import check_script, parse_directives
+    from .client.scripts import check_script, parse_directives
 
     client, handle = resolve_machine(client, machine)
     issues = check_script(script, handle.name)

@@ -28,10 +28,11 @@ from ._credentials import Credentials, discover_credentials
 from ._errors import (
     ApiError,
     AuthenticationError,
-    ConnectionError,
+    ConnectError,
+    RequestTimeout,
     SfApiError,
     TaskFailedError,
-    TimeoutError,
+    WaitTimeout,
     error_for_response,
     retry_after_seconds,
 )
@@ -190,7 +191,7 @@ class AsyncClient:
                     method, path, params=params, data=data, files=files
                 )
             except httpx.ConnectError as exc:
-                error: SfApiError = ConnectionError(
+                error: SfApiError = ConnectError(
                     f"Cannot connect to {self.api_base_url}: {exc}. Is the API reachable?"
                 )
                 if last:
@@ -198,13 +199,15 @@ class AsyncClient:
                 await asyncio.sleep(self.retry.delay(attempt))
                 continue
             except httpx.TimeoutException:
-                error = TimeoutError(f"{method} {path}: no answer from {self.api_base_url} in time")
+                error = RequestTimeout(
+                    f"{method} {path}: no answer from {self.api_base_url} in time"
+                )
                 if not retry or last:
                     raise error from None
                 await asyncio.sleep(self.retry.delay(attempt))
                 continue
             except httpx.TransportError as exc:
-                error = ConnectionError(
+                error = ConnectError(
                     f"{method} {path}: the connection to {self.api_base_url} failed "
                     f"({type(exc).__name__})"
                 )
@@ -331,6 +334,6 @@ class AsyncClient:
                     )
                 return task
             if deadline is not None and loop.time() >= deadline:
-                raise TimeoutError(f"Task {task_id} did not finish within {timeout} s")
+                raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, 2.0)

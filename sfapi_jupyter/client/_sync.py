@@ -1,7 +1,7 @@
 """``Client``, ``Machine`` and ``Job``: the blocking facade over the async core.
 
 Every method runs the same coroutine as its async twin, on one private event-loop thread
-per client (:class:`sfapi_jupyter._aio.LoopThread`), so the sync client works in scripts
+per client (:class:`sfapi_jupyter.client._loop.LoopThread`), so the sync client works in scripts
 and inside a running Jupyter kernel.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .._aio import LoopThread
 from ._client import AsyncClient
+from ._loop import LoopThread
 from .models import (
     ApiClient,
     Change,

@@ -7,12 +7,17 @@ import time
 
 import pytest
 
-from sfapi_jupyter.client import NotFoundError, PermissionDeniedError, ServerError, SfApiError
-from sfapi_jupyter.client import TimeoutError as SfTimeoutError
+from sfapi_jupyter.client import (
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    SfApiError,
+    WaitTimeout,
+)
 from sfapi_jupyter.client.models import JobState
 from sfapi_jupyter.client.resources.jobs import AsyncJob
+from sfapi_jupyter.client.watch import JobEvent, JobWatcher
 from sfapi_jupyter.facility.server import LocalFacility
-from sfapi_jupyter.watch import JobEvent, JobWatcher
 
 from ._watch_fixtures import (  # noqa: F401 - fixtures
     RequestLog,
@@ -283,7 +288,7 @@ async def test_an_array_task_that_ends_before_the_first_tick_is_counted(wclient)
 async def test_wait_times_out_and_the_job_stays_watched(wclient):
     machine = wclient.compute("perlmutter")
     job = await machine.submit(batch("sleep 60"))
-    with pytest.raises(SfTimeoutError, match=f"Job {job.jobid}"):
+    with pytest.raises(WaitTimeout, match=f"Job {job.jobid}"):
         await job.wait(timeout=0.3)
     assert job in machine.watcher.watched
     await job.cancel(wait=True)

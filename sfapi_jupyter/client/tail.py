@@ -27,21 +27,21 @@ import shlex
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
-from .client._errors import (
+from ._errors import (
     ApiError,
-    ConnectionError,
+    ConnectError,
     NotFoundError,
     RateLimitedError,
+    RequestTimeout,
     ServerError,
-    TimeoutError,
 )
 
 if TYPE_CHECKING:
-    from .client.resources.machine import AsyncMachine
+    from .resources.machine import AsyncMachine
 
 #: Bytes read per poll at most (a poll that reads this many is followed at once).
 CHUNK_SIZE = 256 * 1024
-_TRANSIENT = (ConnectionError, ServerError, RateLimitedError, TimeoutError)
+_TRANSIENT = (ConnectError, ServerError, RateLimitedError, RequestTimeout)
 
 # $1 path, $2 offset, $3 inode last read ("" if none), $4 chunk size, $5 lines ("" if none).
 _SCRIPT = r"""

@@ -1,24 +1,4 @@
-"""Job watchers: one shared poller per client and machine.
-
-However many jobs are watched, one tick costs one batched squeue request
-(``kwargs=jobid=a,b,c``; ``cached=false`` only while a job is fresh from submit) plus one
-sacct request for the jobs that have left the queue, and nothing for jobs already ended.
-(Above :data:`MAX_IDS_PER_REQUEST` watched jobs the id list is split, so that URLs stay
-under the 8 KB proxies allow.)
-
-The interval adapts: ``min_interval`` right after a submit, around state changes and while a
-job is missing, growing by ``backoff`` while nothing changes, never above ``max_interval``.
-A job missing from both squeue and sacct is given ``grace`` seconds to show up (the API's
-cache can lag) before :class:`~sfapi_jupyter.client.NotFoundError` is raised to its waiters.
-Polling stops for a job at every terminal state (COMPLETED, FAILED, TIMEOUT,
-``CANCELLED by …``, NODE_FAIL, BOOT_FAIL, DEADLINE, OUT_OF_MEMORY, PREEMPTED, …); an array
-ends when all its tasks have. When the API fails, the watcher backs off and keeps trying;
-errors that retrying cannot cure (401, 403, 422), or failures lasting ``give_up_after``
-seconds, are raised to every waiter instead of leaving them hanging.
-
-Subscribers get :class:`JobEvent` s through callbacks (:meth:`JobWatcher.subscribe`, run on
-the client's event loop) or an async iterator (:meth:`JobWatcher.events`).
-"""
+"""The job watcher: see the package docstring of :mod:`sfapi_jupyter.client.watch`."""
 
 from __future__ import annotations
 
@@ -27,64 +7,23 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._job_events import JobEvent, JobEventStream
-from .client._errors import (
+from .._errors import (
     ApiError,
-    AuthenticationError,
     NotFoundError,
-    PermissionDeniedError,
     SfApiError,
-    ValidationError,
+    WaitTimeout,
 )
-from .client._errors import TimeoutError as SfTimeoutError
-from .client.models import JobInfo, JobState
-from .client.resources.jobs import AsyncJob
+from ..models import JobInfo, JobState
+from ..resources.jobs import AsyncJob
+from ._entries import MAX_IDS_PER_REQUEST, PERMANENT_ERRORS, WatchedJob, aggregate_state, task_key
+from ._events import JobEvent, JobEventStream
 
 if TYPE_CHECKING:
-    from .client.resources.machine import AsyncMachine
+    from ..resources.machine import AsyncMachine
 
 log = logging.getLogger(__name__)
-
-#: Job ids per listing request (about 4 KB of URL).
-MAX_IDS_PER_REQUEST = 500
-#: Errors that asking again will not cure: waiters get them at once.
-PERMANENT_ERRORS = (AuthenticationError, PermissionDeniedError, ValidationError)
-_LIVE_ORDER = (JobState.RUNNING, JobState.COMPLETING, JobState.CONFIGURING, JobState.PENDING)
-
-
-@dataclass(eq=False)
-class _Watched:
-    job: AsyncJob
-    fresh_until: float
-    state: JobState
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    #: Array tasks by ``<array id>_<task id>`` (plain jobs: one entry by job id).
-    tasks: dict[str, JobInfo] = field(default_factory=dict)
-    #: Other handles on the same job id; they get the same updates.
-    handles: weakref.WeakSet[AsyncJob] = field(default_factory=weakref.WeakSet)
-    missing_since: float | None = None
-    #: Whether sacct has listed this array's tasks once: squeue alone cannot show a task
-    #: that ended before the first tick saw it.
-    census: bool = False
-    error: BaseException | None = None
-
-
-def aggregate_state(infos: list[JobInfo]) -> JobState:
-    """One state for an array: live while any task is, else the first that did not complete."""
-    live = [i.state for i in infos if not i.state.is_terminal]
-    if live:
-        return next((s for s in _LIVE_ORDER if s in live), live[0])
-    failed = [i.state for i in infos if i.state is not JobState.COMPLETED]
-    return failed[0] if failed else (JobState.COMPLETED if infos else JobState.UNKNOWN)
-
-
-def _task_key(info: JobInfo) -> str:
-    if info.array_task_id is not None:
-        return f"{info.array_job_id}_{info.array_task_id}"
-    return info.jobid
 
 
 class JobWatcher:
@@ -126,7 +65,7 @@ class JobWatcher:
         #: Ticks run so far, and the error of the last tick if it failed (diagnostics).
         self.ticks = 0
         self.last_error: SfApiError | None = None
-        self._watched: dict[str, _Watched] = {}
+        self._watched: dict[str, WatchedJob] = {}
         self._callbacks: list[Callable[[JobEvent], Any]] = []
         self._streams: weakref.WeakSet[JobEventStream] = weakref.WeakSet()
         self._task: asyncio.Task[None] | None = None
@@ -141,7 +80,7 @@ class JobWatcher:
         entry = self._watched.get(job.jobid)
         fresh_entry = entry is None or entry.error is not None  # a failed watch starts over
         if entry is None or entry.error is not None:
-            entry = _Watched(job, now, job.state)
+            entry = WatchedJob(job, now, job.state)
             self._watched[job.jobid] = entry
             self.interval = self.min_interval
             if job.info is not None:
@@ -171,7 +110,7 @@ class JobWatcher:
     def watched(self) -> list[AsyncJob]:
         return [w.job for w in self._watched.values()]
 
-    def _active(self) -> list[_Watched]:
+    def _active(self) -> list[WatchedJob]:
         return [w for w in self._watched.values() if not w.done.is_set()]
 
     def tasks_of(self, jobid: str) -> list[JobInfo]:
@@ -239,7 +178,7 @@ class JobWatcher:
 
         Raises
         ------
-        TimeoutError
+        WaitTimeout
             ``timeout`` seconds passed first (the job stays watched).
         NotFoundError
             The job was in neither squeue nor sacct for ``grace`` seconds.
@@ -256,7 +195,7 @@ class JobWatcher:
         try:
             await asyncio.wait_for(entry.done.wait(), timeout)
         except asyncio.TimeoutError:
-            raise SfTimeoutError(
+            raise WaitTimeout(
                 f"Job {job.jobid} on {self.machine.name} is still {entry.state.value} "
                 f"after {timeout:g} s"
             ) from None
@@ -290,7 +229,7 @@ class JobWatcher:
         for stream in list(self._streams):
             stream.close()
 
-    def _fail(self, entry: _Watched, error: BaseException) -> None:
+    def _fail(self, entry: WatchedJob, error: BaseException) -> None:
         entry.error = error
         entry.done.set()
         for stream in list(self._streams):
@@ -382,7 +321,7 @@ class JobWatcher:
 
     @staticmethod
     def _assign(
-        rows: list[dict[str, Any]], entries: list[_Watched]
+        rows: list[dict[str, Any]], entries: list[WatchedJob]
     ) -> dict[str, dict[str, JobInfo]]:
         """Group rows by the watched job they belong to (an array's tasks by its array id)."""
         by_id = {w.job.jobid: w for w in entries}
@@ -391,14 +330,14 @@ class JobWatcher:
             if "." in str(row.get("jobid", "")):  # a sacct job step (12.batch, 12.extern)
                 continue
             info = JobInfo.from_row(dict(row))
-            key = _task_key(info)
+            key = task_key(info)
             for name in {info.jobid, key, info.array_job_id}:
                 if name and name in by_id:
                     seen.setdefault(name, {})[key] = info
         return seen
 
     @staticmethod
-    def _left_queue(entry: _Watched, rows: dict[str, JobInfo] | None) -> bool:
+    def _left_queue(entry: WatchedJob, rows: dict[str, JobInfo] | None) -> bool:
         """Not in squeue, or an array task last seen live has left it."""
         if not rows:
             return True
@@ -409,7 +348,7 @@ class JobWatcher:
             for key, info in entry.tasks.items()
         )
 
-    def _settle(self, entry: _Watched, rows: dict[str, JobInfo] | None, now: float) -> bool:
+    def _settle(self, entry: WatchedJob, rows: dict[str, JobInfo] | None, now: float) -> bool:
         job = entry.job
         if not rows:
             if entry.missing_since is None:
@@ -445,6 +384,3 @@ class JobWatcher:
             return False
         self._emit(JobEvent(job.jobid, old, new_info.state, job))
         return True
-
-
-__all__ = ["JobEvent", "JobEventStream", "JobWatcher", "aggregate_state"]

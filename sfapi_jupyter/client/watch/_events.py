@@ -1,4 +1,4 @@
-"""The events a :class:`~sfapi_jupyter.watch.JobWatcher` hands its subscribers."""
+"""The events a :class:`~sfapi_jupyter.client.watch.JobWatcher` hands its subscribers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .client.models import JobState
-from .client.resources.jobs import AsyncJob
+from ..models import JobState
+from ..resources.jobs import AsyncJob
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..client._errors import BadScriptError
+from .._errors import BadScriptError
 from ._directives import POLICY, SbatchDirectives, ScriptIssue, normalise, scan
 
 

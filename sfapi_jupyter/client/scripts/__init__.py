@@ -12,7 +12,7 @@ returns warnings for the rest.
 Line numbers count the script as given (1 = its first line, blank or not).
 """
 
-from ..client._errors import BadScriptError
+from .._errors import BadScriptError
 from ._check import check_script, prepare_script
 from ._directives import QOS_NAMES, SbatchDirectives, ScriptIssue, parse_directives, parse_time
 from ._planning import allocation_check, default_output_path, node_hours, outage_conflicts

@@ -7,7 +7,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 
-from ..client.models import Outage, Project
+from ..models import Outage, Project
 from ._directives import SbatchDirectives, ScriptIssue, array_tasks
 
 
@@ -51,7 +51,7 @@ def default_output_path(
 
     Examples
     --------
-    >>> from sfapi_jupyter.scripts import parse_directives
+    >>> from sfapi_jupyter.client.scripts import parse_directives
     >>> d = parse_directives("#!/bin/bash\\n#SBATCH -J sim -o logs/%x-%j.txt\\nsrun sim")
     >>> default_output_path(d, 123, "/home/e/elvis")
     '/home/e/elvis/logs/sim-123.txt'
@@ -137,7 +137,7 @@ def node_hours(directives: SbatchDirectives, default_time: dt.timedelta | None =
 
     Examples
     --------
-    >>> from sfapi_jupyter.scripts import parse_directives
+    >>> from sfapi_jupyter.client.scripts import parse_directives
     >>> node_hours(parse_directives("#!/bin/bash\\n#SBATCH -N 4 -t 1:30:00\\n"))
     6.0
     """
@@ -171,7 +171,7 @@ def allocation_check(
     Examples
     --------
     >>> from sfapi_jupyter.client.models import Project
-    >>> from sfapi_jupyter.scripts import parse_directives
+    >>> from sfapi_jupyter.client.scripts import parse_directives
     >>> p = Project(id=1, description="", repo_name="m1", cpu_hours_given=10, cpu_hours_used=8)
     >>> print(allocation_check(parse_directives("#!/bin/bash\\n#SBATCH -N 4 -t 1:00:00"), p))
     warning: the job may use 4.0 CPU node-hours but project m1 has 2.0 left
