@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -48,7 +49,7 @@ def count_ticks(watcher: JobWatcher, log: RequestLog) -> list[list[Seen]]:
     return ticks
 
 
-async def test_200_jobs_cost_one_squeue_request_per_tick(wclient, request_log, logged_facility):
+async def test_200_jobs_cost_one_sacct_request_per_tick(wclient, request_log, logged_facility):
     machine = wclient.compute("perlmutter")
     config = logged_facility.config
     # All 200 stay queued while they are submitted, and the scheduler looks less often.
@@ -69,16 +70,13 @@ async def test_200_jobs_cost_one_squeue_request_per_tick(wclient, request_log, l
 
     assert [job.state for job in jobs] == [S.COMPLETED] * 200
     assert len(ticks) >= 3, [[(r.query, r.sent) for r in t] for t in ticks]
-    for requests in ticks:
-        squeue = [r for r in requests if r.is_squeue]
-        sacct = [r for r in requests if r.is_sacct]
-        assert len(squeue) == 1, requests
-        assert len(sacct) <= 1
-        assert len(requests) == len(squeue) + len(sacct)  # nothing else was asked
+    # One accounting request per tick answers for queued, running and ended jobs alike:
+    # no squeue request, and nothing else asked.
+    assert all([r.is_sacct for r in requests] == [True] for requests in ticks), ticks
     ids = {job.jobid for job in jobs}
     assert set(ticks[0][0].jobids) == ids  # all 200 jobs in the first tick's one request
-    sacct_ids = [set(r.jobids) for requests in ticks for r in requests if r.is_sacct]
-    assert sacct_ids and set().union(*sacct_ids) == ids  # sacct asked only about leavers
+    asked = [set(requests[0].jobids) for requests in ticks]
+    assert all(b <= a for a, b in itertools.pairwise(asked))  # ended jobs drop out
     # After the last job ended the watcher stops asking.
     seen = len(request_log.seen)
     await asyncio.sleep(2 * machine.watcher.max_interval)
@@ -197,9 +195,9 @@ async def test_unknown_job_is_not_found_after_the_grace_period(wclient, request_
     start = len(request_log.seen)
     with pytest.raises(NotFoundError, match="never appeared"):
         await AsyncJob(machine, "987654").wait(timeout=30)
-    squeues = [r for r in request_log.since(start) if r.is_squeue]
-    assert len(squeues) >= 2  # it looked again during the grace period, then gave up
-    assert all(r.jobids == ["987654"] for r in squeues)
+    looks = [r for r in request_log.since(start) if r.is_listing]
+    assert len(looks) >= 2  # it looked again during the grace period, then gave up
+    assert all(r.jobids == ["987654"] and r.is_sacct for r in looks)
 
 
 async def test_interval_backs_off_while_nothing_changes_and_is_capped(wclient):
@@ -238,7 +236,7 @@ async def test_cached_false_only_while_the_job_is_fresh(wclient, request_log):
     start = len(request_log.seen)
     job = await machine.submit(batch("sleep 3"))
     await job.wait(timeout=60)
-    listings = [r for r in request_log.since(start) if r.is_squeue]
+    listings = [r for r in request_log.since(start) if r.is_listing]
     flags = [r.query.get("cached") == ["false"] for r in listings]
     # Right after submit the cache is bypassed; later ticks use it.
     assert flags[0] is True and flags[-1] is False

@@ -82,14 +82,13 @@ class AsyncJob:
             self.info = info
 
     async def refresh(self) -> AsyncJob:
-        """Ask the API once: squeue while queued or running, sacct after that."""
-        rows = await self.machine.fetch_rows([self.jobid], cached=False)
-        mine = [r for r in rows if str(r.get("jobid")) == self.jobid] or rows[:1]
-        if not mine:
-            rows = await self.machine.fetch_rows([self.jobid], sacct=True, cached=False)
-            mine = [
-                r for r in rows if self.jobid in (str(r.get("jobidraw")), str(r.get("jobid")))
-            ] or rows[:1]
+        """Ask the API once (sacct, bypassing its cache: it knows queued, running and ended
+        jobs alike); concurrent refreshes of jobs on the machine share that one request."""
+        from .machine import rows_of
+
+        rows = rows_of(self.jobid, await self.machine.accounting_rows([self.jobid], cached=False))
+        exact = [r for r in rows if self.jobid in (str(r.get("jobidraw")), str(r.get("jobid")))]
+        mine = exact or rows
         if mine:
             self._update(JobInfo.from_row(mine[0]))
         return self

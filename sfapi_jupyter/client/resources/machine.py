@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,7 +32,7 @@ from ..models.status import Status, StatusValue
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
     from ..watch import JobWatcher
@@ -39,9 +40,40 @@ if TYPE_CHECKING:
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
 #: client can find the job it may already have made instead of making a second one.
 MARKER_PREFIX = "sfapi-submit:"
+#: Job ids per listing request (about 4 KB of URL, under the 8 KB proxies allow).
+MAX_IDS_PER_REQUEST = 500
 #: Seconds a machine's status is trusted before a submit or command reads it again.
 AVAILABILITY_MAX_AGE = 60.0
 _COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
+
+
+Row = dict[str, Any]
+
+
+@dataclass(eq=False)
+class _AccountingBatch:
+    """Job ids gathered for one shared sacct request, and its answer."""
+
+    future: asyncio.Future[list[Row]]
+    ids: set[str] = field(default_factory=set)
+    cached: bool = True
+
+
+def rows_of(jobid: str, rows: list[Row]) -> list[Row]:
+    """The rows of one job among a batch's sacct rows (an array's: all its tasks).
+
+    Job steps (``12.batch``, ``12.extern``) are left out.
+    """
+    jobid = str(jobid)
+    mine = []
+    for row in rows:
+        display = str(row.get("jobid", ""))
+        if "." in display:
+            continue
+        raw = str(row.get("jobidraw", display))
+        if jobid in (raw, display) or display.partition("_")[0] == jobid:
+            mine.append(row)
+    return mine
 
 
 def encode_path(path: str) -> str:
@@ -74,6 +106,11 @@ class AsyncMachine:
         self._watcher: JobWatcher | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
+        #: The accounting query being gathered (see ``accounting_rows``), and the one in flight.
+        self._batch: _AccountingBatch | None = None
+        self._in_flight: asyncio.Task[None] | None = None
+        #: Accounting requests sent by ``accounting_rows`` (diagnostics and tests).
+        self.accounting_requests = 0
 
     def __repr__(self) -> str:
         return f"AsyncMachine({self.name!r})"
@@ -148,6 +185,53 @@ class AsyncMachine:
         rows: list[dict[str, Any]] = body.get("output") or []
         return rows
 
+    async def accounting_rows(self, jobids: Iterable[str], *, cached: bool = True) -> list[Row]:
+        """sacct rows of ``jobids``, from one request shared by every concurrent caller.
+
+        sacct answers for pending, running and finished jobs alike, so one query tells a
+        job's state wherever it is. Callers that ask while a request is being gathered join
+        it; callers that ask while one is in flight share the next one, sent as soon as the
+        first returns (as NERSC's client batches concurrent look-ups). The rows returned are
+        those of the whole batch: pick yours by id (:func:`rows_of`). ``cached=False`` by
+        any caller makes the shared request bypass the API's cache.
+        """
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _AccountingBatch(asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().create_task(self._send_batch(batch))
+        batch.ids.update(str(j) for j in jobids)
+        batch.cached = batch.cached and cached
+        return await asyncio.shield(batch.future)
+
+    async def _send_batch(self, batch: _AccountingBatch) -> None:
+        try:
+            if self._in_flight is not None:
+                await asyncio.wait([self._in_flight])
+            await asyncio.sleep(0)  # callers started in the same loop pass join this batch
+            self._in_flight = asyncio.current_task()
+            self._batch = None  # from here on, new callers gather the next batch
+            ids = sorted(batch.ids, key=lambda j: (len(j), j))
+            rows: list[Row] = []
+            for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
+                self.accounting_requests += 1
+                chunk = ids[start : start + MAX_IDS_PER_REQUEST]
+                rows += await self.fetch_rows(chunk, sacct=True, cached=batch.cached)
+        except BaseException as exc:
+            if self._batch is batch:
+                self._batch = None
+            if not batch.future.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    batch.future.cancel()
+                else:
+                    batch.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            batch.future.set_result(rows)
+        finally:
+            if self._in_flight is asyncio.current_task():
+                self._in_flight = None
+
     async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:
         """Submit a batch script (its text, or the path of a script on the machine).
 
@@ -202,7 +286,8 @@ class AsyncMachine:
             raise BadScriptError(str(message).strip(), body=task.result)
         job = AsyncJob(self, str(result["jobid"]))
         # One look right away, bypassing the API's cache, so the caller sees PENDING (or
-        # further) rather than nothing; the watcher takes over from here.
+        # further) rather than nothing; concurrent submits share it. The watcher takes over
+        # from here.
         await job.refresh()
         self.watcher.watch(job, just_submitted=True)
         return job
@@ -227,7 +312,10 @@ class AsyncMachine:
         return job
 
     async def job(self, jobid: str | int) -> AsyncJob:
-        """A job by id, with its current state."""
+        """A job by id, with its current state.
+
+        Concurrent look-ups (``asyncio.gather`` of many ``job()`` calls) share one request.
+        """
         job = AsyncJob(self, str(jobid))
         await job.refresh()
         if job.info is None:

@@ -1,10 +1,12 @@
 """Job watchers: one shared poller per client and machine.
 
-However many jobs are watched, one tick costs one batched squeue request
-(``kwargs=jobid=a,b,c``; ``cached=false`` only while a job is fresh from submit) plus one
-sacct request for the jobs that have left the queue, and nothing for jobs already ended.
-(Above :data:`MAX_IDS_PER_REQUEST` watched jobs the id list is split, so that URLs stay
-under the 8 KB proxies allow.)
+However many jobs are watched, one tick costs one batched sacct request
+(``sacct=true&kwargs=jobid=a,b,c``; ``cached=false`` only while a job is fresh from submit):
+sacct reports pending, running and ended jobs alike, so no squeue request is needed, and
+jobs already ended cost nothing. The request is shared with concurrent ``machine.job()``
+look-ups and post-submit looks (:meth:`AsyncMachine.accounting_rows`). (Above
+``MAX_IDS_PER_REQUEST`` watched jobs the id list is split, so that URLs stay under the
+8 KB proxies allow.)
 
 The interval adapts: ``min_interval`` right after a submit, around state changes and while a
 job is missing, growing by ``backoff`` while nothing changes, never above ``max_interval``.

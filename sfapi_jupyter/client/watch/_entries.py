@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from .._errors import AuthenticationError, PermissionDeniedError, ValidationError
 from ..models import JobInfo, JobState
 from ..resources.jobs import AsyncJob
+from ..resources.machine import MAX_IDS_PER_REQUEST
 
-#: Job ids per listing request (about 4 KB of URL).
-MAX_IDS_PER_REQUEST = 500
+__all__ = ["MAX_IDS_PER_REQUEST", "PERMANENT_ERRORS", "WatchedJob", "aggregate_state", "task_key"]
+
 #: Errors that asking again will not cure: waiters get them at once.
 PERMANENT_ERRORS = (AuthenticationError, PermissionDeniedError, ValidationError)
 _LIVE_ORDER = (JobState.RUNNING, JobState.COMPLETING, JobState.CONFIGURING, JobState.PENDING)
@@ -28,9 +29,6 @@ class WatchedJob:
     #: Other handles on the same job id; they get the same updates.
     handles: weakref.WeakSet[AsyncJob] = field(default_factory=weakref.WeakSet)
     missing_since: float | None = None
-    #: Whether sacct has listed this array's tasks once: squeue alone cannot show a task
-    #: that ended before the first tick saw it.
-    census: bool = False
     error: BaseException | None = None
 
 

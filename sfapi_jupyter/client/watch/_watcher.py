@@ -10,14 +10,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import (
-    ApiError,
     NotFoundError,
     SfApiError,
     WaitTimeout,
 )
 from ..models import JobInfo, JobState
 from ..resources.jobs import AsyncJob
-from ._entries import MAX_IDS_PER_REQUEST, PERMANENT_ERRORS, WatchedJob, aggregate_state, task_key
+from ._entries import PERMANENT_ERRORS, WatchedJob, aggregate_state, task_key
 from ._events import JobEvent, JobEventStream
 
 if TYPE_CHECKING:
@@ -281,9 +280,11 @@ class JobWatcher:
         return min(max(self.interval, self.min_interval) * self.backoff, self.max_interval)
 
     async def poll_once(self) -> bool:
-        """One tick: one squeue request, plus one sacct request if jobs left the queue.
+        """One tick: one sacct request for every watched job that has not ended.
 
-        Returns whether any job changed state.
+        sacct knows pending, running and ended jobs alike, so one query answers for all of
+        them (the request is shared with concurrent ``machine.job()`` look-ups). Returns
+        whether any job changed state.
         """
         async with self._lock:
             active = self._active()
@@ -292,32 +293,14 @@ class JobWatcher:
             self.ticks += 1
             now = asyncio.get_running_loop().time()
             cached = not any(w.fresh_until > now for w in active)
-            rows = await self._fetch([w.job.jobid for w in active], False, cached)
+            rows = await self.machine.accounting_rows([w.job.jobid for w in active], cached=cached)
             seen = self._assign(rows, active)
-            gone = [w for w in active if self._left_queue(w, seen.get(w.job.jobid))]
-            if gone:
-                for entry in gone:
-                    entry.census = True
-                rows = await self._fetch([w.job.jobid for w in gone], True, cached)
-                for jobid, infos in self._assign(rows, gone).items():
-                    seen[jobid] = infos | seen.get(jobid, {})  # squeue's rows are the fresher
+            now = asyncio.get_running_loop().time()
             changed = False
             for entry in active:
                 if self._watched.get(entry.job.jobid) is entry:  # not unwatched meanwhile
                     changed |= self._settle(entry, seen.get(entry.job.jobid), now)
             return changed
-
-    async def _fetch(self, ids: list[str], sacct: bool, cached: bool) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
-            chunk = ids[start : start + MAX_IDS_PER_REQUEST]
-            try:
-                rows += await self.machine.fetch_rows(chunk, sacct=sacct, cached=cached)
-            except ApiError as exc:
-                # squeue refuses ids it has forgotten; those jobs are for sacct to report.
-                if sacct or "Invalid job id" not in exc.message:
-                    raise
-        return rows
 
     @staticmethod
     def _assign(
@@ -335,18 +318,6 @@ class JobWatcher:
                 if name and name in by_id:
                     seen.setdefault(name, {})[key] = info
         return seen
-
-    @staticmethod
-    def _left_queue(entry: WatchedJob, rows: dict[str, JobInfo] | None) -> bool:
-        """Not in squeue, or an array task last seen live has left it."""
-        if not rows:
-            return True
-        if not entry.census and any(i.array_task_id is not None for i in rows.values()):
-            return True
-        return any(
-            not info.is_terminal and key not in rows and "[" not in key
-            for key, info in entry.tasks.items()
-        )
 
     def _settle(self, entry: WatchedJob, rows: dict[str, JobInfo] | None, now: float) -> bool:
         job = entry.job
