@@ -1,11 +1,19 @@
 """Follow a remote file as it grows, moving only the new bytes.
 
-The API has no ranged download, so each poll runs one small shell command on the machine
+The API has no ranged download, so a poll runs a small shell command on the machine
 (``POST /utilities/command``). It prints the file's size and inode, then the bytes from the
-last offset on, at most ``chunk_size`` of them, base64-encoded: a multibyte character split
-between two polls is decoded once its last byte arrives, and binary junk cannot break the
-JSON. What crosses the API per poll is the new bytes (4/3 of them) and a few hundred bytes of
-envelope, never the whole file. A poll that hit ``chunk_size`` is followed at once.
+last offset on, at most ``chunk_size`` of them, gzip-compressed and base64-encoded: a
+multibyte character split between two polls is decoded once its last byte arrives, binary
+junk cannot break the JSON, and a log (text) crosses the API smaller than it was written.
+What crosses the API per poll is the new bytes (compressed, then 4/3 of that) and a few
+hundred bytes of envelope, never the whole file. A poll that hit ``chunk_size`` is followed
+at once.
+
+One command per poll serves every file followed on a machine: the polls of all the tails of
+one machine that fall within :data:`BATCH_WINDOW` of each other are sent as one command
+(:class:`TailBatcher`, ``machine.tails``), which reads the new bytes of each file in turn.
+Tails with the same interval fall into step after their first shared poll, so following N
+files costs one command per poll, not N.
 
 What happens to the file is handled as ``tail -F`` does:
 
@@ -21,9 +29,12 @@ restart (that chunk may be empty), so that a display can clear itself.
 from __future__ import annotations
 
 import asyncio
+import base64
 import codecs
 import contextlib
+import gzip
 import shlex
+import zlib
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,20 +54,44 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 256 * 1024
 _TRANSIENT = (ConnectError, ServerError, RateLimitedError, RequestTimeout)
 
-# $1 path, $2 offset, $3 inode last read ("" if none), $4 chunk size, $5 lines ("" if none).
+#: Seconds a poll waits for the polls of other tails on the machine to share its command.
+BATCH_WINDOW = 0.1
+#: Bytes of file content one batched command reads at most (all files together); each file
+#: gets its share, at least :data:`MIN_SHARE`, and a file that filled its share is polled
+#: again at once.
+BATCH_BUDGET = 1024 * 1024
+MIN_SHARE = 64 * 1024
+
+# For each file, five arguments: path, offset, inode last read ("" if none), chunk size,
+# lines ("" if none). Each file answers two lines: a header (MISSING, NOTFILE, or
+# "<size> <inode> <start> <reason> <encoding>") and its new bytes (gzip, then base64; empty
+# when there are none).
 _SCRIPT = r"""
-f=$1 o=$2 i=$3 n=$4 l=$5
-[ -e "$f" ] || { echo MISSING; exit 0; }
-[ -f "$f" ] || { echo NOTFILE; exit 0; }
-set -- $(stat -L -c '%s %i' -- "$f" 2>/dev/null)
-[ -n "$1" ] || { echo MISSING; exit 0; }
-s=$1 ino=$2 r=ok
-if [ -n "$i" ] && [ "$ino" != "$i" ]; then o=0 r=replaced
-elif [ "$s" -lt "$o" ]; then o=0 r=truncated
-elif [ -n "$l" ]; then o=$((s - $(tail -n "$l" -- "$f" | wc -c))); [ "$o" -ge 0 ] || o=0
-fi
-echo "$s $ino $o $r"
-dd if="$f" iflag=skip_bytes,count_bytes skip="$o" count="$n" bs=65536 status=none | base64 -w0
+z=b64; command -v gzip >/dev/null 2>&1 && z=gz
+one() {
+  f=$1 o=$2 i=$3 n=$4 l=$5
+  [ -e "$f" ] || { echo MISSING; echo; return; }
+  [ -f "$f" ] || { echo NOTFILE; echo; return; }
+  set -- $(stat -L -c '%s %i' -- "$f" 2>/dev/null)
+  [ -n "$1" ] || { echo MISSING; echo; return; }
+  s=$1 ino=$2 r=ok
+  if [ -n "$i" ] && [ "$ino" != "$i" ]; then o=0 r=replaced
+  elif [ "$s" -lt "$o" ]; then o=0 r=truncated
+  elif [ -n "$l" ]; then o=$((s - $(tail -n "$l" -- "$f" | wc -c))); [ "$o" -ge 0 ] || o=0
+  fi
+  echo "$s $ino $o $r $z"
+  if [ "$s" -gt "$o" ]; then
+    if [ $z = gz ]; then
+      dd if="$f" iflag=skip_bytes,count_bytes skip="$o" count="$n" bs=65536 status=none \
+        | gzip -c -1 | base64 -w0
+    else
+      dd if="$f" iflag=skip_bytes,count_bytes skip="$o" count="$n" bs=65536 status=none \
+        | base64 -w0
+    fi
+  fi
+  echo
+}
+while [ $# -ge 5 ]; do one "$1" "$2" "$3" "$4" "$5"; shift 5; done
 """
 
 
@@ -76,10 +111,90 @@ class TailChunk(str):
 def tail_command(
     path: str, offset: int, inode: int | None, chunk_size: int, lines: int | None
 ) -> str:
-    """The shell command of one poll (see the module docstring)."""
-    args = [path, str(offset), "" if inode is None else str(inode), str(chunk_size)]
-    args.append("" if lines is None else str(lines))
+    """The shell command of one poll of one file (see the module docstring)."""
+    return batch_command([(path, offset, inode, chunk_size, lines)])
+
+
+#: What one poll asks of one file: path, offset, inode, chunk size, lines.
+PollArgs = tuple[str, int, int | None, int, int | None]
+
+
+def batch_command(polls: list[PollArgs]) -> str:
+    """One shell command that polls every file of ``polls`` in turn."""
+    args: list[str] = []
+    for path, offset, inode, chunk_size, lines in polls:
+        args += [path, str(offset), "" if inode is None else str(inode), str(chunk_size)]
+        args.append("" if lines is None else str(lines))
     return f"bash -c {shlex.quote(_SCRIPT)} tail {shlex.join(args)}"
+
+
+def _parse(header: str, payload: str) -> tuple[str, int, int, int, str, bytes]:
+    """(status, size, inode, start, reason, data) from one file's two lines."""
+    if header in ("MISSING", "NOTFILE"):
+        return header, 0, 0, 0, "", b""
+    size, inode, start, reason, encoding = header.split()
+    data = base64.b64decode(payload.strip()) if payload.strip() else b""
+    if data and encoding == "gz":
+        data = gzip.decompress(data)
+    return "OK", int(size), int(inode), int(start), reason, data
+
+
+class TailBatcher:
+    """The polls of every tail on one machine, sent as one command per window.
+
+    Reached as ``machine.tails``. ``commands`` counts the commands sent and ``polls`` the
+    file polls they carried (diagnostics and tests).
+    """
+
+    def __init__(
+        self, machine: AsyncMachine, *, window: float = BATCH_WINDOW, budget: int = BATCH_BUDGET
+    ) -> None:
+        self.machine = machine
+        self.window = window
+        self.budget = budget
+        self.commands = 0
+        self.polls = 0
+        self._pending: list[tuple[PollArgs, asyncio.Future[tuple[str, str]]]] = []
+        self._flush: asyncio.Task[None] | None = None
+
+    async def poll(self, args: PollArgs) -> tuple[str, str, int]:
+        """(header, payload, chars of output this file's share cost) of one file's poll."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[str, str]] = loop.create_future()
+        self._pending.append((args, future))
+        if self._flush is None:
+            self._flush = loop.create_task(self._send_later())
+        header, payload = await future
+        return header, payload, len(header) + len(payload) + 2
+
+    async def _send_later(self) -> None:
+        await asyncio.sleep(self.window)
+        batch, self._pending, self._flush = self._pending, [], None
+        batch = [(args, future) for args, future in batch if not future.done()]
+        if not batch:
+            return
+        share = max(MIN_SHARE, self.budget // len(batch))
+        polls = [(p, o, i, min(n, share), lines) for (p, o, i, n, lines), _ in batch]
+        self.commands += 1
+        self.polls += len(batch)
+        try:
+            result = await self.machine.run(batch_command(polls))
+            lines = result.output.split("\n")
+            if len(lines) < 2 * len(batch):
+                raise ApiError(
+                    f"tail on {self.machine.name} failed: "
+                    f"{(result.error or result.output).strip()[:300]}"
+                )
+        except BaseException as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for k, (_, future) in enumerate(batch):
+            if not future.done():
+                future.set_result((lines[2 * k], lines[2 * k + 1]))
 
 
 class RemoteTail:
@@ -106,6 +221,7 @@ class RemoteTail:
         encoding: str = "utf-8",
         errors: str = "replace",
         max_failures: int = 5,
+        batch: bool = True,
     ) -> None:
         self.machine = machine
         self.path = path
@@ -118,6 +234,7 @@ class RemoteTail:
         self.missing_timeout = missing_timeout
         self.chunk_size = chunk_size
         self.max_failures = max_failures
+        self.batch = batch
         self.inode: int | None = None
         self.polls = 0
         self.bytes_read = 0
@@ -147,22 +264,24 @@ class RemoteTail:
             await asyncio.sleep(seconds)
 
     async def _poll(self, lines: int | None) -> tuple[str, int, int, int, str, bytes]:
-        """(status, size, inode, start, reason, data) of one command run."""
-        command = tail_command(self.path, self.offset, self.inode, self.chunk_size, lines)
-        result = await self.machine.run(command)
-        self.polls += 1
-        self.payload_chars += len(result.output)
-        header, _, payload = result.output.partition("\n")
-        if header in ("MISSING", "NOTFILE"):
-            return header, 0, 0, 0, "", b""
+        """(status, size, inode, start, reason, data) of one poll."""
+        args: PollArgs = (self.path, self.offset, self.inode, self.chunk_size, lines)
+        if self.batch:
+            header, payload, chars = await self.machine.tails.poll(args)
+            self.polls += 1
+            self.payload_chars += chars
+        else:
+            result = await self.machine.run(batch_command([args]))
+            self.polls += 1
+            self.payload_chars += len(result.output)
+            header, _, payload = result.output.partition("\n")
+            if not header:
+                header = (result.error or result.output).strip()
         try:
-            size, inode, start, reason = header.split()
-            data = codecs.decode(payload.strip().encode(), "base64")
-            return "OK", int(size), int(inode), int(start), reason, data
-        except ValueError:
+            return _parse(header, payload)
+        except (ValueError, OSError, EOFError, zlib.error):
             raise ApiError(
-                f"tail of {self.path} on {self.machine.name} failed: "
-                f"{(result.error or result.output).strip()[:300]}"
+                f"tail of {self.path} on {self.machine.name} failed: {header.strip()[:300]}"
             ) from None
 
     async def _generate(self) -> AsyncGenerator[TailChunk, None]:
@@ -243,7 +362,10 @@ def tail_remote_file(machine: AsyncMachine, path: str, **options: Any) -> Remote
     missing_timeout
         Seconds to wait for a file that does not exist yet (None: no limit).
     chunk_size
-        Bytes read per poll at most (default 256 KiB).
+        Bytes read per poll at most (default 256 KiB; less when many files share a command).
+    batch
+        Share each poll's command with the other tails on the machine (default); ``False``
+        sends a command of its own.
 
     Examples
     --------
@@ -264,4 +386,12 @@ async def tail_lines(machine: AsyncMachine, path: str, n: int = 10) -> str:
     return "".join(parts)
 
 
-__all__ = ["CHUNK_SIZE", "RemoteTail", "TailChunk", "tail_lines", "tail_remote_file"]
+__all__ = [
+    "CHUNK_SIZE",
+    "RemoteTail",
+    "TailBatcher",
+    "TailChunk",
+    "batch_command",
+    "tail_lines",
+    "tail_remote_file",
+]

@@ -1,7 +1,8 @@
 """The facility's state: one SQLite database in the state directory.
 
 Every table is small and every call is short, so one connection behind a lock is enough;
-WAL mode lets the admin CLI change status or revoke a client while a server is running.
+WAL mode lets the admin CLI change status or revoke a client while a server is running, and
+commits do not wait for the disk (``synchronous=NORMAL``).
 Rows that the API returns as objects are kept as JSON documents beside the columns we
 query on.
 """
@@ -68,6 +69,10 @@ class Store:
         )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL stays consistent after any crash and is durable across
+        # a crash of the facility; only a power loss can drop the last commits. FULL fsyncs
+        # on every commit (~8 ms here), blocking the event loop: a submit commits ~7 times.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
 

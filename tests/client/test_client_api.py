@@ -62,7 +62,9 @@ async def test_account(aclient):
 async def test_job_lifecycle(served, aclient):
     machine = aclient.compute("perlmutter")
     job = await machine.submit(script("echo hello; sleep 1", "-J lifecycle"))
-    assert job.state in (JobState.PENDING, JobState.RUNNING)
+    assert job.state in (JobState.PENDING, JobState.RUNNING)  # sbatch queued it
+    # The details come with the first look (the watcher's, or this one).
+    await job.refresh()
     assert job.submit_time is not None and job.name == "lifecycle"
     await job.wait(timeout=60)
     assert job.state is JobState.COMPLETED and job.is_terminal

@@ -66,7 +66,9 @@ async def test_moves_only_the_new_bytes_of_a_big_file(wclient, request_log, home
     new_bytes = len(appended.encode())
     assert tail.bytes_read == new_bytes
     moved = sent_for_commands(request_log, start)
-    assert new_bytes < moved < 100_000  # base64 of the new bytes plus envelopes, not 1 MiB
+    # The new bytes, compressed (this text repeats itself) and base64-encoded, plus
+    # envelopes: far from the 1 MiB already there.
+    assert moved < 100_000
 
 
 async def test_follows_a_running_jobs_output_until_it_ends(wclient, home):

@@ -27,7 +27,7 @@ from .._errors import (
     ServerError,
     SfApiError,
 )
-from ..models import CommandResult, JobInfo, RemoteEntry, TaskStatus
+from ..models import CommandResult, JobInfo, JobState, RemoteEntry, TaskStatus
 from ..models.status import Status, StatusValue
 from .jobs import AsyncJob
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
+    from ..tail import TailBatcher
     from ..watch import JobWatcher
 
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
@@ -104,6 +105,7 @@ class AsyncMachine:
         self.client = client
         self.name = name
         self._watcher: JobWatcher | None = None
+        self._tails: TailBatcher | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
         #: The accounting query being gathered (see ``accounting_rows``), and the one in flight.
@@ -128,6 +130,15 @@ class AsyncMachine:
 
             self._watcher = JobWatcher(self)
         return self._watcher
+
+    @property
+    def tails(self) -> TailBatcher:
+        """The machine's shared tail poller: one command per poll for every file followed."""
+        if self._tails is None:
+            from ..tail import TailBatcher
+
+            self._tails = TailBatcher(self)
+        return self._tails
 
     async def status(self) -> Any:
         return await self.client.status(self.name)
@@ -284,11 +295,11 @@ class AsyncMachine:
         if str(result.get("status", "")).lower() != "ok" or not result.get("jobid"):
             message = result.get("error") or task.result or "no job id returned"
             raise BadScriptError(str(message).strip(), body=task.result)
-        job = AsyncJob(self, str(result["jobid"]))
-        # One look right away, bypassing the API's cache, so the caller sees PENDING (or
-        # further) rather than nothing; concurrent submits share it. The watcher takes over
-        # from here.
-        await job.refresh()
+        jobid = str(result["jobid"])
+        # sbatch queued it: it is PENDING as of now. The watcher looks at once, bypassing
+        # the API's cache, sharing one request with the other jobs just submitted, and keeps
+        # the state current from there; the caller does not wait for that look.
+        job = AsyncJob(self, jobid, JobInfo(jobid=jobid, state=JobState.PENDING, source="submit"))
         self.watcher.watch(job, just_submitted=True)
         return job
 

@@ -51,6 +51,7 @@ class JobWatcher:
         fresh_seconds: float = 10.0,
         grace: float = 30.0,
         give_up_after: float | None = 600.0,
+        first_look: float = 0.2,
     ) -> None:
         self.machine = machine
         self.min_interval = min_interval
@@ -59,6 +60,8 @@ class JobWatcher:
         self.fresh_seconds = fresh_seconds
         self.grace = grace
         self.give_up_after = give_up_after
+        #: Seconds from a submit to the first look at the job (submits meanwhile share it).
+        self.first_look = first_look
         #: The wait before the next tick, as last planned.
         self.interval = min_interval
         #: Ticks run so far, and the error of the last tick if it failed (diagnostics).
@@ -94,8 +97,15 @@ class JobWatcher:
             entry.fresh_until = max(entry.fresh_until, now + self.fresh_seconds)
             self.interval = self.min_interval
         if (fresh_entry or just_submitted) and not entry.done.is_set():
-            # Nothing known yet: look now. Otherwise batch with whatever else arrives.
-            self._schedule(now + (0.0 if job.info is None else self.min_interval))
+            # Nothing known yet: look now. Just submitted: look soon, in one request with
+            # the jobs submitted meanwhile. Otherwise batch with whatever else arrives.
+            if job.info is None:
+                delay = 0.0
+            elif just_submitted:
+                delay = min(self.first_look, self.min_interval)
+            else:
+                delay = self.min_interval
+            self._schedule(now + delay)
         elif not entry.done.is_set() and not self._running():
             self._schedule(now)
 
@@ -237,13 +247,17 @@ class JobWatcher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         failing_since: float | None = None
+        me = asyncio.current_task()
         try:
-            while self._active():
+            # ``stop()`` forgets the task before cancelling it: on Python 3.11, wait_for
+            # swallows a cancel that arrives as the wake event is set (e.g. by a submit), and
+            # the loop must end anyway instead of polling until every job has ended.
+            while self._active() and self._task is me:
                 while (delay := self._next_tick - loop.time()) > 0:
                     self._wake.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
-                    if not self._active():
+                    if not self._active() or self._task is not me:
                         return
                 try:
                     changed = await self.poll_once()

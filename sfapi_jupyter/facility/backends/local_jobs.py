@@ -8,6 +8,7 @@ from the scheduler in :mod:`sfapi_jupyter.facility.backends.local`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import time
@@ -21,9 +22,11 @@ from .base import JobRecord, SubmitRequest
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
-def node_names(count: int) -> list[str]:
-    """Perlmutter-style node names: ``nid001001``, ``nid001002``, …"""
-    return [f"nid{1001 + i:06d}" for i in range(count)]
+@functools.lru_cache(maxsize=8)
+def node_names(count: int) -> tuple[str, ...]:
+    """Perlmutter-style node names: ``nid001001``, ``nid001002``, … (made once per count:
+    the scheduler asks for them for every pending job on every pass)."""
+    return tuple(f"nid{1001 + i:06d}" for i in range(count))
 
 
 def compress_nodelist(names: list[str]) -> str:
