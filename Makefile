@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
 BUNDLE := sfapi_jupyter/widgets/static/job_card.js
 
-.PHONY: demo test venv lint typecheck slurm-up slurm-down clean
+.PHONY: demo test venv lint typecheck slurm-up slurm-down clean bench bench-short
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,6 +47,15 @@ test: venv
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
 	$(VENV)/bin/pytest -ra -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+
+## bench: every benchmark of bench/README.md against NERSC's sfapi-client, one table
+##        (~10 min; N=20 for the short run, e.g. make bench N=20)
+bench: venv
+	$(PY) -W ignore -m bench.run $(if $(N),--n $(N)) $(BENCH_ARGS)
+
+## bench-short: the short run CI keeps working (N = 20, ~2 min)
+bench-short: venv
+	$(PY) -W ignore -m bench.run --n 20 $(BENCH_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests

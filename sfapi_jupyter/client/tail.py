@@ -33,6 +33,7 @@ import base64
 import codecs
 import contextlib
 import gzip
+import math
 import shlex
 import zlib
 from collections.abc import AsyncGenerator, Callable
@@ -56,6 +57,9 @@ _TRANSIENT = (ConnectError, ServerError, RateLimitedError, RequestTimeout)
 
 #: Seconds a poll waits for the polls of other tails on the machine to share its command.
 BATCH_WINDOW = 0.1
+#: Tails sleeping between polls wake on multiples of this many seconds (of the event loop's
+#: clock), so that their polls fall into the same command.
+BATCH_GRID = 0.5
 #: Bytes of file content one batched command reads at most (all files together); each file
 #: gets its share, at least :data:`MIN_SHARE`, and a file that filled its share is polled
 #: again at once.
@@ -152,10 +156,32 @@ class TailBatcher:
         self.machine = machine
         self.window = window
         self.budget = budget
+        self.grid = BATCH_GRID
         self.commands = 0
         self.polls = 0
         self._pending: list[tuple[PollArgs, asyncio.Future[tuple[str, str]]]] = []
         self._flush: asyncio.Task[None] | None = None
+        self._sending: asyncio.Task[Any] | None = None
+
+    def pending_tasks(self) -> list[asyncio.Task[None]]:
+        """The command being gathered or sent, if any (the machine cancels it on close)."""
+        tasks = [self._flush, self._sending]
+        return [t for t in tasks if t is not None and not t.done()]
+
+    def aligned(self, seconds: float) -> float:
+        """``seconds``, stretched to the next beat of the machine's clock.
+
+        Beats are multiples of :data:`BATCH_GRID`, doubled while that stays under half of
+        ``seconds``: tails that sleep different times (one backing off on an idle file, one
+        just started) wake together, so they share commands, and idle tails at their longest
+        interval all wake on the same few beats. At most one command per beat per machine,
+        however many files are followed; no sleep grows by more than half.
+        """
+        now = asyncio.get_running_loop().time()
+        beat = self.grid
+        while beat * 2 <= seconds / 2:
+            beat *= 2
+        return math.ceil((now + seconds) / beat) * beat - now
 
     async def poll(self, args: PollArgs) -> tuple[str, str, int]:
         """(header, payload, chars of output this file's share cost) of one file's poll."""
@@ -169,7 +195,9 @@ class TailBatcher:
 
     async def _send_later(self) -> None:
         await asyncio.sleep(self.window)
-        batch, self._pending, self._flush = self._pending, [], None
+        batch, self._pending = self._pending, []
+        self._flush = None
+        self._sending = asyncio.current_task()
         batch = [(args, future) for args, future in batch if not future.done()]
         if not batch:
             return
@@ -187,7 +215,11 @@ class TailBatcher:
                 )
         except BaseException as exc:
             for _, future in batch:
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
                     future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
@@ -257,6 +289,8 @@ class RemoteTail:
         return bool(self.stop is not None and self.stop())
 
     async def _sleep(self, seconds: float) -> None:
+        if self.batch:
+            seconds = self.machine.tails.aligned(seconds)
         if isinstance(self.stop, asyncio.Event):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), seconds)

@@ -111,6 +111,7 @@ class AsyncMachine:
         #: The accounting query being gathered (see ``accounting_rows``), and the one in flight.
         self._batch: _AccountingBatch | None = None
         self._in_flight: asyncio.Task[None] | None = None
+        self._batch_tasks: set[asyncio.Task[None]] = set()
         #: Accounting requests sent by ``accounting_rows`` (diagnostics and tests).
         self.accounting_requests = 0
 
@@ -121,6 +122,12 @@ class AsyncMachine:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
+        tasks = list(self._batch_tasks)
+        if self._tails is not None:
+            tasks += self._tails.pending_tasks()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def watcher(self) -> JobWatcher:
@@ -208,18 +215,22 @@ class AsyncMachine:
         """
         batch = self._batch
         if batch is None:
-            batch = self._batch = _AccountingBatch(asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().create_task(self._send_batch(batch))
+            loop = asyncio.get_running_loop()
+            batch = self._batch = _AccountingBatch(loop.create_future())
+            task = loop.create_task(self._send_batch(batch))
+            self._batch_tasks.add(task)
+            task.add_done_callback(self._batch_tasks.discard)
         batch.ids.update(str(j) for j in jobids)
         batch.cached = batch.cached and cached
         return await asyncio.shield(batch.future)
 
     async def _send_batch(self, batch: _AccountingBatch) -> None:
+        me = asyncio.current_task()
         try:
             if self._in_flight is not None:
                 await asyncio.wait([self._in_flight])
             await asyncio.sleep(0)  # callers started in the same loop pass join this batch
-            self._in_flight = asyncio.current_task()
+            self._in_flight = me
             self._batch = None  # from here on, new callers gather the next batch
             ids = sorted(batch.ids, key=lambda j: (len(j), j))
             rows: list[Row] = []
@@ -240,7 +251,7 @@ class AsyncMachine:
         else:
             batch.future.set_result(rows)
         finally:
-            if self._in_flight is asyncio.current_task():
+            if self._in_flight is me:
                 self._in_flight = None
 
     async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:

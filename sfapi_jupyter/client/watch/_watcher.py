@@ -102,7 +102,7 @@ class JobWatcher:
             if job.info is None:
                 delay = 0.0
             elif just_submitted:
-                delay = min(self.first_look, self.min_interval)
+                delay = self.first_look
             else:
                 delay = self.min_interval
             self._schedule(now + delay)

@@ -1,0 +1,211 @@
+"""Every benchmark of issue 11, this project against NERSC's sfapi-client, in one run.
+
+    python -m bench.run            # the full run (make bench), ~10 min
+    python -m bench.run --n 20     # the short run CI keeps working (make bench-short)
+
+Prints one table: our figure, the official client's, the ratio (ours / theirs) and the
+target it is held to. See bench/README.md for how each figure is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import facility_load, imports, submit_jobs, tail_log, watch_jobs
+from ._facility import BenchFacility
+
+Row = tuple[str, "float | None", "float | None", str]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or theirs is None or theirs == 0:
+        return "-"
+    return f"{ours / theirs:.2f}"
+
+
+def _verdict(ours: float | None, theirs: float | None, target: str) -> str:
+    """'ok' or 'MISS' for targets of the form '<= x' on the ratio, or '<= x' on ours alone."""
+    if not target or ours is None:
+        return ""
+    kind, _, bound_text = target.partition(" ")
+    bound = float(bound_text)
+    value = ours / theirs if kind == "ratio<=" and theirs else ours
+    return "ok" if value <= bound else "MISS"
+
+
+def table(rows: list[tuple[str, float | None, float | None, str]]) -> str:
+    head = ("figure", "ours", "sfapi-client", "ours/theirs", "target", "")
+    lines = [head]
+    for name, ours, theirs, target in rows:
+        shown_target = target.replace("ratio<= ", "ratio <= ").replace("ours<= ", "ours <= ")
+        lines.append(
+            (name, _fmt(ours), _fmt(theirs), _ratio(ours, theirs), shown_target,
+             _verdict(ours, theirs, target))
+        )  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = []
+    for k, line in enumerate(lines):
+        out.append(
+            "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                              for i, (c, w) in enumerate(zip(line, widths, strict=True))) + " |"
+        )  # fmt: skip
+        if k == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, load average at start {load}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=None, help="short run: N jobs everywhere")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--only", help="comma-separated: watch,submit,tail,imports,facility,cards")
+    args = parser.parse_args(argv)
+    short = args.n is not None
+    n = args.n or 40
+    only = set(args.only.split(",")) if args.only else None
+    started = time.time()
+    print(f"machine: {machine()}", flush=True)
+    figures: dict[str, Any] = {}
+    rows: list[tuple[str, float | None, float | None, str]] = []
+
+    def step(name: str) -> bool:
+        wanted = only is None or name in only
+        if wanted:
+            print(f"... {name} ({time.time() - started:.0f} s)", flush=True)
+        return wanted
+
+    with tempfile.TemporaryDirectory(prefix="sfapi-bench-") as tmp:
+        with BenchFacility(Path(tmp) / "state") as fac:
+            if step("watch"):
+                sizes = [(n, 2.0, 10.0)] if short else [(40, 4.0, 40.0), (200, 4.0, 40.0)]
+                for size, low, high in sizes:
+                    w = watch_jobs.run(fac, size, low, high)
+                    figures[f"watch_{size}"] = w
+                    o, t = w["ours"], w["theirs"]
+                    label = f"1. watch {size} jobs ({low:g}-{high:g} s)"
+                    rows += [
+                        (f"{label}: job-status requests", o["job_status_requests"],
+                         t["job_status_requests"], "ratio<= 1"),
+                        (f"{label}: median delay, s", o["median_delay"], t["median_delay"],
+                         "ratio<= 0.2"),
+                        (f"{label}: worst delay, s", o["worst_delay"], t["worst_delay"], ""),
+                    ]  # fmt: skip
+            if step("submit"):
+                count = n if short else 100
+                s = submit_jobs.run(fac, count, rounds=2 if short else 3)
+                figures["submit"] = s
+                g, lp = s["gather"], s["loop"]
+                rows += [
+                    (f"2. submit {count}, asyncio.gather: wall s", g["ours"], g["theirs"],
+                     "ratio<= 1"),
+                    (f"2. submit {count}, gather: requests per submit", g["ours_requests"],
+                     g["theirs_requests"], ""),
+                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"], lp["theirs"],
+                     "ratio<= 0.333"),
+                    (f"2. submit {count}, loop: requests per submit", lp["ours_requests"],
+                     lp["theirs_requests"], ""),
+                ]  # fmt: skip
+            if step("tail"):
+                size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
+                tl = tail_log.run(fac, size, seconds)
+                figures["tail"] = tl
+                if not (tl["ours"]["correct"] and tl["theirs"]["correct"]):
+                    print("!!! a client did not end up with the bytes written", tl)
+                rows += [
+                    (f"3. follow a log to {size / 1e6:g} MB: bytes moved / written",
+                     tl["ours"]["ratio"], tl["theirs"]["ratio"], "ours<= 1.1"),
+                    ("3. follow the log: API requests", tl["ours"]["requests"],
+                     tl["theirs"]["requests"], ""),
+                ]  # fmt: skip
+        if step("imports"):
+            im = imports.run(2 if short else 5)
+            figures["imports"] = im
+            rows += [
+                ("4. import sfapi_jupyter / sfapi_client, s", im["import"]["ours"],
+                 im["import"]["theirs"], "ratio<= 1"),
+                ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
+                 im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),
+            ]  # fmt: skip
+        if step("facility"):
+            jobs = 200 if short else 1000
+            fl = facility_load.run(jobs, 2.0 if short else 8.0)
+            figures["facility"] = fl
+            for key, label in (("status", "GET /status"), ("jobs_listing", "GET /compute/jobs")):
+                f = fl[key]
+                what = f"5. {label} ({fl['jobs']} jobs queued)"
+                rows += [
+                    (f"{what}: requests/s", f["rps"], None, ""),
+                    (f"{what}: p50 ms", f["p50"] * 1000, None, ""),
+                    (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
+                ]
+        if step("cards"):
+            try:
+                from . import cards
+            except ImportError as exc:  # the notebook layer is not there
+                print(f"    skipped: {exc}")
+            else:
+                count = n if short else 100
+                cd = cards.run(count, 5.0 if short else 40.0)
+                figures["cards"] = cd
+                for phase in ("idle", "changing"):
+                    f = cd[phase]
+                    what = f"6. {count} live cards, {phase}"
+                    rows += [
+                        (f"{what}: kernel CPU, % of a core", f["cpu_percent"], None,
+                         "ours<= 2" if phase == "idle" else ""),
+                        (f"{what}: comm messages/s", f["comm_per_s"], None, ""),
+                        (f"{what}: API requests/s", f["requests_per_s"], None, ""),
+                        (f"{what}: remote commands/s", f["commands_per_s"], None, ""),
+                        (f"{what}: file polls per remote command", f["files_per_command"],
+                         None, ""),
+                    ]  # fmt: skip
+
+    print()
+    print(table(rows))
+    print(f"\n(total {time.time() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "figures": figures}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
