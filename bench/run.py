@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 for size, low, high in sizes:
                     w = watch_jobs.run(fac, size, low, high)
                     figures[f"watch_{size}"] = w
+                    print("   ", json.dumps(w), flush=True)
                     o, t = w["ours"], w["theirs"]
                     label = f"1. watch {size} jobs ({low:g}-{high:g} s)"
                     rows += [
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 count = n if short else 100
                 s = submit_jobs.run(fac, count, rounds=2 if short else 3)
                 figures["submit"] = s
+                print("   ", json.dumps(s), flush=True)
                 g, lp = s["gather"], s["loop"]
                 rows += [
                     (f"2. submit {count}, asyncio.gather: wall s", g["ours"], g["theirs"],
@@ -148,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
                 tl = tail_log.run(fac, size, seconds)
                 figures["tail"] = tl
+                print("   ", json.dumps(tl), flush=True)
                 if not (tl["ours"]["correct"] and tl["theirs"]["correct"]):
                     print("!!! a client did not end up with the bytes written", tl)
                 rows += [
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         if step("imports"):
             im = imports.run(2 if short else 5)
             figures["imports"] = im
+            print("   ", json.dumps(im), flush=True)
             rows += [
                 ("4. import sfapi_jupyter / sfapi_client, s", im["import"]["ours"],
                  im["import"]["theirs"], "ratio<= 1"),
@@ -169,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs = 200 if short else 1000
             fl = facility_load.run(jobs, 2.0 if short else 8.0)
             figures["facility"] = fl
+            print("   ", json.dumps(fl), flush=True)
             for key, label in (("status", "GET /status"), ("jobs_listing", "GET /compute/jobs")):
                 f = fl[key]
                 what = f"5. {label} ({fl['jobs']} jobs queued)"
@@ -186,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 count = n if short else 100
                 cd = cards.run(count, 5.0 if short else 40.0)
                 figures["cards"] = cd
+                print("   ", json.dumps(cd), flush=True)
                 for phase in ("idle", "changing"):
                     f = cd[phase]
                     what = f"6. {count} live cards, {phase}"
