@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from sfapi_jupyter import Client
-from sfapi_jupyter._mainthread import dispatcher
 from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
-from sfapi_jupyter.records import forget_records
-from sfapi_jupyter.session import set_client
+from sfapi_jupyter.notebook.records import forget_records
+from sfapi_jupyter.notebook.session import set_client
+from sfapi_jupyter.widgets._mainthread import dispatcher
 
 
 @pytest.fixture(scope="module")
