@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
+from . import _html
 from ._base import SfWidget
 from ._buffer import LineBuffer
-from ._format import format_duration, is_terminal, iso, seconds
+from ._format import clock_time, format_duration, is_terminal, iso, seconds
 from ._static import css, esm
 
 STREAMS = ("stdout", "stderr")
@@ -279,6 +281,39 @@ class JobCard(SfWidget):
         )
 
     def summary_html(self) -> str:
-        from ._summaries import job_card_html
-
-        return job_card_html(self)
+        head = _html.heading(
+            _html.badge(self.state),
+            _html.strong(self.name or f"job {self.jobid}"),
+            _html.muted(f"#{self.jobid} · {self.machine}"),
+        )
+        nodes = ""
+        if self.nodes is not None:
+            nodes = f"{self.nodes}" + (f" ({self.nodelist})" if self.nodelist else "")
+        exit_code = "" if self.exit_code is None else str(self.exit_code)
+        if exit_code and self.exit_signal:
+            exit_code += f" (signal {self.exit_signal})"
+        facts = _html.facts(
+            [
+                *self._times(),
+                ("nodes", nodes),
+                ("exit code", exit_code),
+                ("reason", self.reason),
+            ]
+        )
+        steps = " → ".join(
+            f"{escape(step['state'])} "
+            f"{escape(clock_time(step.get('time') or step.get('seen', '')))}"
+            for step in self.timeline
+        )
+        timeline = f'<div style="margin-top:4px;opacity:.85">{steps}</div>' if steps else ""
+        counts = ""
+        if self.array_counts:
+            badges = " ".join(_html.badge(state, n) for state, n in self.array_counts.items())
+            counts = f'<div style="margin-top:6px">tasks: {badges}</div>'
+        output = ""
+        for stream in ("stdout", "stderr"):
+            lines = self._buffers[stream].tail(20) or list(self.last_output.get(stream, []))
+            path = self.stdout_path if stream == "stdout" else self.stderr_path
+            output += _html.pre(lines, label=f"{stream} {path}".strip())
+        message = _html.message(self.message, self.message_level)
+        return _html.box(head + facts + message + timeline + counts + output, kind="job-card")

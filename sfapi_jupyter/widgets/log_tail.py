@@ -19,7 +19,7 @@ SUMMARY_LINES = 20
 class LogTail(SfWidget):
     """A bounded, searchable view of a growing text file, with follow/pause and copy.
 
-    The widget only holds lines; something else (``sfapi_jupyter.live``) feeds it.
+    The widget only holds lines; something else (``sfapi_jupyter.notebook.tail``) feeds it.
 
     Examples
     --------

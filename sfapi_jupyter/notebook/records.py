@@ -9,7 +9,7 @@ any thread may use it.
 
 Examples
 --------
->>> from sfapi_jupyter.records import job_records
+>>> from sfapi_jupyter.notebook.records import job_records
 >>> for rec in job_records().jobs("https://api.nersc.gov/api/v1.2", "perlmutter"):
 ...     print(rec.jobid, rec.name, rec.state)                   # doctest: +SKIP
 """
@@ -88,7 +88,7 @@ class JobRecord:
 
     @property
     def is_terminal(self) -> bool:
-        from .client.models import JobState
+        from ..client.models import JobState
 
         state, _ = JobState.parse(self.state or "")
         return state.is_terminal

@@ -6,7 +6,7 @@ client of the local facility.
 
 Examples
 --------
->>> from sfapi_jupyter.session import default_machine, get_client
+>>> from sfapi_jupyter.notebook.session import default_machine, get_client
 >>> client = get_client()                             # doctest: +SKIP
 >>> default_machine()                                 # doctest: +SKIP
 'perlmutter'
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 
-from .client import Client
+from ..client import Client
 
 #: The environment variable naming the default machine.
 ENV_MACHINE = "SFAPI_MACHINE"

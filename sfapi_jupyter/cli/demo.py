@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .facility.accounts import client_is_usable
-from .facility.config import FacilityConfig
+from ..facility.accounts import client_is_usable
+from ..facility.config import FacilityConfig
 
 DEFAULT_KEY_FILE = "~/.superfacility/local-facility.pem"
 NOTEBOOKS = ("quickstart.ipynb",)
@@ -82,7 +82,7 @@ def run_demo(
     lab: bool = True,
 ) -> int:
     """Serve the facility and JupyterLab until Ctrl-C."""
-    from .facility.server import LocalFacility
+    from ..facility.server import LocalFacility
 
     key_path = Path(key_file).expanduser()
     # A SIGTERM (a terminal closing, a supervisor) stops the demo as cleanly as Ctrl-C does.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
+from . import _html
 from ._base import SfWidget
-from ._format import iso, seconds
+from ._format import format_duration, iso, seconds
 from ._static import css, esm
 
 
@@ -35,6 +37,10 @@ def job_row(info: JobInfo) -> dict[str, Any]:
         "array_job_id": info.array_job_id or "",
         "array_task_id": info.array_task_id or "",
     }
+
+
+#: Rows in the static summary at most (the saved notebook stays small).
+MAX_TABLE_ROWS = 50
 
 
 class QueueTable(SfWidget):
@@ -151,9 +157,34 @@ class QueueTable(SfWidget):
         )
 
     def summary_html(self) -> str:
-        from ._summaries import queue_table_html
-
-        return queue_table_html(self)
+        rows = self.rows
+        head = _html.heading(
+            _html.strong(f"Queue on {self.machine}"),
+            _html.muted(f"user {self.user}") if self.user else "",
+            " ".join(_html.badge(s, n) for s, n in sorted(self.counts.items()) if s != "done"),
+            _html.muted(f"{self.counts.get('done', 0)} done"),
+        )
+        body = []
+        for row in rows[:MAX_TABLE_ROWS]:
+            elapsed = row["elapsed_s"]
+            body.append(
+                [
+                    escape(row["jobid"]),
+                    escape(row["name"]),
+                    _html.badge(row["state"]) + (" ✓ done" if row["done"] else ""),
+                    escape(format_duration(elapsed) if elapsed is not None else ""),
+                    escape("" if row["nodes"] is None else str(row["nodes"])),
+                    escape(row["reason"]),
+                ]
+            )
+        more = len(rows) - MAX_TABLE_ROWS
+        extra = _html.muted(f"… and {more} more") if more > 0 else ""
+        table_html = (
+            _html.table(["job", "name", "state", "elapsed", "nodes", "reason"], body)
+            if body
+            else ""
+        )
+        return _html.box(head + table_html + extra, kind="queue-table")
 
 
 def _now_ms() -> int:
