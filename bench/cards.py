@@ -39,10 +39,8 @@ _SETUP = """
 import os, json
 from sfapi_jupyter import Client
 from IPython.display import display
-try:
-    from sfapi_jupyter.notebook import job_card
-except ImportError:
-    from sfapi_jupyter.live import job_card
+get_ipython().run_line_magic("load_ext", "sfapi_jupyter")
+from sfapi_jupyter.notebook import job_card
 client = Client({api!r}, {token!r}, client_id={cid!r}, key={key!r})
 machine = client.compute("perlmutter")
 cards = []

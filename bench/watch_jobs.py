@@ -7,9 +7,11 @@ theirs ``asyncio.gather`` of ``(await compute.job(id)).complete()`` (default
 ``wait_interval``, 10 s). Each runs on its own event loop in its own thread.
 
 Delay: the wall-clock time at which the caller's wait returned, minus the job's end time as
-the facility's scheduler recorded it (same host, same clock). Requests: the job-status
-requests (``GET /compute/jobs/...``) the facility received from each client's token between
-the start of the watching and its end.
+the facility's scheduler recorded it (same host, same clock), or minus the start of the
+watching for a job that had already ended (submitting 2N jobs takes a while; the jobs are
+submitted in pairs, one for each client with the same sleep, so neither side starts later).
+Requests: the job-status requests (``GET /compute/jobs/...``) the facility received from
+each client's token between the start of the watching and its end.
 """
 
 from __future__ import annotations
@@ -88,9 +90,11 @@ def watch_theirs(
 def run(fac: BenchFacility, n: int, low: float = 4.0, high: float = 40.0) -> dict[str, Any]:
     ours_cred, theirs_cred, setup_cred = fac.clients[:3]
     sleeps = [low + (high - low) * i / max(n - 1, 1) for i in range(n)]
-    ids = asyncio.run(submit_all(fac, setup_cred, sleeps + sleeps))
-    ours_ids, theirs_ids = ids[:n], ids[n:]
+    # Submitted in pairs (one job each, same sleep), so neither client's jobs start earlier.
+    ids = asyncio.run(submit_all(fac, setup_cred, [s for s in sleeps for _ in (0, 1)]))
+    ours_ids, theirs_ids = ids[0::2], ids[1::2]
     start = fac.request_count()
+    watch_start = time.time()
     ours_seen: dict[str, float] = {}
     theirs_seen: dict[str, float] = {}
     threads = [
@@ -105,7 +109,8 @@ def run(fac: BenchFacility, n: int, low: float = 4.0, high: float = 40.0) -> dic
     records = fac.jobs(ids)
 
     def figures(cred: Credentials, seen: dict[str, float]) -> dict[str, Any]:
-        delays = sorted(seen[j] - float(records[j]["end_time"]) for j in seen)
+        # A job that ended before the watching began counts from the start of the watching.
+        delays = sorted(seen[j] - max(float(records[j]["end_time"]), watch_start) for j in seen)
         mine = [r for r in requests if r.client == cred.client_id]
         return {
             "jobs": len(seen),

@@ -318,12 +318,22 @@ class Store:
         return JobRecord.from_json(json.loads(row["doc"])) if row else None
 
     def load_jobs(
-        self, machine: str | None = None, states: Iterable[str] | None = None
+        self,
+        machine: str | None = None,
+        states: Iterable[str] | None = None,
+        jobids: Iterable[int] | None = None,
     ) -> list[JobRecord]:
-        sql, params = "SELECT doc FROM jobs WHERE 1=1", []
+        """Jobs, optionally of one machine, in ``states``, or with (array) ids in ``jobids``."""
+        sql, params = "SELECT doc FROM jobs WHERE 1=1", list[Any]()
         if machine is not None:
             sql += " AND machine=?"
             params.append(machine)
+        if jobids is not None:
+            ids = [int(j) for j in jobids]
+            marks = ",".join("?" * len(ids))
+            # A job by its id, or an array's tasks by the array's id (only in the document).
+            sql += f" AND (jobid IN ({marks}) OR json_extract(doc, '$.array_job_id') IN ({marks}))"
+            params.extend(ids + ids)
         if states is not None:
             states = list(states)
             sql += f" AND state IN ({','.join('?' * len(states))})"

@@ -123,9 +123,13 @@ class Feed:
     ) -> None:
         """Send the text of ``path`` to ``emit`` until ``stop`` (then read the rest).
 
-        ``restarted(reason)`` is told when the file was truncated or replaced.
+        ``restarted(reason)`` is told when the file was truncated or replaced. Every feed
+        following a file on ``machine`` shares the machine's batched tail
+        (``machine.tails``): one remote command per poll for all of them, not one per file.
         """
-        tail = machine.tail(path, follow=follow, lines=lines, stop=stop, interval=TAIL_INTERVAL)
+        tail = machine.tail(
+            path, follow=follow, lines=lines, stop=stop, interval=TAIL_INTERVAL, batch=True
+        )
         try:
             async for chunk in tail:
                 reset = getattr(chunk, "reset", None)

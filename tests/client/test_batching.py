@@ -9,9 +9,9 @@ import asyncio
 
 from sfapi_jupyter.client.models import JobState
 
+from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
     API,
-    batch,
     logged_facility,
     make_client,
     request_log,

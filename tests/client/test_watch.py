@@ -204,6 +204,7 @@ async def test_interval_backs_off_while_nothing_changes_and_is_capped(wclient):
     machine = wclient.compute("perlmutter")
     watcher = machine.watcher
     watcher.fresh_seconds, watcher.min_interval, watcher.max_interval = 0.0, 0.05, 0.4
+    watcher.steady_interval = 0.05  # the pace after a change, from which it grows
     watcher.backoff = 2.0
     job = await machine.submit(batch("sleep 60"))
     planned: list[float] = []

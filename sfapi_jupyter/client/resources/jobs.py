@@ -84,7 +84,7 @@ class AsyncJob:
     async def refresh(self) -> AsyncJob:
         """Ask the API once (sacct, bypassing its cache: it knows queued, running and ended
         jobs alike); concurrent refreshes of jobs on the machine share that one request."""
-        from .machine import rows_of
+        from .accounting import rows_of
 
         rows = rows_of(self.jobid, await self.machine.accounting_rows([self.jobid], cached=False))
         exact = [r for r in rows if self.jobid in (str(r.get("jobidraw")), str(r.get("jobid")))]

@@ -9,7 +9,6 @@ import os
 import re
 import uuid
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -29,52 +28,22 @@ from .._errors import (
 )
 from ..models import CommandResult, JobInfo, JobState, RemoteEntry, TaskStatus
 from ..models.status import Status, StatusValue
+from .accounting import AccountingBatcher, Row
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
-    from ..tail import TailBatcher
+    from ..tail_batch import TailBatcher
     from ..watch import JobWatcher
 
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
 #: client can find the job it may already have made instead of making a second one.
 MARKER_PREFIX = "sfapi-submit:"
-#: Job ids per listing request (about 4 KB of URL, under the 8 KB proxies allow).
-MAX_IDS_PER_REQUEST = 500
 #: Seconds a machine's status is trusted before a submit or command reads it again.
 AVAILABILITY_MAX_AGE = 60.0
 _COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
-
-
-Row = dict[str, Any]
-
-
-@dataclass(eq=False)
-class _AccountingBatch:
-    """Job ids gathered for one shared sacct request, and its answer."""
-
-    future: asyncio.Future[list[Row]]
-    ids: set[str] = field(default_factory=set)
-    cached: bool = True
-
-
-def rows_of(jobid: str, rows: list[Row]) -> list[Row]:
-    """The rows of one job among a batch's sacct rows (an array's: all its tasks).
-
-    Job steps (``12.batch``, ``12.extern``) are left out.
-    """
-    jobid = str(jobid)
-    mine = []
-    for row in rows:
-        display = str(row.get("jobid", ""))
-        if "." in display:
-            continue
-        raw = str(row.get("jobidraw", display))
-        if jobid in (raw, display) or display.partition("_")[0] == jobid:
-            mine.append(row)
-    return mine
 
 
 def encode_path(path: str) -> str:
@@ -108,12 +77,8 @@ class AsyncMachine:
         self._tails: TailBatcher | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
-        #: The accounting query being gathered (see ``accounting_rows``), and the one in flight.
-        self._batch: _AccountingBatch | None = None
-        self._in_flight: asyncio.Task[None] | None = None
-        self._batch_tasks: set[asyncio.Task[None]] = set()
-        #: Accounting requests sent by ``accounting_rows`` (diagnostics and tests).
-        self.accounting_requests = 0
+        #: Shared sacct requests (see ``accounting_rows``).
+        self.accounting = AccountingBatcher(self)
 
     def __repr__(self) -> str:
         return f"AsyncMachine({self.name!r})"
@@ -122,7 +87,7 @@ class AsyncMachine:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
-        tasks = list(self._batch_tasks)
+        tasks = self.accounting.pending_tasks()
         if self._tails is not None:
             tasks += self._tails.pending_tasks()
         for task in tasks:
@@ -142,7 +107,7 @@ class AsyncMachine:
     def tails(self) -> TailBatcher:
         """The machine's shared tail poller: one command per poll for every file followed."""
         if self._tails is None:
-            from ..tail import TailBatcher
+            from ..tail_batch import TailBatcher
 
             self._tails = TailBatcher(self)
         return self._tails
@@ -206,53 +171,10 @@ class AsyncMachine:
     async def accounting_rows(self, jobids: Iterable[str], *, cached: bool = True) -> list[Row]:
         """sacct rows of ``jobids``, from one request shared by every concurrent caller.
 
-        sacct answers for pending, running and finished jobs alike, so one query tells a
-        job's state wherever it is. Callers that ask while a request is being gathered join
-        it; callers that ask while one is in flight share the next one, sent as soon as the
-        first returns (as NERSC's client batches concurrent look-ups). The rows returned are
-        those of the whole batch: pick yours by id (:func:`rows_of`). ``cached=False`` by
-        any caller makes the shared request bypass the API's cache.
+        See :class:`~sfapi_jupyter.client.resources.accounting.AccountingBatcher`; pick
+        your rows by id with :func:`~sfapi_jupyter.client.resources.accounting.rows_of`.
         """
-        batch = self._batch
-        if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._batch = _AccountingBatch(loop.create_future())
-            task = loop.create_task(self._send_batch(batch))
-            self._batch_tasks.add(task)
-            task.add_done_callback(self._batch_tasks.discard)
-        batch.ids.update(str(j) for j in jobids)
-        batch.cached = batch.cached and cached
-        return await asyncio.shield(batch.future)
-
-    async def _send_batch(self, batch: _AccountingBatch) -> None:
-        me = asyncio.current_task()
-        try:
-            if self._in_flight is not None:
-                await asyncio.wait([self._in_flight])
-            await asyncio.sleep(0)  # callers started in the same loop pass join this batch
-            self._in_flight = me
-            self._batch = None  # from here on, new callers gather the next batch
-            ids = sorted(batch.ids, key=lambda j: (len(j), j))
-            rows: list[Row] = []
-            for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
-                self.accounting_requests += 1
-                chunk = ids[start : start + MAX_IDS_PER_REQUEST]
-                rows += await self.fetch_rows(chunk, sacct=True, cached=batch.cached)
-        except BaseException as exc:
-            if self._batch is batch:
-                self._batch = None
-            if not batch.future.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    batch.future.cancel()
-                else:
-                    batch.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            batch.future.set_result(rows)
-        finally:
-            if self._in_flight is me:
-                self._in_flight = None
+        return await self.accounting.rows(jobids, cached=cached)
 
     async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:
         """Submit a batch script (its text, or the path of a script on the machine).

@@ -8,8 +8,9 @@ look-ups and post-submit looks (:meth:`AsyncMachine.accounting_rows`). (Above
 ``MAX_IDS_PER_REQUEST`` watched jobs the id list is split, so that URLs stay under the
 8 KB proxies allow.)
 
-The interval adapts: ``min_interval`` right after a submit, around state changes and while a
-job is missing, growing by ``backoff`` while nothing changes, never above ``max_interval``.
+The interval follows what is changing: ``min_interval`` right after a submit and while a job
+is missing, ``steady_interval`` after a tick that saw a state change, growing by ``backoff``
+while nothing changes, never above ``max_interval``.
 A job missing from both squeue and sacct is given ``grace`` seconds to show up (the API's
 cache can lag) before :class:`~sfapi_jupyter.client.NotFoundError` is raised to its waiters.
 Polling stops for a job at every terminal state (COMPLETED, FAILED, TIMEOUT,

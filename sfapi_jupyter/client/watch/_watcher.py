@@ -46,6 +46,7 @@ class JobWatcher:
         machine: AsyncMachine,
         *,
         min_interval: float = 1.0,
+        steady_interval: float = 4.0,
         max_interval: float = 30.0,
         backoff: float = 1.5,
         fresh_seconds: float = 10.0,
@@ -55,6 +56,7 @@ class JobWatcher:
     ) -> None:
         self.machine = machine
         self.min_interval = min_interval
+        self.steady_interval = steady_interval
         self.max_interval = max_interval
         self.backoff = backoff
         self.fresh_seconds = fresh_seconds
@@ -104,7 +106,7 @@ class JobWatcher:
             elif just_submitted:
                 delay = self.first_look
             else:
-                delay = self.min_interval
+                delay = self._steady()  # it was just looked at
             self._schedule(now + delay)
         elif not entry.done.is_set() and not self._running():
             self._schedule(now)
@@ -287,11 +289,23 @@ class JobWatcher:
             for entry in self._active():
                 self._fail(entry, exc)
 
+    def _steady(self) -> float:
+        return min(max(self.steady_interval, self.min_interval), self.max_interval)
+
     def _plan(self, changed: bool, now: float) -> float:
+        """The wait before the next tick: what is changing sets the pace.
+
+        ``min_interval`` while a job is fresh from submit or missing (its state is about to
+        show); ``steady_interval`` after a tick that saw a change (jobs are ending: one
+        request every few seconds tells about all of them); growing by ``backoff`` while
+        nothing changes, up to ``max_interval``.
+        """
         active = self._active()
-        if changed or any(w.fresh_until > now or w.missing_since is not None for w in active):
+        if any(w.fresh_until > now or w.missing_since is not None for w in active):
             return self.min_interval
-        return min(max(self.interval, self.min_interval) * self.backoff, self.max_interval)
+        if changed:
+            return self._steady()
+        return min(max(self.interval, self._steady()) * self.backoff, self.max_interval)
 
     async def poll_once(self) -> bool:
         """One tick: one sacct request for every watched job that has not ended.

@@ -168,7 +168,7 @@ class LocalBackend:
     # -- queries and cancel -----------------------------------------------------------------
     async def jobs(self, machine: str, query: JobQuery) -> list[JobRecord]:
         found = []
-        for job in self.store.load_jobs(machine):
+        for job in self.store.load_jobs(machine, jobids=query.jobids):
             if query.matches(job):
                 found.append(job)
         return found
