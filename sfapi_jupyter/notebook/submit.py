@@ -86,6 +86,9 @@ def submit_job(
         # check_script already printed these, with line numbers.
         warnings.simplefilter("ignore", ScriptWarning)
         job = handle.submit(script, args)
+    # submit() returns once sbatch queued the job; the card and the record need its work
+    # directory and user, so look once (one request, shared with the watcher's first look).
+    job.refresh()
     info = job.info
     work_dir = info.work_dir if info else None
     record = job_records().save(JobRecord(
