@@ -8,9 +8,10 @@ cannot be used, or a key the token endpoint refuses), saying so once.
 
 A refresh of the board is one request, ``GET /status``: it carries every resource's status
 and its notes. Outages change far less often (planned ones are announced days ahead), so
-they are read with the first look, then every ``OUTAGE_EVERY`` refreshes and whenever a
-resource's status changes; a planned outage becoming current needs no request (the board
-knows its times).
+they and the notes (``/status/notes``, its active ones) are read with the first look, then
+every ``OUTAGE_EVERY`` refreshes and whenever a resource's status changes (three more
+requests then); a planned outage becoming current needs no request (the board knows its
+times).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..client import Client, CredentialsError, SfApiError
-from ..client.models.status import Outage, Status
+from ..client.models.status import Note, Outage, Status
 from ..widgets import StatusBoard
 from ..widgets._mainthread import dispatcher
 from ._common import say
@@ -77,11 +78,17 @@ def check_resources(names: Iterable[str], statuses: Iterable[Status]) -> list[st
     return wanted
 
 
-async def _everything(client: Client) -> tuple[list[Status], list[Outage]]:
-    statuses, current, planned = await asyncio.gather(
-        client.aio.status(), client.aio.outages(), client.aio.planned_outages()
+async def _slow_parts(client: Client) -> tuple[list[Outage], list[Note]]:
+    """Outages (current and planned) and notes: what changes seldom."""
+    current, planned, notes = await asyncio.gather(
+        client.aio.outages(), client.aio.planned_outages(), client.aio.notes()
     )
-    return list(statuses), [*current, *planned]
+    return [*current, *planned], list(notes)
+
+
+async def _everything(client: Client) -> tuple[list[Status], list[Outage], list[Note]]:
+    statuses, (outages, notes) = await asyncio.gather(client.aio.status(), _slow_parts(client))
+    return list(statuses), outages, notes
 
 
 class StatusFeed(Feed):
@@ -114,11 +121,11 @@ class StatusFeed(Feed):
         self._updated = updated
         self.since_outages += 1
         outages: list[Outage] | None = None
+        notes: list[Note] | None = None
         if changed or self.since_outages >= OUTAGE_EVERY:
-            current, planned = await asyncio.gather(aio.outages(), aio.planned_outages())
-            outages = [*current, *planned]
+            outages, notes = await _slow_parts(self.client)
             self.since_outages = 0
-        self.widget_call("update", statuses, outages)
+        self.widget_call("update", statuses, outages, notes)
 
     async def run(self) -> None:
         assert self._stop is not None
@@ -180,10 +187,10 @@ def status_board(
         raise ValueError(f"interval takes a number of seconds above 0, not {interval!r}")
     dispatcher().bind()
     client = public_client(client)
-    statuses, outages = client.run_coroutine(_everything(client))
+    statuses, outages, notes = client.run_coroutine(_everything(client))
     only = check_resources(resources, statuses)
     board = StatusBoard(only=only, interval=interval, window_days=window_days)
-    board.update(statuses, outages)
+    board.update(statuses, outages, notes)
     if client.aio.key_refused:
         board.notice = (
             "Your API key was refused by the token endpoint, so this board is read without "

@@ -12,7 +12,7 @@ from typing import Any
 
 import traitlets as t
 
-from ..client.models.status import Outage, Status
+from ..client.models.status import Note, Outage, Status
 from . import _html
 from ._base import SfWidget
 from ._format import iso
@@ -46,15 +46,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def resource_row(status: Status) -> dict[str, Any]:
-    """One resource as the board shows it: plain JSON."""
+def resource_row(status: Status, notes: Iterable[str] = ()) -> dict[str, Any]:
+    """One resource as the board shows it: plain JSON; ``notes`` are its active notes."""
+    merged = list(dict.fromkeys(n.strip() for n in [*status.notes, *notes] if n and n.strip()))
     return {
         "name": status.name,
         "full_name": status.full_name or status.name,
         "group": group_of(status.system_type),
         "status": status.status.value,
         "description": status.description or "",
-        "notes": [n for n in status.notes if n],
+        "notes": merged,
         "updated_at": iso(status.updated_at),
         "changed": False,
         "was": "",
@@ -148,6 +149,7 @@ class StatusBoard(SfWidget):
         self._reference: dict[str, tuple[str, tuple[str, ...]]] | None = None
         self._statuses: list[Status] = []
         self._outages: list[Outage] = []
+        self._notes: dict[str, list[str]] = {}
         self._views: set[str] = set()
         self._refresh_callbacks: list[Callable[[], None]] = []
         self._handle("visible", self._on_visible)
@@ -159,19 +161,25 @@ class StatusBoard(SfWidget):
         self,
         statuses: Iterable[Status],
         outages: Iterable[Outage] | None = None,
+        notes: Iterable[Note] | None = None,
         *,
         now: dt.datetime | None = None,
     ) -> None:
-        """New status rows (and outages, if read this time); marks what changed."""
+        """New status rows (and outages and notes, if read this time); marks what changed."""
         now = now or _now()
         wanted = set(self.only)
         self._statuses = [s for s in statuses if not wanted or s.name in wanted]
         if outages is not None:
             self._outages = [o for o in outages if not wanted or o.name in wanted]
+        if notes is not None:
+            self._notes = {}
+            for note in notes:
+                if note.active and note.notes:
+                    self._notes.setdefault(note.name, []).append(note.notes)
         previous = {r["name"]: r for r in self.resources}
         rows = []
         for status in self._statuses:
-            row = resource_row(status)
+            row = resource_row(status, self._notes.get(status.name, ()))
             ref = (self._reference or {}).get(status.name)
             if ref is not None and (row["status"], tuple(row["notes"])) != ref:
                 row["changed"] = True

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from ..status import STATUS_INTERVAL, outage_table, status_board
-from ._args import SfMagicsBase, out_argument, timeout_seconds, usage_errors, variable_name
+from ._args import SfMagicsBase, out_argument, usage_errors, variable_name
 
 resources_argument = argument(
     "resources", nargs="*", metavar="RESOURCE",
@@ -41,7 +42,7 @@ class StatusMagics(SfMagicsBase):
         """
         args = parse_argstring(self.sfstatus, line)
         out = variable_name(args.out)
-        interval = timeout_seconds(args.interval) or STATUS_INTERVAL
+        interval = _interval(args.interval)
         with usage_errors("Reading the status"):
             board = status_board(*args.resources, interval=interval)
         self.store(out, board)
@@ -67,3 +68,15 @@ class StatusMagics(SfMagicsBase):
             frame = outage_table(*args.resources, planned=args.planned)
         self.store(out, frame)
         return frame
+
+
+def _interval(text: str | None) -> float:
+    if text is None:
+        return STATUS_INTERVAL
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise UsageError(f"--interval takes a number of seconds above 0, not {text!r}")
+    return value
