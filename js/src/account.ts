@@ -7,6 +7,7 @@ import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { h } from "./lib/dom";
 import { formatDuration } from "./lib/time";
+import { applyStateColours } from "./lib/states";
 import { loadError } from "./lib/ui";
 
 interface Project {
@@ -76,6 +77,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     root.style.setProperty(`--sfj-st-${name}`, bg);
     root.style.setProperty(`--sfj-st-${name}-fg`, fg);
   }
+  applyStateColours(root);
   el.replaceChildren(root);
 
   const paint = () => {
@@ -109,10 +111,11 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     const facts: HTMLElement[] = [];
     if (api.client_id) {
       const level = api.level || "unknown";
-      const how = api.level_source === "lifetime" ? " (from its lifetime)" : "";
+      const can = level === "red" ? "can submit jobs and run commands" : level === "green" ? "read-only: cannot submit jobs or run commands" : "";
+      const how = [can, api.level_source === "lifetime" ? "level inferred from its lifetime" : ""].filter(Boolean).join("; ");
       facts.push(
         h("span", {}, h("span", { class: "sfj-fact__label", text: "API client" }), h("b", { text: api.name ?? "" }), h("span", { class: "sfj-muted sfj-mono", text: ` ${api.client_id}` })),
-        h("span", {}, h("span", { class: "sfj-fact__label", text: "level" }), h("span", { class: "sfj-level", "data-level": level, "data-testid": "client-level", text: level }), h("span", { class: "sfj-muted sfj-small", text: how })),
+        h("span", {}, h("span", { class: "sfj-fact__label", text: "level" }), h("span", { class: "sfj-level", "data-level": level, "data-testid": "client-level", text: level }), h("span", { class: "sfj-muted sfj-small", text: how ? ` ${how}` : "" })),
         h("span", {}, h("span", { class: "sfj-fact__label", text: "IP ranges" }), h("span", { class: "sfj-mono", "data-testid": "client-ranges", text: (api.ip_ranges ?? []).join(", ") || "not known" })),
         h("span", {}, h("span", { class: "sfj-fact__label", text: "expires" }), h("span", { "data-testid": "client-expiry", text: api.expires_at ? `${new Date(api.expires_at).toLocaleString()} (in ${formatDuration(api.expires_in_s ?? 0)})` : "not known" })),
       );

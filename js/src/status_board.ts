@@ -7,6 +7,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { frameScheduler, h, setText } from "./lib/dom";
+import { applyStateColours } from "./lib/states";
 import { loadError } from "./lib/ui";
 
 interface Resource {
@@ -115,7 +116,9 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     { class: "sfj-root sfj-status", "data-testid": "status-board" },
     h("div", { class: "sfj-card__head" }, h("span", { class: "sfj-card__name", text: "NERSC status" }), counts, h("span", { class: "sfj-spacer" }), checked, refreshBtn, seenBtn),
     notice, error, changes, groupsEl, detail,
+    h("div", { class: "sfj-st-foot" }, h("span", { text: "Timeline: now and the next days; hover or click a bar for its description." }), legend),
   );
+  applyStateColours(root);
   applyStatusColours(root);
   el.replaceChildren(root);
 
@@ -188,7 +191,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
       if (pct > 96) break;
       ticks.append(h("span", { style: `left:${pct.toFixed(2)}%`, text: new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" }) }));
     }
-    return h("div", { class: "sfj-st-axisrow" }, h("span"), h("span"), h("span", { class: "sfj-muted sfj-small", text: "" }, legend), ticks);
+    return h("div", { class: "sfj-st-axisrow" }, h("span"), h("span"), h("span"), ticks);
   };
 
   // -- rows -----------------------------------------------------------------------------------

@@ -108,8 +108,9 @@ def account_messages(
             add("error", "This client has expired: make a new one in Iris "
                          "(Profile → Superfacility API Clients).")  # fmt: skip
         elif left < EXPIRY_WARNING_DAYS * 86400:
+            at = dt.datetime.fromisoformat(state["expires_at"]).astimezone()
             add("warning", f"This client expires in {format_duration(left)} "
-                           f"({state['expires_at']}). Make a new one in Iris before then; "
+                           f"({at:%b %d at %H:%M %Z}). Make a new one in Iris before then; "
                            "red clients last 2 days.")  # fmt: skip
         if state["level"] == "green":
             add("warning", "This client is green (low risk): it can read status, jobs and "

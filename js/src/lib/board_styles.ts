@@ -10,14 +10,14 @@ const CSS = `
 .sfj-chip b { font-variant-numeric: tabular-nums; }
 .sfj-st-group { margin-top: 12px; }
 .sfj-st-group__title { font-weight: 700; font-size: 0.95em; text-transform: uppercase; letter-spacing: 0.04em; color: var(--sfj-muted); border-bottom: 1px solid var(--sfj-border); padding-bottom: 2px; margin-bottom: 2px; display: flex; gap: 8px; align-items: baseline; }
-.sfj-st-row, .sfj-st-axisrow { display: grid; grid-template-columns: 96px minmax(150px, 230px) minmax(120px, 1fr) 300px; gap: 10px; align-items: center; padding: 4px 2px; }
+.sfj-st-row, .sfj-st-axisrow { display: grid; grid-template-columns: 92px minmax(140px, 200px) minmax(200px, 1fr) 250px; gap: 10px; align-items: center; padding: 4px 2px; }
 .sfj-st-row { border-bottom: 1px solid color-mix(in srgb, var(--sfj-border) 45%, transparent); }
 .sfj-st-row[data-changed="true"] { background: color-mix(in srgb, var(--sfj-st-degraded) 14%, transparent); box-shadow: inset 3px 0 0 var(--sfj-st-degraded); }
 .sfj-st-name b { font-weight: 600; }
 .sfj-st-name span { display: block; font-size: 0.85em; color: var(--sfj-muted); font-family: var(--jp-code-font-family, ui-monospace, monospace); }
 .sfj-st-detail { font-size: 0.92em; min-width: 0; }
 .sfj-st-detail > div + div { margin-top: 2px; }
-.sfj-st-note::before { content: "ⓘ "; color: var(--sfj-muted); }
+.sfj-st-note { border-left: 2px solid var(--sfj-border); padding-left: 6px; }
 .sfj-st-now { color: var(--sfj-st-unavailable); font-weight: 600; }
 .sfj-st-change { color: var(--sfj-fg); font-weight: 600; }
 .sfj-st-change::before { content: "● "; color: var(--sfj-st-degraded); }
@@ -33,6 +33,7 @@ const CSS = `
 .sfj-st-more summary { cursor: pointer; color: var(--sfj-muted); font-size: 0.92em; padding: 3px 2px; }
 .sfj-st-detailbox { margin-top: 10px; padding: 8px 10px; border: 1px solid var(--sfj-border); border-left: 4px solid var(--sfj-st-degraded); border-radius: 4px; background: var(--sfj-bg2); }
 .sfj-st-detailbox[data-current="true"] { border-left-color: var(--sfj-st-unavailable); }
+.sfj-st-foot { display: flex; gap: 14px; align-items: center; margin-top: 8px; font-size: 0.85em; color: var(--sfj-muted); flex-wrap: wrap; }
 .sfj-st-legend { display: inline-flex; gap: 10px; align-items: center; font-size: 0.85em; color: var(--sfj-muted); }
 .sfj-st-legend i { display: inline-block; width: 14px; height: 9px; border-radius: 2px; vertical-align: middle; margin-right: 3px; background: repeating-linear-gradient(135deg, var(--sfj-st-degraded) 0 4px, color-mix(in srgb, var(--sfj-st-degraded) 65%, white) 4px 8px); }
 .sfj-st-legend i.sfj-now { background: var(--sfj-st-unavailable); }
