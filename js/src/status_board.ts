@@ -183,7 +183,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   const axis = (): HTMLElement => {
     const { start, days } = windowOf();
     const ticks = h("div", { class: "sfj-st-axis", "data-testid": "timeline-axis" });
-    const step = days > 10 ? 2 : 1;
+    const step = days > 10 ? 3 : days > 5 ? 2 : 1;
     const first = new Date(start);
     first.setHours(24, 0, 0, 0); // the next local midnight
     for (let t = first.getTime(); t < start + days * DAY_MS; t += step * DAY_MS) {

@@ -94,7 +94,7 @@ async def _everything(client: Client) -> tuple[list[Status], list[Outage], list[
 class StatusFeed(Feed):
     """Refreshes a ``StatusBoard`` every ``board.interval`` seconds while a view shows it."""
 
-    def __init__(self, client: Client, board: StatusBoard, outages_read: int = 1) -> None:
+    def __init__(self, client: Client, board: StatusBoard) -> None:
         super().__init__(client, board)
         self.wanted = False
         self.since_outages = 0

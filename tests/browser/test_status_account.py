@@ -12,9 +12,9 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
-from .conftest import SCREENSHOTS, shot
+from .conftest import SCREENSHOTS, VIEWPORT, shot
 from .servers import CLI, FacilityServer
 
 pytestmark = pytest.mark.browser
@@ -40,10 +40,18 @@ def perlmutter_back_to_active(facility: FacilityServer) -> Iterator[None]:
     admin(facility, "status", "set", "perlmutter", "active", "--note", "")
 
 
-def element_shot(locator: Locator, name: str) -> None:
-    """A screenshot of one widget (for the docs), beside the page screenshots."""
+def element_shot(page: Page, locator: Locator, name: str) -> None:
+    """A screenshot of one whole widget (for the docs), beside the page screenshots; the
+    window is made tall enough for it first."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    locator.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    size = page.viewport_size or VIEWPORT
+    box = locator.bounding_box()
+    tall = int(box["height"]) + 300 if box else size["height"]
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], tall)})
+    try:
+        locator.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    finally:
+        page.set_viewport_size(size)
 
 
 def test_status_board_shows_a_change_without_rerunning(
@@ -84,7 +92,7 @@ def test_status_board_shows_a_change_without_rerunning(
     )
     assert ui.prompt(1).inner_text() == before, "the cell was run again"
     shot(page, f"{frontend}-status-board-degraded", board)
-    element_shot(board.locator('[data-testid="status-group"][data-group="compute"]').first,
+    element_shot(page, board.locator('[data-testid="status-group"][data-group="compute"]').first,
                  f"{frontend}-status-board-compute")  # fmt: skip
 
     # A planned outage: click its bar for the description.
@@ -93,7 +101,7 @@ def test_status_board_shows_a_change_without_rerunning(
     detail = board.locator('[data-testid="outage-detail"]')
     expect(detail).to_be_visible()
     expect(detail).to_contain_text("HPSS tape library firmware upgrade")
-    element_shot(board, f"{frontend}-status-board-element")
+    element_shot(page, board, f"{frontend}-status-board-element")
 
     # Marked as seen, the change marks go.
     board.locator('[data-testid="status-seen"]').click()
@@ -115,4 +123,4 @@ def test_account_view_renders(open_notebook, page, frontend):
     expect(view.locator('[data-testid="account-message"]').first).to_contain_text("expires in")
     ui.wait_output(2, "cpu_left")
     shot(page, f"{frontend}-account", view)
-    element_shot(view, f"{frontend}-account-element")
+    element_shot(page, view, f"{frontend}-account-element")

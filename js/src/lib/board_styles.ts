@@ -22,7 +22,7 @@ const CSS = `
 .sfj-st-change { color: var(--sfj-fg); font-weight: 600; }
 .sfj-st-change::before { content: "● "; color: var(--sfj-st-degraded); }
 .sfj-tl { position: relative; height: 16px; border-radius: 3px; background: repeating-linear-gradient(90deg, color-mix(in srgb, var(--sfj-border) 50%, transparent) 0 1px, transparent 1px calc(100% / var(--sfj-days, 14))); background-color: var(--sfj-bg2); }
-.sfj-tl__seg { position: absolute; top: 2px; bottom: 2px; min-width: 4px; border-radius: 3px; cursor: pointer; border: none; padding: 0; background: repeating-linear-gradient(135deg, var(--sfj-st-degraded) 0 4px, color-mix(in srgb, var(--sfj-st-degraded) 65%, white) 4px 8px); }
+.sfj-tl__seg { position: absolute; top: 2px; bottom: 2px; min-width: 7px; border-radius: 3px; cursor: pointer; border: none; padding: 0; background: repeating-linear-gradient(135deg, var(--sfj-st-degraded) 0 4px, color-mix(in srgb, var(--sfj-st-degraded) 65%, white) 4px 8px); }
 .sfj-tl__seg[data-current="true"] { background: var(--sfj-st-unavailable); }
 .sfj-tl__seg:focus-visible, .sfj-tl__seg[aria-pressed="true"] { outline: 2px solid var(--sfj-fg); outline-offset: 1px; }
 .sfj-tl__now { position: absolute; top: -2px; bottom: -2px; width: 2px; left: 0; background: var(--sfj-accent); }
