@@ -100,6 +100,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   ensureBoardStyles();
   const viewId = Math.random().toString(36).slice(2);
   let selected: string | null = null; // key of the outage whose description is open
+  let lastSignature = "";
 
   const counts = h("span", { class: "sfj-counts", "data-testid": "status-counts" });
   const checked = h("span", { class: "sfj-muted sfj-small", "data-testid": "status-checked" });
@@ -236,6 +237,11 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     error.hidden = !model.get("error");
     setText(error, model.get("error"));
 
+    // Rows are rebuilt only when what they show changed (not at every refresh), so hovering,
+    // focus and open sections survive; the timeline moves on every ten minutes.
+    const signature = JSON.stringify([resources, model.get("outages"), selected, Math.floor(windowOf().start / 600_000)]);
+    if (signature === lastSignature) return;
+    lastSignature = signature;
     const groups: HTMLElement[] = [];
     let first = true;
     for (const [key, title] of GROUPS) {
