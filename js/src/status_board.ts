@@ -246,7 +246,8 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     let first = true;
     for (const [key, title] of GROUPS) {
       const members = resources.filter((r) => r.group === key)
-        .sort((a, b) => rank(a.status) - rank(b.status) || a.full_name.localeCompare(b.full_name));
+        // worst first; otherwise in the order /status lists them (NERSC's own: Perlmutter first)
+        .sort((a, b) => rank(a.status) - rank(b.status) || resources.indexOf(a) - resources.indexOf(b));
       if (!members.length) continue;
       const up = members.filter((r) => r.status === "active").length;
       const section = h("section", { class: "sfj-st-group", "data-testid": "status-group", "data-group": key },

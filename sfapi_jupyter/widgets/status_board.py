@@ -266,8 +266,8 @@ class StatusBoard(SfWidget):
             members = [r for r in self.resources if r["group"] == key]
             if not members:
                 continue
-            members.sort(key=lambda r: (order.index(r["status"]) if r["status"] in order else 9,
-                                        r["full_name"].lower()))  # fmt: skip
+            # worst first, then in the order /status gives (stable sort)
+            members.sort(key=lambda r: order.index(r["status"]) if r["status"] in order else 9)
             chips = " ".join(
                 f"{_status_chip(r['status'])} {escape(r['full_name'])}"
                 + (f" <em>{escape('; '.join(r['notes']))}</em>" if r["notes"] else "")
