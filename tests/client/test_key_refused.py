@@ -11,7 +11,7 @@ from sfapi_jupyter import AsyncClient, Client
 from sfapi_jupyter.client import AuthenticationError
 from sfapi_jupyter.client._auth import KeyRefusedWarning
 
-from .conftest import make_async_client
+from ..support.facility import make_async_client
 
 
 def refused(records: list[warnings.WarningMessage]) -> list[str]:

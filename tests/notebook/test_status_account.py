@@ -22,7 +22,8 @@ from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.notebook.status import outage_table, status_board
 from sfapi_jupyter.widgets import AccountView, StatusBoard
 
-from .conftest import make_client, wait_for
+from ..support.facility import make_client
+from .conftest import wait_for
 
 
 def set_status(facility, name: str, value: str, note: str | None = None) -> None:
