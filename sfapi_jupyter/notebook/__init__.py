@@ -4,8 +4,9 @@ Functions here work without IPython and return live widgets; the magics
 (:mod:`sfapi_jupyter.notebook.magics`) are thin wrappers over them. Each feature is one
 module: :mod:`.jobs` (job cards), :mod:`.submit`, :mod:`.waiting`, :mod:`.queue`,
 :mod:`.tail`, :mod:`.status`, :mod:`.account`, :mod:`.run`, all fed by the one machinery
-in :mod:`.feeds`. The session's client and default machine are in :mod:`.session`; jobs submitted here are recorded in
-:mod:`.records`, so after a kernel restart they can be listed and followed.
+in :mod:`.feeds`. The session's client and default machine are in :mod:`.session`; jobs
+submitted here are recorded in :mod:`.records`, so after a kernel restart they can be listed
+and followed.
 
 Examples
 --------
