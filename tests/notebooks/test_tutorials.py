@@ -28,7 +28,7 @@ import pytest
 
 from .tutorial_env import NOTEBOOKS, SANITIZE, TutorialFacility, tutorial_facility
 
-TUTORIALS = ["ptychography.ipynb"]
+TUTORIALS = ["ptychography.ipynb", "fourdstem.ipynb", "automation.ipynb"]
 
 
 @pytest.fixture(scope="session")
