@@ -6,7 +6,7 @@ saved in them (``--nbval``): what legitimately varies (times, job ids, paths) is
 content depends on when the kernel looked, carry the ``nbval-ignore-output`` tag. The science
 cells print stable summaries and assert what must hold (the ptychography error falls, the
 virtual images have the expected shape and contrast). Refresh the saved outputs with
-``python -m tests.notebooks.tutorial_env notebooks/NAME.ipynb``.
+``python -m tests.tutorials.tutorial_env notebooks/NAME.ipynb``.
 
 The science notebooks make their job environment (py4DSTEM + abTEM, about 1 GB) on the facility
 through the API. The facilities of one test session share the user's ``~/.venvs``, so the first

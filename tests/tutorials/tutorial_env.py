@@ -3,7 +3,7 @@
 Used by ``test_tutorials.py`` and, to refresh the outputs saved in the notebooks (which nbval
 compares against), from the command line::
 
-    .venv/bin/python -m tests.notebooks.tutorial_env notebooks/ptychography.ipynb [...]
+    .venv/bin/python -m tests.tutorials.tutorial_env notebooks/ptychography.ipynb [...]
 
 That executes each notebook in place against a fresh facility, then drops what must not be
 saved: widget state, per-cell timing metadata. Nothing in the saved outputs may hold a key or a
