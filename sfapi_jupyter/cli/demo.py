@@ -145,6 +145,8 @@ def jupyter_environment(demo_dir: Path) -> dict[str, str]:
         "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "lab-workspaces"),
         "IPYTHONDIR": str(demo_dir / "ipython"),
         "SFAPI_JUPYTER_DATA": str(demo_dir / "records"),
+        # npm (which the language-server detection may call) writes its logs to its cache.
+        "npm_config_cache": str(demo_dir / "npm-cache"),
     }
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         Path(env[name]).mkdir(parents=True, exist_ok=True)
@@ -213,6 +215,7 @@ def run_demo(
             print("Serving until Ctrl-C.", flush=True)
             return _sleep_until_interrupted()
         jupyter_env = jupyter_environment(demo_dir)
+        os.environ.update(jupyter_env)  # this process too: installing the kernel imports IPython
         if install_demo_kernel(demo_dir, {**env, "SFAPI_JUPYTER_DATA": str(demo_dir / "records")}):
             _step(f"demo kernel {DEMO_KERNEL_DISPLAY_NAME!r} in {demo_dir / 'prefix'}", started)
         workdir = prepare_workdir(state)
@@ -265,6 +268,7 @@ def _run_lab(workdir: Path, env: dict[str, str], host: str, lab_port: int, start
     argv = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--ip={host}", f"--port={lab_port}",
         "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workdir}",
+        "--LanguageServerManager.autodetect=False",
         f"--IdentityProvider.token={token}", "--LabApp.default_url=/lab/tree/quickstart.ipynb",
     ]  # fmt: skip
     if os.geteuid() == 0:

@@ -150,7 +150,6 @@ def install_kernel(
             kernel_name=name,
             user=user and prefix is None,
             prefix=None if prefix is None else str(prefix),
-            replace=True,
         )
     except PermissionError as exc:
         raise KernelInstallError(
