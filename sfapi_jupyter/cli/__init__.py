@@ -124,9 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--state", type=Path, default=None,
                        help="state directory (default: the user data directory's "
                        "sfapi-jupyter/facility)")  # fmt: skip
-    demo = top.add_parser(
-        "demo", parents=[state], help="the local facility plus JupyterLab on the quickstart"
-    )
+    demo = top.add_parser("demo", help="the local facility plus JupyterLab on the quickstart")
+    demo.add_argument("--state", type=Path, default=Path(".facility"),
+                      help="the demo's state: facility, key, settings, kernel (default: "
+                      "./.facility)")  # fmt: skip
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000, help="facility port")
     demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab port")

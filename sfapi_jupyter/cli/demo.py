@@ -204,22 +204,28 @@ def run_demo(
     key_path = Path(key_file).expanduser() if key_file else default_key_file(state)
     # A SIGTERM (a terminal closing, a supervisor) stops the demo as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    with LocalFacility(FacilityConfig(state_dir=state), host=host, port=port) as facility:
-        _step(f"local facility on {facility.base_url}", started)
-        user = demo_user()
-        client_id = ensure_demo_key(facility.facility, user, key_path)
-        env = kernel_environment(facility.api_url, facility.token_url, key_path, client_id)
-        print(f"Demo user {user!r}, client {client_id}; key in {key_path} (mode 600)")
-        print("In a shell:  export " + " ".join(f"{k}={v}" for k, v in env.items() if v))
-        if not lab:
-            print("Serving until Ctrl-C.", flush=True)
-            return _sleep_until_interrupted()
-        jupyter_env = jupyter_environment(demo_dir)
-        os.environ.update(jupyter_env)  # this process too: installing the kernel imports IPython
-        if install_demo_kernel(demo_dir, {**env, "SFAPI_JUPYTER_DATA": str(demo_dir / "records")}):
-            _step(f"demo kernel {DEMO_KERNEL_DISPLAY_NAME!r} in {demo_dir / 'prefix'}", started)
-        workdir = prepare_workdir(state)
-        return _run_lab(workdir, {**env, **jupyter_env}, host, lab_port, started)
+    try:
+        with LocalFacility(FacilityConfig(state_dir=state), host=host, port=port) as facility:
+            _step(f"local facility on {facility.base_url}", started)
+            user = demo_user()
+            client_id = ensure_demo_key(facility.facility, user, key_path)
+            env = kernel_environment(facility.api_url, facility.token_url, key_path, client_id)
+            print(f"Demo user {user!r}, client {client_id}; key in {key_path} (mode 600)")
+            print("In a shell:  export " + " ".join(f"{k}={v}" for k, v in env.items() if v))
+            if not lab:
+                print("Serving until Ctrl-C.", flush=True)
+                return _sleep_until_interrupted()
+            jupyter_env = jupyter_environment(demo_dir)
+            # This process too: installing the kernel imports IPython, which makes its dir.
+            os.environ.update(jupyter_env)
+            records = {"SFAPI_JUPYTER_DATA": jupyter_env["SFAPI_JUPYTER_DATA"]}
+            if install_demo_kernel(demo_dir, {**env, **records}):
+                _step(f"demo kernel {DEMO_KERNEL_DISPLAY_NAME!r} in {demo_dir / 'prefix'}", started)
+            workdir = prepare_workdir(state)
+            return _run_lab(workdir, {**env, **jupyter_env}, host, lab_port, started)
+    except KeyboardInterrupt:  # stopped while starting: no traceback, the state stays usable
+        print("Stopped.", flush=True)
+        return 0
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:
