@@ -255,9 +255,10 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, token: str) -> bool:
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
     try:
-        with urllib.request.urlopen(url, timeout=2):
+        with urllib.request.urlopen(request, timeout=2):
             return True
     except urllib.error.HTTPError:
         return True
@@ -274,7 +275,7 @@ def _run_lab(workdir: Path, env: dict[str, str], host: str, lab_port: int, start
     argv = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--ip={host}", f"--port={lab_port}",
         "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workdir}",
-        "--LanguageServerManager.autodetect=False",
+        "--LanguageServerManager.autodetect=False", "--ServerApp.log_level=WARN",
         f"--IdentityProvider.token={token}", "--LabApp.default_url=/lab/tree/quickstart.ipynb",
     ]  # fmt: skip
     if os.geteuid() == 0:
@@ -282,7 +283,7 @@ def _run_lab(workdir: Path, env: dict[str, str], host: str, lab_port: int, start
     base = f"http://{host}:{lab_port}"
     lab = subprocess.Popen(argv, env={**os.environ, **env}, cwd=workdir)
     try:
-        while not _answers(f"{base}/api/status"):
+        while not _answers(f"{base}/api/status", token):
             if lab.poll() is not None:
                 print(f"JupyterLab exited with status {lab.returncode}; see its messages above.")
                 return lab.returncode or 1
