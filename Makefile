@@ -1,6 +1,9 @@
 # sfapi_jupyter — the two commands of the README:
-#   make demo   the local facility plus JupyterLab on the quickstart notebook
-#   make test   every test suite; as root it also starts the single-node Slurm the tests use
+#   make demo   the local facility plus JupyterLab on the quickstart notebook; installs only the
+#               `demo` extra, prints each step's time, writes only into $(STATE)
+#   make test   every test suite (installs the `dev` extra); as root it also starts the
+#               single-node Slurm the tests use
+# and: make demo-check (every notebook in notebooks/, headless, against a fresh facility).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
