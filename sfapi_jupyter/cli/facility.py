@@ -13,12 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..facility.config import API_PREFIX, TOKEN_PATH, FacilityConfig, FaultConfig
-
-STATUSES = ("active", "degraded", "unavailable", "other")
-
-
-class CliError(Exception):
-    """A bad command line; printed as one line, exit status 2."""
+from ._common import CliError
 
 
 def _facility(args: argparse.Namespace) -> Any:
