@@ -114,23 +114,31 @@ def prepare_workdir(state: Path) -> Path:
 
 
 def kernel_environment(
-    api_url: str, token_url: str, key_file: Path, client_id: str | None = None
+    api_url: str,
+    token_url: str,
+    key_file: Path,
+    client_id: str | None = None,
+    state_dir: Path | None = None,
 ) -> dict[str, str]:
     """What a kernel needs to reach the facility with the demo key, whatever the shell has.
 
     ``SFAPI_SECRET`` is emptied: it would win over ``SFAPI_KEY``. The client id is read from
     the key file when not given, so a ``SFAPI_CLIENT_ID`` exported for NERSC cannot pair
-    with the demo key.
+    with the demo key. ``state_dir`` (``SFAPI_FACILITY_STATE``) lets a notebook run the
+    facility's admin commands, as the automation tutorial does.
     """
     if client_id is None:
         client_id = key_file.read_text().split("\n", 1)[0].strip()
-    return {
+    env = {
         "SFAPI_API_URL": api_url,
         "SFAPI_TOKEN_URL": token_url,
         "SFAPI_CLIENT_ID": client_id,
         "SFAPI_KEY": str(key_file),
         "SFAPI_SECRET": "",
     }
+    if state_dir is not None:
+        env["SFAPI_FACILITY_STATE"] = str(state_dir)
+    return env
 
 
 def jupyter_environment(demo_dir: Path) -> dict[str, str]:
@@ -209,7 +217,9 @@ def run_demo(
             _step(f"local facility on {facility.base_url}", started)
             user = demo_user()
             client_id = ensure_demo_key(facility.facility, user, key_path)
-            env = kernel_environment(facility.api_url, facility.token_url, key_path, client_id)
+            env = kernel_environment(
+                facility.api_url, facility.token_url, key_path, client_id, state
+            )
             print(f"Demo user {user!r}, client {client_id}; key in {key_path} (mode 600)")
             print("In a shell:  export " + " ".join(f"{k}={v}" for k, v in env.items() if v))
             if not lab:

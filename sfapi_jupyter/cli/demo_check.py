@@ -125,7 +125,9 @@ def check_notebooks(
                 client_id = ensure_demo_key(facility.facility, "elvis", key)
                 env = {
                     **os.environ,
-                    **kernel_environment(facility.api_url, facility.token_url, key, client_id),
+                    **kernel_environment(
+                        facility.api_url, facility.token_url, key, client_id, config.state_dir
+                    ),
                     **jupyter_environment(base / "demo"),
                     "HOME": str(base / "home"),
                     "PYTHONUNBUFFERED": "1",
