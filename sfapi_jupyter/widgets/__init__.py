@@ -1,4 +1,4 @@
-"""Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``.
+"""Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``, ``TransferCard``.
 
 The views layer: each widget only holds state (traits shared with its TypeScript view in
 ``js/src/<module>.ts``) and owns its static HTML summary for saved notebooks. The notebook
@@ -14,5 +14,13 @@ warn_if_missing()
 from .job_card import JobCard  # noqa: E402
 from .log_tail import LogTail  # noqa: E402
 from .queue_table import QueueTable  # noqa: E402
+from .transfer import TransferCard  # noqa: E402
 
-__all__ = ["BundleMissingWarning", "JobCard", "LogTail", "QueueTable", "missing_bundles"]
+__all__ = [
+    "BundleMissingWarning",
+    "JobCard",
+    "LogTail",
+    "QueueTable",
+    "TransferCard",
+    "missing_bundles",
+]

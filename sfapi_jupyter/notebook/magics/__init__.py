@@ -8,8 +8,9 @@ and ``--out`` arguments, input checks, API errors shown as one line), added to t
 from .jobs import JobMagics
 from .queue import QueueMagics
 from .tail import TailMagics
+from .transfer import TransferMagics
 
 #: Every magics class, in the order ``%lsmagic`` lists them.
-MAGICS = (JobMagics, QueueMagics, TailMagics)
+MAGICS = (JobMagics, QueueMagics, TailMagics, TransferMagics)
 
-__all__ = ["MAGICS", "JobMagics", "QueueMagics", "TailMagics"]
+__all__ = ["MAGICS", "JobMagics", "QueueMagics", "TailMagics", "TransferMagics"]
