@@ -1,4 +1,5 @@
-"""Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``, ``TransferCard``.
+"""Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``, ``SubmitForm``,
+``TransferCard``.
 
 The views layer: each widget only holds state (traits shared with its TypeScript view in
 ``js/src/<module>.ts``) and owns its static HTML summary for saved notebooks. The notebook
@@ -14,6 +15,7 @@ warn_if_missing()
 from .job_card import JobCard  # noqa: E402
 from .log_tail import LogTail  # noqa: E402
 from .queue_table import QueueTable  # noqa: E402
+from .submit_form import SubmitForm  # noqa: E402
 from .transfer import TransferCard  # noqa: E402
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "JobCard",
     "LogTail",
     "QueueTable",
+    "SubmitForm",
     "TransferCard",
     "missing_bundles",
 ]

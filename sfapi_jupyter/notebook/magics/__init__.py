@@ -7,10 +7,18 @@ and ``--out`` arguments, input checks, API errors shown as one line), added to t
 
 from .jobs import JobMagics
 from .queue import QueueMagics
+from .submit_form import SubmitFormMagics
 from .tail import TailMagics
 from .transfer import TransferMagics
 
 #: Every magics class, in the order ``%lsmagic`` lists them.
-MAGICS = (JobMagics, QueueMagics, TailMagics, TransferMagics)
+MAGICS = (JobMagics, QueueMagics, SubmitFormMagics, TailMagics, TransferMagics)
 
-__all__ = ["MAGICS", "JobMagics", "QueueMagics", "TailMagics", "TransferMagics"]
+__all__ = [
+    "MAGICS",
+    "JobMagics",
+    "QueueMagics",
+    "SubmitFormMagics",
+    "TailMagics",
+    "TransferMagics",
+]
