@@ -133,7 +133,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     const running = state === "ACTIVE" || state === "STARTING";
     const seconds = elapsed ?? (running ? (Date.now() - model.get("started_ms")) / 1000 : null);
     let timeText = formatDuration(seconds);
-    if (running && r && expected && expected > done) timeText += ` · about ${formatDuration((expected - done) / r)} left`;
+    if (running && r && expected && expected > done) timeText += ` · about ${formatDuration(Math.ceil((expected - done) / r))} left`;
     setText(time.value, timeText);
     const text = model.get("message");
     message.hidden = !text;
