@@ -225,7 +225,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     const c = model.get("cost") ?? {};
     cost.hidden = c.node_hours === undefined || c.node_hours === null;
     if (!cost.hidden) {
-      let text = `${hours(c.node_hours)} ${c.kind ?? "CPU"} node-hours`;
+      let text = `${hours(c.node_hours)} ${c.kind ?? "CPU"} node-hour${c.node_hours === 1 ? "" : "s"}`;
       if (c.assumed_time) text += " (no time limit: counted at 48 h)";
       if (c.project && c.left !== null && c.left !== undefined) text += ` of the ${hours(c.left)} left in ${c.project}`;
       setText(costValue, text);

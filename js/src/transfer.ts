@@ -36,11 +36,11 @@ const FAMILY: Record<string, string> = {
 };
 
 const CSS = `
-.sfj-transfer__route { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
+.sfj-transfer__route { display: grid; grid-template-columns: auto minmax(0, 1fr); align-items: center; gap: 4px 10px; margin-top: 8px; justify-items: start; }
+.sfj-transfer__route > .sfj-fact__label { font-size: 0.92em; }
 .sfj-transfer__end { font-family: var(--jp-code-font-family, ui-monospace, Menlo, monospace); font-size: 0.92em;
   padding: 2px 8px; border-radius: 4px; background: var(--sfj-bg2); border: 1px solid var(--sfj-border); overflow-wrap: anywhere; }
 .sfj-transfer__machine { font-weight: 700; }
-.sfj-transfer__arrow { color: var(--sfj-muted); font-size: 1.2em; }
 .sfj-progress { position: relative; margin-top: 10px; height: 14px; border-radius: 7px; background: var(--sfj-bg2);
   border: 1px solid var(--sfj-border); overflow: hidden; max-width: 640px; }
 .sfj-progress__bar { height: 100%; width: 0; background: var(--sfj-family, var(--sfj-running)); transition: width 0.4s ease; }
@@ -112,7 +112,12 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     setAttr(tid, "title", id || null);
     if (route.dataset.spec !== `${model.get("source")}>${model.get("target")}`) {
       route.dataset.spec = `${model.get("source")}>${model.get("target")}`;
-      route.replaceChildren(end(model.get("source"), "transfer-source"), h("span", { class: "sfj-transfer__arrow", text: "→" }), end(model.get("target"), "transfer-target"));
+      route.replaceChildren(
+        h("span", { class: "sfj-fact__label", text: "From" }),
+        end(model.get("source"), "transfer-source"),
+        h("span", { class: "sfj-fact__label", text: "To" }),
+        end(model.get("target"), "transfer-target"),
+      );
     }
     const expected = model.get("bytes_expected");
     const done = model.get("bytes_done") || 0;

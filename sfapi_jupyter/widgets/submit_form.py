@@ -169,7 +169,7 @@ def cost_text(cost: dict[str, Any]) -> str:
     hours = cost.get("node_hours")
     if hours is None:
         return ""
-    text = f"{hours:,.4g} {cost.get('kind', 'CPU')} node-hours"
+    text = f"{hours:,.4g} {cost.get('kind', 'CPU')} node-hour" + ("" if hours == 1 else "s")
     if cost.get("assumed_time"):
         text += " (no --time: counted at 48 h)"
     if cost.get("project") and cost.get("left") is not None:

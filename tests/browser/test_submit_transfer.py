@@ -96,7 +96,7 @@ def test_submit_form_keeps_fields_and_script_in_step_and_submits(
     editor.fill(text)
     expect(field(form, "time")).to_have_value("00:20:00", timeout=TIMEOUT)
     expect(field(form, "job_name")).to_have_value("scan-43")
-    expect(form.locator('[data-testid="form-cost"]')).to_contain_text("1 CPU node-hours")
+    expect(form.locator('[data-testid="form-cost"]')).to_contain_text("1 CPU node-hour of the")
     shot(page, f"{frontend}-submit-form", form)
     element_shot(form, f"{frontend}-submit-form-widget")
 

@@ -183,3 +183,27 @@ def test_sfsubmit_bad_input(ip, client, line, message):
     with pytest.raises(UsageError) as info:
         ip.run_line_magic("sfsubmit", line)
     assert message in str(info.value)
+
+
+def test_the_form_warns_of_a_degraded_machine_and_an_outage_in_the_walltime(ip, client, facility):
+    import datetime as dt
+
+    from sfapi_jupyter.facility.seed import _outage
+
+    store = facility.facility.store
+    before = store.get_resource("perlmutter")
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    outage = _outage("perlmutter", now + dt.timedelta(hours=1), now + dt.timedelta(hours=3),
+                     "Scratch file system upgrade", "maint")  # fmt: skip
+    store.put_resource("perlmutter", {**before, "status": "degraded", "notes": ["scratch slow"]})
+    outage_id = store.add_outage(outage)
+    try:
+        form = loaded(submit_form(script("true").replace("00:05:00", "02:00:00")))
+        wait_for(lambda: len(form.warnings) >= 2, what="the machine's warnings")
+    finally:
+        store.put_resource("perlmutter", before)
+        store.remove_outage(outage_id)
+    assert form.warnings[0] == "perlmutter is degraded: scratch slow"
+    assert form.warnings[1].startswith("outage of perlmutter from ")
+    assert "(Scratch file system upgrade) overlaps the job's walltime of 2 h" in form.warnings[1]
+    assert "perlmutter is degraded" in form.summary_html()
