@@ -43,7 +43,8 @@ TEMPLATE = """#!/bin/bash
 #SBATCH -N 1
 #SBATCH -t 00:10:00
 
-srun hostname
+# The job's commands (start parallel programs with srun, e.g. srun ./my_program).
+echo "job $SLURM_JOB_ID on $(hostname)"
 """
 
 NO_CLIENT = (
