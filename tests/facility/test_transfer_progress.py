@@ -48,3 +48,17 @@ def test_an_active_transfer_reports_files_and_bytes_done(api, facility, monkeypa
     assert os.readlink(home / "copy" / "frames" / "latest") == "f2.raw"
     assert set(doc) >= {"status", "reason", "globus_status", "bytes_transferred",
                         "completion_time", "effective_bytes_per_second"}  # fmt: skip
+
+
+def test_a_named_pipe_is_refused_not_read(api, facility):
+    home = facility.config.home_of("elvis")
+    (home / "pipes").mkdir(parents=True)
+    os.mkfifo(home / "pipes" / "fifo")
+    body = api.post("storage/globus/transfer", data={
+        "source_uuid": "perlmutter", "target_uuid": "dtn",
+        "source_dir": str(home / "pipes" / "fifo"), "target_dir": str(home / "out"),
+    }).json()  # fmt: skip
+    url = f"storage/globus/transfer/{body['transfer_id']}"
+    doc = wait_for(lambda: (d := api.get(url).json())["globus_status"] != "ACTIVE" and d, 30)
+    assert doc["globus_status"] == "FAILED"
+    assert doc["reason"].startswith("Not a regular file (a device, pipe or socket)")

@@ -14,6 +14,7 @@ import datetime as dt
 import errno
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable
@@ -93,8 +94,17 @@ class _Counter:
 
 
 def _copy_file(src: Path, dst: Path, counter: _Counter) -> None:
-    """``shutil.copy2`` in chunks, counting the bytes as they are written."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    """``shutil.copy2`` in chunks, counting the bytes as they are written.
+
+    Only regular files: the source is opened without blocking and checked before a byte is
+    read, so a named pipe or a device (``/dev/zero``) is refused, never read.
+    """
+    fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "Not a regular file (a device, pipe or socket)", str(src))
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as fin, open(dst, "wb") as fout:
         while chunk := fin.read(CHUNK):
             fout.write(chunk)
             counter.add(len(chunk), 0)
