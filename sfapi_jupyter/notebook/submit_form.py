@@ -19,7 +19,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from ..client import BadScriptError, Client, SfApiError
+from ..client import BadScriptError, Client, JobState, SfApiError
 from ..client.models import ApiClient, Project
 from ..client.scripts import (
     QOS_NAMES,
@@ -56,6 +56,7 @@ READ_ONLY = (
     "Create a red client in Iris (for the local facility: `sfapi-jupyter facility client "
     "create --level red`), use its key, and run %sfsubmit again."
 )
+_STATES = {state.value for state in JobState}
 _LEVEL = re.compile(r"\b(red|orange|yellow|green|white)\b", re.IGNORECASE)
 
 
@@ -246,6 +247,26 @@ class FormSession:
         self.job = job
         form.show_job(card, job.jobid, job.name or form.job_name)
         form.set_message(f"Submitted job {job.jobid} to {form.machine}.", "success")
+        card.observe(self._card_state, names="state")
+        self._save_summary()
+
+    def _card_state(self, change: dict[str, Any]) -> None:
+        if change["new"] in _STATES and JobState(change["new"]).is_terminal:
+            self._save_summary()
+
+    def _save_summary(self) -> None:
+        """The form's static summary, into its output (what a saved notebook shows).
+
+        Not while the form is being edited: the output is drawn again when it is replaced.
+        """
+        form = self.form
+        if form is None or not form.display_id or form.view != "job":
+            return
+        from IPython.display import update_display
+
+        bundle = form.refresh_static()
+        if bundle:
+            update_display(bundle, display_id=form.display_id, raw=True)
 
 
 def submit_form(

@@ -207,3 +207,18 @@ def test_the_form_warns_of_a_degraded_machine_and_an_outage_in_the_walltime(ip, 
     assert form.warnings[1].startswith("outage of perlmutter from ")
     assert "(Scratch file system upgrade) overlaps the job's walltime of 2 h" in form.warnings[1]
     assert "perlmutter is degraded" in form.summary_html()
+
+
+def test_the_saved_notebook_gets_the_forms_summary_after_submit(ip, client, monkeypatch):
+    updates: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr("IPython.display.update_display",
+                        lambda obj, **kwargs: updates.append((obj, kwargs)))  # fmt: skip
+    form = loaded(submit_form(script("echo saved", "-J saved-job")))
+    form.display_id = "form-output"
+    from_js(form, {"type": "submit"})
+    wait_for(lambda: form.card.state == "COMPLETED", what="the job")
+    wait_for(lambda: any("COMPLETED" in u[0]["text/html"] for u in updates), what="the summary")
+    bundle, kwargs = updates[-1]
+    assert kwargs == {"display_id": "form-output", "raw": True}
+    assert f"submitted {form.card.jobid}" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("SubmitForm on perlmutter (")
