@@ -1,6 +1,6 @@
 """The async API core: a client for the whole SF API (no IPython or widget imports here)."""
 
-from ._auth import BearerAuth, ClientCredentialsAuth
+from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._client import AsyncClient
 from ._credentials import Credentials, discover_credentials
 from ._errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "JobFailedError",
     "JobInfo",
     "JobState",
+    "KeyRefusedWarning",
     "Machine",
     "MachineUnavailableError",
     "NotFoundError",

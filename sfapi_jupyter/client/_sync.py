@@ -7,10 +7,12 @@ and inside a running Jupyter kernel.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
 from ._loop import LoopThread
 from .models import (
@@ -241,10 +243,14 @@ class Client:
             self._loop.stop()
             raise
         self._machines: dict[str, Machine] = {}
+        self._refusal_told = False
 
     @staticmethod
     async def _make(*args: Any, **kwargs: Any) -> AsyncClient:
-        return AsyncClient(*args, **kwargs)
+        client = AsyncClient(*args, **kwargs)
+        # Warned here, in the caller's thread (a notebook shows it under the right cell).
+        client.warn_key_refused = False
+        return client
 
     def __repr__(self) -> str:
         return repr(self.aio).replace("AsyncClient", "Client", 1)
@@ -256,7 +262,12 @@ class Client:
 
             client.run_coroutine(asyncio.gather(client.aio.status(), client.aio.projects()))
         """
-        return self._loop.run(coro, timeout)
+        try:
+            return self._loop.run(coro, timeout)
+        finally:
+            if self.aio.key_refused and not self._refusal_told:
+                self._refusal_told = True
+                warnings.warn(self.aio.key_refused, KeyRefusedWarning, stacklevel=3)
 
     _run = run_coroutine
 

@@ -3,9 +3,10 @@
 Functions here work without IPython and return live widgets; the magics
 (:mod:`sfapi_jupyter.notebook.magics`) are thin wrappers over them. Each feature is one
 module: :mod:`.jobs` (job cards), :mod:`.submit`, :mod:`.waiting`, :mod:`.queue`,
-:mod:`.tail`, all fed by the one machinery in :mod:`.feeds`. The session's client and
-default machine are in :mod:`.session`; jobs submitted here are recorded in
-:mod:`.records`, so after a kernel restart they can be listed and followed.
+:mod:`.tail`, :mod:`.status`, :mod:`.account`, :mod:`.run`, all fed by the one machinery
+in :mod:`.feeds`. The session's client and default machine are in :mod:`.session`; jobs
+submitted here are recorded in :mod:`.records`, so after a kernel restart they can be listed
+and followed.
 
 Examples
 --------
@@ -21,10 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..widgets._mainthread import dispatcher
+from .account import account_view
 from .feeds import show, stop
 from .jobs import job_card
 from .queue import queue_table
+from .run import run_command
 from .session import default_machine, get_client, set_client
+from .status import outage_table, status_board
 from .submit import submit_job
 from .tail import log_tail
 from .waiting import cancel_jobs, wait_for_job
@@ -55,15 +59,19 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 __all__ = [
+    "account_view",
     "cancel_jobs",
     "default_machine",
     "get_client",
     "job_card",
     "load_ipython_extension",
     "log_tail",
+    "outage_table",
     "queue_table",
+    "run_command",
     "set_client",
     "show",
+    "status_board",
     "stop",
     "submit_job",
     "unload_ipython_extension",

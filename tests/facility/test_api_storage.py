@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import api_session
-from .util import wait_for
+from ..support.tokens import api_session
+from ..support.waiting import wait_for
 
 SECRET = "MALLORY-SECRET-0815"
 

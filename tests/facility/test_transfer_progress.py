@@ -9,7 +9,7 @@ import os
 
 from sfapi_jupyter.facility.routes.storage import RATE_ENV
 
-from .util import wait_for
+from ..support.waiting import wait_for
 
 
 def test_an_active_transfer_reports_files_and_bytes_done(api, facility, monkeypatch):

@@ -22,7 +22,8 @@ from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
 from sfapi_jupyter.widgets._mainthread import MainThreadDispatcher
 
-from .conftest import make_client, script, wait_for
+from ..support.facility import make_client
+from .conftest import script, wait_for
 
 
 def jobs_named(client, name: str) -> list[Job]:

@@ -1,12 +1,12 @@
-"""Helpers for facility tests: client assertions, tokens and polling."""
+"""private_key_jwt client assertions and tokens, as authlib (and so sfapi_client) make them;
+and a facility task's result."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from joserfc import jwt
@@ -14,8 +14,9 @@ from joserfc.jwk import RSAKey
 
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.auth import ASSERTION_TYPE
+from sfapi_jupyter.facility.server import LocalFacility
 
-T = TypeVar("T")
+from .waiting import wait_for
 
 
 def make_assertion(
@@ -52,18 +53,6 @@ def fetch_token(token_url: str, client: NewClient) -> str:
     return token
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
-    """Poll until ``predicate()`` is truthy; return its value or fail with the last one."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
-
-
 def task_result(api: httpx.Client, task_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Wait for a task to leave ``new`` and return its parsed result (with ``_status``)."""
 
@@ -76,3 +65,11 @@ def task_result(api: httpx.Client, task_id: str, timeout: float = 30.0) -> dict[
     if isinstance(result, dict):
         result["_status"] = body["status"]
     return result
+
+
+def api_session(facility: LocalFacility, client: NewClient | None) -> httpx.Client:
+    """An httpx client on the facility's API, with a token of ``client`` (None: anonymous)."""
+    headers = {}
+    if client is not None:
+        headers["Authorization"] = f"Bearer {fetch_token(facility.token_url, client)}"
+    return httpx.Client(base_url=facility.api_url + "/", headers=headers, timeout=30)
