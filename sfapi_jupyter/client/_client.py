@@ -50,9 +50,11 @@ from .models import (
     Status,
     Task,
     TaskStatus,
+    TransferInfo,
     User,
 )
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer, Location, start_transfer
 
 
 def parse_task_result(text: Any) -> Any:
@@ -335,6 +337,26 @@ class AsyncClient:
         if machine not in self._machines:
             self._machines[machine] = AsyncMachine(self, machine)
         return self._machines[machine]
+
+    # -- storage ----------------------------------------------------------------------------
+    async def transfer(
+        self, source: Location, target: Location, *, label: str = ""
+    ) -> AsyncTransfer:
+        """Start a Globus-shaped transfer of ``source`` (a file or directory) into ``target``.
+
+        Locations are ``"MACHINE:PATH"`` or ``(machine, path)``; machines are ``perlmutter``,
+        ``dtns``, ``dtn01`` (or Globus collection UUIDs). The transfer runs on its own:
+        ``await transfer.wait()`` follows it. A bad location raises ValueError; a refused
+        transfer NotFoundError, PermissionDeniedError or ApiError, saying why.
+        """
+        return await start_transfer(self, source, target, label)
+
+    async def transfer_status(self, transfer_id: str) -> TransferInfo:
+        """What the API says now about one transfer."""
+        body = await self._get(f"storage/globus/transfer/{transfer_id}")
+        if body.get("status") == "ERROR" and not body.get("globus_status"):
+            raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
+        return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
 
     # -- tasks ------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:

@@ -29,10 +29,13 @@ from .models import (
     RemoteEntry,
     Role,
     Task,
+    TransferInfo,
+    TransferStatus,
     User,
 )
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer, Location
 
 T = TypeVar("T")
 
@@ -173,6 +176,57 @@ class Machine:
         return blocking()
 
 
+class Transfer:
+    """A blocking handle on a transfer; see :class:`AsyncTransfer`."""
+
+    def __init__(self, client: Client, transfer: AsyncTransfer) -> None:
+        self._client = client
+        self.aio = transfer
+
+    def __repr__(self) -> str:
+        return repr(self.aio)
+
+    @property
+    def client(self) -> Client:
+        return self._client
+
+    @property
+    def transfer_id(self) -> str:
+        return self.aio.transfer_id
+
+    @property
+    def source(self) -> tuple[str, str]:
+        return self.aio.source
+
+    @property
+    def target(self) -> tuple[str, str]:
+        return self.aio.target
+
+    @property
+    def label(self) -> str:
+        return self.aio.label
+
+    @property
+    def info(self) -> TransferInfo:
+        return self.aio.info
+
+    @property
+    def state(self) -> TransferStatus:
+        return self.aio.state
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.aio.is_terminal
+
+    def refresh(self) -> TransferInfo:
+        return self._client._run(self.aio.refresh())
+
+    def wait(
+        self, timeout: float | None = None, *, interval: float = 1.0, check: bool = False
+    ) -> TransferInfo:
+        return self._client._run(self.aio.wait(timeout, interval=interval, check=check))
+
+
 class Client:
     """The blocking client: the same calls as :class:`AsyncClient`, without ``await``.
 
@@ -281,6 +335,18 @@ class Client:
             self._machines[machine] = Machine(self, self.aio.compute(machine))
         return self._machines[machine]
 
+    def transfer(self, source: Location, target: Location, *, label: str = "") -> Transfer:
+        """Start a transfer; see :meth:`AsyncClient.transfer`.
+
+        >>> t = client.transfer("perlmutter:/pscratch/run1", "dtns:/cfs/m1")  # doctest: +SKIP
+        >>> t.wait().globus_status                                           # doctest: +SKIP
+        <TransferStatus.SUCCEEDED: 'SUCCEEDED'>
+        """
+        return Transfer(self, self._run(self.aio.transfer(source, target, label=label)))
+
+    def transfer_status(self, transfer_id: str) -> TransferInfo:
+        return self._run(self.aio.transfer_status(transfer_id))
+
     def task(self, task_id: str) -> Task:
         return self._run(self.aio.task(task_id))
 
@@ -291,4 +357,4 @@ class Client:
         return self._run(self.aio.wait_task(task_id, timeout))
 
 
-__all__ = ["Client", "Job", "Machine"]
+__all__ = ["Client", "Job", "Machine", "Transfer"]

@@ -1,5 +1,5 @@
 """Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``, ``StatusBoard``,
-``AccountView``.
+``AccountView``, ``SubmitForm``, ``TransferCard``.
 
 The views layer: each widget only holds state (traits shared with its TypeScript view in
 ``js/src/<module>.ts``) and owns its static HTML summary for saved notebooks. The notebook
@@ -17,6 +17,8 @@ from .job_card import JobCard  # noqa: E402
 from .log_tail import LogTail  # noqa: E402
 from .queue_table import QueueTable  # noqa: E402
 from .status_board import StatusBoard  # noqa: E402
+from .submit_form import SubmitForm  # noqa: E402
+from .transfer import TransferCard  # noqa: E402
 
 __all__ = [
     "AccountView",
@@ -25,5 +27,7 @@ __all__ = [
     "LogTail",
     "QueueTable",
     "StatusBoard",
+    "SubmitForm",
+    "TransferCard",
     "missing_bundles",
 ]

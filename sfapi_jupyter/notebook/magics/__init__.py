@@ -10,10 +10,21 @@ from .jobs import JobMagics
 from .queue import QueueMagics
 from .run import RunMagics
 from .status import StatusMagics
+from .submit_form import SubmitFormMagics
 from .tail import TailMagics
+from .transfer import TransferMagics
 
 #: Every magics class, in the order ``%lsmagic`` lists them.
-MAGICS = (JobMagics, QueueMagics, TailMagics, StatusMagics, AccountMagics, RunMagics)
+MAGICS = (
+    JobMagics,
+    QueueMagics,
+    TailMagics,
+    StatusMagics,
+    AccountMagics,
+    RunMagics,
+    SubmitFormMagics,
+    TransferMagics,
+)
 
 __all__ = [
     "MAGICS",
@@ -22,5 +33,7 @@ __all__ = [
     "QueueMagics",
     "RunMagics",
     "StatusMagics",
+    "SubmitFormMagics",
     "TailMagics",
+    "TransferMagics",
 ]
