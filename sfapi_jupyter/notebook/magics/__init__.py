@@ -6,6 +6,7 @@ and ``--out`` arguments, input checks, API errors shown as one line), added to t
 """
 
 from .account import AccountMagics
+from .files import FileMagics
 from .jobs import JobMagics
 from .queue import QueueMagics
 from .run import RunMagics
@@ -13,11 +14,20 @@ from .status import StatusMagics
 from .tail import TailMagics
 
 #: Every magics class, in the order ``%lsmagic`` lists them.
-MAGICS = (JobMagics, QueueMagics, TailMagics, StatusMagics, AccountMagics, RunMagics)
+MAGICS = (
+    JobMagics,
+    QueueMagics,
+    TailMagics,
+    StatusMagics,
+    AccountMagics,
+    RunMagics,
+    FileMagics,
+)
 
 __all__ = [
     "MAGICS",
     "AccountMagics",
+    "FileMagics",
     "JobMagics",
     "QueueMagics",
     "RunMagics",
