@@ -47,6 +47,7 @@ const STYLE = `
 .sfj-fb__scroller { height: 364px; overflow-y: auto; position: relative; outline: none; }
 .sfj-fb__scroller:focus-visible { box-shadow: inset 0 0 0 2px var(--sfj-accent); }
 .sfj-fb__window { position: absolute; left: 0; right: 0; top: 0; will-change: transform; }
+.sfj-fb__row > span:first-child { display: inline-flex; }
 .sfj-fb__row { height: ${ROW_HEIGHT}px; cursor: default; white-space: nowrap; user-select: none; }
 .sfj-fb__row:hover { background: var(--sfj-bg2); }
 .sfj-fb__row[aria-selected="true"] { background: color-mix(in srgb, var(--sfj-accent) 18%, transparent); }
@@ -77,7 +78,12 @@ function human(size: number): string {
 }
 
 const join = (dir: string, name: string) => (dir.endsWith("/") ? dir + name : `${dir}/${name}`);
-const icon = (kind: string) => (kind === "d" ? "📁" : kind === "l" ? "🔗" : "📄");
+// Inline SVG icons: emoji are missing from many Linux fonts (headless browsers, hubs).
+const ICONS: Record<string, string> = {
+  d: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="#e0a93b" d="M1 3.5h5l1.5 1.5H15v8.5H1z"/></svg>',
+  f: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-opacity=".6" d="M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3"/></svg>',
+  l: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="none" stroke="#1f6fd1" stroke-width="1.6" d="M4 12l7-7M6.5 4.5H11.5v5"/></svg>',
+};
 const fmtNumber = (v: number | undefined) => (v === undefined ? "" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(5)));
 
 function render({ model, el }: RenderProps<Model>): () => void {
@@ -112,9 +118,9 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   const refreshBtn = btn("⟳ Refresh", "fb-refresh", "List this directory again");
   const filter = h("input", { class: "sfj-input", type: "search", placeholder: "Filter by name", "data-testid": "fb-filter", "aria-label": "Filter by name" });
   const copyBtn = btn("Copy path", "fb-copy-path", "Copy the selected path(s), or this directory's");
-  const downloadBtn = btn("⭳ Download", "fb-download", "Download the selected files to the kernel's working directory");
+  const downloadBtn = btn("↓ Download", "fb-download", "Download the selected files to the kernel's working directory");
   const localSelect = h("select", { class: "sfj-input", "data-testid": "fb-upload-select", "aria-label": "File to upload from the kernel's working directory" });
-  const uploadBtn = btn("⭱ Upload", "fb-upload", "Upload the chosen file into this directory");
+  const uploadBtn = btn("↑ Upload", "fb-upload", "Upload the chosen file into this directory");
   const confirm = confirmBar(() => pending?.());
   const notice = h("div", { class: "sfj-message", "data-level": "error", "data-testid": "fb-error", hidden: true });
   const progressBar = h("progress", { max: 1, value: 0 });
@@ -206,7 +212,12 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
       setAttr(div, "aria-selected", String(selected.has(path)));
       setAttr(div, "title", `${perms}  ${user}:${group}${target ? `\n→ ${target}` : ""}\n${path}`);
       const cells = div.children;
-      setText(cells[0], icon(kind));
+      const iconCell = cells[0] as HTMLElement;
+      if (iconCell.dataset.icon !== kind) {
+        iconCell.innerHTML = ICONS[kind] ?? ICONS.f;
+        iconCell.dataset.icon = kind;
+        setAttr(iconCell, "title", kind === "d" ? "folder" : kind === "l" ? "symbolic link" : "file");
+      }
       const nameCell = cells[1] as HTMLElement;
       if (target) nameCell.replaceChildren(name, h("span", { class: "sfj-fb__link", text: ` → ${target}` }));
       else setText(nameCell, name);
