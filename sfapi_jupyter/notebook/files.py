@@ -20,7 +20,7 @@ from typing import Any
 from ..client import Client, Machine, NotFoundError
 from ..client.resources.files import Progress
 from ..widgets.file_browser import human_size
-from ._common import resolve_machine
+from ._common import resolve_machine, say
 
 _HOMES: dict[tuple[str, str, str], str] = {}
 _HOMES_LOCK = threading.Lock()
@@ -57,11 +57,15 @@ class ProgressBar:
     updated in place through its display id. Main thread only."""
 
     def __init__(self, verb: str, what: str) -> None:
+        from IPython import get_ipython
         from IPython.display import display
 
         self.verb = verb
         self.what = what
-        self.handle = display(self._bundle(0, None, "running", ""), raw=True, display_id=True)
+        self.handle = None
+        if get_ipython() is not None:  # in a plain script: one line at the end (see _say)
+            bundle = self._bundle(0, None, "running", "")
+            self.handle = display(bundle, raw=True, display_id=True)
 
     def _bundle(self, done: int, total: int | None, state: str, text: str) -> dict[str, str]:
         from html import escape
@@ -87,6 +91,8 @@ class ProgressBar:
     def finish(self, size: int, text: str) -> None:
         if self.handle is not None:
             self.handle.update(self._bundle(size, size or 1, "done", text), raw=True)
+        else:
+            say(text)
 
     def fail(self, text: str) -> None:
         if self.handle is not None:

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 from sfapi_jupyter.notebook.file_browser import file_browser
 from sfapi_jupyter.notebook.files import get_file, put_file
 from sfapi_jupyter.widgets import FileBrowser
 
+from ..support.facility import fast_config
 from .conftest import wait_for
 
 LIMIT = 256 * 1024
@@ -30,10 +30,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def facility(tmp_path_factory) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path_factory.mktemp("facility"),
-        max_upload_bytes=LIMIT,
-        max_download_bytes=LIMIT,
+    config = fast_config(
+        tmp_path_factory.mktemp("facility"), max_upload_bytes=LIMIT, max_download_bytes=LIMIT
     )
     with LocalFacility(config) as running:
         yield running
