@@ -4,8 +4,9 @@ What a user does and sees: ``%sfls`` opens the home; a double-click enters a dir
 breadcrumbs follow); files uploaded from the kernel's working directory with the browser's
 Upload button appear in the listing, and selecting them previews them (a PNG inline; a 4-D
 ``.npy`` as a slice with a colour bar and sliders); Download puts a file byte for byte in
-the kernel's working directory; a directory of 10,000 files opens with only the visible
-rows drawn and scrolls to its last file; ``%sfput`` fills its progress bar to the end.
+the kernel's working directory; a link to a folder shows its target and opens the folder;
+a directory of 10,000 files opens with only the visible rows drawn and scrolls to its last
+file; ``%sfput`` fills its progress bar to the end.
 Screenshots: ``test-artifacts/screenshots/<frontend>-file-browser-*.png`` and
 ``<frontend>-sfput-progress.png``.
 """
@@ -85,6 +86,8 @@ def test_browser_enters_a_directory_previews_uploads_and_downloads(
     result = os.urandom(50_000)
     (folder / "result.bin").write_bytes(result)
     (folder / "raw" / "frame_0001.txt").write_text("frame 1\n")
+    if not (folder / "latest").is_symlink():
+        (folder / "latest").symlink_to("raw")
     # The kernel's working directory is the notebook's: files to upload go there.
     local = jupyter.root_dir
     (local / f"detector-{frontend}.png").write_bytes(png(96, 64))
@@ -109,6 +112,17 @@ def test_browser_enters_a_directory_previews_uploads_and_downloads(
     expect(row(ui, 1, "result.bin")).to_contain_text("48.8 KiB")
     assert "elvis:" in (row(ui, 1, "result.bin").get_attribute("title") or "")  # owner on hover
     shot(page, f"{frontend}-file-browser-directory", fb)
+
+    # A symbolic link shows its target; double-clicking a link to a folder enters it.
+    expect(row(ui, 1, "latest")).to_have_attribute("data-kind", "l")
+    expect(row(ui, 1, "latest")).to_contain_text("latest → raw")
+    row(ui, 1, "latest").dblclick()
+    expect(fb.locator('[data-testid="fb-crumb"][aria-current="location"]')).to_have_text(
+        "latest", timeout=WAIT
+    )
+    expect(row(ui, 1, "frame_0001.txt")).to_be_visible()
+    fb.locator('[data-testid="fb-up"]').click()
+    expect(row(ui, 1, "result.bin")).to_be_visible(timeout=WAIT)
 
     # Upload a PNG from the kernel's directory, select it: it is previewed inline.
     upload(ui, 1, f"detector-{frontend}.png")
@@ -152,13 +166,19 @@ def test_browser_enters_a_directory_previews_uploads_and_downloads(
     # Filter and sort as a file browser does.
     fb.locator('[data-testid="fb-filter"]').fill("scan")
     expect(fb.locator('[data-testid="fb-row"]')).to_have_count(1)
-    expect(fb.locator('[data-testid="fb-count"]')).to_have_text("1 of 4 items")
+    expect(fb.locator('[data-testid="fb-count"]')).to_have_text("1 of 5 items")
     fb.locator('[data-testid="fb-filter"]').fill("")
     fb.locator('[data-testid="fb-sort-size"]').click()  # largest first; folders stay on top
     names = fb.locator('[data-testid="fb-row"]').evaluate_all(
         "rows => rows.map(r => r.dataset.name)"
     )
-    assert names == ["raw", "result.bin", f"scan-{frontend}.npy", f"detector-{frontend}.png"]
+    assert names == [
+        "raw",
+        "result.bin",
+        f"scan-{frontend}.npy",
+        f"detector-{frontend}.png",
+        "latest",
+    ]
     fb.locator('[data-testid="fb-up"]').click()
     expect(row(ui, 1, "examples")).to_be_visible(timeout=WAIT)
 

@@ -134,6 +134,21 @@ def test_one_ls_per_directory_visit_cached_until_refresh(client, home, remote_di
     assert session.listings == made + 2
 
 
+def test_links_open_the_folder_they_point_to_or_preview_the_file(client, home, remote_dir):
+    (remote_dir / "data").mkdir()
+    (remote_dir / "data" / "a.txt").write_text("a\n")
+    (remote_dir / "to-data").symlink_to("data")
+    (remote_dir / "to-a").symlink_to("data/a.txt")
+    browser = file_browser(str(remote_dir))
+    browser._handle_custom_msg({"type": "open", "path": f"{remote_dir}/to-data"}, [])
+    wait_for(lambda: browser.path == f"{remote_dir}/to-data", what="the linked folder")
+    assert [e["name"] for e in browser.entries] == ["a.txt"]
+    browser._handle_custom_msg({"type": "open", "path": f"{remote_dir}/to-a"}, [])
+    wait_for(lambda: browser._preview and browser._preview[0]["kind"] == "text", what="preview")
+    assert browser._preview[0]["path"] == f"{remote_dir}/to-a"
+    assert browser._preview[0]["head"] == ["a"] and browser.path == f"{remote_dir}/to-data"
+
+
 def test_open_missing_directory_shows_the_error_and_keeps_the_listing(client, remote_dir):
     browser = file_browser(str(remote_dir))
     browser._handle_custom_msg({"type": "open", "path": str(remote_dir / "gone")}, [])

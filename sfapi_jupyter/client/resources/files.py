@@ -174,11 +174,11 @@ class AsyncFiles:
         single = len(entries) == 1
         for entry in entries:
             name = str(entry.get("name", ""))
-            if name in (".", ".."):
-                continue
             target = None
             if " -> " in name:
                 name, _, target = name.partition(" -> ")
+            if name in (".", ".."):  # also ". -> dir" for a listing through a link
+                continue
             full = name if single and name.startswith("/") else f"{base}/{name}".replace("//", "/")
             if single and name.startswith("/"):
                 name = os.path.basename(name.rstrip("/")) or name

@@ -142,8 +142,10 @@ def ls(
             items = sorted(listing, key=lambda item: item.name)
     except OSError as exc:
         return _error("ls", f"ls: cannot open directory '{shown}': {exc.strerror}")
+    # ``ls -la link/`` describes the directory itself as ".", not the link.
+    here = Path(os.path.realpath(target)) if follow else target
     entries = [
-        _entry(identity, rw, target, "."),
+        _entry(identity, rw, here, "."),
         _entry(identity, rw, target.parent, ".."),
     ]
     # One owner decision for the whole directory, one stat per entry: a directory of
