@@ -33,6 +33,7 @@ from .models import (
     TransferStatus,
     User,
 )
+from .resources.files import Progress
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location
@@ -128,11 +129,23 @@ class Machine:
     def ls(self, path: str) -> list[RemoteEntry]:
         return self._client._run(self.aio.ls(path))
 
-    def download(self, path: str, to: Any = None, *, binary: bool = True) -> Any:
-        return self._client._run(self.aio.download(path, to, binary=binary))
+    def download(
+        self,
+        path: str,
+        to: Any = None,
+        *,
+        binary: bool = True,
+        overwrite: bool = True,
+        progress: Progress | None = None,
+    ) -> Any:
+        """See :meth:`AsyncFiles.download`; ``progress`` is called on the client's loop thread."""
+        return self._client._run(
+            self.aio.download(path, to, binary=binary, overwrite=overwrite, progress=progress)
+        )
 
-    def upload(self, source: Any, remote_path: str) -> str:
-        return self._client._run(self.aio.upload(source, remote_path))
+    def upload(self, source: Any, remote_path: str, *, progress: Progress | None = None) -> str:
+        """See :meth:`AsyncFiles.upload`; ``progress`` is called on the client's loop thread."""
+        return self._client._run(self.aio.upload(source, remote_path, progress=progress))
 
     def run(
         self, command: str | list[str], *, check: bool = False, timeout: float | None = None

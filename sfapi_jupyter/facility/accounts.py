@@ -151,8 +151,13 @@ class Accounts:
             self.join_project(name, repo)
         user = self.get_user(name)
         assert user is not None
+        new_home = not user.home.exists()
         for d in (user.home, user.scratch):
             d.mkdir(parents=True, exist_ok=True)
+        if new_home:
+            from .seed import seed_home  # example files to browse (~/examples)
+
+            seed_home(user.home)
         return user
 
     def _new_project_name(self) -> str:

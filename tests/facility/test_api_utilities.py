@@ -413,7 +413,7 @@ def test_upload_over_the_limit_leaves_the_old_file_and_no_debris(small_api, smal
     assert body["status"] == "ERROR"
     assert "limit" in body["error"] and "nothing was written" in body["error"]
     assert (home / "keep.txt").read_text() == "original"
-    assert sorted(p.name for p in home.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in home.iterdir()) == ["examples", "keep.txt"]  # seeded ~/examples
     assert upload(small_api, home / "keep.txt", b"y" * 1000)["status"] == "OK"
     assert (home / "keep.txt").read_bytes() == b"y" * 1000
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import grp
 import os
 import pwd
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
 
 from ..auth import Identity
 from ..core import Facility
@@ -49,30 +51,36 @@ def _error(key: str, message: str) -> dict[str, Any]:
     return base
 
 
-def _owner_names(
-    identity: Identity, rw: list[Path], path: Path, st: os.stat_result
-) -> tuple[str, str]:
-    # Files in the user's own trees belong to the user as far as the API is concerned: the
-    # facility's OS user writes them on the user's behalf.
-    real = Path(os.path.realpath(path.parent)) / path.name
+@functools.lru_cache(maxsize=512)
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+@functools.lru_cache(maxsize=512)
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _users_own(identity: Identity, rw: list[Path], directory: Path) -> tuple[str, str] | None:
+    """(user, group) shown for every file in ``directory`` if it is in the user's own trees.
+
+    Files there belong to the user as far as the API is concerned: the facility's OS user
+    writes them on the user's behalf. None elsewhere (the files' real owners are shown).
+    """
+    real = Path(os.path.realpath(directory))
     if any(is_within(real, root) for root in rw):
         return identity.user.name, identity.user.group
-    try:
-        user = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        user = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
-    return user, group
+    return None
 
 
-def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[str, Any]:
-    st = path.lstat()
-    user, group = _owner_names(identity, rw, path, st)
-    if stat.S_ISLNK(st.st_mode):
-        name = f"{name} -> {os.readlink(path)}"
+def _row(st: os.stat_result, name: str, owner: tuple[str, str] | None, link: str | None) -> dict:
+    user, group = owner or (_user_name(st.st_uid), _group_name(st.st_gid))
     return {
         "perms": stat.filemode(st.st_mode),
         "hardlinks": st.st_nlink,
@@ -80,8 +88,14 @@ def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[st
         "group": group,
         "size": float(st.st_size),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(st.st_mtime)),
-        "name": name,
+        "name": f"{name} -> {link}" if link is not None else name,
     }
+
+
+def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[str, Any]:
+    st = path.lstat()
+    link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
+    return _row(st, name, _users_own(identity, rw, path.parent), link)
 
 
 def _resolve(
@@ -98,10 +112,10 @@ def _resolve(
         return shown, None, exc.reason
 
 
-@router.get("/ls/{machine}/{path:path}")
+@router.get("/ls/{machine}/{path:path}", response_model=None)
 def ls(
     machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
     # ``ls -la link`` shows the link; ``ls -la link/`` lists the directory it points to.
     follow = path.endswith("/")
@@ -124,17 +138,26 @@ def ls(
             "error": None,
         }
     try:
-        names = sorted(os.listdir(target))
+        with os.scandir(target) as listing:
+            items = sorted(listing, key=lambda item: item.name)
     except OSError as exc:
         return _error("ls", f"ls: cannot open directory '{shown}': {exc.strerror}")
+    # ``ls -la link/`` describes the directory itself as ".", not the link.
+    here = Path(os.path.realpath(target)) if follow else target
     entries = [
-        _entry(identity, rw, target, "."),
+        _entry(identity, rw, here, "."),
         _entry(identity, rw, target.parent, ".."),
     ]
-    for name in names:
+    # One owner decision for the whole directory, one stat per entry: a directory of
+    # 10,000 files answers in well under a second.
+    owner = _users_own(identity, rw, target)
+    for item in items:
         with contextlib.suppress(FileNotFoundError):  # removed while we listed
-            entries.append(_entry(identity, rw, target / name, name))
-    return {"status": "OK", "entries": entries, "error": None}
+            st = item.stat(follow_symlinks=False)
+            link = os.readlink(item.path) if stat.S_ISLNK(st.st_mode) else None
+            entries.append(_row(st, item.name, owner, link))
+    # Already plain JSON: skip FastAPI's encoder, which costs more than the listing itself.
+    return JSONResponse({"status": "OK", "entries": entries, "error": None})
 
 
 def _read_small_file(target: Path, shown: str, limit: int) -> bytes | str:

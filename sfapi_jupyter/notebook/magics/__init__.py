@@ -6,6 +6,7 @@ and ``--out`` arguments, input checks, API errors shown as one line), added to t
 """
 
 from .account import AccountMagics
+from .files import FileMagics
 from .jobs import JobMagics
 from .queue import QueueMagics
 from .run import RunMagics
@@ -22,6 +23,7 @@ MAGICS = (
     StatusMagics,
     AccountMagics,
     RunMagics,
+    FileMagics,
     SubmitFormMagics,
     TransferMagics,
 )
@@ -29,6 +31,7 @@ MAGICS = (
 __all__ = [
     "MAGICS",
     "AccountMagics",
+    "FileMagics",
     "JobMagics",
     "QueueMagics",
     "RunMagics",
