@@ -24,16 +24,18 @@ from ._errors import (
     WaitTimeout,
 )
 from ._retry import RetryPolicy
-from ._sync import Client, Job, Machine
+from ._sync import Client, Job, Machine, Transfer
 from .models import CommandResult, JobInfo, JobState, RemoteEntry
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer
 
 __all__ = [
     "ApiError",
     "AsyncClient",
     "AsyncJob",
     "AsyncMachine",
+    "AsyncTransfer",
     "AuthenticationError",
     "BadScriptError",
     "BearerAuth",
@@ -61,6 +63,7 @@ __all__ = [
     "ServerError",
     "SfApiError",
     "TaskFailedError",
+    "Transfer",
     "ValidationError",
     "WaitTimeout",
     "discover_credentials",
