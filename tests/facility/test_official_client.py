@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from io import BytesIO
@@ -27,7 +29,7 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token, wait_for
+from .util import fetch_token, give, wait_for
 
 pytestmark = [pytest.mark.official_client, pytest.mark.timeout(120)]
 
@@ -46,12 +48,19 @@ def official(facility: LocalFacility, creds: NewClient, **options: object) -> Cl
 
 
 @pytest.fixture(scope="module")
-def facility(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalFacility]:
-    """One facility for the module (tests use their own file names and jobs)."""
-    state = tmp_path_factory.mktemp("official") / "state"
-    config = FacilityConfig(state_dir=state, min_pending_seconds=0.3, scheduler_interval=0.05)
-    with LocalFacility(config) as running:
-        yield running
+def facility() -> Iterator[LocalFacility]:
+    """One facility for the module (tests use their own file names and jobs), in a temporary
+    directory its users can reach when the tests run as root (see conftest's ``tmp_path``)."""
+    base = Path(tempfile.mkdtemp(prefix="sfapi-official-"))
+    base.chmod(0o711)
+    config = FacilityConfig(
+        state_dir=base / "state", min_pending_seconds=0.3, scheduler_interval=0.05
+    )
+    try:
+        with LocalFacility(config) as running:
+            yield running
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -289,11 +298,12 @@ def test_admin_status_change_reaches_the_client(facility: LocalFacility, client:
 
 
 # -- files ----------------------------------------------------------------------------------------
-def test_ls_download_upload_open(client: Client, home: Path) -> None:
+def test_ls_download_upload_open(facility: LocalFacility, client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     (home / "data").mkdir()
     (home / "data" / "notes.txt").write_text("hello from perlmutter\n")
     (home / "data" / "blob.bin").write_bytes(bytes(range(256)))
+    give(facility, "elvis", home / "data")
 
     entries = compute.ls(str(home / "data"))
     assert sorted(p.name for p in entries) == ["blob.bin", "notes.txt"]

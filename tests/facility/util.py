@@ -76,3 +76,21 @@ def task_result(api: httpx.Client, task_id: str, timeout: float = 30.0) -> dict[
     if isinstance(result, dict):
         result["_status"] = body["status"]
     return result
+
+
+def give(facility: Any, user: str, *paths: Any) -> None:
+    """Hand files the test made (as root, in CI) to ``user``, as if the user had made them.
+
+    A facility run as root isolates users by real OS accounts, so a directory the test
+    process creates in a home belongs to root, and the user could not write into it.
+    """
+    import os
+
+    if os.geteuid() != 0:
+        return
+    account = facility.facility.accounts.get_user(user)
+    for path in paths:
+        for root, dirs, files in os.walk(path):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), account.uid, account.gid)
+        os.lchown(path, account.uid, account.gid)

@@ -13,6 +13,7 @@ import datetime as dt
 import errno
 import os
 import shutil
+import stat
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..config import FacilityConfig
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
 from ..paths import PathDenied, absolute_remote_path, check_access, resolve_user_path
+from ..unix import Credentials, acting_as
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 
@@ -41,14 +43,55 @@ def _endpoint(value: str) -> str | None:
     return COLLECTION_UUIDS.get(value)
 
 
-def _copy(config: FacilityConfig, user: FacilityUser, source: Path, target_dir: Path) -> int:
-    """Copy a file or a tree into ``target_dir``; return the bytes of the files copied.
+class _NotCopyable(OSError):
+    """A source that is neither a regular file, a directory nor a symlink."""
 
-    Every place written is checked again as it is reached: a symlink already in the target
+
+def _copy_file(src: Path, dst: Path) -> int:
+    """Copy one regular file's bytes (as many as it had when opened) and its times and mode.
+
+    The source is opened without blocking and checked after opening, so a FIFO or device
+    swapped in never blocks or streams forever.
+    """
+    fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as reader:
+        st = os.fstat(reader.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotCopyable(errno.EINVAL, "not a regular file, directory or symlink", str(src))
+        if dst.is_symlink():
+            dst.unlink()
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(out_fd, "wb") as writer:
+            left = st.st_size
+            while left > 0 and (chunk := reader.read(min(left, 1024 * 1024))):
+                writer.write(chunk)
+                left -= len(chunk)
+    shutil.copystat(src, dst, follow_symlinks=False)
+    return st.st_size - left
+
+
+def _copy(
+    config: FacilityConfig,
+    user: FacilityUser,
+    source: Path,
+    target_dir: Path,
+    creds: Credentials | None = None,
+) -> tuple[int, int]:
+    """Copy a file or a tree into ``target_dir`` as the user; (bytes copied, files skipped).
+
+    Only regular files, directories and symlinks are copied, as Globus does: a device,
+    FIFO or socket at the top fails the transfer, one inside a tree is skipped. Every place
+    written is checked again as it is reached: a symlink already in the target
     (``out/data -> /other/home``) must not carry the copy outside the user's reach. Symlinks
     in the source are copied as symlinks, never followed.
     """
+    with acting_as(creds):
+        return _copy_as_user(config, user, source, target_dir)
 
+
+def _copy_as_user(
+    config: FacilityConfig, user: FacilityUser, source: Path, target_dir: Path
+) -> tuple[int, int]:
     def writable(dest: Path) -> Path:
         try:
             check_access(config, user, Path(os.path.realpath(dest)), write=True)
@@ -58,24 +101,30 @@ def _copy(config: FacilityConfig, user: FacilityUser, source: Path, target_dir: 
 
     writable(target_dir).mkdir(parents=True, exist_ok=True)
     dest_root = target_dir / source.name
-    if not source.is_dir():
-        shutil.copy2(source, writable(dest_root))
-        return source.stat().st_size
-    copied = 0
+    top = os.stat(source)
+    if stat.S_ISREG(top.st_mode):
+        return _copy_file(source, writable(dest_root)), 0
+    if not stat.S_ISDIR(top.st_mode):
+        raise _NotCopyable(
+            errno.EINVAL, "not a regular file, directory or symlink; not copied", str(source)
+        )
+    copied = skipped = 0
     for dirpath, dirnames, filenames in os.walk(source):
         out_dir = writable(dest_root / Path(dirpath).relative_to(source))
         out_dir.mkdir(exist_ok=True)
         for name in [*dirnames, *filenames]:
             src, dst = Path(dirpath) / name, out_dir / name
-            if src.is_symlink():
+            mode = os.lstat(src).st_mode
+            if stat.S_ISLNK(mode):
                 if dst.is_symlink() or dst.is_file():
                     dst.unlink()
                 os.symlink(os.readlink(src), dst)
-            elif name in filenames:
-                shutil.copy2(src, writable(dst))
-                copied += src.stat().st_size
+            elif stat.S_ISREG(mode):
+                copied += _copy_file(src, writable(dst))
+            elif not stat.S_ISDIR(mode):
+                skipped += 1
         shutil.copystat(dirpath, out_dir)
-    return copied
+    return copied, skipped
 
 
 async def _run_transfer(
@@ -85,11 +134,14 @@ async def _run_transfer(
     doc.pop("_user", None)
     started = time.monotonic()
     try:
-        copied = await asyncio.to_thread(_copy, facility.config, user, source, target)
-    except OSError as exc:
-        doc.update(
-            globus_status="FAILED", reason=f"{exc.strerror or exc}: {exc.filename or ''}".strip()
+        creds = facility.accounts.credentials(user)
+        copied, skipped = await asyncio.to_thread(
+            _copy, facility.config, user, source, target, creds
         )
+    except (OSError, ValueError) as exc:
+        where = getattr(exc, "filename", None) or ""
+        text = getattr(exc, "strerror", None) or str(exc)
+        doc.update(globus_status="FAILED", reason=f"{text}: {where}".strip(": "))
     else:
         seconds = max(time.monotonic() - started, 1e-3)
         doc.update(
@@ -98,7 +150,31 @@ async def _run_transfer(
             effective_bytes_per_second=int(copied / seconds),
             completion_time=dt.datetime.now(dt.timezone.utc).isoformat(),
         )
+        if skipped:
+            doc["reason"] = f"skipped {skipped} special file(s) (device, FIFO or socket)"
     facility.store.put_transfer(transfer_id, user.name, doc)
+
+
+def _check_paths(
+    config: FacilityConfig, user: FacilityUser, source_dir: str, target_dir: str
+) -> tuple[Path, Path] | str:
+    """(source, target) of a transfer the user may make, or the reason it may not."""
+    try:
+        source = resolve_user_path(config, user, source_dir, write=False)
+    except PathDenied as exc:
+        return f"{source_dir}: {exc.reason}"
+    try:
+        os.stat(source)
+    except OSError as exc:  # as ``ls`` would say it: no such file, name too long, ...
+        return f"{absolute_remote_path(user, source_dir)}: {exc.strerror}"
+    try:
+        target = resolve_user_path(config, user, target_dir, write=True)
+    except PathDenied as exc:
+        return f"{target_dir}: {exc.reason}"
+    real_source, real_target = os.path.realpath(source), os.path.realpath(target)
+    if source.is_dir() and (real_target + os.sep).startswith(real_source + os.sep):
+        return "target_dir is inside source_dir"
+    return source, target
 
 
 @router.post("/globus/transfer")
@@ -120,23 +196,15 @@ async def start_transfer(
                 "reason": f"Unknown endpoint {value!r}; use dtn, perlmutter or a collection UUID",
             }
     user = identity.user
+    creds = facility.accounts.credentials(user)
     try:
-        source = resolve_user_path(facility.config, user, source_dir, write=False)
-    except PathDenied as exc:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{source_dir}: {exc.reason}"}
-    if not os.path.exists(source):
-        return {
-            "transfer_id": "",
-            "status": "ERROR",
-            "reason": f"{absolute_remote_path(user, source_dir)}: No such file or directory",
-        }
-    try:
-        target = resolve_user_path(facility.config, user, target_dir, write=True)
-    except PathDenied as exc:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{target_dir}: {exc.reason}"}
-    real_source, real_target = os.path.realpath(source), os.path.realpath(target)
-    if source.is_dir() and (real_target + os.sep).startswith(real_source + os.sep):
-        return {"transfer_id": "", "status": "ERROR", "reason": "target_dir is inside source_dir"}
+        with acting_as(creds):
+            checked = _check_paths(facility.config, user, source_dir, target_dir)
+    except OSError as exc:  # e.g. a name too long for the file system
+        checked = f"{source_dir}: {exc.strerror or exc}"
+    if isinstance(checked, str):
+        return {"transfer_id": "", "status": "ERROR", "reason": checked}
+    source, target = checked
     transfer_id = str(uuid.uuid4())
     facility.store.put_transfer(
         transfer_id,
