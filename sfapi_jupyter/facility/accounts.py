@@ -61,6 +61,7 @@ class AccountError(ValueError):
 def lock_down(config: FacilityConfig) -> None:
     """Run as root: users reach the file trees and nothing else of the state directory."""
     config.ensure_dirs()
+    config.state_dir.chmod(0o711)  # users pass through to fs/ and spool/, list nothing
     config.private_dir.chmod(0o700)
     for directory in (
         config.fs_root,

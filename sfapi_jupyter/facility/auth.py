@@ -150,9 +150,13 @@ class TokenService:
                 f"Client {client_id} expired at {client['expires_at']}; create a new client",
             )
         if not _address_allowed(address, client["ip_ranges"]):
+            where = address or (
+                "an address this facility cannot know (a forwarded address counts only "
+                "from a proxy it is configured to trust)"
+            )
             raise OAuthError(
                 "invalid_client",
-                f"Client {client_id} may not be used from {address}; its source ranges are "
+                f"Client {client_id} may not be used from {where}; its source ranges are "
                 f"{', '.join(client['ip_ranges'])}",
                 status_code=403,
             )

@@ -109,6 +109,8 @@ def test_users_are_real_os_accounts_with_private_homes(site, alice, bob):
         assert stat.S_IMODE(project.st_mode) == 0o2770 and project.st_uid == 0
     st = config.private_dir.stat()
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o700)
+    assert stat.S_IMODE(config.state_dir.stat().st_mode) == 0o711
+    assert "Permission denied" in run(alice, f"ls {config.state_dir}")["error"]
 
     result = run(alice, "id -un; id -u; id -G; echo $HOME")
     user = site.facility.accounts.get_user("alice")
