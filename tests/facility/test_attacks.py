@@ -159,21 +159,27 @@ def test_transfers_cut_by_a_restart_end_failed(tmp_path):
 
 
 # -- 4. client assertions: jti, lifetime, nbf, iat ------------------------------------------------
+class Later(int):
+    """A time claim this many seconds after the test runs (not after collection)."""
+
+
 @pytest.mark.parametrize(
     ("claims", "message"),
     [
         ({"jti": None}, "needs a jti claim"),
         ({"exp": YEAR_3000}, "lives too long"),
         ({"lifetime": 3600 * 25}, "lives too long"),  # NERSC's shell example: +24 h
-        ({"iat": None, "exp": int(time.time()) + 7200}, "lives too long"),
-        ({"nbf": int(time.time()) + 600}, "not valid yet (nbf)"),
-        ({"iat": int(time.time()) + 600}, "issued in the future (iat)"),
+        ({"iat": None, "exp": Later(7200)}, "lives too long"),
+        ({"nbf": Later(600)}, "not valid yet (nbf)"),
+        ({"iat": Later(600)}, "issued in the future (iat)"),
         ({"nbf": "soon"}, "numeric nbf"),
     ],
 )
 def test_assertions_that_could_be_replayed_or_live_forever_are_refused(
     facility, red_client, claims, message
 ):
+    now = int(time.time())
+    claims = {k: now + v if isinstance(v, Later) else v for k, v in claims.items()}
     answer = token_response(facility, make_assertion(red_client, facility.token_url, **claims))
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"] == "invalid_client"
