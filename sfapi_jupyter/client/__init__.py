@@ -1,6 +1,6 @@
 """The async API core: a client for the whole SF API (no IPython or widget imports here)."""
 
-from ._auth import BearerAuth, ClientCredentialsAuth
+from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._client import AsyncClient
 from ._credentials import Credentials, discover_credentials
 from ._errors import (
@@ -8,19 +8,20 @@ from ._errors import (
     AuthenticationError,
     BadScriptError,
     CommandError,
-    ConnectionError,
+    ConnectError,
     CredentialsError,
     JobFailedError,
     MachineUnavailableError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    RequestTimeout,
     ScriptWarning,
     ServerError,
     SfApiError,
     TaskFailedError,
-    TimeoutError,
     ValidationError,
+    WaitTimeout,
 )
 from ._retry import RetryPolicy
 from ._sync import Client, Job, Machine
@@ -40,25 +41,27 @@ __all__ = [
     "ClientCredentialsAuth",
     "CommandError",
     "CommandResult",
-    "ConnectionError",
+    "ConnectError",
     "Credentials",
     "CredentialsError",
     "Job",
     "JobFailedError",
     "JobInfo",
     "JobState",
+    "KeyRefusedWarning",
     "Machine",
     "MachineUnavailableError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
     "RemoteEntry",
+    "RequestTimeout",
     "RetryPolicy",
     "ScriptWarning",
     "ServerError",
     "SfApiError",
     "TaskFailedError",
-    "TimeoutError",
     "ValidationError",
+    "WaitTimeout",
     "discover_credentials",
 ]

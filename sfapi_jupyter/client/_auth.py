@@ -20,9 +20,13 @@ from joserfc.jwk import RSAKey
 
 from ._constants import TOKEN_LEEWAY
 from ._credentials import Credentials
-from ._errors import AuthenticationError, ConnectionError, CredentialsError, TimeoutError
+from ._errors import AuthenticationError, ConnectError, CredentialsError, RequestTimeout
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class KeyRefusedWarning(UserWarning):
+    """The token endpoint refused the key; a public call went on without it."""
 
 
 class BearerAuth(httpx.Auth):
@@ -97,11 +101,11 @@ class ClientCredentialsAuth(httpx.Auth):
         try:
             response = await self._http.post(self.token_url, data=form)
         except httpx.TimeoutException:
-            raise TimeoutError(
+            raise RequestTimeout(
                 f"The token endpoint {self.token_url} did not answer in time"
             ) from None
         except httpx.TransportError as exc:
-            raise ConnectionError(
+            raise ConnectError(
                 f"Cannot reach the token endpoint {self.token_url}: {type(exc).__name__}"
             ) from None
         try:

@@ -10,14 +10,15 @@
     ├── ValidationError          422; the request itself was malformed
     ├── RateLimitedError         429 (retried first, honouring Retry-After)
     ├── ServerError              5xx (502/503/504 retried first)
-    ├── ConnectionError          the server could not be reached (retried first)
-    ├── TimeoutError             no answer in time, or a wait ran out
+    ├── ConnectError             the server could not be reached (retried first)
+    ├── RequestTimeout           the server did not answer in time (retried first)
+    ├── WaitTimeout              a wait for a job or task ran out (``timeout=``)
     ├── ApiError                 HTTP 200 with ``"status": "ERROR"``
     │   ├── BadScriptError       sbatch refused the script
     │   └── CommandError         a command exited non-zero (only when asked: ``check=True``)
     ├── TaskFailedError          a task ended ``failed`` or ``cancelled``
     ├── JobFailedError           a job ended FAILED, TIMEOUT, … (only when asked)
-    └── MachineUnavailableError  the machine's status is ``unavailable``
+    └── MachineUnavailableError  a submit or command to a machine whose status is ``unavailable``
 
 Every message says what happened and what to do; no message ever holds a token or a key.
 """
@@ -71,12 +72,16 @@ class ServerError(SfApiError):
     """The API failed (HTTP 5xx)."""
 
 
-class ConnectionError(SfApiError):
-    """The API could not be reached."""
+class ConnectError(SfApiError):
+    """The API could not be reached (named as httpx names it; not Python's ConnectionError)."""
 
 
-class TimeoutError(SfApiError):
-    """No answer in time, or a wait ran out."""
+class RequestTimeout(SfApiError):
+    """The API or the token endpoint did not answer in time."""
+
+
+class WaitTimeout(SfApiError):
+    """A wait for a job or a task ran out before it ended (the job or task goes on)."""
 
 
 class ApiError(SfApiError):
@@ -108,7 +113,12 @@ class JobFailedError(SfApiError):
 
 
 class MachineUnavailableError(SfApiError):
-    """The machine's status is ``unavailable`` (maintenance or outage)."""
+    """A submit or command went to a machine whose status is ``unavailable`` (maintenance or
+    an outage); ``status`` holds the machine's status, with its notes."""
+
+    def __init__(self, message: str, *, status: Any = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.status = status
 
 
 class ScriptWarning(UserWarning):

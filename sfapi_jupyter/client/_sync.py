@@ -1,18 +1,20 @@
 """``Client``, ``Machine`` and ``Job``: the blocking facade over the async core.
 
 Every method runs the same coroutine as its async twin, on one private event-loop thread
-per client (:class:`sfapi_jupyter._aio.LoopThread`), so the sync client works in scripts
+per client (:class:`sfapi_jupyter.client._loop.LoopThread`), so the sync client works in scripts
 and inside a running Jupyter kernel.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .._aio import LoopThread
+from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
+from ._loop import LoopThread
 from .models import (
     ApiClient,
     Change,
@@ -48,6 +50,16 @@ class Job:
     def __getattr__(self, name: str) -> Any:
         # Data attributes (state, exit_code, times, ...) come straight from the async handle.
         return getattr(self.aio, name)
+
+    @property
+    def client(self) -> Client:
+        """The client this job was reached through."""
+        return self._client
+
+    @property
+    def machine(self) -> Machine:
+        """The job's machine (a blocking handle)."""
+        return self._client.compute(self.aio.machine.name)
 
     @property
     def jobid(self) -> str:
@@ -89,20 +101,26 @@ class Machine:
     def __repr__(self) -> str:
         return f"Machine({self.name!r})"
 
-    def _job(self, job: AsyncJob) -> Job:
+    @property
+    def client(self) -> Client:
+        """The client this machine was reached through."""
+        return self._client
+
+    def job_handle(self, job: AsyncJob) -> Job:
+        """A blocking handle on ``job``, an :class:`AsyncJob` of this machine (no request)."""
         return Job(self._client, job)
 
     def status(self) -> Any:
         return self._client._run(self.aio.status())
 
     def submit(self, script: str, args: list[str] | None = None) -> Job:
-        return self._job(self._client._run(self.aio.submit(script, args)))
+        return self.job_handle(self._client._run(self.aio.submit(script, args)))
 
     def job(self, jobid: str | int) -> Job:
-        return self._job(self._client._run(self.aio.job(jobid)))
+        return self.job_handle(self._client._run(self.aio.job(jobid)))
 
     def jobs(self, user: str | None = None, **options: Any) -> list[Job]:
-        return [self._job(j) for j in self._client._run(self.aio.jobs(user, **options))]
+        return [self.job_handle(j) for j in self._client._run(self.aio.jobs(user, **options))]
 
     def ls(self, path: str) -> list[RemoteEntry]:
         return self._client._run(self.aio.ls(path))
@@ -171,19 +189,37 @@ class Client:
             self._loop.stop()
             raise
         self._machines: dict[str, Machine] = {}
+        self._refusal_told = False
 
     @staticmethod
     async def _make(*args: Any, **kwargs: Any) -> AsyncClient:
-        return AsyncClient(*args, **kwargs)
+        client = AsyncClient(*args, **kwargs)
+        # Warned here, in the caller's thread (a notebook shows it under the right cell).
+        client.warn_key_refused = False
+        return client
 
     def __repr__(self) -> str:
         return repr(self.aio).replace("AsyncClient", "Client", 1)
 
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        return self._loop.run(coro, timeout)
+    def run_coroutine(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run a coroutine of the async core (``client.aio``) on this client's loop, and block.
+
+        For what the facade has no method for, e.g. several calls at once::
+
+            client.run_coroutine(asyncio.gather(client.aio.status(), client.aio.projects()))
+        """
+        try:
+            return self._loop.run(coro, timeout)
+        finally:
+            if self.aio.key_refused and not self._refusal_told:
+                self._refusal_told = True
+                warnings.warn(self.aio.key_refused, KeyRefusedWarning, stacklevel=3)
+
+    _run = run_coroutine
 
     @property
     def loop_thread(self) -> LoopThread:
+        """The thread whose event loop runs every call of this client (and of ``aio``)."""
         return self._loop
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -221,6 +257,9 @@ class Client:
 
     def config(self) -> dict[str, str | None]:
         return self._run(self.aio.config())
+
+    def whoami(self) -> User:
+        return self._run(self.aio.whoami())
 
     def user(self, username: str | None = None) -> User:
         return self._run(self.aio.user(username))

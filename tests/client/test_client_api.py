@@ -12,13 +12,16 @@ from sfapi_jupyter.client import (
     BadScriptError,
     CommandError,
     JobState,
+    MachineUnavailableError,
     NotFoundError,
     PermissionDeniedError,
     ScriptWarning,
     ValidationError,
 )
 
-from .conftest import home, make_async_client, script
+from ..support.facility import make_async_client
+from ..support.scripts import batch_script as script
+from .conftest import home
 
 
 async def test_status_outages_notes_meta_without_credentials(served):
@@ -172,3 +175,18 @@ async def test_secrets_never_show(served, aclient):
     token = aclient._auth._token
     assert token and token not in text
     assert "PRIVATE KEY" not in text and aclient.credentials.client_id in text
+
+
+async def test_submit_and_run_on_an_unavailable_machine_say_so(served):
+    store = served.facility.store
+    doc = store.get_resource("perlmutter")
+    doc.update(status="unavailable", description="System Unavailable", notes=["Maintenance"])
+    store.put_resource("perlmutter", doc)
+    creds = served.create_client("elvis")
+    async with make_async_client(served, creds) as client:
+        machine = client.compute("perlmutter")
+        with pytest.raises(MachineUnavailableError, match=r"perlmutter is unavailable.*Maint"):
+            await machine.submit(script("hostname", "-t 5"))
+        with pytest.raises(MachineUnavailableError, match="use another machine"):
+            await machine.run("hostname")
+        assert not await client.compute("perlmutter").jobs()

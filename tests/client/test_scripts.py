@@ -10,9 +10,7 @@ import pytest
 from sfapi_jupyter import Client, JobState
 from sfapi_jupyter.client._errors import ApiError, BadScriptError
 from sfapi_jupyter.client.models import Outage, Project
-from sfapi_jupyter.facility import LocalFacility
-from sfapi_jupyter.facility.sbatch import expand_filename_pattern, parse_batch_script
-from sfapi_jupyter.scripts import (
+from sfapi_jupyter.client.scripts import (
     QOS_NAMES,
     SbatchDirectives,
     ScriptIssue,
@@ -25,6 +23,8 @@ from sfapi_jupyter.scripts import (
     parse_time,
     prepare_script,
 )
+from sfapi_jupyter.facility import LocalFacility
+from sfapi_jupyter.facility.sbatch import expand_filename_pattern, parse_batch_script
 
 UTC = dt.timezone.utc
 

@@ -15,7 +15,8 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token
+from ..support.facility import fast_config
+from ..support.tokens import api_session
 
 
 @pytest.fixture
@@ -34,9 +35,7 @@ def tmp_path() -> Iterator[Path]:
 
 @pytest.fixture
 def facility_config(tmp_path) -> FacilityConfig:
-    return FacilityConfig(
-        state_dir=tmp_path / "state", min_pending_seconds=0.3, scheduler_interval=0.05
-    )
+    return fast_config(tmp_path / "state")
 
 
 @pytest.fixture
@@ -53,13 +52,6 @@ def red_client(facility) -> NewClient:
 @pytest.fixture
 def green_client(facility) -> NewClient:
     return facility.create_client("elvis", level="green")
-
-
-def api_session(facility: LocalFacility, client: NewClient | None) -> httpx.Client:
-    headers = {}
-    if client is not None:
-        headers["Authorization"] = f"Bearer {fetch_token(facility.token_url, client)}"
-    return httpx.Client(base_url=facility.api_url + "/", headers=headers, timeout=30)
 
 
 @pytest.fixture

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import AccountError, NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token, make_assertion, token_form, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import fetch_token, make_assertion, token_form
+from ..support.waiting import wait_for
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'
 
@@ -69,7 +70,7 @@ def refused(response: httpx.Response, status: int, error: str, *fragments: str) 
 @pytest.fixture
 def short_lived(tmp_path: Path) -> Iterator[LocalFacility]:
     """A facility whose access tokens live one second."""
-    with LocalFacility(FacilityConfig(state_dir=tmp_path / "short", token_lifetime=1)) as running:
+    with LocalFacility(fast_config(tmp_path / "short", token_lifetime=1)) as running:
         yield running
 
 

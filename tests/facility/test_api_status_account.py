@@ -14,7 +14,8 @@ import pytest
 
 from sfapi_jupyter.cli import main
 
-from .util import task_result, wait_for
+from ..support.tokens import task_result
+from ..support.waiting import wait_for
 
 RESOURCES = {"perlmutter", "dtns", "dtn01", "spin", "globus"}
 STATUS_VALUES = {"active", "unavailable", "degraded", "other"}

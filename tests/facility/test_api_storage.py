@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import api_session
-from .util import give, wait_for
+from ..support.tokens import api_session
+from ..support.waiting import wait_for
+from .owners import give
 
 SECRET = "MALLORY-SECRET-0815"
 

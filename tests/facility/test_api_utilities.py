@@ -13,11 +13,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
-from .util import give, task_result, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import api_session, task_result
+from ..support.waiting import wait_for
+from .owners import give
 
 SECRET = "MALLORY-SECRET-4711"
 JOB = f"#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 1\necho {SECRET}\n"
@@ -364,9 +365,7 @@ def test_download_of_a_fifo_answers_at_once(api, home):
 
 @pytest.fixture
 def small_facility(tmp_path) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path / "small", max_download_bytes=1000, max_upload_bytes=1000
-    )
+    config = fast_config(tmp_path / "small", max_download_bytes=1000, max_upload_bytes=1000)
     with LocalFacility(config) as running:
         yield running
 

@@ -20,9 +20,9 @@ from sfapi_jupyter.facility import FacilityConfig, create_app
 from sfapi_jupyter.facility.accounts import AccountError
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
+from ..support.tokens import api_session, make_assertion, task_result, token_form
+from ..support.waiting import wait_for
 from .test_api_jobs import script, submit
-from .util import make_assertion, task_result, token_form, wait_for
 
 YEAR_3000 = 32503680000
 

@@ -7,12 +7,10 @@ the machine is; ``wait_for`` polls instead of sleeping for fixed times.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,25 +30,14 @@ from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
 
+from ..support.facility import fast_config
+from ..support.scripts import batch_script
+from ..support.waiting import async_wait_for as wait_for
+
 pytestmark = pytest.mark.timeout(90)
 
 MACHINE = "perlmutter"
 GATE = 'while [ ! -e "$HOME/release" ]; do sleep 0.05; done\n'
-
-
-async def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll ``predicate`` (sync or async) until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = predicate()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 def make_user(root: Path, name: str = "alice") -> FacilityUser:
@@ -72,9 +59,7 @@ def give(user: FacilityUser, path: Path) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path) -> FacilityConfig:
-    return FacilityConfig(
-        state_dir=tmp_path / "state", min_pending_seconds=0.2, scheduler_interval=0.05
-    )
+    return fast_config(tmp_path / "state", min_pending_seconds=0.2)
 
 
 @pytest.fixture
@@ -98,8 +83,7 @@ def user(tmp_path: Path) -> FacilityUser:
 
 
 def batch(*directives: str, body: str) -> str:
-    lines = "".join(f"#SBATCH {d}\n" for d in directives)
-    return f"#!/bin/bash\n{lines}{textwrap.dedent(body)}"
+    return batch_script(body, *directives, constraint=None)
 
 
 async def submit(backend: LocalBackend, user: FacilityUser, script: str, **kwargs: Any) -> int:

@@ -17,7 +17,7 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.environment import SYSTEM_PATH, login_environment, login_path
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
+from ..support.tokens import api_session
 from .test_api_jobs import final_row, read_file, script, submitted
 from .test_isolation import backend, run  # noqa: F401 - the backend fixture
 

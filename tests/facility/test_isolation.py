@@ -31,9 +31,9 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 from sfapi_jupyter.facility.unix import ACCOUNT_MARKER
 
-from .conftest import api_session
+from ..support.tokens import api_session, task_result
+from ..support.waiting import wait_for
 from .test_api_jobs import final_row, read_file, script, submit, submitted
-from .util import task_result
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs the facility as root")
 
@@ -188,8 +188,6 @@ def test_what_the_facility_writes_for_a_user_belongs_to_the_user(site, alice):
         },
     )
     transfer_id = response.json()["transfer_id"]
-    from .util import wait_for
-
     done = wait_for(
         lambda: (
             body
@@ -237,7 +235,8 @@ NOT_ROOT_SCRIPT = textwrap.dedent(
     from sfapi_jupyter.facility import FacilityConfig
     from sfapi_jupyter.facility.server import LocalFacility
     sys.path.insert(0, sys.argv[2])
-    from tests.facility.util import fetch_token, task_result, wait_for
+    from tests.support.tokens import fetch_token, task_result
+    from tests.support.waiting import wait_for
 
     records = []
     handler = logging.Handler()

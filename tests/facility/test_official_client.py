@@ -25,11 +25,13 @@ from sfapi_client.jobs import JobState
 from sfapi_client.paths import RemotePath
 
 from sfapi_jupyter.cli import main as cli_main
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token, give, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import fetch_token
+from ..support.waiting import wait_for
+from .owners import give
 
 pytestmark = [pytest.mark.official_client, pytest.mark.timeout(120)]
 
@@ -53,9 +55,7 @@ def facility() -> Iterator[LocalFacility]:
     directory its users can reach when the tests run as root (see conftest's ``tmp_path``)."""
     base = Path(tempfile.mkdtemp(prefix="sfapi-official-"))
     base.chmod(0o711)
-    config = FacilityConfig(
-        state_dir=base / "state", min_pending_seconds=0.3, scheduler_interval=0.05
-    )
+    config = fast_config(base / "state")
     try:
         with LocalFacility(config) as running:
             yield running
@@ -464,7 +464,7 @@ def test_anonymous_client_reads_status_only(facility: LocalFacility) -> None:
 
 
 def test_token_renewed_across_expiry(tmp_path: Path) -> None:
-    config = FacilityConfig(state_dir=tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
+    config = fast_config(tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
     with LocalFacility(config) as facility:
         creds = facility.create_client("elvis")
         with official(facility, creds) as session:

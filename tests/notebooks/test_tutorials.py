@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sfapi_jupyter.demo import ensure_demo_key, kernel_environment
+from sfapi_jupyter.cli.demo import ensure_demo_key, kernel_environment
 from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 

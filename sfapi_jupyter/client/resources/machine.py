@@ -17,25 +17,30 @@ from .._errors import (
     ApiError,
     BadScriptError,
     CommandError,
-    ConnectionError,
+    ConnectError,
+    MachineUnavailableError,
     NotFoundError,
     RateLimitedError,
+    RequestTimeout,
     ScriptWarning,
     ServerError,
-    TimeoutError,
+    SfApiError,
 )
 from ..models import CommandResult, JobInfo, RemoteEntry, TaskStatus
+from ..models.status import Status, StatusValue
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from ...watch import JobWatcher
     from .._client import AsyncClient
+    from ..watch import JobWatcher
 
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
 #: client can find the job it may already have made instead of making a second one.
 MARKER_PREFIX = "sfapi-submit:"
+#: Seconds a machine's status is trusted before a submit or command reads it again.
+AVAILABILITY_MAX_AGE = 60.0
 _COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
 
 
@@ -67,6 +72,8 @@ class AsyncMachine:
         self.client = client
         self.name = name
         self._watcher: JobWatcher | None = None
+        #: (loop time, status read) of the last availability check; see ensure_available.
+        self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
 
     def __repr__(self) -> str:
         return f"AsyncMachine({self.name!r})"
@@ -80,13 +87,39 @@ class AsyncMachine:
     def watcher(self) -> JobWatcher:
         """The machine's shared job poller (one per client and machine)."""
         if self._watcher is None:
-            from ...watch import JobWatcher
+            from ..watch import JobWatcher
 
             self._watcher = JobWatcher(self)
         return self._watcher
 
     async def status(self) -> Any:
         return await self.client.status(self.name)
+
+    async def ensure_available(self, max_age: float = AVAILABILITY_MAX_AGE) -> None:
+        """Raise :class:`MachineUnavailableError` if the machine's status is ``unavailable``.
+
+        Submits and commands call this first, as NERSC's client means to. The answer is kept
+        ``max_age`` seconds and shared by concurrent callers, so a loop of 100 submits costs
+        one status request.
+        """
+        loop = asyncio.get_running_loop()
+        if self._availability is None or loop.time() - self._availability[0] > max_age:
+            self._availability = (loop.time(), asyncio.ensure_future(self._read_status()))
+        status = await asyncio.shield(self._availability[1])
+        if status is not None and status.status == StatusValue.unavailable:
+            notes = "; ".join(status.notes or [])
+            raise MachineUnavailableError(
+                f"{self.name} is unavailable ({status.description or 'down'}"
+                f"{': ' + notes if notes else ''}). Wait until client.status({self.name!r}) "
+                "says it is back, or use another machine.",
+                status=status,
+            )
+
+    async def _read_status(self) -> Status | None:
+        try:
+            return await self.client.status(self.name)
+        except SfApiError:
+            return None  # the status cannot be read: let the API answer the call itself
 
     # -- jobs -------------------------------------------------------------------------------
     async def fetch_rows(
@@ -122,7 +155,7 @@ class AsyncMachine:
         an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched
         for it before anything is sent again.
         """
-        from ...scripts import prepare_script
+        from ..scripts import prepare_script
 
         is_path = not looks_like_script(script)
         marked: str | None = None
@@ -135,6 +168,7 @@ class AsyncMachine:
                 warnings.warn(str(issue), ScriptWarning, stacklevel=2)
             marked = add_submit_marker(job_text, marker)
             job_text = marked or job_text
+        await self.ensure_available()  # after the script checks: a bad script costs no request
         data: dict[str, Any] = {"job": job_text, "isPath": is_path}
         if args:
             data["args"] = [str(a) for a in args]
@@ -145,7 +179,7 @@ class AsyncMachine:
                     "POST", f"compute/jobs/{self.name}", data=data, retry=False
                 )
                 break
-            except (TimeoutError, ConnectionError, ServerError, RateLimitedError) as exc:
+            except (RequestTimeout, ConnectError, ServerError, RateLimitedError) as exc:
                 if marked is None:
                     raise type(exc)(
                         f"{exc.message}. The job may or may not have been submitted; look "
@@ -300,6 +334,7 @@ class AsyncMachine:
             import shlex
 
             command = shlex.join(command)
+        await self.ensure_available()
         response = await self.client._request(
             "POST", f"utilities/command/{self.name}", data={"executable": command}, retry=False
         )
@@ -322,12 +357,12 @@ class AsyncMachine:
         """Follow a remote file as it grows: an async iterator of the new text.
 
         Only new bytes cross the API; a file not there yet, truncated or replaced is
-        handled. ``options`` are those of :func:`sfapi_jupyter.tail.tail_remote_file`
+        handled. ``options`` are those of :func:`sfapi_jupyter.client.tail.tail_remote_file`
         (``interval``, ``from_end``, ``lines``, ``stop``, ``missing_timeout``, ...).
 
         >>> async for text in machine.tail("job.out", stop=lambda: job.is_terminal):
         ...     print(text, end="")                                   # doctest: +SKIP
         """
-        from ...tail import tail_remote_file
+        from ..tail import tail_remote_file
 
         return tail_remote_file(self, path, follow=follow, **options)

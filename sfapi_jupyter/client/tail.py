@@ -1,0 +1,267 @@
+"""Follow a remote file as it grows, moving only the new bytes.
+
+The API has no ranged download, so each poll runs one small shell command on the machine
+(``POST /utilities/command``). It prints the file's size and inode, then the bytes from the
+last offset on, at most ``chunk_size`` of them, base64-encoded: a multibyte character split
+between two polls is decoded once its last byte arrives, and binary junk cannot break the
+JSON. What crosses the API per poll is the new bytes (4/3 of them) and a few hundred bytes of
+envelope, never the whole file. A poll that hit ``chunk_size`` is followed at once.
+
+What happens to the file is handled as ``tail -F`` does:
+
+* not there yet (the job is still pending): wait for it, up to ``missing_timeout``;
+* truncated (its size fell below the offset): start again from byte 0;
+* replaced (another inode at the path, e.g. rewritten or rotated): start again from byte 0.
+
+No marker is put into the text. Each chunk is a :class:`TailChunk`, a ``str`` whose
+``reset`` attribute says ``"truncated"`` or ``"replaced"`` on the first chunk after such a
+restart (that chunk may be empty), so that a display can clear itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import shlex
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
+    ApiError,
+    ConnectError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeout,
+    ServerError,
+)
+
+if TYPE_CHECKING:
+    from .resources.machine import AsyncMachine
+
+#: Bytes read per poll at most (a poll that reads this many is followed at once).
+CHUNK_SIZE = 256 * 1024
+_TRANSIENT = (ConnectError, ServerError, RateLimitedError, RequestTimeout)
+
+# $1 path, $2 offset, $3 inode last read ("" if none), $4 chunk size, $5 lines ("" if none).
+_SCRIPT = r"""
+f=$1 o=$2 i=$3 n=$4 l=$5
+[ -e "$f" ] || { echo MISSING; exit 0; }
+[ -f "$f" ] || { echo NOTFILE; exit 0; }
+set -- $(stat -L -c '%s %i' -- "$f" 2>/dev/null)
+[ -n "$1" ] || { echo MISSING; exit 0; }
+s=$1 ino=$2 r=ok
+if [ -n "$i" ] && [ "$ino" != "$i" ]; then o=0 r=replaced
+elif [ "$s" -lt "$o" ]; then o=0 r=truncated
+elif [ -n "$l" ]; then o=$((s - $(tail -n "$l" -- "$f" | wc -c))); [ "$o" -ge 0 ] || o=0
+fi
+echo "$s $ino $o $r"
+dd if="$f" iflag=skip_bytes,count_bytes skip="$o" count="$n" bs=65536 status=none | base64 -w0
+"""
+
+
+class TailChunk(str):
+    """New text of the file; ``reset`` is set on the first chunk after a restart from 0."""
+
+    reset: str | None
+    offset: int
+
+    def __new__(cls, text: str, *, reset: str | None = None, offset: int = 0) -> TailChunk:
+        chunk = super().__new__(cls, text)
+        chunk.reset = reset
+        chunk.offset = offset
+        return chunk
+
+
+def tail_command(
+    path: str, offset: int, inode: int | None, chunk_size: int, lines: int | None
+) -> str:
+    """The shell command of one poll (see the module docstring)."""
+    args = [path, str(offset), "" if inode is None else str(inode), str(chunk_size)]
+    args.append("" if lines is None else str(lines))
+    return f"bash -c {shlex.quote(_SCRIPT)} tail {shlex.join(args)}"
+
+
+class RemoteTail:
+    """An async iterator of the new text of a remote file; see :func:`tail_remote_file`.
+
+    ``offset`` and ``inode`` say where it is; ``polls``, ``bytes_read`` (file bytes
+    received) and ``payload_chars`` (command output received) say what it cost.
+    """
+
+    def __init__(
+        self,
+        machine: AsyncMachine,
+        path: str,
+        *,
+        follow: bool = True,
+        interval: float = 1.0,
+        max_interval: float = 10.0,
+        start: int = 0,
+        from_end: bool = False,
+        lines: int | None = None,
+        stop: Callable[[], bool] | asyncio.Event | None = None,
+        missing_timeout: float | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        encoding: str = "utf-8",
+        errors: str = "replace",
+        max_failures: int = 5,
+    ) -> None:
+        self.machine = machine
+        self.path = path
+        self.follow = follow
+        self.interval = interval
+        self.max_interval = max(max_interval, interval)
+        self.offset = max(int(start), 0)
+        self.lines = 0 if from_end and lines is None else lines
+        self.stop = stop
+        self.missing_timeout = missing_timeout
+        self.chunk_size = chunk_size
+        self.max_failures = max_failures
+        self.inode: int | None = None
+        self.polls = 0
+        self.bytes_read = 0
+        self.payload_chars = 0
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+        self._chunks = self._generate()
+
+    def __aiter__(self) -> RemoteTail:
+        return self
+
+    async def __anext__(self) -> TailChunk:
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    def _stopping(self) -> bool:
+        if isinstance(self.stop, asyncio.Event):
+            return self.stop.is_set()
+        return bool(self.stop is not None and self.stop())
+
+    async def _sleep(self, seconds: float) -> None:
+        if isinstance(self.stop, asyncio.Event):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), seconds)
+        else:
+            await asyncio.sleep(seconds)
+
+    async def _poll(self, lines: int | None) -> tuple[str, int, int, int, str, bytes]:
+        """(status, size, inode, start, reason, data) of one command run."""
+        command = tail_command(self.path, self.offset, self.inode, self.chunk_size, lines)
+        result = await self.machine.run(command)
+        self.polls += 1
+        self.payload_chars += len(result.output)
+        header, _, payload = result.output.partition("\n")
+        if header in ("MISSING", "NOTFILE"):
+            return header, 0, 0, 0, "", b""
+        try:
+            size, inode, start, reason = header.split()
+            data = codecs.decode(payload.strip().encode(), "base64")
+            return "OK", int(size), int(inode), int(start), reason, data
+        except ValueError:
+            raise ApiError(
+                f"tail of {self.path} on {self.machine.name} failed: "
+                f"{(result.error or result.output).strip()[:300]}"
+            ) from None
+
+    async def _generate(self) -> AsyncGenerator[TailChunk, None]:
+        loop = asyncio.get_running_loop()
+        first, lines = True, self.lines
+        missing_since: float | None = None
+        failures, wait = 0, self.interval
+        while True:
+            stopping = self._stopping()
+            try:
+                status, _size, inode, start, reason, data = await self._poll(lines)
+                failures = 0
+            except _TRANSIENT:
+                failures += 1
+                if failures >= self.max_failures or not self.follow:
+                    raise
+                await self._sleep(min(self.interval * 2**failures, self.max_interval))
+                continue
+            if status == "NOTFILE":
+                raise ApiError(f"{self.path} on {self.machine.name} is not a regular file")
+            if status == "MISSING":
+                if not self.follow:
+                    raise NotFoundError(f"{self.path}: No such file or directory")
+                now = loop.time()
+                missing_since = now if missing_since is None else missing_since
+                if self.missing_timeout is not None and now - missing_since >= self.missing_timeout:
+                    raise NotFoundError(
+                        f"{self.path} did not appear on {self.machine.name} "
+                        f"within {self.missing_timeout:g} s"
+                    )
+                if stopping:
+                    return
+                # Whatever appears later is new in full.
+                lines = None
+                await self._sleep(self.interval)
+                continue
+            missing_since, lines = None, None
+            restarted = None if first or reason == "ok" else reason
+            if restarted:
+                self._decoder.reset()  # bytes of the old content will never complete
+            first = False
+            self.inode, self.offset = inode, start + len(data)
+            self.bytes_read += len(data)
+            text = self._decoder.decode(data)
+            if text or restarted:
+                yield TailChunk(text, reset=restarted, offset=self.offset)
+            if len(data) >= self.chunk_size:
+                continue  # more is waiting: no pause
+            if not self.follow or stopping:
+                rest = self._decoder.decode(b"", final=True)
+                if rest:
+                    yield TailChunk(rest, offset=self.offset)
+                return
+            wait = self.interval if data else min(wait * 1.5, self.max_interval)
+            await self._sleep(wait)
+
+
+def tail_remote_file(machine: AsyncMachine, path: str, **options: Any) -> RemoteTail:
+    """Follow ``path`` on ``machine``: an async iterator of the text appended to it.
+
+    Parameters
+    ----------
+    machine
+        The machine (``client.compute("perlmutter")``).
+    path
+        The remote file; relative paths are relative to your home.
+    follow
+        Keep polling for new text (default); ``False`` reads what is there and stops.
+    interval, max_interval
+        Seconds between polls: ``interval`` while text arrives, growing to
+        ``max_interval`` while none does.
+    start, from_end, lines
+        Where to begin: a byte offset (default 0), the current end, or the last ``lines``
+        lines (like ``tail -n``).
+    stop
+        A callable or an :class:`asyncio.Event`; once true, the rest is read and the
+        iteration ends (``stop=lambda: job.is_terminal`` follows a job's output).
+    missing_timeout
+        Seconds to wait for a file that does not exist yet (None: no limit).
+    chunk_size
+        Bytes read per poll at most (default 256 KiB).
+
+    Examples
+    --------
+    >>> async for text in tail_remote_file(machine, "job.out", stop=lambda: job.is_terminal):
+    ...     print(text, end="")                                  # doctest: +SKIP
+    """
+    return RemoteTail(machine, path, **options)
+
+
+async def tail_lines(machine: AsyncMachine, path: str, n: int = 10) -> str:
+    """The last ``n`` lines of a remote file, moving only those bytes (like ``tail -n``).
+
+    Examples
+    --------
+    >>> print(await tail_lines(machine, "job.out", 5))           # doctest: +SKIP
+    """
+    parts = [str(t) async for t in RemoteTail(machine, path, follow=False, lines=n)]
+    return "".join(parts)
+
+
+__all__ = ["CHUNK_SIZE", "RemoteTail", "TailChunk", "tail_lines", "tail_remote_file"]

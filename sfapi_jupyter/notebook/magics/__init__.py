@@ -1,0 +1,26 @@
+"""The IPython magics, one module per topic (as IPython's own ``IPython/core/magics/``).
+
+``%load_ext sfapi_jupyter`` registers every class in :data:`MAGICS`. A new topic is a module
+here with a ``Magics`` class built on :class:`._args.SfMagicsBase` (shared ``-m/--machine``
+and ``--out`` arguments, input checks, API errors shown as one line), added to the tuple.
+"""
+
+from .account import AccountMagics
+from .jobs import JobMagics
+from .queue import QueueMagics
+from .run import RunMagics
+from .status import StatusMagics
+from .tail import TailMagics
+
+#: Every magics class, in the order ``%lsmagic`` lists them.
+MAGICS = (JobMagics, QueueMagics, TailMagics, StatusMagics, AccountMagics, RunMagics)
+
+__all__ = [
+    "MAGICS",
+    "AccountMagics",
+    "JobMagics",
+    "QueueMagics",
+    "RunMagics",
+    "StatusMagics",
+    "TailMagics",
+]
