@@ -10,6 +10,11 @@ cancel or a time limit kills everything the script started, as Slurm's proctrack
 The store is the truth: every state change is written through at once, and a job only
 lives in memory (``_active``) while its processes do.
 
+Jobs run as their user: with the user's own OS account when the facility runs as root
+(the script is staged, as slurmd does, in ``STATE/spool/job<id>/slurm_script`` owned by
+the user, and output files are opened with the user's identity), else as the facility's
+OS user.
+
 Deliberate differences from Slurm:
 
 * ``--time`` is honoured to the second (``-t 0:02`` kills after 2 s) so tests can
@@ -31,6 +36,8 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import shutil
 import signal
 import time
 from collections.abc import Coroutine
@@ -41,6 +48,7 @@ from typing import IO, Any
 from ..config import FacilityConfig
 from ..sbatch import parse_batch_script
 from ..store import Store
+from ..unix import Credentials, acting_as
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
@@ -104,6 +112,8 @@ class LocalBackend:
         if self._scheduler is not None:
             return
         self._stopping = False
+        self.config.user_spool.mkdir(parents=True, exist_ok=True)
+        self.config.user_spool.chmod(0o711)  # job<id>/ inside belongs to the job's user
         self._recover()
         self._scheduler = asyncio.create_task(self._schedule_forever(), name="local-scheduler")
 
@@ -136,6 +146,7 @@ class LocalBackend:
             if job.state == "NODE_FAIL":
                 job.reason = "NodeDown"
             job.end_time = now
+            self._unstage(job)
             self.store.save_job(job)
             log.warning("job %s on %s ended by restart: %s", job.jobid, job.machine, job.state)
 
@@ -279,10 +290,44 @@ class LocalBackend:
         return running >= int(limit)
 
     # -- running ----------------------------------------------------------------------------
+    def _credentials(self, job: JobRecord) -> Credentials | None:
+        """The OS identity the job runs with (None: the facility's own, when not root)."""
+        from ..accounts import Accounts  # accounts imports this package's base module
+
+        accounts = Accounts(self.config, self.store)
+        if not accounts.isolated:
+            return None
+        user = accounts.get_user(job.user)
+        if user is None:
+            raise PermissionError(f"user {job.user} no longer exists")
+        return accounts.credentials(user)
+
+    def _stage_script(self, job: JobRecord, creds: Credentials | None) -> Path:
+        """Copy the job's script where only its user can read it (slurmd's job spool)."""
+        directory = self.config.user_spool / f"job{job.jobid:05d}"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(mode=0o700)
+        script = directory / "slurm_script"
+        shutil.copyfile(job.extra["script"], script)
+        script.chmod(0o700)
+        if creds is not None:
+            for path in (directory, script):
+                os.lchown(path, creds.uid, creds.gid)
+        return script
+
+    def _unstage(self, job: JobRecord) -> None:
+        shutil.rmtree(self.config.user_spool / f"job{job.jobid:05d}", ignore_errors=True)
+
     def _prepare(self, job: JobRecord, nodes: list[str]) -> _Launch:
+        """Output files and working directory, as the job's user will meet them."""
         stdout, stderr = output_paths(job, nodes[0])
         launch = _Launch(stdout, stderr, Path(job.work_dir))
-        if not launch.cwd.is_dir():
+        try:
+            # "." inside: the user needs search permission on the directory itself
+            reachable = os.path.isdir(launch.cwd) and os.path.exists(launch.cwd / ".")
+        except OSError:
+            reachable = False
+        if not reachable:
             launch.warnings.append(
                 f"slurmstepd: error: couldn't chdir to `{launch.cwd}': "
                 "No such file or directory: going to /tmp instead"
@@ -294,21 +339,26 @@ class LocalBackend:
         active = _Active(job, nodes)
         self._active[(job.machine, job.jobid)] = active
         job.start_time, job.nodelist, job.reason = time.time(), compress_nodelist(nodes), "None"
-        launch = self._prepare(job, nodes)
-        job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
         mode = "ab" if job.extra.get("open_mode") == "append" else "wb"
         try:
+            creds = self._credentials(job)
+            script = self._stage_script(job, creds)
             with contextlib.ExitStack() as files:
-                out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
-                err = out
-                if launch.stderr != launch.stdout:
-                    err = files.enter_context(open(launch.stderr, mode))
+                # Opened with the user's identity: a path the user may not write fails the
+                # job (JobLaunchFailure), as slurmstepd's open as the user would.
+                with acting_as(creds):
+                    launch = self._prepare(job, nodes)
+                    job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
+                    out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
+                    err = out
+                    if launch.stderr != launch.stdout:
+                        err = files.enter_context(open(launch.stderr, mode))
                 for warning in launch.warnings:
                     err.write(warning.encode() + b"\n")
                 err.flush()
                 try:
                     proc = await asyncio.create_subprocess_exec(
-                        job.extra["script"],
+                        str(script),
                         *job.extra.get("args", []),
                         cwd=launch.cwd,
                         env=job_environment(job, nodes),
@@ -316,12 +366,12 @@ class LocalBackend:
                         stdout=out,
                         stderr=err,
                         start_new_session=True,
+                        user=creds.uid if creds else None,
+                        group=creds.gid if creds else None,
+                        extra_groups=list(creds.groups) if creds else None,
                     )
                 except OSError as exc:
-                    err.write(
-                        f"slurmstepd: error: execve(): {job.extra['script']}: "
-                        f"{exc.strerror}\n".encode()
-                    )
+                    err.write(f"slurmstepd: error: execve(): {script}: {exc.strerror}\n".encode())
                     self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
                     return
         except OSError as exc:  # the output file cannot be opened: Slurm fails the job
@@ -346,6 +396,7 @@ class LocalBackend:
         )
         job.extra["launch_error"] = detail
         self._active.pop((job.machine, job.jobid), None)
+        self._unstage(job)
         self.store.save_job(job)
 
     async def _watch(self, active: _Active) -> None:
@@ -406,6 +457,7 @@ class LocalBackend:
             job.state, job.signal = "FAILED", -code
             job.reason = f"RaisedSignal:{-code}({signal.strsignal(-code)})"
         self._active.pop((job.machine, job.jobid), None)
+        self._unstage(job)
         self.store.save_job(job)
         self._wake.set()
 

@@ -1,7 +1,10 @@
 """``/utilities``: ls, download, upload and run a command on a machine.
 
-Failures of the operation itself (no such file, permission denied, too large) are HTTP 200
-with ``"status": "ERROR"`` and a coreutils-style message, as the real API answers.
+Failures of the operation itself (no such file, permission denied, too large, a name too
+long) are HTTP 200 with ``"status": "ERROR"`` and a coreutils-style message, as the real API
+answers. When the facility runs as root every file operation here runs with the caller's
+own OS identity (:func:`~sfapi_jupyter.facility.unix.acting_as`), so the kernel checks it
+too, and uploaded files belong to the caller.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import Identity
 from ..core import Facility
@@ -27,6 +31,7 @@ from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..paths import PathDenied, absolute_remote_path, is_within, resolve_user_path, user_roots
 from ..runner import run_command_task
 from ..tasks import TaskHandle
+from ..unix import Credentials, acting_as
 
 router = APIRouter(prefix="/utilities", tags=["utilities"])
 
@@ -67,12 +72,17 @@ def _group_name(gid: int) -> str:
         return str(gid)
 
 
-def _users_own(identity: Identity, rw: list[Path], directory: Path) -> tuple[str, str] | None:
+def _users_own(
+    identity: Identity, rw: list[Path] | None, directory: Path
+) -> tuple[str, str] | None:
     """(user, group) shown for every file in ``directory`` if it is in the user's own trees.
 
-    Files there belong to the user as far as the API is concerned: the facility's OS user
-    writes them on the user's behalf. None elsewhere (the files' real owners are shown).
+    Without isolation (``rw`` given), files there belong to the user as far as the API is
+    concerned: the facility's one OS user writes them for everyone. With isolation (``rw``
+    None) and elsewhere, None: the files' real owners are shown.
     """
+    if rw is None:
+        return None
     real = Path(os.path.realpath(directory))
     if any(is_within(real, root) for root in rw):
         return identity.user.name, identity.user.group
@@ -92,7 +102,7 @@ def _row(st: os.stat_result, name: str, owner: tuple[str, str] | None, link: str
     }
 
 
-def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[str, Any]:
+def _entry(identity: Identity, rw: list[Path] | None, path: Path, name: str) -> dict[str, Any]:
     st = path.lstat()
     link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
     return _row(st, name, _users_own(identity, rw, path.parent), link)
@@ -117,6 +127,18 @@ def ls(
     machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
 ) -> dict[str, Any] | JSONResponse:
     """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
+    creds = facility.accounts.credentials(identity.user)
+    try:
+        with acting_as(creds):
+            return _ls(facility, identity, path, creds)
+    except OSError as exc:  # e.g. a name too long for the file system
+        shown = path if path.startswith("/") else f"~/{path}"
+        return _error("ls", f"ls: cannot access '{shown}': {exc.strerror or exc}")
+
+
+def _ls(
+    facility: Facility, identity: Identity, path: str, creds: Credentials | None
+) -> dict[str, Any] | JSONResponse:
     # ``ls -la link`` shows the link; ``ls -la link/`` lists the directory it points to.
     follow = path.endswith("/")
     shown, target, denied = _resolve(
@@ -130,7 +152,7 @@ def ls(
         return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
     except OSError as exc:
         return _error("ls", f"ls: cannot access '{shown}': {exc.strerror}")
-    rw, _ = user_roots(facility.config, identity.user)
+    rw = None if creds else user_roots(facility.config, identity.user)[0]
     if not stat.S_ISDIR(mode):
         return {
             "status": "OK",
@@ -203,10 +225,15 @@ def download(
     binary: bool = False,
 ) -> dict[str, Any]:
     """A small file's content: text, or base64 with ``binary=true``."""
-    shown, target, denied = _resolve(facility, identity, path, write=False)
-    if target is None:
-        return _error("download", f"{shown}: {denied}")
-    data = _read_small_file(target, shown, facility.config.max_download_bytes)
+    creds = facility.accounts.credentials(identity.user)
+    try:
+        with acting_as(creds):
+            shown, target, denied = _resolve(facility, identity, path, write=False)
+            if target is None:
+                return _error("download", f"{shown}: {denied}")
+            data = _read_small_file(target, shown, facility.config.max_download_bytes)
+    except OSError as exc:
+        return _error("download", f"{path}: {exc.strerror or exc}")
     if isinstance(data, str):
         return _error("download", data)
     if binary:
@@ -240,6 +267,43 @@ async def upload(
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
     """Write a small file at ``path`` (created or replaced whole; never half-written)."""
+    limit = facility.config.max_upload_bytes
+    creds = facility.accounts.credentials(identity.user)
+    if file.size is not None and file.size > limit:
+        return _too_big(path, limit)
+    return await run_in_threadpool(_upload, facility, identity, path, file.file, creds)
+
+
+def _too_big(shown: str, limit: int) -> dict[str, Any]:
+    return _error(
+        "upload",
+        f"upload to {shown} exceeds the limit of {_human(limit)}; nothing was written. "
+        "Move large files with a Globus transfer (/storage/globus/transfer)",
+    )
+
+
+#: Characters of the file name kept in the temporary name (the whole must fit NAME_MAX).
+_TMP_NAME_KEEP = 64
+
+
+def _upload(
+    facility: Facility,
+    identity: Identity,
+    path: str,
+    source: IO[bytes],
+    creds: Credentials | None,
+) -> dict[str, Any]:
+    """Write ``source`` to ``path`` as the user, through a temporary file in the same directory."""
+    try:
+        with acting_as(creds):
+            return _write_upload(facility, identity, path, source)
+    except OSError as exc:  # e.g. "File name too long" from the file system
+        return _error("upload", f"{path}: {exc.strerror or exc}")
+
+
+def _write_upload(
+    facility: Facility, identity: Identity, path: str, source: IO[bytes]
+) -> dict[str, Any]:
     shown, target, denied = _resolve(facility, identity, path, write=True)
     if target is None:
         return _error("upload", f"{shown}: {denied}")
@@ -248,23 +312,16 @@ async def upload(
     if not target.parent.is_dir():
         return _error("upload", f"{target.parent}: No such file or directory")
     limit = facility.config.max_upload_bytes
-    too_big = _error(
-        "upload",
-        f"upload to {shown} exceeds the limit of {_human(limit)}; nothing was written. "
-        "Move large files with a Globus transfer (/storage/globus/transfer)",
-    )
-    if file.size is not None and file.size > limit:
-        return too_big
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            prefix=f".{target.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=target.parent
         )
     except OSError as exc:
         return _error("upload", f"{shown}: {exc.strerror}")
     written = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := await file.read(MIB):
+            while chunk := source.read(MIB):
                 written += len(chunk)
                 if written > limit:
                     raise OverflowError
@@ -273,7 +330,7 @@ async def upload(
         os.replace(tmp_name, target)
     except OverflowError:
         os.unlink(tmp_name)
-        return too_big
+        return _too_big(shown, limit)
     except OSError as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
@@ -295,8 +352,9 @@ async def command(
     """Run a shell command as the user in their home; the result arrives in the task."""
 
     async def body(handle: TaskHandle) -> dict[str, Any]:
+        creds = facility.accounts.credentials(identity.user)
         return await run_command_task(
-            facility.config, identity.user, machine.value, executable, handle
+            facility.config, identity.user, machine.value, executable, handle, creds
         )
 
     task_id = facility.tasks.start(identity.user.name, "command", body)
