@@ -152,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-lifetime", type=int, default=600, help="access token seconds")
     serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--trusted-proxy", action="append", metavar="ADDR",
+        help="believe X-Forwarded-For only from this proxy (address or CIDR; repeatable); "
+        "without it a forwarded address is refused",
+    )  # fmt: skip
+    serve.add_argument(
+        "--public-url", metavar="URL",
+        help="the URL clients reach the facility by (the token audience is URL/c2id/token)",
+    )  # fmt: skip
     serve.set_defaults(func=_Lazy("cmd_serve"))
 
     client = fac.add_parser("client", help="API clients").add_subparsers(

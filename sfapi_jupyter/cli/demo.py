@@ -215,6 +215,7 @@ def run_demo(
     try:
         with LocalFacility(FacilityConfig(state_dir=state), host=host, port=port) as facility:
             _step(f"local facility on {facility.base_url}", started)
+            print(facility.facility.isolation_notice)
             user = demo_user()
             client_id = ensure_demo_key(facility.facility, user, key_path)
             env = kernel_environment(
