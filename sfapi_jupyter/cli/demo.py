@@ -54,6 +54,10 @@ PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announceme
 
 
 def demo_user() -> str:
+    """The demo's facility user: your login name, or ``demo`` when run as root (the facility
+    then makes a real OS account per user and never adopts a host account such as root)."""
+    if os.geteuid() == 0:
+        return "demo"
     user = "".join(c for c in getpass.getuser() if c.isalnum())
     return user if user[:1].isalpha() else "demo"
 
