@@ -13,12 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..facility.config import API_PREFIX, TOKEN_PATH, FacilityConfig, FaultConfig
-
-STATUSES = ("active", "degraded", "unavailable", "other")
-
-
-class CliError(Exception):
-    """A bad command line; printed as one line, exit status 2."""
+from ._common import CliError
 
 
 def _facility(args: argparse.Namespace) -> Any:
@@ -40,6 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..facility.app import create_app
+    from ..facility.server import uvicorn_options
 
     faults = FaultConfig.parse(args.faults) if args.faults else None
     config = FacilityConfig(
@@ -47,6 +43,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         backend=args.backend,
         token_lifetime=args.token_lifetime,
         faults=faults,
+        trusted_proxies=tuple(args.trusted_proxy or ()),
+        public_url=args.public_url,
     )
     app = create_app(config)
     base = f"http://{args.host}:{args.port}"
@@ -60,8 +58,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  fault injection: rate={faults.rate} seed={faults.seed} "
             f"kinds={'+'.join(faults.kinds)}"
         )
+    print(f"  {app.state.facility.isolation_notice}")
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, **uvicorn_options(config)
+    )
     return 0
 
 

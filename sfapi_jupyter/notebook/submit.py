@@ -10,8 +10,10 @@ import datetime as dt
 import warnings
 from typing import Any
 
-from ..client import BadScriptError, Client, Job, Machine, NotFoundError, ScriptWarning
+from ..client import BadScriptError, Client, Job, Machine, NotFoundError, ScriptWarning, SfApiError
+from ..client.models import Project
 from ..client.models.status import Status, StatusValue
+from ..client.scripts import SbatchDirectives
 from ..widgets import JobCard
 from ._common import resolve_machine, say
 from .jobs import start_card
@@ -79,7 +81,9 @@ def submit_job(
     directives = parse_directives(script)
     walltime = directives.time or ASSUMED_WALLTIME
     assumed = directives.time is None
-    notices = client.run_coroutine(machine_warnings(client, handle.name, walltime, assumed))
+    notices = client.run_coroutine(
+        submit_warnings(client, handle.name, directives, walltime, assumed)
+    )
     for notice in notices:
         say(f"warning: {notice}")
     with warnings.catch_warnings():
@@ -120,6 +124,53 @@ def _running_submission(client: Client, handle: Machine, digest: str) -> tuple[J
         say(f"Job {job.jobid} from this script is {job.state.value}: following it (--once).")
         return job, start_card(client, job, record)
     return None
+
+
+async def submit_warnings(
+    client: Client,
+    machine: str,
+    directives: SbatchDirectives,
+    walltime: dt.timedelta,
+    assumed: bool = False,
+) -> list[str]:
+    """Every warning shown before a submit: machine status, outages, allocation (at once)."""
+    found = await asyncio.gather(
+        machine_warnings(client, machine, walltime, assumed),
+        allocation_warnings(client, directives),
+    )
+    return [notice for group in found for notice in group]
+
+
+def charged_project(projects: list[Project], account: str | None) -> Project | None:
+    """The project a job is charged to: its ``--account``, else the first of the user's."""
+    if account:
+        return next((p for p in projects if p.repo_name == account), None)
+    return projects[0] if projects else None
+
+
+async def allocation_warnings(client: Client, directives: SbatchDirectives) -> list[str]:
+    """A job that may use more node-hours than its project has left (or an unknown account).
+
+    Without ``--time`` the job is counted at :data:`ASSUMED_WALLTIME`. Failures to ask are
+    not warnings.
+    """
+    from ..client.scripts import allocation_check
+
+    try:
+        projects = await client.aio.projects()
+    except SfApiError:
+        return []
+    project = charged_project(projects, directives.account)
+    if project is None:
+        if directives.account and projects:
+            mine = ", ".join(p.repo_name for p in projects)
+            return [
+                f"you are not in project {directives.account}: sbatch will refuse the job "
+                f'("Invalid account"); your projects: {mine}'
+            ]
+        return []
+    issue = allocation_check(directives, project, ASSUMED_WALLTIME)
+    return [issue.message] if issue is not None else []
 
 
 async def machine_warnings(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +17,20 @@ from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
 from ..support.tokens import api_session
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A temporary directory the facility's users can reach when the tests run as root.
+
+    pytest's own ``tmp_path`` lies below a 0700 directory that every new pytest session
+    closes again, which would cut the users' commands and jobs off from their homes.
+    """
+    path = Path(tempfile.mkdtemp(prefix="sfapi-facility-test-"))
+    if os.geteuid() == 0:
+        path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends.base import (
     FacilityUser,
     JobQuery,
@@ -39,11 +40,21 @@ MACHINE = "perlmutter"
 GATE = 'while [ ! -e "$HOME/release" ]; do sleep 0.05; done\n'
 
 
-def make_user(root: Path, name: str = "alice", uid: int = 1000) -> FacilityUser:
-    home, scratch = root / "homes" / name, root / "scratch" / name
-    home.mkdir(parents=True)
-    scratch.mkdir(parents=True)
-    return FacilityUser(name, uid, uid, name, home, scratch, projects=("m1234",))
+def make_user(root: Path, name: str = "alice") -> FacilityUser:
+    """A user registered in the facility at ``root/state`` (a real OS account when root)."""
+    config = FacilityConfig(state_dir=root / "state")
+    config.ensure_dirs()
+    store = Store(config.db_path)
+    try:
+        return Accounts(config, store).ensure_user(name, ["m1234"])
+    finally:
+        store.close()
+
+
+def give(user: FacilityUser, path: Path) -> None:
+    """Hand what the test (root in CI) made to ``user``, as if the user had made it."""
+    if os.geteuid() == 0:
+        os.chown(path, user.uid, user.gid)
 
 
 @pytest.fixture
@@ -164,7 +175,7 @@ async def test_script_sees_slurm_environment(
     assert env["SLURMD_NODENAME"] == "nid001001"
     assert env["SLURM_CLUSTER_NAME"] == "perlmutter"
     assert (env["SLURM_JOB_ACCOUNT"], env["SLURM_JOB_QOS"]) == ("m1234", "debug")
-    assert (env["SLURM_JOB_USER"], env["SLURM_JOB_UID"]) == ("alice", "1000")
+    assert (env["SLURM_JOB_USER"], env["SLURM_JOB_UID"]) == ("alice", str(user.uid))
     assert env["SLURM_SUBMIT_DIR"] == str(user.home)
     assert (env["HOME"], env["SCRATCH"]) == (str(user.home), str(user.scratch))
     assert (env["USER"], env["LOGNAME"], env["FOO"]) == ("alice", "alice", "bar")
@@ -176,6 +187,7 @@ async def test_output_file_patterns_and_separate_stderr(
     backend: LocalBackend, user: FacilityUser
 ) -> None:
     (user.home / "logs").mkdir()
+    give(user, user.home / "logs")
     script = batch(
         "-J sim", "-o logs/%x-%j.out", "-e logs/%x-%j.err", body="echo out; echo err >&2\n"
     )
@@ -228,8 +240,8 @@ async def test_cancel_running_job_kills_its_whole_process_group(
     done = await finished(backend, jobid)
     assert (done.state, done.cancelled_by, done.display_state) == (
         "CANCELLED",
-        1000,
-        "CANCELLED by 1000",
+        user.uid,
+        f"CANCELLED by {user.uid}",
     )
     assert process_gone(int((user.home / "child").read_text()))
     assert jobid not in await squeue(backend)
@@ -241,7 +253,7 @@ async def test_cancel_pending_job_is_immediate_and_it_never_runs(
     jobid = await submit(backend, user, batch(body="touch ran\n"))
     await backend.cancel(MACHINE, jobid, user)
     job = record(backend, jobid)
-    assert (job.state, job.cancelled_by, job.start_time) == ("CANCELLED", 1000, None)
+    assert (job.state, job.cancelled_by, job.start_time) == ("CANCELLED", user.uid, None)
     later = await submit(backend, user, batch(body="true\n"))
     await finished(backend, later)
     assert not (user.home / "ran").exists()
@@ -251,7 +263,7 @@ async def test_cancel_pending_job_is_immediate_and_it_never_runs(
 async def test_cancel_refusals_use_scancel_messages(
     backend: LocalBackend, user: FacilityUser, tmp_path: Path
 ) -> None:
-    bob = make_user(tmp_path, "bob", 1001)
+    bob = make_user(tmp_path, "bob")
 
     async def refusal(jobid: int, who: FacilityUser) -> str:
         with pytest.raises(ScancelError) as info:
@@ -358,7 +370,7 @@ async def test_dependency_on_unknown_job_is_refused(
 
 
 async def test_query_filters(backend: LocalBackend, user: FacilityUser, tmp_path: Path) -> None:
-    bob = make_user(tmp_path, "bob", 1001)
+    bob = make_user(tmp_path, "bob")
     mine = await submit(backend, user, batch("-p debug", body="true\n"))
     theirs = await submit(backend, bob, batch(body="true\n"))
     assert await squeue(backend, user="alice") == [mine]
@@ -397,7 +409,8 @@ async def test_stop_and_restart_keep_every_record(
 CRASHING_SERVER = """
 import asyncio, sys
 from pathlib import Path
-from sfapi_jupyter.facility.backends.base import FacilityUser, SubmitRequest
+from sfapi_jupyter.facility.accounts import Accounts
+from sfapi_jupyter.facility.backends.base import SubmitRequest
 from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
@@ -405,9 +418,11 @@ from sfapi_jupyter.facility.store import Store
 async def main():
     state, home, script = sys.argv[1:4]
     config = FacilityConfig(state_dir=state, min_pending_seconds=0, scheduler_interval=0.05)
-    backend = LocalBackend(config, Store(config.db_path))
+    store = Store(config.db_path)
+    backend = LocalBackend(config, store)
     await backend.start()
-    user = FacilityUser("alice", 1000, 1000, "alice", Path(home), Path(home))
+    user = Accounts(config, store).get_user("alice")
+    assert str(user.home) == home
     jobid = await backend.submit(SubmitRequest("perlmutter", user, script))
     while backend.store.get_job("perlmutter", jobid).state != "RUNNING":
         await asyncio.sleep(0.02)

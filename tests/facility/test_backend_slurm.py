@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends import slurm as slurm_module
 from sfapi_jupyter.facility.backends.base import (
     FacilityUser,
@@ -58,29 +59,25 @@ def slurm_running() -> None:
     pytest.skip(message)
 
 
-def make_user(root: Path, name: str, uid: int) -> FacilityUser:
-    user = FacilityUser(
-        name=name,
-        uid=uid,
-        gid=uid,
-        group=name,
-        home=root / "homes" / name,
-        scratch=root / "scratch" / name,
-        projects=("m1234",),
-    )
-    user.home.mkdir(parents=True)
-    user.scratch.mkdir(parents=True)
-    return user
+def make_user(root: Path, name: str) -> FacilityUser:
+    """A user registered in the facility at ``root/state`` (a real OS account when root)."""
+    config = fast_config(root / "state", backend="slurm")
+    config.ensure_dirs()
+    store = Store(config.db_path)
+    try:
+        return Accounts(config, store).ensure_user(name, ["m1234"])
+    finally:
+        store.close()
 
 
 @pytest.fixture
 def alice(tmp_path: Path) -> FacilityUser:
-    return make_user(tmp_path, "alice", 61001)
+    return make_user(tmp_path, "alice")
 
 
 @pytest.fixture
 def bob(tmp_path: Path) -> FacilityUser:
-    return make_user(tmp_path, "bob", 61002)
+    return make_user(tmp_path, "bob")
 
 
 @pytest.fixture
