@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
 BUNDLE := sfapi_jupyter/widgets/static/job_card.js
 
-.PHONY: demo test venv lint typecheck slurm-up slurm-down clean
+.PHONY: demo test venv lint typecheck slurm-up slurm-down clean reliability
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -47,6 +47,20 @@ test: venv
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
 	$(VENV)/bin/pytest -ra -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+
+## reliability: issue 10's figures (faults, tokens, restarts, load, attacks, fuzz, secrets), a
+## table ending in `jobs lost: N`, `jobs duplicated: N`, `secrets found: N`; fails if any is > 0.
+## Also writes docs/bad-inputs.md from the bad inputs the tests tried.
+reliability: venv
+	rm -rf $(ARTIFACTS)/reliability
+	mkdir -p $(ARTIFACTS)/reliability
+	@status=0; \
+	SFAPI_RELIABILITY_DIR=$(ARTIFACTS)/reliability $(VENV)/bin/pytest -ra tests/reliability \
+	  --junitxml=$(ARTIFACTS)/junit-reliability.xml $(PYTEST_ARGS) || status=1; \
+	$(PY) ci/bad_inputs_doc.py $(ARTIFACTS)/reliability docs/bad-inputs.md || status=1; \
+	$(PY) ci/reliability_report.py $(ARTIFACTS)/reliability $(ARTIFACTS)/junit-reliability.xml \
+	  || status=1; \
+	exit $$status
 
 lint:
 	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests

@@ -54,12 +54,12 @@ def scrub(text: str) -> str:
 
 def record_bad_input(surface: str, given: str, message: str) -> None:
     """A bad input tried against ``surface`` (magic, function, widget, facility) and the
-    message the user got (its first line, volatile parts replaced)."""
-    first = next((line for line in str(message).strip().splitlines() if line.strip()), "")
-    _append(
-        "bad-inputs.jsonl",
-        {"surface": surface, "input": scrub(given), "message": scrub(first.strip())[:300]},
-    )
+    message the user got (its lines joined with " / ", volatile parts replaced)."""
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    text = scrub(" / ".join(lines))
+    if len(text) > 400:
+        text = text[:399] + "…"
+    _append("bad-inputs.jsonl", {"surface": surface, "input": scrub(given), "message": text})
 
 
 def record_text(kind: str, text: str) -> None:

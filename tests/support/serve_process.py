@@ -61,7 +61,12 @@ def facility_process(
     path = tmp / "settings.json"
     path.write_text(json.dumps(settings))
     command = [sys.executable, "-m", "tests.support.serve_process", str(path)]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    from .figures import artifacts_dir
+
+    logs = artifacts_dir() / "logs"
+    logs.mkdir(exist_ok=True)
+    log = (logs / "facility-process.log").open("a")
+    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
@@ -74,6 +79,7 @@ def facility_process(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
 if __name__ == "__main__":
