@@ -135,3 +135,18 @@ async def test_uploads_and_downloads_through_faults_are_exact_or_clear(faulty):
     record(SECTION, "files failed with a clear error", clear)
     record(SECTION, "files corrupted", corrupted, zero=True)
     assert identical + clear == FILES
+
+
+async def test_a_500_is_retried_for_a_read_never_for_a_command(tmp_path):
+    # The client fix behind the figures above: HTTP 500 is retried for idempotent requests
+    # (a read, an upload to the same path), never for a POST that may have run.
+    faults = FaultConfig(rate=1.0, seed=1, kinds=("500",), paths=("account", "command"))
+    with serve(fast_config(tmp_path / "state", faults=faults)) as facility:
+        async with async_client(facility, new_client(facility)) as client:
+            with pytest.raises(SfApiError, match="HTTP 500"):
+                await client.user()
+            reads = len(injected_faults(facility.app))
+            with pytest.raises(SfApiError, match="HTTP 500"):
+                await client.compute("perlmutter").run("true")
+            commands = len(injected_faults(facility.app)) - reads
+    assert reads == client.retry.attempts and commands == 1
