@@ -1,6 +1,9 @@
 # sfapi_jupyter — the two commands of the README:
-#   make demo   the local facility plus JupyterLab on the quickstart notebook
-#   make test   every test suite; as root it also starts the single-node Slurm the tests use
+#   make demo   the local facility plus JupyterLab on the quickstart notebook; installs only the
+#               `demo` extra, prints each step's time, writes only into $(STATE)
+#   make test   every test suite (installs the `dev` extra); as root it also starts the
+#               single-node Slurm the tests use
+# and: make demo-check (every notebook in notebooks/, headless, against a fresh facility).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -14,7 +17,29 @@ PYTEST_ARGS ?=
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
 BUNDLE := sfapi_jupyter/widgets/static/job_card.js
 
-.PHONY: demo test venv lint typecheck slurm-up slurm-down clean reliability
+DEMO_STAMP := $(VENV)/.demo-installed
+# When `make` started (epoch seconds): the demo prints how long it took to reach JupyterLab.
+MAKE_STARTED := $(shell date +%s.%N)
+# step LABEL COMMAND...: run COMMAND and print how long it took (bash's $EPOCHREALTIME).
+STEP = step() { local t0=$$EPOCHREALTIME label="$$1"; shift; \
+	  "$$@" || { echo "FAILED: $$label" >&2; return 1; }; \
+	  printf '  [%5.1f s] %s\n' "$$(awk -v a=$$t0 -v b=$$EPOCHREALTIME 'BEGIN{print b-a}')" "$$label"; }; \
+	quiet() { "$$@" 2>&1 | grep -v 'is ignored'; return $${PIPESTATUS[0]}; }
+
+.PHONY: demo demo-venv demo-check test venv lint typecheck slurm-up slurm-down clean reliability
+
+# The demo's environment: only what the demo needs (the `demo` extra), each step timed.
+# A dev environment (`make venv`, `make test`) already has all of it.
+$(DEMO_STAMP): pyproject.toml
+	@$(STEP); \
+	if [ -f $(VENV)/.installed ] && [ $(VENV)/.installed -nt pyproject.toml ]; then touch $@; exit 0; fi; \
+	echo "Installing the demo into $(VENV) (the facility, JupyterLab, a kernel):"; \
+	step "python3 -m venv $(VENV)" bash -c 'test -x $(PY) || python3 -m venv $(VENV)' && \
+	step "pip install -e '.[demo]' (with the widgets' JavaScript bundle)" \
+	  quiet $(PY) -m pip install -q --disable-pip-version-check -e '.[demo]' && \
+	touch $@
+
+demo-venv: $(DEMO_STAMP)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,14 +50,19 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed $(BUNDLE)
 
-$(BUNDLE): $(JS_SOURCES) | $(VENV)/.installed
+$(BUNDLE): $(JS_SOURCES) | $(DEMO_STAMP)
 	npm --prefix js ci --no-audit --no-fund
 	npm --prefix js run build
 	touch $@
 
-## demo: the local facility on 127.0.0.1:$(PORT) plus JupyterLab on the quickstart notebook
-demo: venv
-	$(PY) -m sfapi_jupyter demo --state $(STATE) --port $(PORT)
+## demo: the local facility on 127.0.0.1:$(PORT) plus JupyterLab on the quickstart notebook.
+## Everything it writes (key, settings, kernel) stays in $(STATE); ~ is left alone.
+demo: $(DEMO_STAMP) $(BUNDLE)
+	@SFAPI_DEMO_STARTED=$(MAKE_STARTED) $(PY) -m sfapi_jupyter demo --state $(STATE) --port $(PORT)
+
+## demo-check: every notebook in notebooks/, headless, against a fresh facility
+demo-check: $(DEMO_STAMP) $(BUNDLE)
+	$(PY) -m sfapi_jupyter demo --check
 
 ## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
 test: venv

@@ -6,7 +6,13 @@ import importlib
 
 import pytest
 
-MODULES = ["sfapi_jupyter", "sfapi_jupyter.client", "sfapi_jupyter.facility"]
+MODULES = [
+    "sfapi_jupyter",
+    "sfapi_jupyter.client",
+    "sfapi_jupyter.facility",
+    "sfapi_jupyter.notebook",
+    "sfapi_jupyter.widgets",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -6,7 +6,7 @@ import { h, setAttr, setText } from "./lib/dom";
 import { LogPanel } from "./lib/log_panel";
 import type { TaskRow } from "./lib/protocol";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
-import { family, isTerminal, stateOrder } from "./lib/states";
+import { applyStateColours, family, isTerminal, stateOrder } from "./lib/states";
 import { clockTime, formatDuration, liveSeconds, shortDateTime } from "./lib/time";
 import { badge, confirmBar, loadError, updateBadge } from "./lib/ui";
 
@@ -169,6 +169,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     { class: "sfj-root sfj-card", "data-testid": "job-card" },
     head, confirm.el, facts, savedNote, message, timeline, arrayBox, output,
   );
+  applyStateColours(root);
   el.replaceChildren(root);
 
   // -- painting from traits -------------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { frameScheduler, h, setAttr, setText } from "./lib/dom";
 import type { JobRow } from "./lib/protocol";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
-import { family, isTerminal, stateOrder } from "./lib/states";
+import { applyStateColours, family, isTerminal, stateOrder } from "./lib/states";
 import { formatDuration, liveSeconds, shortDateTime } from "./lib/time";
 import { badge, confirmBar, loadError, updateBadge } from "./lib/ui";
 
@@ -89,6 +89,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     h("div", { class: "sfj-toolbar" }, stateFilter, nameFilter, h("span", { class: "sfj-spacer" }), cancelBtn),
     confirm.el, notice, h("div", { class: "sfj-table-wrap" }, table, empty), done,
   );
+  applyStateColours(root);
   el.replaceChildren(root);
 
   for (const [key, label] of COLUMNS) {

@@ -1,6 +1,6 @@
 """The async API core: a client for the whole SF API (no IPython or widget imports here)."""
 
-from ._auth import BearerAuth, ClientCredentialsAuth
+from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._client import AsyncClient
 from ._credentials import Credentials, discover_credentials
 from ._errors import (
@@ -24,16 +24,18 @@ from ._errors import (
     WaitTimeout,
 )
 from ._retry import RetryPolicy
-from ._sync import Client, Job, Machine
+from ._sync import Client, Job, Machine, Transfer
 from .models import CommandResult, JobInfo, JobState, RemoteEntry
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer
 
 __all__ = [
     "ApiError",
     "AsyncClient",
     "AsyncJob",
     "AsyncMachine",
+    "AsyncTransfer",
     "AuthenticationError",
     "BadScriptError",
     "BearerAuth",
@@ -48,6 +50,7 @@ __all__ = [
     "JobFailedError",
     "JobInfo",
     "JobState",
+    "KeyRefusedWarning",
     "Machine",
     "MachineUnavailableError",
     "NotFoundError",
@@ -60,6 +63,7 @@ __all__ = [
     "ServerError",
     "SfApiError",
     "TaskFailedError",
+    "Transfer",
     "ValidationError",
     "WaitTimeout",
     "discover_credentials",

@@ -25,6 +25,10 @@ from ._errors import AuthenticationError, ConnectError, CredentialsError, Reques
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
+class KeyRefusedWarning(UserWarning):
+    """The token endpoint refused the key; a public call went on without it."""
+
+
 class BearerAuth(httpx.Auth):
     """A token obtained elsewhere, sent as it is and never renewed."""
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import warnings
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from ._auth import BearerAuth, ClientCredentialsAuth
+from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._constants import (
     CONNECT_TIMEOUT,
     DEFAULT_API_URL,
@@ -49,9 +50,11 @@ from .models import (
     Status,
     Task,
     TaskStatus,
+    TransferInfo,
     User,
 )
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer, Location, start_transfer
 
 
 def parse_task_result(text: Any) -> Any:
@@ -84,6 +87,8 @@ class AsyncClient:
         is anonymous (it can read status).
     access_token
         A token obtained elsewhere, used as it is and never renewed.
+    anonymous
+        Use no credentials at all, and do not look for any (status and outages are public).
     transport
         An ``httpx`` transport (tests pass ``httpx.ASGITransport(app)``).
 
@@ -101,6 +106,7 @@ class AsyncClient:
         key: Any = None,
         *,
         access_token: str | None = None,
+        anonymous: bool = False,
         credentials: Credentials | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
@@ -117,7 +123,7 @@ class AsyncClient:
         self.credentials: Credentials | None = None
         if access_token:
             auth = BearerAuth(access_token)
-        else:
+        elif not anonymous:
             self.credentials = credentials or discover_credentials(client_id, key)
             if self.credentials is not None:
                 auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
@@ -129,6 +135,10 @@ class AsyncClient:
         self._me: User | None = None
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
         self.request_count = 0
+        #: Why the token endpoint refused the key (then public calls go on anonymously).
+        self.key_refused: str | None = None
+        #: Warn (once) when that happens; the sync facade warns in its caller's thread instead.
+        self.warn_key_refused = True
 
     def __repr__(self) -> str:
         who = (
@@ -188,9 +198,26 @@ class AsyncClient:
             last = attempt == attempts - 1
             try:
                 self.request_count += 1
+                # A public call does not ask again for a token the key could not get.
+                anonymous = not auth_required and self.key_refused is not None
                 response = await self._http.request(
-                    method, path, params=params, data=data, files=files
-                )
+                    method, path, params=params, data=data, files=files,
+                    auth=None if anonymous else httpx.USE_CLIENT_DEFAULT,
+                )  # fmt: skip
+            except AuthenticationError as exc:
+                # Only the auth flow raises this here: the key was refused or is unusable.
+                server_failed = exc.status_code is not None and exc.status_code >= 500
+                if (
+                    auth_required
+                    or server_failed
+                    or not isinstance(self._auth, ClientCredentialsAuth)
+                ):
+                    raise
+                self._key_was_refused(exc)
+                return await self._request(
+                    method, path, params=params, data=data, files=files, retry=retry,
+                    auth_required=False,
+                )  # fmt: skip
             except httpx.ConnectError as exc:
                 error: SfApiError = ConnectError(
                     f"Cannot connect to {self.api_base_url}: {exc}. Is the API reachable?"
@@ -223,6 +250,15 @@ class AsyncClient:
                 continue
             raise error_for_response(response)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _key_was_refused(self, exc: AuthenticationError) -> None:
+        self.key_refused = (
+            f"{exc.message}. Public calls (status, outages, notes) go on without the key; "
+            "the others fail until it is fixed: check the client in Iris (expired? revoked?) "
+            "and the key file."
+        )
+        if self.warn_key_refused:
+            warnings.warn(self.key_refused, KeyRefusedWarning, stacklevel=4)
 
     async def _get(self, path: str, params: Any = None, *, auth_required: bool = True) -> Any:
         response = await self._request("GET", path, params=params, auth_required=auth_required)
@@ -302,6 +338,26 @@ class AsyncClient:
         if machine not in self._machines:
             self._machines[machine] = AsyncMachine(self, machine)
         return self._machines[machine]
+
+    # -- storage ----------------------------------------------------------------------------
+    async def transfer(
+        self, source: Location, target: Location, *, label: str = ""
+    ) -> AsyncTransfer:
+        """Start a Globus-shaped transfer of ``source`` (a file or directory) into ``target``.
+
+        Locations are ``"MACHINE:PATH"`` or ``(machine, path)``; machines are ``perlmutter``,
+        ``dtns``, ``dtn01`` (or Globus collection UUIDs). The transfer runs on its own:
+        ``await transfer.wait()`` follows it. A bad location raises ValueError; a refused
+        transfer NotFoundError, PermissionDeniedError or ApiError, saying why.
+        """
+        return await start_transfer(self, source, target, label)
+
+    async def transfer_status(self, transfer_id: str) -> TransferInfo:
+        """What the API says now about one transfer."""
+        body = await self._get(f"storage/globus/transfer/{transfer_id}")
+        if body.get("status") == "ERROR" and not body.get("globus_status"):
+            raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
+        return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
 
     # -- tasks ------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:

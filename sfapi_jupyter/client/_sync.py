@@ -7,10 +7,12 @@ and inside a running Jupyter kernel.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
 from ._loop import LoopThread
 from .models import (
@@ -27,10 +29,14 @@ from .models import (
     RemoteEntry,
     Role,
     Task,
+    TransferInfo,
+    TransferStatus,
     User,
 )
+from .resources.files import Progress
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
+from .resources.storage import AsyncTransfer, Location
 
 T = TypeVar("T")
 
@@ -48,6 +54,16 @@ class Job:
     def __getattr__(self, name: str) -> Any:
         # Data attributes (state, exit_code, times, ...) come straight from the async handle.
         return getattr(self.aio, name)
+
+    @property
+    def client(self) -> Client:
+        """The client this job was reached through."""
+        return self._client
+
+    @property
+    def machine(self) -> Machine:
+        """The job's machine (a blocking handle)."""
+        return self._client.compute(self.aio.machine.name)
 
     @property
     def jobid(self) -> str:
@@ -89,29 +105,47 @@ class Machine:
     def __repr__(self) -> str:
         return f"Machine({self.name!r})"
 
-    def _job(self, job: AsyncJob) -> Job:
+    @property
+    def client(self) -> Client:
+        """The client this machine was reached through."""
+        return self._client
+
+    def job_handle(self, job: AsyncJob) -> Job:
+        """A blocking handle on ``job``, an :class:`AsyncJob` of this machine (no request)."""
         return Job(self._client, job)
 
     def status(self) -> Any:
         return self._client._run(self.aio.status())
 
     def submit(self, script: str, args: list[str] | None = None) -> Job:
-        return self._job(self._client._run(self.aio.submit(script, args)))
+        return self.job_handle(self._client._run(self.aio.submit(script, args)))
 
     def job(self, jobid: str | int) -> Job:
-        return self._job(self._client._run(self.aio.job(jobid)))
+        return self.job_handle(self._client._run(self.aio.job(jobid)))
 
     def jobs(self, user: str | None = None, **options: Any) -> list[Job]:
-        return [self._job(j) for j in self._client._run(self.aio.jobs(user, **options))]
+        return [self.job_handle(j) for j in self._client._run(self.aio.jobs(user, **options))]
 
     def ls(self, path: str) -> list[RemoteEntry]:
         return self._client._run(self.aio.ls(path))
 
-    def download(self, path: str, to: Any = None, *, binary: bool = True) -> Any:
-        return self._client._run(self.aio.download(path, to, binary=binary))
+    def download(
+        self,
+        path: str,
+        to: Any = None,
+        *,
+        binary: bool = True,
+        overwrite: bool = True,
+        progress: Progress | None = None,
+    ) -> Any:
+        """See :meth:`AsyncFiles.download`; ``progress`` is called on the client's loop thread."""
+        return self._client._run(
+            self.aio.download(path, to, binary=binary, overwrite=overwrite, progress=progress)
+        )
 
-    def upload(self, source: Any, remote_path: str) -> str:
-        return self._client._run(self.aio.upload(source, remote_path))
+    def upload(self, source: Any, remote_path: str, *, progress: Progress | None = None) -> str:
+        """See :meth:`AsyncFiles.upload`; ``progress`` is called on the client's loop thread."""
+        return self._client._run(self.aio.upload(source, remote_path, progress=progress))
 
     def run(
         self, command: str | list[str], *, check: bool = False, timeout: float | None = None
@@ -155,6 +189,57 @@ class Machine:
         return blocking()
 
 
+class Transfer:
+    """A blocking handle on a transfer; see :class:`AsyncTransfer`."""
+
+    def __init__(self, client: Client, transfer: AsyncTransfer) -> None:
+        self._client = client
+        self.aio = transfer
+
+    def __repr__(self) -> str:
+        return repr(self.aio)
+
+    @property
+    def client(self) -> Client:
+        return self._client
+
+    @property
+    def transfer_id(self) -> str:
+        return self.aio.transfer_id
+
+    @property
+    def source(self) -> tuple[str, str]:
+        return self.aio.source
+
+    @property
+    def target(self) -> tuple[str, str]:
+        return self.aio.target
+
+    @property
+    def label(self) -> str:
+        return self.aio.label
+
+    @property
+    def info(self) -> TransferInfo:
+        return self.aio.info
+
+    @property
+    def state(self) -> TransferStatus:
+        return self.aio.state
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.aio.is_terminal
+
+    def refresh(self) -> TransferInfo:
+        return self._client._run(self.aio.refresh())
+
+    def wait(
+        self, timeout: float | None = None, *, interval: float = 1.0, check: bool = False
+    ) -> TransferInfo:
+        return self._client._run(self.aio.wait(timeout, interval=interval, check=check))
+
+
 class Client:
     """The blocking client: the same calls as :class:`AsyncClient`, without ``await``.
 
@@ -171,19 +256,37 @@ class Client:
             self._loop.stop()
             raise
         self._machines: dict[str, Machine] = {}
+        self._refusal_told = False
 
     @staticmethod
     async def _make(*args: Any, **kwargs: Any) -> AsyncClient:
-        return AsyncClient(*args, **kwargs)
+        client = AsyncClient(*args, **kwargs)
+        # Warned here, in the caller's thread (a notebook shows it under the right cell).
+        client.warn_key_refused = False
+        return client
 
     def __repr__(self) -> str:
         return repr(self.aio).replace("AsyncClient", "Client", 1)
 
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        return self._loop.run(coro, timeout)
+    def run_coroutine(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run a coroutine of the async core (``client.aio``) on this client's loop, and block.
+
+        For what the facade has no method for, e.g. several calls at once::
+
+            client.run_coroutine(asyncio.gather(client.aio.status(), client.aio.projects()))
+        """
+        try:
+            return self._loop.run(coro, timeout)
+        finally:
+            if self.aio.key_refused and not self._refusal_told:
+                self._refusal_told = True
+                warnings.warn(self.aio.key_refused, KeyRefusedWarning, stacklevel=3)
+
+    _run = run_coroutine
 
     @property
     def loop_thread(self) -> LoopThread:
+        """The thread whose event loop runs every call of this client (and of ``aio``)."""
         return self._loop
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -222,6 +325,9 @@ class Client:
     def config(self) -> dict[str, str | None]:
         return self._run(self.aio.config())
 
+    def whoami(self) -> User:
+        return self._run(self.aio.whoami())
+
     def user(self, username: str | None = None) -> User:
         return self._run(self.aio.user(username))
 
@@ -242,6 +348,18 @@ class Client:
             self._machines[machine] = Machine(self, self.aio.compute(machine))
         return self._machines[machine]
 
+    def transfer(self, source: Location, target: Location, *, label: str = "") -> Transfer:
+        """Start a transfer; see :meth:`AsyncClient.transfer`.
+
+        >>> t = client.transfer("perlmutter:/pscratch/run1", "dtns:/cfs/m1")  # doctest: +SKIP
+        >>> t.wait().globus_status                                           # doctest: +SKIP
+        <TransferStatus.SUCCEEDED: 'SUCCEEDED'>
+        """
+        return Transfer(self, self._run(self.aio.transfer(source, target, label=label)))
+
+    def transfer_status(self, transfer_id: str) -> TransferInfo:
+        return self._run(self.aio.transfer_status(transfer_id))
+
     def task(self, task_id: str) -> Task:
         return self._run(self.aio.task(task_id))
 
@@ -252,4 +370,4 @@ class Client:
         return self._run(self.aio.wait_task(task_id, timeout))
 
 
-__all__ = ["Client", "Job", "Machine"]
+__all__ = ["Client", "Job", "Machine", "Transfer"]

@@ -10,6 +10,7 @@ admin's change takes effect at once, not when the token runs out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -24,9 +25,14 @@ from joserfc.jwk import RSAKey
 
 from .accounts import Accounts
 from .backends.base import FacilityUser
-from .config import FacilityConfig
+from .config import TOKEN_PATH, FacilityConfig
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#: Longest lifetime (``exp`` minus now, or minus ``iat``) of a client assertion. Authlib,
+#: and so NERSC's sfapi_client, signs assertions that live one hour.
+MAX_ASSERTION_LIFETIME = 3600
+#: Clock skew allowed on ``iat``, ``nbf`` and the lifetime, in seconds.
+LEEWAY = 30
 
 
 class OAuthError(Exception):
@@ -87,6 +93,38 @@ def _address_allowed(address: str | None, ranges: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(r, strict=False) for r in ranges)
 
 
+def _number(claims: dict[str, Any], key: str) -> float | None:
+    value = claims.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise OAuthError("invalid_client", f"client_assertion needs a numeric {key} claim")
+    return float(value)
+
+
+def expected_token_urls(
+    config: FacilityConfig, scheme: str, server: tuple[str, int | None] | None
+) -> list[str]:
+    """The token URLs an assertion's ``aud`` may name.
+
+    With ``public_url`` configured, only that. Otherwise the address the server listens on
+    (the connection's local address, which a client cannot choose), and for a loopback
+    address its other spellings (``localhost``, ``127.0.0.1``, ``[::1]``).
+    """
+    if config.public_url:
+        return [config.public_url.rstrip("/") + TOKEN_PATH]
+    if server is None:
+        return ["(the facility's public URL is not configured)"]
+    host, port = server
+    hosts = [f"[{host}]" if ":" in host else host]
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            hosts += [h for h in ("127.0.0.1", "localhost", "[::1]") if h not in hosts]
+    default = {"http": 80, "https": 443}.get(scheme)
+    suffix = "" if port is None or port == default else f":{port}"
+    return [f"{scheme}://{h}{suffix}{TOKEN_PATH}" for h in hosts]
+
+
 class TokenService:
     """Issues and checks access tokens."""
 
@@ -112,16 +150,26 @@ class TokenService:
                 f"Client {client_id} expired at {client['expires_at']}; create a new client",
             )
         if not _address_allowed(address, client["ip_ranges"]):
+            where = address or (
+                "an address this facility cannot know (a forwarded address counts only "
+                "from a proxy it is configured to trust)"
+            )
             raise OAuthError(
                 "invalid_client",
-                f"Client {client_id} may not be used from {address}; its source ranges are "
+                f"Client {client_id} may not be used from {where}; its source ranges are "
                 f"{', '.join(client['ip_ranges'])}",
                 status_code=403,
             )
         return client
 
-    def exchange(self, form: dict[str, str], token_url: str, address: str | None) -> dict[str, Any]:
-        """Verify a client-credentials request and return the token response body."""
+    def exchange(
+        self, form: dict[str, str], token_urls: list[str], address: str | None
+    ) -> dict[str, Any]:
+        """Verify a client-credentials request and return the token response body.
+
+        ``token_urls`` are the audiences the assertion may name: the configured public
+        token URL, never anything taken from the request's own headers.
+        """
         if form.get("grant_type") != "client_credentials":
             raise OAuthError(
                 "unsupported_grant_type",
@@ -157,17 +205,31 @@ class TokenService:
             raise OAuthError("invalid_client", "client_assertion: sub must equal iss (client id)")
         aud = claims.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if token_url not in audiences:
+        if not any(url in audiences for url in token_urls):
             raise OAuthError(
-                "invalid_client", f"client_assertion: aud must be the token URL {token_url}"
+                "invalid_client", f"client_assertion: aud must be the token URL {token_urls[0]}"
             )
-        exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        exp, iat, nbf = (_number(claims, key) for key in ("exp", "iat", "nbf"))
+        if exp is None:
             raise OAuthError("invalid_client", "client_assertion needs a numeric exp claim")
         if exp <= now:
             raise OAuthError("invalid_client", "client_assertion has expired (exp)")
+        if iat is not None and iat > now + LEEWAY:
+            raise OAuthError("invalid_client", "client_assertion was issued in the future (iat)")
+        if nbf is not None and nbf > now + LEEWAY:
+            raise OAuthError("invalid_client", "client_assertion is not valid yet (nbf)")
+        if exp - min(now, iat if iat is not None else now) > MAX_ASSERTION_LIFETIME + LEEWAY:
+            raise OAuthError(
+                "invalid_client",
+                f"client_assertion lives too long: exp may be at most "
+                f"{MAX_ASSERTION_LIFETIME // 60} minutes after iat",
+            )
         jti = claims.get("jti")
-        if jti is not None and not self.accounts.store.use_jti(f"{client_id}:{jti}", float(exp)):
+        if not isinstance(jti, str) or not jti:
+            raise OAuthError(
+                "invalid_client", "client_assertion needs a jti claim (a unique id for each use)"
+            )
+        if not self.accounts.store.use_jti(f"{client_id}:{jti}", float(exp)):
             raise OAuthError("invalid_client", "client_assertion was already used (jti replay)")
         return self.issue(client)
 

@@ -11,6 +11,11 @@ State directory layout::
         homes/<user>/
         scratch/<user>/
         projects/<repo>/
+      spool/              a running local job's script, readable by its user only
+        job<id>/slurm_script
+
+Run as root, the facility makes ``private/`` root's alone (0700), each home and scratch
+its user's (0700) and each project directory its group's (2770).
 """
 
 from __future__ import annotations
@@ -121,6 +126,13 @@ class FacilityConfig:
     #: Slurm partition the slurm backend submits to (None = the cluster's default).
     slurm_partition: str | None = None
     faults: FaultConfig | None = None
+    #: The facility's public base URL (``https://sfapi.example.org``). A client assertion's
+    #: ``aud`` must be this plus ``/c2id/token``. Unset: the address the server listens on.
+    public_url: str | None = None
+    #: Addresses (or CIDR ranges) of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed. Empty: forwarded headers are ignored, so a
+    #: client cannot claim another source address to pass its client's IP ranges.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser().resolve()
@@ -145,6 +157,11 @@ class FacilityConfig:
     def job_spool(self) -> Path:
         return self.private_dir / "jobs"
 
+    @property
+    def user_spool(self) -> Path:
+        """Where a running local job's script lives, in a directory only its user can read."""
+        return self.state_dir / "spool"
+
     def home_of(self, user: str) -> Path:
         return self.fs_root / "homes" / user
 
@@ -155,6 +172,8 @@ class FacilityConfig:
         return self.fs_root / "projects" / repo_name
 
     def ensure_dirs(self) -> None:
-        for d in (self.private_dir, self.job_spool, self.fs_root):
+        for d in (self.private_dir, self.job_spool, self.fs_root, self.user_spool):
             d.mkdir(parents=True, exist_ok=True)
         self.private_dir.chmod(0o700)
+        for d in (self.fs_root / "homes", self.fs_root / "scratch", self.fs_root / "projects"):
+            d.mkdir(exist_ok=True)

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from .accounts import Accounts
+from .accounts import Accounts, lock_down
 from .auth import TokenService
 from .backends.base import JobBackend
 from .config import MACHINES, FacilityConfig
 from .seed import seed
 from .store import Store
 from .tasks import TaskManager
+from .unix import isolation_enabled, startup_notice
+
+log = logging.getLogger("sfapi_jupyter.facility")
 
 BACKENDS = {
     "local": "sfapi_jupyter.facility.backends.local:LocalBackend",
@@ -45,13 +49,23 @@ class Facility:
     def __init__(self, config: FacilityConfig | None = None) -> None:
         self.config = config or FacilityConfig()
         self.config.ensure_dirs()
+        self.isolated = isolation_enabled()
+        if self.isolated:
+            lock_down(self.config)
         self.store = Store(self.config.db_path)
         seed(self.store)
         self.accounts = Accounts(self.config, self.store)
+        if self.isolated:
+            self.accounts.sync_os_accounts()
         self.tokens = TokenService(self.config, self.accounts)
         self.tasks = TaskManager(self.store)
         self._backend: JobBackend | None = None
         self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def isolation_notice(self) -> str:
+        """What the facility isolates as it runs now (print it at start-up)."""
+        return startup_notice()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference until it ends."""
@@ -67,8 +81,23 @@ class Facility:
         return self._backend
 
     async def startup(self) -> None:
+        if self.isolated:
+            log.info(self.isolation_notice)
+        else:
+            log.warning(self.isolation_notice)
         self.tasks.recover()
+        self._recover_transfers()
         await self.backend.start()
+
+    def _recover_transfers(self) -> None:
+        """Transfers cut off by a restart end FAILED (their copy died with the old server)."""
+        for transfer_id, user, doc in self.store.list_transfers():
+            if doc.get("globus_status") == "ACTIVE":
+                doc.update(
+                    globus_status="FAILED",
+                    reason="the facility restarted during the transfer; start it again",
+                )
+                self.store.put_transfer(transfer_id, user, doc)
 
     async def shutdown(self) -> None:
         await self.tasks.shutdown()

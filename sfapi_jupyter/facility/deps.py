@@ -27,7 +27,21 @@ def get_facility(request: Request) -> Facility:
 FacilityDep = Annotated[Facility, Depends(get_facility)]
 
 
+#: Headers through which a proxy names the client it forwards for.
+FORWARDED_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
 def client_address(request: Request) -> str | None:
+    """The caller's address for a client's IP-range check; None when it cannot be known.
+
+    A server told to trust a proxy (``trusted_proxies``) has already put the forwarded
+    address here. Without one, a request that names a forwarded address gets None: either
+    a client is lying about where it is, or a proxy nobody trusts stands in between, and
+    uvicorn run with its defaults would have believed the header from 127.0.0.1.
+    """
+    facility: Facility = request.app.state.facility
+    if not facility.config.trusted_proxies and any(h in request.headers for h in FORWARDED_HEADERS):
+        return None
     return request.client.host if request.client else None
 
 

@@ -11,8 +11,11 @@ directories the user is an ordinary login-node user, "other" to the files' owner
 directory must be searchable (and, to be listed, readable) by others and a file readable by
 others, even when the facility itself runs as root (so ``/etc/shadow`` stays closed).
 
-Commands and batch jobs are different: they run as the facility's OS user, so they can
-reach whatever that OS user can. The facility's docs say so plainly.
+These checks are the facility's own rules. When the facility runs as root, the file
+operations behind them also run with the user's own OS identity
+(:func:`sfapi_jupyter.facility.unix.acting_as`), and commands and jobs run as the user's OS
+account, so the kernel enforces the same boundaries. When it runs as an ordinary user,
+commands and jobs run as that one OS user and can reach whatever it can; the docs say so.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Run a command for ``/utilities/command``: a real shell, as the user, in their home.
 
-The command runs as the facility's OS user (see the docs on isolation), in its own process
-group so that cancelling the task (``DELETE /tasks/{id}``) or the time limit ends the
-whole command, children included. Output shows in the task while it runs.
+The command runs as the user's own OS account when the facility runs as root, else as the
+facility's OS user (see :mod:`sfapi_jupyter.facility.unix`), in its own process group so
+that cancelling the task (``DELETE /tasks/{id}``) or the time limit ends the whole
+command, children included. Output shows in the task while it runs.
 """
 
 from __future__ import annotations
@@ -13,32 +14,16 @@ import os
 import signal
 from typing import Any
 
+from . import environment
 from .backends.base import FacilityUser
 from .config import FacilityConfig
 from .tasks import TaskHandle
-
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+from .unix import Credentials
 
 
 def login_environment(user: FacilityUser, machine: str) -> dict[str, str]:
     """The environment of a login shell of ``user`` on ``machine``."""
-    env = {
-        "PATH": SYSTEM_PATH,
-        "HOME": str(user.home),
-        "USER": user.name,
-        "LOGNAME": user.name,
-        "SCRATCH": str(user.scratch),
-        "SHELL": "/bin/bash",
-        "LANG": os.environ.get("LANG", "C.UTF-8"),
-        "NERSC_HOST": machine,
-        "TERM": "dumb",
-    }
-    for key in ("TZ", "PYTHONPATH", "VIRTUAL_ENV"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    if "VIRTUAL_ENV" in env:
-        env["PATH"] = f"{env['VIRTUAL_ENV']}/bin:{env['PATH']}"
-    return env
+    return environment.login_environment(user.name, user.home, user.scratch, machine)
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
@@ -47,8 +32,14 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 
 
 async def run_command_task(
-    config: FacilityConfig, user: FacilityUser, machine: str, command: str, handle: TaskHandle
+    config: FacilityConfig,
+    user: FacilityUser,
+    machine: str,
+    command: str,
+    handle: TaskHandle,
+    creds: Credentials | None = None,
 ) -> dict[str, Any]:
+    """Run ``command`` with ``creds`` (the user's OS identity; None: the facility's own)."""
     limit = config.max_command_output_bytes
     proc = await asyncio.create_subprocess_exec(
         "/bin/bash",
@@ -60,6 +51,9 @@ async def run_command_task(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        user=creds.uid if creds else None,
+        group=creds.gid if creds else None,
+        extra_groups=list(creds.groups) if creds else None,
     )
     out, err = bytearray(), bytearray()
     truncated = False

@@ -15,6 +15,8 @@ from .backends.base import SbatchError
 
 #: Slurm's default MaxArraySize: task ids must stay below it.
 MAX_ARRAY_SIZE = 1001
+#: Slurm job ids are 32-bit unsigned integers.
+MAX_JOB_ID = 2**32 - 1
 DEPENDENCY_KINDS = ("after", "afterany", "afterok", "afternotok")
 
 
@@ -86,6 +88,9 @@ def parse_array(text: str) -> ArraySpec:
         step = int(match[3]) if match[3] is not None else 1
         if high < low or step < 1:
             raise bad
+        if high >= MAX_ARRAY_SIZE:  # before building the range: 0-10**12 must not hang
+            ids.add(high)
+            break
         ids.update(range(low, high + 1, step))
     if max(ids) >= MAX_ARRAY_SIZE:
         raise SbatchError(
@@ -108,7 +113,7 @@ def parse_dependency(text: str) -> tuple[tuple[Dependency, ...], bool]:
         for jobid in ids.split(":"):
             # ``after:123+10`` delays the start by minutes; the local facility ignores it.
             match = re.fullmatch(r"(\d+)(?:\+\d+)?", jobid)
-            if not match:
+            if not match or int(match[1]) > MAX_JOB_ID:
                 raise problem
             deps.append(Dependency(kind, int(match[1])))
     return tuple(deps), any_of

@@ -7,6 +7,7 @@ outage is always in the future of a fresh facility and past ones are in the past
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from .store import Store
@@ -156,3 +157,67 @@ def seed(store: Store) -> None:
     store.set_config("api.version", "1.2")
     store.set_config("auth.token_lifetime_seconds", "600")
     store.set_meta("seeded_at", now.isoformat())
+
+
+# -- a new user's home: small example files to browse, preview and download ---------------------
+def _png(rgb: Any) -> bytes:
+    """A PNG of an (h, w, 3) uint8 array: the few lines of the format a preview needs."""
+    import struct
+    import zlib
+
+    height, width, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[row].tobytes() for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def seed_home(home: Path) -> None:
+    """Put ``~/examples/`` in a new home: a detector image (PNG), arrays (``.npy``, 2-D to
+    4-D, as a ptychography or 4D-STEM scan writes them), a log and a symlink. All small
+    (about 200 KB together); written once, never over a user's own files."""
+    import numpy as np
+
+    examples = home / "examples"
+    if examples.exists():
+        return
+    examples.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[-1:1:128j, -1:1:128j]
+    radius = np.hypot(x, y)
+    # A diffraction pattern: rings around a bright centre, with shot noise.
+    pattern = np.exp(-radius * 4) + 0.25 * np.cos(radius * 40) ** 2 * np.exp(-radius * 2)
+    pattern = (pattern + rng.normal(0, 0.01, pattern.shape)).astype(np.float32)
+    np.save(examples / "diffraction.npy", pattern)
+    grey = np.clip(pattern / pattern.max() * 255, 0, 255).astype(np.uint8)
+    rgb = np.stack([grey, (grey * 0.8).astype(np.uint8), 255 - grey], axis=-1)
+    (examples / "detector.png").write_bytes(_png(np.ascontiguousarray(rgb)))
+    # A stack of 8 reconstructions (3-D) and a 4-D scan of 4 x 4 diffraction patterns.
+    frames = np.stack([np.roll(pattern[::4, ::4], k, axis=1) * (1 + k / 8) for k in range(8)])
+    np.save(examples / "reconstruction_stack.npy", frames.astype(np.float32))
+    scan = np.stack(
+        [np.stack([np.roll(pattern[::4, ::4], (i, j), axis=(0, 1)) for j in range(4)])
+         for i in range(4)]
+    )  # fmt: skip
+    np.save(examples / "scan_4d.npy", scan.astype(np.float32))
+    lines = [f"iteration {i:4d}  error {0.5 * 0.97**i:.6f}" for i in range(1, 201)]
+    (examples / "reconstruction.log").write_text("\n".join(lines) + "\ndone\n")
+    (examples / "README.txt").write_text(
+        "Example data for the sfapi_jupyter file browser:\n"
+        "  detector.png               a detector image\n"
+        "  diffraction.npy            a 2-D diffraction pattern (float32)\n"
+        "  reconstruction_stack.npy   8 reconstructions (3-D)\n"
+        "  scan_4d.npy                a 4 x 4 scan of diffraction patterns (4-D)\n"
+        "  reconstruction.log         an iteration log\n"
+        "  latest.png                 a symlink to detector.png\n"
+    )
+    (examples / "latest.png").symlink_to("detector.png")

@@ -16,6 +16,18 @@ from .config import API_PREFIX, TOKEN_PATH, FacilityConfig
 from .core import Facility
 
 
+def uvicorn_options(config: FacilityConfig) -> dict[str, Any]:
+    """What uvicorn must be told about proxies for ``config`` (pass to ``uvicorn.run``).
+
+    uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise, which would
+    let any local client claim an address inside another client's IP ranges. Forwarded
+    headers count only from the proxies the admin names in ``trusted_proxies``.
+    """
+    if not config.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(config.trusted_proxies)}
+
+
 class LocalFacility:
     """A facility served by uvicorn on loopback in a background thread.
 
@@ -45,7 +57,14 @@ class LocalFacility:
         self.facility = Facility(config)
         self.app = create_app(self.facility)
         self._uvicorn = uvicorn.Server(
-            uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                self.app,
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="on",
+                **uvicorn_options(config),
+            )
         )
         self._thread: threading.Thread | None = None
         self.host = host

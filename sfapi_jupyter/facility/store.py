@@ -166,6 +166,12 @@ class Store:
             (name, gid, repo_name, owner),
         )
 
+    def set_group_gid(self, name: str, gid: int) -> None:
+        self._run("UPDATE groups SET gid=? WHERE name=?", (gid, name))
+
+    def all_gids(self) -> set[int]:
+        return {int(r["gid"]) for r in self._all("SELECT gid FROM groups")}
+
     def get_group(self, name: str) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM groups WHERE name=?", (name,))
         if row is None:
@@ -353,6 +359,11 @@ class Store:
             "INSERT OR REPLACE INTO transfers(id, user, doc) VALUES (?, ?, ?)",
             (transfer_id, user, json.dumps(doc)),
         )
+
+    def list_transfers(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, user, doc) of every transfer."""
+        rows = self._all("SELECT id, user, doc FROM transfers ORDER BY rowid")
+        return [(r["id"], r["user"], json.loads(r["doc"])) for r in rows]
 
     def get_transfer(self, transfer_id: str) -> dict[str, Any] | None:
         row = self._one("SELECT user, doc FROM transfers WHERE id=?", (transfer_id,))

@@ -21,7 +21,7 @@ from typing import Any
 
 import anywidget
 
-from .._mainthread import dispatcher
+from ._mainthread import dispatcher
 
 log = logging.getLogger(__name__)
 

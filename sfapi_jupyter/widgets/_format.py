@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
 
 from ..client.models.jobs import JobState
 
+#: The one table of state families, colours, terminal states and order; the TypeScript
+#: views import the same file (js/src/lib/states.ts), so the two cannot disagree.
+STATES: dict[str, Any] = json.loads((Path(__file__).parent / "states.json").read_text())
 # (background, text) per state family: readable at a glance in light and dark themes.
-STATE_COLOURS: dict[str, tuple[str, str]] = {
-    "pending": ("#f5b301", "#3d2c00"),
-    "running": ("#1f6fd1", "#ffffff"),
-    "completed": ("#1e8e3e", "#ffffff"),
-    "failed": ("#c62828", "#ffffff"),
-    "cancelled": ("#6b7280", "#ffffff"),
-    "other": ("#7c4dff", "#ffffff"),
-    "unknown": ("#9ca3af", "#1f2937"),
-}
-
-_FAMILY = {
-    "PENDING": "pending",
-    "REQUEUED": "pending",
-    "REQUEUE_HOLD": "pending",
-    "REQUEUE_FED": "pending",
-    "RESV_DEL_HOLD": "pending",
-    "CONFIGURING": "pending",
-    "RUNNING": "running",
-    "COMPLETING": "running",
-    "STAGE_OUT": "running",
-    "RESIZING": "running",
-    "SIGNALING": "running",
-    "COMPLETED": "completed",
-    "FAILED": "failed",
-    "TIMEOUT": "failed",
-    "NODE_FAIL": "failed",
-    "OUT_OF_MEMORY": "failed",
-    "BOOT_FAIL": "failed",
-    "DEADLINE": "failed",
-    "SPECIAL_EXIT": "failed",
-    "CANCELLED": "cancelled",
-    "REVOKED": "cancelled",
-    "PREEMPTED": "cancelled",
-    "UNKNOWN": "unknown",
-}
+STATE_COLOURS: dict[str, tuple[str, str]] = {k: (v[0], v[1]) for k, v in STATES["colours"].items()}
+_FAMILY: dict[str, str] = STATES["families"]
 
 
 def state_family(state: str) -> str:

@@ -13,7 +13,11 @@ import warnings
 from pathlib import Path
 
 STATIC_DIR = Path(__file__).parent / "static"
-BUNDLES = ("job_card", "queue_table", "log_tail")
+#: One bundle per widget module (``widgets/job_card.py`` ↔ ``js/src/job_card.ts`` ↔
+#: ``static/job_card.js``): the list is the package's public modules, never written by hand.
+BUNDLES = tuple(
+    sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+)
 
 MISSING_HELP = (
     "The sfapi_jupyter widget front end is not built ({missing} missing in {static}). "

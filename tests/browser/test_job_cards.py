@@ -87,22 +87,12 @@ def wait_state(ui: NotebookUI, cell: int, state: str) -> None:
 # -- set-up -------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _widgets_ready() -> None:
-    """A clear failure while the magics or the built widget bundles are missing."""
-    from .servers import REPO
+    """A clear failure while the built widget bundles are missing."""
+    from sfapi_jupyter.widgets import missing_bundles
 
-    missing = [
-        what
-        for what, ok in (
-            ("sfapi_jupyter/magics.py", (REPO / "sfapi_jupyter/magics.py").exists()),
-            (
-                "sfapi_jupyter/widgets/static/*.js (cd js && npm run build)",
-                any((REPO / "sfapi_jupyter/widgets/static").glob("*.js")),
-            ),
-        )
-        if not ok
-    ]
+    missing = missing_bundles()
     if missing:
-        pytest.fail("not built yet: " + ", ".join(missing), pytrace=False)
+        pytest.fail(f"not built yet: {missing} (npm --prefix js run build)", pytrace=False)
 
 
 @pytest.fixture

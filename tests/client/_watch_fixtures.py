@@ -15,8 +15,9 @@ import pytest
 
 from sfapi_jupyter import AsyncClient
 from sfapi_jupyter.client._retry import RetryPolicy
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
+
+from ..support.facility import fast_config, make_async_client
 
 API = "/api/v1.2"
 
@@ -100,11 +101,10 @@ def request_log() -> RequestLog:
 @pytest.fixture
 def logged_facility(tmp_path, request_log) -> Iterator[LocalFacility]:
     """A facility over real HTTP with 400 perlmutter nodes, logging what it receives."""
-    config = FacilityConfig(
-        state_dir=tmp_path / "state",
+    config = fast_config(
+        tmp_path / "state",
         nodes={"perlmutter": 400, "dtns": 2, "dtn01": 1},
         min_pending_seconds=1.0,
-        scheduler_interval=0.05,
     )
     facility = LocalFacility(config)
     facility.app.add_middleware(LoggingMiddleware, log=request_log)
@@ -113,14 +113,7 @@ def logged_facility(tmp_path, request_log) -> Iterator[LocalFacility]:
 
 
 def make_client(facility: LocalFacility, **options: Any) -> AsyncClient:
-    creds = facility.create_client("elvis")
-    return AsyncClient(
-        facility.api_url,
-        facility.token_url,
-        client_id=creds.client_id,
-        key=creds.private_key_pem,
-        **options,
-    )
+    return make_async_client(facility, facility.create_client("elvis"), **options)
 
 
 @pytest.fixture
@@ -131,8 +124,3 @@ async def wclient(logged_facility) -> AsyncIterator[AsyncClient]:
         watcher = client.compute("perlmutter").watcher
         watcher.min_interval, watcher.max_interval, watcher.fresh_seconds = 0.2, 1.0, 2.0
         yield client
-
-
-def batch(body: str, *options: str) -> str:
-    head = ["#!/bin/bash", "#SBATCH -C cpu", *(f"#SBATCH {o}" for o in options)]
-    return "\n".join(head) + "\n" + body.strip() + "\n"

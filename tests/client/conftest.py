@@ -21,11 +21,7 @@ from sfapi_jupyter.facility.config import API_PREFIX, TOKEN_PATH
 from sfapi_jupyter.facility.core import Facility
 from sfapi_jupyter.facility.server import LocalFacility
 
-
-def fast_config(tmp_path, **options: Any) -> FacilityConfig:
-    options.setdefault("min_pending_seconds", 0.3)
-    options.setdefault("scheduler_interval", 0.05)
-    return FacilityConfig(state_dir=tmp_path / "state", **options)
+from ..support.facility import fast_config, make_async_client
 
 
 class InProcessFacility:
@@ -70,17 +66,6 @@ async def served(request, tmp_path) -> AsyncIterator[Any]:
         in_process.facility.close()
 
 
-def make_async_client(served: Any, creds: NewClient, **options: Any) -> AsyncClient:
-    return AsyncClient(
-        served.api_url,
-        served.token_url,
-        client_id=creds.client_id,
-        key=creds.private_key_pem,
-        transport=served.transport,
-        **options,
-    )
-
-
 @pytest.fixture
 async def aclient(served) -> AsyncIterator[AsyncClient]:
     async with make_async_client(served, served.create_client("elvis")) as client:
@@ -102,8 +87,3 @@ def client(facility, creds) -> Iterator[Client]:
 
 def home(served: Any, user: str = "elvis") -> str:
     return str(served.config.home_of(user))
-
-
-def script(body: str, *options: str) -> str:
-    head = ["#!/bin/bash", "#SBATCH -C cpu", *(f"#SBATCH {o}" for o in options)]
-    return "\n".join(head) + "\n" + body.strip() + "\n"

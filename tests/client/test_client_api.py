@@ -19,7 +19,9 @@ from sfapi_jupyter.client import (
     ValidationError,
 )
 
-from .conftest import home, make_async_client, script
+from ..support.facility import make_async_client
+from ..support.scripts import batch_script as script
+from .conftest import home
 
 
 async def test_status_outages_notes_meta_without_credentials(served):

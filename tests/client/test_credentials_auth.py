@@ -11,7 +11,7 @@ from sfapi_jupyter import AsyncClient, Client
 from sfapi_jupyter.client import AuthenticationError, CredentialsError, discover_credentials
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import fast_config, make_async_client
+from ..support.facility import fast_config, make_async_client
 
 
 @pytest.fixture

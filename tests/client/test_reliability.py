@@ -11,7 +11,8 @@ from sfapi_jupyter.facility import FaultConfig
 from sfapi_jupyter.facility.faults import injected_faults
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import fast_config, make_async_client, script
+from ..support.facility import fast_config, make_async_client
+from ..support.scripts import batch_script as script
 
 FAST_RETRY = RetryPolicy(attempts=8, base=0.05, cap=0.5)
 

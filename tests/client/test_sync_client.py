@@ -7,7 +7,8 @@ import threading
 from sfapi_jupyter import Client
 from sfapi_jupyter.client import JobState
 
-from .conftest import home, script
+from ..support.scripts import batch_script as script
+from .conftest import home
 
 
 def test_sync_client_does_what_the_async_one_does(facility, client):

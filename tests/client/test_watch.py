@@ -19,10 +19,11 @@ from sfapi_jupyter.client.resources.jobs import AsyncJob
 from sfapi_jupyter.client.watch import JobEvent, JobWatcher
 from sfapi_jupyter.facility.server import LocalFacility
 
+from ..support.facility import fast_config
+from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
     RequestLog,
     Seen,
-    batch,
     logged_facility,
     make_client,
     request_log,
@@ -166,9 +167,8 @@ async def test_every_slurm_end_state_stops_the_wait(wclient, logged_facility, st
 
 
 async def test_node_fail_when_the_facility_restarts(tmp_path, request_log):
-    from sfapi_jupyter.facility import FacilityConfig
 
-    config = FacilityConfig(state_dir=tmp_path / "state", min_pending_seconds=0.2)
+    config = fast_config(tmp_path / "state", min_pending_seconds=0.2)
     first = LocalFacility(config).start()
     port = first.port
     client = make_client(first)
@@ -180,7 +180,7 @@ async def test_node_fail_when_the_facility_restarts(tmp_path, request_log):
             if event.new is S.RUNNING:
                 break
         await asyncio.to_thread(first.stop)
-        second = LocalFacility(FacilityConfig(state_dir=tmp_path / "state"), port=port).start()
+        second = LocalFacility(fast_config(tmp_path / "state"), port=port).start()
         try:
             await job.wait(timeout=60)
         finally:

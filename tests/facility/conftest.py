@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,14 +15,27 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token
+from ..support.facility import fast_config
+from ..support.tokens import api_session
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A temporary directory the facility's users can reach when the tests run as root.
+
+    pytest's own ``tmp_path`` lies below a 0700 directory that every new pytest session
+    closes again, which would cut the users' commands and jobs off from their homes.
+    """
+    path = Path(tempfile.mkdtemp(prefix="sfapi-facility-test-"))
+    if os.geteuid() == 0:
+        path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
 def facility_config(tmp_path) -> FacilityConfig:
-    return FacilityConfig(
-        state_dir=tmp_path / "state", min_pending_seconds=0.3, scheduler_interval=0.05
-    )
+    return fast_config(tmp_path / "state")
 
 
 @pytest.fixture
@@ -35,13 +52,6 @@ def red_client(facility) -> NewClient:
 @pytest.fixture
 def green_client(facility) -> NewClient:
     return facility.create_client("elvis", level="green")
-
-
-def api_session(facility: LocalFacility, client: NewClient | None) -> httpx.Client:
-    headers = {}
-    if client is not None:
-        headers["Authorization"] = f"Bearer {fetch_token(facility.token_url, client)}"
-    return httpx.Client(base_url=facility.api_url + "/", headers=headers, timeout=30)
 
 
 @pytest.fixture

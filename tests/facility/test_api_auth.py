@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import AccountError, NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token, make_assertion, token_form, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import fetch_token, make_assertion, token_form
+from ..support.waiting import wait_for
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'
 
@@ -69,7 +70,7 @@ def refused(response: httpx.Response, status: int, error: str, *fragments: str) 
 @pytest.fixture
 def short_lived(tmp_path: Path) -> Iterator[LocalFacility]:
     """A facility whose access tokens live one second."""
-    with LocalFacility(FacilityConfig(state_dir=tmp_path / "short", token_lifetime=1)) as running:
+    with LocalFacility(fast_config(tmp_path / "short", token_lifetime=1)) as running:
         yield running
 
 
@@ -91,10 +92,13 @@ def test_good_exchange_returns_a_short_lived_bearer_jwt(facility, red_client) ->
     assert me.status_code == 200 and me.json()["name"] == "elvis"
 
 
-def test_assertion_without_iat_and_jti_is_accepted(facility, red_client) -> None:
-    # NERSC's minimal shell example sends only iss, sub, aud and exp.
-    assertion = make_assertion(red_client, facility.token_url, iat=None, jti=None)
+def test_assertion_without_iat_is_accepted_but_not_without_jti(facility, red_client) -> None:
+    # NERSC's minimal shell example sends only iss, sub, aud and exp. Without a jti an
+    # assertion could be replayed until it expires, so the facility asks for one (issue 10).
+    assertion = make_assertion(red_client, facility.token_url, iat=None)
     assert exchange(facility, assertion).status_code == 200
+    no_jti = make_assertion(red_client, facility.token_url, iat=None, jti=None)
+    refused(exchange(facility, no_jti), 401, "invalid_client", "needs a jti claim")
 
 
 def test_malformed_requests_are_refused(facility, red_client) -> None:

@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import textwrap
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.backends.rows import SACCT_KEYS, SQUEUE_KEYS
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
-from .util import task_result, wait_for
+from ..support.facility import fast_config
+from ..support.scripts import batch_script as script
+from ..support.tokens import api_session, task_result
+from ..support.waiting import wait_for
 
 
 def slurm_available() -> bool:
@@ -43,12 +43,7 @@ def backend(request) -> str:
 
 @pytest.fixture
 def jobs_facility(tmp_path, backend) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path / "state",
-        backend=backend,
-        min_pending_seconds=0.5,
-        scheduler_interval=0.05,
-    )
+    config = fast_config(tmp_path / "state", backend=backend, min_pending_seconds=0.5)
     with LocalFacility(config) as running:
         yield running
 
@@ -57,11 +52,6 @@ def jobs_facility(tmp_path, backend) -> Iterator[LocalFacility]:
 def jobs_api(jobs_facility) -> Iterator[httpx.Client]:
     with api_session(jobs_facility, jobs_facility.create_client("elvis")) as session:
         yield session
-
-
-def script(body: str, *options: str) -> str:
-    lines = ["#!/bin/bash", "#SBATCH -C cpu", *(f"#SBATCH {o}" for o in options)]
-    return "\n".join(lines) + "\n" + textwrap.dedent(body).strip() + "\n"
 
 
 def submit(api: httpx.Client, job: str, *, is_path: bool = False, args=()) -> dict:
@@ -239,9 +229,7 @@ def test_unknown_machine_is_a_validation_error(jobs_api):
 
 
 def test_restart_keeps_finished_jobs_and_fails_running_ones(tmp_path):
-    config = FacilityConfig(
-        state_dir=tmp_path / "state", min_pending_seconds=0.2, scheduler_interval=0.05
-    )
+    config = fast_config(tmp_path / "state", min_pending_seconds=0.2)
     with LocalFacility(config) as first, api_session(first, first.create_client("elvis")) as api:
         done = submitted(api, script("echo done"))
         final_row(api, done)

@@ -14,7 +14,8 @@ import pytest
 
 from sfapi_jupyter.cli import main
 
-from .util import task_result, wait_for
+from ..support.tokens import task_result
+from ..support.waiting import wait_for
 
 RESOURCES = {"perlmutter", "dtns", "dtn01", "spin", "globus"}
 STATUS_VALUES = {"active", "unavailable", "degraded", "other"}
@@ -300,7 +301,7 @@ def test_group_errors(facility, api) -> None:
     their_repo = facility.facility.accounts.get_user("priscilla").projects[0]
 
     too_long = api.post("account/groups", data={"name": "ninechars", "repo_name": repo})
-    assert too_long.status_code == 400 and "1-8" in too_long.json()["detail"]
+    assert too_long.status_code == 400 and "longer than 8" in too_long.json()["detail"]
     not_ascii = api.post("account/groups", data={"name": "bänd", "repo_name": repo})
     assert not_ascii.status_code == 400
     not_mine = api.post("account/groups", data={"name": "theirs", "repo_name": their_repo})

@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import api_session
-from .util import wait_for
+from ..support.tokens import api_session
+from ..support.waiting import wait_for
+from .owners import give
 
 SECRET = "MALLORY-SECRET-0815"
 
@@ -71,7 +72,7 @@ def _tree(root: Path) -> dict[str, bytes | str]:
     return out
 
 
-def test_directory_transfer_copies_everything_and_counts_its_bytes(api, home, scratch):
+def test_directory_transfer_copies_everything_and_counts_its_bytes(facility, api, home, scratch):
     data = home / "run42"
     (data / "raw").mkdir(parents=True)
     (data / "a.txt").write_text("alpha\n")
@@ -79,6 +80,7 @@ def test_directory_transfer_copies_everything_and_counts_its_bytes(api, home, sc
     (data / "latest").symlink_to("raw/frame.bin")
     (scratch / "in").mkdir()
     (scratch / "in" / "old.bin").write_bytes(b"x" * 5000)  # already there: not transferred
+    give(facility, "elvis", scratch / "in")
 
     started = start(api, data, scratch / "in")
     assert started["status"] == "OK" and started["reason"] is None

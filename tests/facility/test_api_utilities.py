@@ -13,11 +13,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
-from .util import task_result, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import api_session, task_result
+from ..support.waiting import wait_for
+from .owners import give
 
 SECRET = "MALLORY-SECRET-4711"
 JOB = f"#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 1\necho {SECRET}\n"
@@ -81,12 +82,13 @@ def names(listing: dict) -> list[str]:
 
 
 # -- ls ---------------------------------------------------------------------------------------
-def test_ls_directory_is_ls_la_with_dot_entries(api, home):
+def test_ls_directory_is_ls_la_with_dot_entries(facility, api, home):
     (home / "data").mkdir()
     (home / "data").chmod(0o755)
     (home / "data" / "a.txt").write_text("hello")
     (home / "data" / "a.txt").chmod(0o644)
     (home / "data" / "sub").mkdir()
+    give(facility, "elvis", home / "data")
 
     listing = ls(api, home / "data")
     assert listing["status"] == "OK" and listing["error"] is None
@@ -148,8 +150,9 @@ def test_ls_reaches_the_systems_read_only_directories(api):
 @pytest.mark.parametrize(
     "name", ["with space.txt", "hash#tag", "what?.txt", "100%.txt", "naïve-δ ünï.txt"]
 )
-def test_names_that_need_url_encoding(api, home, name):
+def test_names_that_need_url_encoding(facility, api, home, name):
     (home / "odd").mkdir()
+    give(facility, "elvis", home / "odd")
     path = home / "odd" / name
     assert upload(api, path, name.encode())["status"] == "OK"
     assert path.read_bytes() == name.encode()
@@ -362,9 +365,7 @@ def test_download_of_a_fifo_answers_at_once(api, home):
 
 @pytest.fixture
 def small_facility(tmp_path) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path / "small", max_download_bytes=1000, max_upload_bytes=1000
-    )
+    config = fast_config(tmp_path / "small", max_download_bytes=1000, max_upload_bytes=1000)
     with LocalFacility(config) as running:
         yield running
 
@@ -415,7 +416,7 @@ def test_upload_over_the_limit_leaves_the_old_file_and_no_debris(small_api, smal
     assert body["status"] == "ERROR"
     assert "limit" in body["error"] and "nothing was written" in body["error"]
     assert (home / "keep.txt").read_text() == "original"
-    assert sorted(p.name for p in home.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in home.iterdir()) == ["examples", "keep.txt"]  # seeded ~/examples
     assert upload(small_api, home / "keep.txt", b"y" * 1000)["status"] == "OK"
     assert (home / "keep.txt").read_bytes() == b"y" * 1000
 

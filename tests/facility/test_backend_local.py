@@ -7,18 +7,17 @@ the machine is; ``wait_for`` polls instead of sleeping for fixed times.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends.base import (
     FacilityUser,
     JobQuery,
@@ -31,39 +30,36 @@ from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
 
+from ..support.facility import fast_config
+from ..support.scripts import batch_script
+from ..support.waiting import async_wait_for as wait_for
+
 pytestmark = pytest.mark.timeout(90)
 
 MACHINE = "perlmutter"
 GATE = 'while [ ! -e "$HOME/release" ]; do sleep 0.05; done\n'
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll ``predicate`` (sync or async) until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = predicate()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
+def make_user(root: Path, name: str = "alice") -> FacilityUser:
+    """A user registered in the facility at ``root/state`` (a real OS account when root)."""
+    config = FacilityConfig(state_dir=root / "state")
+    config.ensure_dirs()
+    store = Store(config.db_path)
+    try:
+        return Accounts(config, store).ensure_user(name, ["m1234"])
+    finally:
+        store.close()
 
 
-def make_user(root: Path, name: str = "alice", uid: int = 1000) -> FacilityUser:
-    home, scratch = root / "homes" / name, root / "scratch" / name
-    home.mkdir(parents=True)
-    scratch.mkdir(parents=True)
-    return FacilityUser(name, uid, uid, name, home, scratch, projects=("m1234",))
+def give(user: FacilityUser, path: Path) -> None:
+    """Hand what the test (root in CI) made to ``user``, as if the user had made it."""
+    if os.geteuid() == 0:
+        os.chown(path, user.uid, user.gid)
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> FacilityConfig:
-    return FacilityConfig(
-        state_dir=tmp_path / "state", min_pending_seconds=0.2, scheduler_interval=0.05
-    )
+    return fast_config(tmp_path / "state", min_pending_seconds=0.2)
 
 
 @pytest.fixture
@@ -87,8 +83,7 @@ def user(tmp_path: Path) -> FacilityUser:
 
 
 def batch(*directives: str, body: str) -> str:
-    lines = "".join(f"#SBATCH {d}\n" for d in directives)
-    return f"#!/bin/bash\n{lines}{textwrap.dedent(body)}"
+    return batch_script(body, *directives, constraint=None)
 
 
 async def submit(backend: LocalBackend, user: FacilityUser, script: str, **kwargs: Any) -> int:
@@ -180,7 +175,7 @@ async def test_script_sees_slurm_environment(
     assert env["SLURMD_NODENAME"] == "nid001001"
     assert env["SLURM_CLUSTER_NAME"] == "perlmutter"
     assert (env["SLURM_JOB_ACCOUNT"], env["SLURM_JOB_QOS"]) == ("m1234", "debug")
-    assert (env["SLURM_JOB_USER"], env["SLURM_JOB_UID"]) == ("alice", "1000")
+    assert (env["SLURM_JOB_USER"], env["SLURM_JOB_UID"]) == ("alice", str(user.uid))
     assert env["SLURM_SUBMIT_DIR"] == str(user.home)
     assert (env["HOME"], env["SCRATCH"]) == (str(user.home), str(user.scratch))
     assert (env["USER"], env["LOGNAME"], env["FOO"]) == ("alice", "alice", "bar")
@@ -192,6 +187,7 @@ async def test_output_file_patterns_and_separate_stderr(
     backend: LocalBackend, user: FacilityUser
 ) -> None:
     (user.home / "logs").mkdir()
+    give(user, user.home / "logs")
     script = batch(
         "-J sim", "-o logs/%x-%j.out", "-e logs/%x-%j.err", body="echo out; echo err >&2\n"
     )
@@ -244,8 +240,8 @@ async def test_cancel_running_job_kills_its_whole_process_group(
     done = await finished(backend, jobid)
     assert (done.state, done.cancelled_by, done.display_state) == (
         "CANCELLED",
-        1000,
-        "CANCELLED by 1000",
+        user.uid,
+        f"CANCELLED by {user.uid}",
     )
     assert process_gone(int((user.home / "child").read_text()))
     assert jobid not in await squeue(backend)
@@ -257,7 +253,7 @@ async def test_cancel_pending_job_is_immediate_and_it_never_runs(
     jobid = await submit(backend, user, batch(body="touch ran\n"))
     await backend.cancel(MACHINE, jobid, user)
     job = record(backend, jobid)
-    assert (job.state, job.cancelled_by, job.start_time) == ("CANCELLED", 1000, None)
+    assert (job.state, job.cancelled_by, job.start_time) == ("CANCELLED", user.uid, None)
     later = await submit(backend, user, batch(body="true\n"))
     await finished(backend, later)
     assert not (user.home / "ran").exists()
@@ -267,7 +263,7 @@ async def test_cancel_pending_job_is_immediate_and_it_never_runs(
 async def test_cancel_refusals_use_scancel_messages(
     backend: LocalBackend, user: FacilityUser, tmp_path: Path
 ) -> None:
-    bob = make_user(tmp_path, "bob", 1001)
+    bob = make_user(tmp_path, "bob")
 
     async def refusal(jobid: int, who: FacilityUser) -> str:
         with pytest.raises(ScancelError) as info:
@@ -374,7 +370,7 @@ async def test_dependency_on_unknown_job_is_refused(
 
 
 async def test_query_filters(backend: LocalBackend, user: FacilityUser, tmp_path: Path) -> None:
-    bob = make_user(tmp_path, "bob", 1001)
+    bob = make_user(tmp_path, "bob")
     mine = await submit(backend, user, batch("-p debug", body="true\n"))
     theirs = await submit(backend, bob, batch(body="true\n"))
     assert await squeue(backend, user="alice") == [mine]
@@ -413,7 +409,8 @@ async def test_stop_and_restart_keep_every_record(
 CRASHING_SERVER = """
 import asyncio, sys
 from pathlib import Path
-from sfapi_jupyter.facility.backends.base import FacilityUser, SubmitRequest
+from sfapi_jupyter.facility.accounts import Accounts
+from sfapi_jupyter.facility.backends.base import SubmitRequest
 from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
@@ -421,9 +418,11 @@ from sfapi_jupyter.facility.store import Store
 async def main():
     state, home, script = sys.argv[1:4]
     config = FacilityConfig(state_dir=state, min_pending_seconds=0, scheduler_interval=0.05)
-    backend = LocalBackend(config, Store(config.db_path))
+    store = Store(config.db_path)
+    backend = LocalBackend(config, store)
     await backend.start()
-    user = FacilityUser("alice", 1000, 1000, "alice", Path(home), Path(home))
+    user = Accounts(config, store).get_user("alice")
+    assert str(user.home) == home
     jobid = await backend.submit(SubmitRequest("perlmutter", user, script))
     while backend.store.get_job("perlmutter", jobid).state != "RUNNING":
         await asyncio.sleep(0.02)

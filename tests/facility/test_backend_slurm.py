@@ -7,16 +7,16 @@ where a missing Slurm is a failure.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends import slurm as slurm_module
 from sfapi_jupyter.facility.backends.base import (
     FacilityUser,
@@ -27,8 +27,10 @@ from sfapi_jupyter.facility.backends.base import (
     SubmitRequest,
 )
 from sfapi_jupyter.facility.backends.slurm import SlurmBackend
-from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
+
+from ..support.facility import fast_config
+from ..support.waiting import async_wait_for
 
 pytestmark = pytest.mark.slurm
 
@@ -57,34 +59,30 @@ def slurm_running() -> None:
     pytest.skip(message)
 
 
-def make_user(root: Path, name: str, uid: int) -> FacilityUser:
-    user = FacilityUser(
-        name=name,
-        uid=uid,
-        gid=uid,
-        group=name,
-        home=root / "homes" / name,
-        scratch=root / "scratch" / name,
-        projects=("m1234",),
-    )
-    user.home.mkdir(parents=True)
-    user.scratch.mkdir(parents=True)
-    return user
+def make_user(root: Path, name: str) -> FacilityUser:
+    """A user registered in the facility at ``root/state`` (a real OS account when root)."""
+    config = fast_config(root / "state", backend="slurm")
+    config.ensure_dirs()
+    store = Store(config.db_path)
+    try:
+        return Accounts(config, store).ensure_user(name, ["m1234"])
+    finally:
+        store.close()
 
 
 @pytest.fixture
 def alice(tmp_path: Path) -> FacilityUser:
-    return make_user(tmp_path, "alice", 61001)
+    return make_user(tmp_path, "alice")
 
 
 @pytest.fixture
 def bob(tmp_path: Path) -> FacilityUser:
-    return make_user(tmp_path, "bob", 61002)
+    return make_user(tmp_path, "bob")
 
 
 @pytest.fixture
 async def backend(tmp_path: Path) -> AsyncIterator[SlurmBackend]:
-    config = FacilityConfig(state_dir=tmp_path / "state", backend="slurm")
+    config = fast_config(tmp_path / "state", backend="slurm")
     config.ensure_dirs()
     store = Store(config.db_path)
     backend = SlurmBackend(config, store)
@@ -98,19 +96,9 @@ async def backend(tmp_path: Path) -> AsyncIterator[SlurmBackend]:
     store.close()
 
 
-async def wait_for(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 60, what: str = "condition"
-) -> T:
-    """Poll ``probe`` until it returns something other than None/False."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.3)
+async def wait_for(probe: Callable[[], Awaitable[Any]], what: str = "condition") -> Any:
+    """Slurm's tools are slow: poll every 0.3 s for up to a minute."""
+    return await async_wait_for(probe, timeout=60, interval=0.3, what=what)
 
 
 async def submit(backend: SlurmBackend, user: FacilityUser, body: str, *directives: str) -> int:
@@ -317,7 +305,7 @@ async def test_start_without_slurm_says_how_to_get_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    config = FacilityConfig(state_dir=tmp_path / "state", backend="slurm")
+    config = fast_config(tmp_path / "state", backend="slurm")
     backend = SlurmBackend(config, Store(tmp_path / "db.sqlite"))
     with pytest.raises(RuntimeError, match=r"ci/slurm-up\.sh.*--backend local"):
         await backend.start()

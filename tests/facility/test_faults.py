@@ -14,25 +14,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.config import FaultConfig
 from sfapi_jupyter.facility.faults import injected_faults
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .conftest import api_session
-from .util import wait_for
+from ..support.facility import fast_config
+from ..support.tokens import api_session
+from ..support.waiting import wait_for
 
 JOB = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 1\necho hi\n"
 
 
 @contextlib.contextmanager
 def faulty(tmp_path: Path, name: str = "state", **faults) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path / name,
-        min_pending_seconds=0.1,
-        scheduler_interval=0.05,
-        faults=FaultConfig(**faults),
-    )
+    config = fast_config(tmp_path / name, min_pending_seconds=0.1, faults=FaultConfig(**faults))
     with LocalFacility(config) as running:
         yield running
 

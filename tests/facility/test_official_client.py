@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from io import BytesIO
@@ -23,11 +25,13 @@ from sfapi_client.jobs import JobState
 from sfapi_client.paths import RemotePath
 
 from sfapi_jupyter.cli import main as cli_main
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
-from .util import fetch_token, wait_for
+from ..support.facility import fast_config
+from ..support.tokens import fetch_token
+from ..support.waiting import wait_for
+from .owners import give
 
 pytestmark = [pytest.mark.official_client, pytest.mark.timeout(120)]
 
@@ -46,12 +50,17 @@ def official(facility: LocalFacility, creds: NewClient, **options: object) -> Cl
 
 
 @pytest.fixture(scope="module")
-def facility(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalFacility]:
-    """One facility for the module (tests use their own file names and jobs)."""
-    state = tmp_path_factory.mktemp("official") / "state"
-    config = FacilityConfig(state_dir=state, min_pending_seconds=0.3, scheduler_interval=0.05)
-    with LocalFacility(config) as running:
-        yield running
+def facility() -> Iterator[LocalFacility]:
+    """One facility for the module (tests use their own file names and jobs), in a temporary
+    directory its users can reach when the tests run as root (see conftest's ``tmp_path``)."""
+    base = Path(tempfile.mkdtemp(prefix="sfapi-official-"))
+    base.chmod(0o711)
+    config = fast_config(base / "state")
+    try:
+        with LocalFacility(config) as running:
+            yield running
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -289,11 +298,12 @@ def test_admin_status_change_reaches_the_client(facility: LocalFacility, client:
 
 
 # -- files ----------------------------------------------------------------------------------------
-def test_ls_download_upload_open(client: Client, home: Path) -> None:
+def test_ls_download_upload_open(facility: LocalFacility, client: Client, home: Path) -> None:
     compute = client.compute("perlmutter")
     (home / "data").mkdir()
     (home / "data" / "notes.txt").write_text("hello from perlmutter\n")
     (home / "data" / "blob.bin").write_bytes(bytes(range(256)))
+    give(facility, "elvis", home / "data")
 
     entries = compute.ls(str(home / "data"))
     assert sorted(p.name for p in entries) == ["blob.bin", "notes.txt"]
@@ -454,7 +464,7 @@ def test_anonymous_client_reads_status_only(facility: LocalFacility) -> None:
 
 
 def test_token_renewed_across_expiry(tmp_path: Path) -> None:
-    config = FacilityConfig(state_dir=tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
+    config = fast_config(tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
     with LocalFacility(config) as facility:
         creds = facility.create_client("elvis")
         with official(facility, creds) as session:

@@ -12,21 +12,19 @@ from typing import Any
 import pytest
 
 from sfapi_jupyter import Client
-from sfapi_jupyter._mainthread import dispatcher
-from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
-from sfapi_jupyter.records import forget_records
-from sfapi_jupyter.session import set_client
+from sfapi_jupyter.notebook.records import forget_records
+from sfapi_jupyter.notebook.session import set_client
+from sfapi_jupyter.widgets._mainthread import dispatcher
+
+from ..support.facility import fast_config, make_client
+from ..support.scripts import batch_script
 
 
 @pytest.fixture(scope="module")
 def facility(tmp_path_factory) -> Iterator[LocalFacility]:
-    config = FacilityConfig(
-        state_dir=tmp_path_factory.mktemp("facility"),
-        min_pending_seconds=0.3,
-        scheduler_interval=0.05,
-    )
+    config = fast_config(tmp_path_factory.mktemp("facility"))
     with LocalFacility(config) as running:
         yield running
 
@@ -34,12 +32,6 @@ def facility(tmp_path_factory) -> Iterator[LocalFacility]:
 @pytest.fixture(scope="module")
 def creds(facility) -> NewClient:
     return facility.create_client("elvis")
-
-
-def make_client(facility: LocalFacility, creds: NewClient) -> Client:
-    return Client(
-        facility.api_url, facility.token_url, client_id=creds.client_id, key=creds.private_key_pem
-    )
 
 
 @pytest.fixture
@@ -78,10 +70,4 @@ def wait_for(done: Callable[[], bool], timeout: float = 60.0, what: str = "") ->
 
 
 def script(body: str, *options: str) -> str:
-    head = [
-        "#!/bin/bash",
-        "#SBATCH -C cpu",
-        "#SBATCH -t 00:05:00",
-        *(f"#SBATCH {o}" for o in options),
-    ]
-    return "\n".join(head) + "\n" + body.strip() + "\n"
+    return batch_script(body, *options, time="00:05:00")

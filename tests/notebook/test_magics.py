@@ -13,15 +13,17 @@ import threading
 import pytest
 from IPython.core.error import UsageError
 
-from sfapi_jupyter import _live_feeds, _live_jobs, live
-from sfapi_jupyter._mainthread import MainThreadDispatcher
 from sfapi_jupyter.client import Job, JobState
 from sfapi_jupyter.facility.seed import iso
-from sfapi_jupyter.records import forget_records, job_records
-from sfapi_jupyter.session import set_client
+from sfapi_jupyter.notebook import feeds, queue, waiting
+from sfapi_jupyter.notebook.magics import jobs as job_magics
+from sfapi_jupyter.notebook.records import forget_records, job_records
+from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
+from sfapi_jupyter.widgets._mainthread import MainThreadDispatcher
 
-from .conftest import make_client, script, wait_for
+from ..support.facility import make_client
+from .conftest import script, wait_for
 
 
 def jobs_named(client, name: str) -> list[Job]:
@@ -35,13 +37,13 @@ def finish(card: JobCard, state: str = "COMPLETED") -> None:
 def shown_cards(monkeypatch) -> list:
     """Cards that the magics display themselves (``--wait``)."""
     shown: list = []
-    original = live.show
+    original = job_magics.show
 
     def record(widget):
         shown.append(widget)
         return original(widget)
 
-    monkeypatch.setattr(live, "show", record)
+    monkeypatch.setattr(job_magics, "show", record)
     return shown
 
 
@@ -86,7 +88,7 @@ def test_sfjob_wait_blocks_until_the_end_with_the_output_in_the_card(ip, client,
     assert ip.user_ns["job"].state is JobState.COMPLETED
     # The final summary replaces the displayed card's output, for the saved notebook.
     ((bundle, kwargs),) = updates
-    assert kwargs["display_id"] == live.DISPLAY_IDS[card] and kwargs["raw"]
+    assert kwargs["display_id"] == feeds.DISPLAY_IDS[card] and kwargs["raw"]
     assert "COMPLETED" in bundle["text/html"] and "line 3" in bundle["text/html"]
 
 
@@ -192,7 +194,7 @@ def test_sfjob_line_bad_input_is_a_usage_error(ip, client, line, message):
 
 # -- %sfjobs ------------------------------------------------------------------------------------
 def test_sfjobs_lists_jobs_and_moves_finished_ones_to_done(ip, client, monkeypatch):
-    monkeypatch.setattr(_live_feeds, "QUEUE_INTERVAL", 0.3)
+    monkeypatch.setattr(queue, "QUEUE_INTERVAL", 0.3)
     card = ip.run_cell_magic("sfjob", "", script("sleep 2", "-J listed"))
     table = ip.run_line_magic("sfjobs", "--out queue")
     assert isinstance(table, QueueTable) and ip.user_ns["queue"] is table
@@ -214,7 +216,7 @@ def test_sfjobs_lists_jobs_and_moves_finished_ones_to_done(ip, client, monkeypat
 
 
 def test_recorded_jobs_survive_a_kernel_restart(ip, client, facility, creds, monkeypatch):
-    monkeypatch.setattr(_live_feeds, "QUEUE_INTERVAL", 0.3)
+    monkeypatch.setattr(queue, "QUEUE_INTERVAL", 0.3)
     card = ip.run_cell_magic("sfjob", "", script("echo kept", "-J kept", "-o kept-%j.log"))
     jobid = card.jobid
     finish(card)
@@ -316,7 +318,7 @@ def test_interrupting_wait_cancels_when_the_front_end_cannot_ask(ip, client, mon
 def test_interrupting_wait_asks_when_it_can(ip, client, monkeypatch, capsys):
     shown = shown_cards(monkeypatch)
     interrupt_when(monkeypatch, lambda: bool(shown) and shown[0].state == "RUNNING")
-    monkeypatch.setattr(_live_jobs, "_can_ask", lambda: True)
+    monkeypatch.setattr(waiting, "_can_ask", lambda: True)
     questions = []
     monkeypatch.setattr("builtins.input", lambda prompt: questions.append(prompt) or "n")
     with pytest.raises(KeyboardInterrupt):
@@ -344,14 +346,14 @@ def test_widget_updates_run_only_on_the_main_thread(ip, client, monkeypatch, fac
                 return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(cls, name, wrapper)
-    monkeypatch.setattr(_live_feeds, "QUEUE_INTERVAL", 0.3)
+    monkeypatch.setattr(queue, "QUEUE_INTERVAL", 0.3)
     card = ip.run_cell_magic("sfjob", "", script("echo a; sleep 1; echo b", "-J threads",
                                                   "--array=0-1"))  # fmt: skip
     table = ip.run_line_magic("sfjobs", "")
     tail = ip.run_line_magic("sftail", card.jobid)
     wait_for(lambda: card.state == "COMPLETED" and "b" in card.output("stdout"))
     wait_for(lambda: "ended" in tail.status and any(r["done"] for r in table.rows))
-    wait_for(lambda: not live.FEEDS[card].running, what="the card's feed to finish")
+    wait_for(lambda: not feeds.FEEDS[card].running, what="the card's feed to finish")
     called = {name for name, _ in threads}
     assert {"set_job", "append_output", "refresh_static", "append", "upsert"} <= called
     assert card.array and card.tasks
@@ -376,7 +378,7 @@ def test_api_errors_are_short_usage_errors(ip, client):
 
 
 def test_updates_queued_from_other_threads_run_after_each_cell(ip):
-    from sfapi_jupyter._mainthread import dispatcher
+    from sfapi_jupyter.widgets._mainthread import dispatcher
 
     ran: list[threading.Thread] = []
     worker = threading.Thread(target=dispatcher().call,

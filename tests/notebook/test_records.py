@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sfapi_jupyter.records import JobRecord, JobRecords, job_records, script_hash
+from sfapi_jupyter.notebook.records import JobRecord, JobRecords, job_records, script_hash
 
 
 def test_records_round_trip_and_find_a_script(data_dir):

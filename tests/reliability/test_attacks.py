@@ -1,6 +1,6 @@
 """Attacks: each refused with nothing changed (the facility's jobs, tasks, clients and file
-trees are the same after the attempt). The attacks that issue 10 found to get through are
-at the end, as strict expected failures until items 1-9 are fixed.
+trees are the same after the attempt). The attacks that issue 10 found getting through
+(items 1, 2, 4-9) are at the end: each must now be refused too.
 
 Users: alice and bob (red clients), bob's green client, and a client of bob's limited to
 10.0.0.0/8 (every request here comes from 127.0.0.1).
@@ -27,9 +27,10 @@ from cryptography.hazmat.primitives import serialization
 
 from sfapi_jupyter.facility.config import MACHINES
 from sfapi_jupyter.facility.server import LocalFacility
-from tests.facility.util import fetch_token, make_assertion, task_result, token_form, wait_for
 from tests.support.facility import SEEN_SECRETS, fast_config, new_client, script, serve
 from tests.support.figures import record, record_bad_input
+from tests.support.tokens import fetch_token, make_assertion, task_result, token_form
+from tests.support.waiting import wait_for
 
 SECTION = "attacks"
 LIMIT = 64 * 1024
@@ -487,11 +488,7 @@ def test_attack_figures(world):
     assert len(_REFUSED) == len(ATTACKS)
 
 
-# -- what issue 10 found getting through (items 1-9): strict xfail until fixed --------------------
-def _xfail(item: int, reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 10 item {item}: {reason}")
-
-
+# -- what issue 10 found getting through (items 1, 2, 4-9): fixed, and kept so -----------------
 @pytest.fixture(scope="module")
 def defects(tmp_path_factory) -> Iterator[World]:
     yield from make_world(tmp_path_factory.mktemp("defects"))
@@ -502,7 +499,7 @@ def _run(w: World, client: httpx.Client, command: str) -> dict[str, Any]:
     return task_result(client, response.json()["task_id"])
 
 
-@_xfail(1, "commands run as the facility's OS user and can read its signing key")
+# issue 10 item 1 (fixed): commands ran as the facility's OS user, reading its key
 def test_a_command_cannot_read_the_signing_key(defects):
     key = defects.facility.config.signing_key_path
     output = str(_run(defects, defects.bob, f"cat {key}").get("output") or "")
@@ -510,7 +507,7 @@ def test_a_command_cannot_read_the_signing_key(defects):
     assert not leaked, "bob's command read the token-signing key"
 
 
-@_xfail(1, "jobs run as the facility's OS user and can write into another user's home")
+# issue 10 item 1 (fixed): jobs ran as the facility's OS user, writing anywhere
 def test_a_job_cannot_write_into_another_home(defects):
     target = defects.alice_home / "from-bob.out"
     response = defects.bob.post(
@@ -522,7 +519,7 @@ def test_a_job_cannot_write_into_another_home(defects):
     assert not target.exists(), "bob's job wrote into alice's home"
 
 
-@_xfail(1, "a hard link made by a command gets past the download path checks")
+# issue 10 item 1 (fixed): a hard link made by a command gets past the download path checks
 def test_a_hard_link_to_the_key_cannot_be_downloaded(defects):
     key = defects.facility.config.signing_key_path
     _run(defects, defects.bob, f"ln {key} ~/k")
@@ -531,7 +528,7 @@ def test_a_hard_link_to_the_key_cannot_be_downloaded(defects):
     assert not leaked, "the signing key came back through a hard link"
 
 
-@_xfail(2, "X-Forwarded-For from loopback bypasses a client's IP ranges")
+# issue 10 item 2 (fixed): X-Forwarded-For from loopback bypasses a client's IP ranges
 def test_x_forwarded_for_does_not_bypass_ip_ranges(defects):
     assertion = make_assertion(defects.creds["ranged"], defects.facility.token_url)
     response = _token_endpoint(defects, assertion, **{"X-Forwarded-For": "10.1.1.1"})
@@ -540,7 +537,7 @@ def test_x_forwarded_for_does_not_bypass_ip_ranges(defects):
     assert response.status_code in (401, 403)
 
 
-@_xfail(4, "an assertion without jti is accepted (and can be replayed)")
+# issue 10 item 4 (fixed): an assertion without jti is accepted (and can be replayed)
 def test_an_assertion_without_jti_is_refused(defects):
     assertion = make_assertion(defects.creds["bob"], defects.facility.token_url, jti=None)
     response = _token_endpoint(defects, assertion)
@@ -549,7 +546,7 @@ def test_an_assertion_without_jti_is_refused(defects):
     assert response.status_code == 401
 
 
-@_xfail(4, "an assertion that expires in the year 3000 is accepted")
+# issue 10 item 4 (fixed): an assertion that expires in the year 3000 is accepted
 def test_an_assertion_living_for_ever_is_refused(defects):
     assertion = make_assertion(defects.creds["bob"], defects.facility.token_url, exp=32503680000)
     response = _token_endpoint(defects, assertion)
@@ -558,7 +555,7 @@ def test_an_assertion_living_for_ever_is_refused(defects):
     assert response.status_code == 401
 
 
-@_xfail(4, "an assertion whose nbf is in the future is accepted")
+# issue 10 item 4 (fixed): an assertion whose nbf is in the future is accepted
 def test_an_assertion_not_yet_valid_is_refused(defects):
     now = int(time.time())
     assertion = make_assertion(defects.creds["bob"], defects.facility.token_url, nbf=now + 3600)
@@ -568,7 +565,7 @@ def test_an_assertion_not_yet_valid_is_refused(defects):
     assert response.status_code == 401
 
 
-@_xfail(5, "the expected aud comes from the request's Host header")
+# issue 10 item 5 (fixed): the expected aud comes from the request's Host header
 def test_the_audience_does_not_follow_the_host_header(defects):
     assertion = make_assertion(defects.creds["bob"], "http://evil.example/c2id/token")
     response = _token_endpoint(defects, assertion, Host="evil.example")
@@ -577,7 +574,7 @@ def test_the_audience_does_not_follow_the_host_header(defects):
     assert response.status_code == 401
 
 
-@_xfail(6, "an upload to a 256-character name answers HTTP 500")
+# issue 10 item 6 (fixed): an upload to a 256-character name answers HTTP 500
 def test_a_too_long_name_is_an_error_envelope(defects):
     response = defects.bob.put(
         f"utilities/upload/perlmutter/{defects.bob_home}/{'n' * 256}",
@@ -587,7 +584,7 @@ def test_a_too_long_name_is_an_error_envelope(defects):
     assert "File name too long" in response.json()["error"]
 
 
-@_xfail(6, "a legitimate 250-character name fails: the temporary name is too long")
+# issue 10 item 6 (fixed): a 250-character name failed (its temporary name)
 def test_a_250_character_name_uploads(defects):
     response = defects.bob.put(
         f"utilities/upload/perlmutter/{defects.bob_home}/{'n' * 250}",
@@ -596,7 +593,7 @@ def test_a_250_character_name_uploads(defects):
     assert response.status_code == 200 and response.json()["status"] == "OK", response.text
 
 
-@_xfail(7, "project names from the admin CLI are not checked")
+# issue 10 item 7 (fixed): project names from the admin CLI are not checked
 def test_the_cli_refuses_a_project_name_with_a_path(defects):
     state = defects.facility.config.state_dir
     command = [sys.executable, "-m", "sfapi_jupyter", "facility", "client", "create", "--json",
@@ -607,7 +604,7 @@ def test_the_cli_refuses_a_project_name_with_a_path(defects):
     assert made.returncode != 0
 
 
-@_xfail(8, "a 30-digit job id leaks an internal OverflowError")
+# issue 10 item 8 (fixed): a 30-digit job id leaks an internal OverflowError
 def test_a_30_digit_job_id_is_a_plain_error(defects):
     jobid = "1" * 30
     response = defects.bob.delete(f"compute/jobs/perlmutter/{jobid}")
@@ -617,7 +614,7 @@ def test_a_30_digit_job_id_is_a_plain_error(defects):
     assert response.status_code < 500 and "Overflow" not in text, text
 
 
-@_xfail(9, "NERSC accepts group names such as t-3x9q1z; the facility answers 400")
+# issue 10 item 9 (fixed): NERSC's group names such as t-3x9q1z got 400
 def test_a_nersc_style_group_name_is_accepted(defects):
     response = defects.bob.post("account/groups", data={"name": "t-3x9q1z", "repo_name": "m4002"})
     assert response.status_code == 200, response.text

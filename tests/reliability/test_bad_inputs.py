@@ -14,10 +14,10 @@ import pytest
 from sfapi_jupyter import Client
 from sfapi_jupyter.client import SfApiError
 from sfapi_jupyter.facility.server import LocalFacility
-from tests.facility.util import fetch_token
 from tests.support.facility import SEEN_SECRETS, fast_config, new_client, serve, sync_client
 from tests.support.figures import record, record_bad_input, record_text
 from tests.support.kernel import Kernel
+from tests.support.tokens import fetch_token
 
 SECTION = "bad inputs"
 GOOD = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 5\n"

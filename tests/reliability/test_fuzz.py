@@ -10,9 +10,9 @@ from collections import Counter
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.facility.util import fetch_token
 from tests.support.facility import SEEN_SECRETS, fast_config, new_client, serve
 from tests.support.figures import record, record_bad_input
+from tests.support.tokens import fetch_token
 
 SECTION = "schema-driven fuzz (schemathesis)"
 EXAMPLES = 25

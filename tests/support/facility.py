@@ -1,8 +1,9 @@
-"""Local facilities and clients for tests: fast settings, counted requests, remembered secrets.
+"""A local facility for tests: a quick config, and clients of it.
 
-Every private key and access token a helper here sees is remembered in memory (never on disk)
-in :data:`SEEN_SECRETS`, so that the secret scan can look for the real values as well as for
-their shapes.
+Also, for the reliability suite: facilities served over real HTTP that remember the secrets
+they hand out (every private key and access token a helper here sees is kept in memory, never
+on disk, in :data:`SEEN_SECRETS`, for the secret scan), a transport that counts requests, and
+quick retries.
 """
 
 from __future__ import annotations
@@ -23,17 +24,41 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
+
+def fast_config(state_dir: Path, **options: Any) -> FacilityConfig:
+    """A facility whose jobs leave PENDING after 0.3 s and whose scheduler ticks every 50 ms."""
+    options.setdefault("min_pending_seconds", 0.3)
+    options.setdefault("scheduler_interval", 0.05)
+    return FacilityConfig(state_dir=state_dir, **options)
+
+
+def make_async_client(served: Any, creds: NewClient, **options: Any) -> AsyncClient:
+    """An AsyncClient of ``creds`` on a facility (``served.transport`` may be in process)."""
+    options.setdefault("transport", getattr(served, "transport", None))
+    return AsyncClient(
+        served.api_url,
+        served.token_url,
+        client_id=creds.client_id,
+        key=creds.private_key_pem,
+        **options,
+    )
+
+
+def make_client(served: Any, creds: NewClient, **options: Any) -> Client:
+    """The blocking twin of :func:`make_async_client` (real HTTP only)."""
+    return Client(
+        served.api_url,
+        served.token_url,
+        client_id=creds.client_id,
+        key=creds.private_key_pem,
+        **options,
+    )
+
+
 #: Private keys and access tokens met during this test session (kept in memory only).
 SEEN_SECRETS: set[str] = set()
 #: Retries quick enough for tests, patient enough for a 20% fault rate.
 FAST_RETRY = RetryPolicy(attempts=8, base=0.05, cap=1.0)
-
-
-def fast_config(state_dir: Path, **options: Any) -> FacilityConfig:
-    """A facility that schedules quickly (jobs still pend a moment, as at NERSC)."""
-    options.setdefault("min_pending_seconds", 0.2)
-    options.setdefault("scheduler_interval", 0.05)
-    return FacilityConfig(state_dir=state_dir, **options)
 
 
 def remember_facility(facility: LocalFacility) -> None:
@@ -103,27 +128,14 @@ class CountingTransport(httpx.AsyncBaseTransport):
 def async_client(
     facility: LocalFacility, creds: NewClient, *, transport: Any = None, **options: Any
 ) -> AsyncClient:
-    """An ``AsyncClient`` of ``creds`` on ``facility`` (quick retries unless told otherwise)."""
+    """:func:`make_async_client` over real HTTP, with quick retries unless told otherwise."""
     options.setdefault("retry", FAST_RETRY)
-    return AsyncClient(
-        facility.api_url,
-        facility.token_url,
-        client_id=creds.client_id,
-        key=creds.private_key_pem,
-        transport=transport,
-        **options,
-    )
+    return make_async_client(facility, creds, transport=transport, **options)
 
 
 def sync_client(facility: LocalFacility, creds: NewClient, **options: Any) -> Client:
     options.setdefault("retry", FAST_RETRY)
-    return Client(
-        facility.api_url,
-        facility.token_url,
-        client_id=creds.client_id,
-        key=creds.private_key_pem,
-        **options,
-    )
+    return make_client(facility, creds, **options)
 
 
 def script(body: str, *options: str, constraint: str = "cpu") -> str:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sfapi_jupyter.client.models.jobs import JobInfo, JobState
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
+from sfapi_jupyter.widgets._format import STATE_COLOURS, state_family
 from sfapi_jupyter.widgets._html import FALLBACK_NOTE
 from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
 
 T0 = dt.datetime(2026, 5, 2, 18, 0, 0)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def record(widget: Any) -> list[dict[str, Any]]:
@@ -358,6 +362,25 @@ def test_bundle_is_an_es_module_with_a_default_export(name: str) -> None:
     assert (STATIC_DIR / "styles.css").is_file()
 
 
+def test_each_widget_module_has_one_view_and_one_bundle() -> None:
+    """widgets/X.py, js/src/X.ts and static/X.js match one to one: no list to keep in step."""
+    views = {p.stem for p in (ROOT / "js" / "src").glob("*.ts")}
+    assert views == set(BUNDLES)
+    built = {p.stem for p in STATIC_DIR.glob("*.js")}
+    assert built >= set(BUNDLES)
+
+
+def test_state_table_is_one_source_for_python_and_typescript() -> None:
+    states_ts = (ROOT / "js" / "src" / "lib" / "states.ts").read_text()
+    assert "sfapi_jupyter/widgets/states.json" in states_ts
+    assert not re.search(r"#[0-9a-fA-F]{6}", states_ts), "colours belong in states.json"
+    css = (ROOT / "js" / "src" / "styles.css").read_text()
+    for family in STATE_COLOURS:
+        assert f"--sfj-{family}:" not in css, f"{family}'s colour is copied into styles.css"
+    for state in JobState:
+        assert state_family(state.value) in STATE_COLOURS
+
+
 def test_widget_classes_use_the_built_bundle() -> None:
     assert not missing_bundles()
     card = JobCard(jobid="1", machine="m")
@@ -365,12 +388,8 @@ def test_widget_classes_use_the_built_bundle() -> None:
 
 
 def test_missing_bundle_says_how_to_fix(tmp_path: Any) -> None:
-    assert missing_bundles(tmp_path) == [
-        "job_card.js",
-        "queue_table.js",
-        "log_tail.js",
-        "styles.css",
-    ]
+    assert missing_bundles(tmp_path) == [f"{name}.js" for name in BUNDLES] + ["styles.css"]
+    assert {"job_card", "queue_table", "log_tail"} <= set(BUNDLES)
     fallback = esm("job_card", tmp_path)
     assert isinstance(fallback, str) and "export default" in fallback
     assert "npm --prefix js run build" in fallback and "pip install -e ." in fallback

@@ -1,41 +1,13 @@
-// Slurm state → colour family; the same table as sfapi_jupyter/widgets/_format.py.
+// Slurm state → colour family. The table is sfapi_jupyter/widgets/states.json, which the
+// Python side reads too: one source, bundled in by esbuild.
+import table from "../../../sfapi_jupyter/widgets/states.json";
 
 export type Family = "pending" | "running" | "completed" | "failed" | "cancelled" | "unknown" | "other";
 
-const FAMILY: Record<string, Family> = {
-  PENDING: "pending",
-  REQUEUED: "pending",
-  REQUEUE_HOLD: "pending",
-  REQUEUE_FED: "pending",
-  RESV_DEL_HOLD: "pending",
-  CONFIGURING: "pending",
-  RUNNING: "running",
-  COMPLETING: "running",
-  STAGE_OUT: "running",
-  RESIZING: "running",
-  SIGNALING: "running",
-  COMPLETED: "completed",
-  FAILED: "failed",
-  TIMEOUT: "failed",
-  NODE_FAIL: "failed",
-  OUT_OF_MEMORY: "failed",
-  BOOT_FAIL: "failed",
-  DEADLINE: "failed",
-  SPECIAL_EXIT: "failed",
-  CANCELLED: "cancelled",
-  REVOKED: "cancelled",
-  PREEMPTED: "cancelled",
-  UNKNOWN: "unknown",
-};
-
-const TERMINAL = new Set([
-  "BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL",
-  "OUT_OF_MEMORY", "PREEMPTED", "REVOKED", "SPECIAL_EXIT", "TIMEOUT",
-]);
-
+const FAMILY = table.families as Record<string, Family>;
+const TERMINAL = new Set<string>(table.terminal);
 /** Order in which states are listed (counts, filters): the job's life from left to right. */
-const ORDER = ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "COMPLETED", "FAILED",
-  "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "CANCELLED"];
+const ORDER: string[] = table.order;
 
 export function family(state: string): Family {
   return FAMILY[(state || "UNKNOWN").toUpperCase()] ?? "other";
@@ -53,4 +25,13 @@ export function stateOrder(a: string, b: string): number {
 /** `OUT_OF_MEMORY` → `OUT OF MEMORY` for display; data attributes keep Slurm's spelling. */
 export function stateLabel(state: string): string {
   return (state || "UNKNOWN").replace(/_/g, " ");
+}
+
+/** The family colours as the CSS variables styles.css uses (`--sfj-running`, ...), set on
+ *  each widget's root so the stylesheet holds no copy of them. */
+export function applyStateColours(el: HTMLElement): void {
+  for (const [name, [bg, fg]] of Object.entries(table.colours as Record<string, string[]>)) {
+    el.style.setProperty(`--sfj-${name}`, bg);
+    el.style.setProperty(`--sfj-${name}-fg`, fg);
+  }
 }

@@ -6,6 +6,7 @@ from .files import RemoteEntry
 from .jobs import TERMINAL_STATES, JobInfo, JobState
 from .status import Change, Note, Outage, Status, StatusValue
 from .tasks import CommandResult, Task, TaskStatus
+from .transfers import TransferInfo, TransferStatus
 
 __all__ = [
     "TERMINAL_STATES",
@@ -26,5 +27,7 @@ __all__ = [
     "StatusValue",
     "Task",
     "TaskStatus",
+    "TransferInfo",
+    "TransferStatus",
     "User",
 ]

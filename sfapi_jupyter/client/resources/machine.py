@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 import os
 import re
 import uuid
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from .._errors import (
     ApiError,
@@ -28,6 +24,7 @@ from .._errors import (
 )
 from ..models import CommandResult, JobInfo, RemoteEntry, TaskStatus
 from ..models.status import Status, StatusValue
+from .files import AsyncFiles, Progress
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
@@ -42,11 +39,6 @@ MARKER_PREFIX = "sfapi-submit:"
 #: Seconds a machine's status is trusted before a submit or command reads it again.
 AVAILABILITY_MAX_AGE = 60.0
 _COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
-
-
-def encode_path(path: str) -> str:
-    """A remote path for a URL: every character but ``/`` percent-encoded."""
-    return quote(str(path), safe="/")
 
 
 def looks_like_script(text: str) -> bool:
@@ -72,6 +64,7 @@ class AsyncMachine:
         self.client = client
         self.name = name
         self._watcher: JobWatcher | None = None
+        self._files: AsyncFiles | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
 
@@ -249,78 +242,40 @@ class AsyncMachine:
         rows = await self.fetch_rows(jobids, sacct=sacct, user=user, partition=partition)
         return [AsyncJob(self, info.jobid, info) for info in map(JobInfo.from_row, rows)]
 
-    # -- files ------------------------------------------------------------------------------
+    # -- files (client/resources/files.py) ------------------------------------------------
+    @property
+    def files(self) -> AsyncFiles:
+        """The machine's file operations, with progress callbacks."""
+        if self._files is None:
+            self._files = AsyncFiles(self)
+        return self._files
+
     async def ls(self, path: str) -> list[RemoteEntry]:
         """Entries of a directory (without ``.`` and ``..``), or the one entry of a file."""
-        body = await self.client._get(f"utilities/ls/{self.name}/{encode_path(path)}")
-        if body.get("status") == "ERROR":
-            error = str(body.get("error") or "")
-            if "No such file or directory" in error:
-                raise NotFoundError(error, body=body)
-            raise ApiError(error or f"ls {path} failed", body=body)
-        entries = body.get("entries") or []
-        out = []
-        base = path.rstrip("/") or "/"
-        single = len(entries) == 1
-        for entry in entries:
-            name = str(entry.get("name", ""))
-            if name in (".", ".."):
-                continue
-            target = None
-            if " -> " in name:
-                name, _, target = name.partition(" -> ")
-            full = name if single and name.startswith("/") else f"{base}/{name}".replace("//", "/")
-            if single and name.startswith("/"):
-                name = os.path.basename(name.rstrip("/")) or name
-            out.append(RemoteEntry(**{**entry, "name": name, "path": full, "target": target}))
-        return out
+        return await self.files.ls(path)
 
     async def download(
-        self, path: str, to: str | os.PathLike[str] | None = None, *, binary: bool = True
+        self,
+        path: str,
+        to: str | os.PathLike[str] | None = None,
+        *,
+        binary: bool = True,
+        overwrite: bool = True,
+        progress: Progress | None = None,
     ) -> Any:
-        """A small file's content: bytes (or str with ``binary=False``), or saved to ``to``."""
-        body = await self.client._get(
-            f"utilities/download/{self.name}/{encode_path(path)}", {"binary": binary}
-        )
-        if body.get("status") == "ERROR":
-            error = str(body.get("error") or f"download {path} failed")
-            if "No such file" in error:
-                raise NotFoundError(error, body=body)
-            raise ApiError(error, body=body)
-        content: Any = body.get("file") or ""
-        if body.get("is_binary"):
-            content = base64.b64decode(content)
-        if to is None:
-            return content
-        target = Path(to).expanduser()
-        if target.is_dir():
-            target = target / os.path.basename(path.rstrip("/"))
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(content if isinstance(content, bytes) else content.encode())
-        tmp.replace(target)
-        return target
+        """A small file's content: bytes (or str with ``binary=False``), or saved to ``to``.
 
-    async def upload(self, source: Any, remote_path: str) -> str:
-        """Write ``source`` (bytes, str, a local path or a file object) to ``remote_path``."""
-        if isinstance(source, (bytes, bytearray)):
-            payload: Any = io.BytesIO(bytes(source))
-        elif isinstance(source, str) and not os.path.exists(source):
-            raise FileNotFoundError(
-                f"{source!r} is not a local file; to upload text, pass it as bytes (text.encode())"
-            )
-        elif isinstance(source, (str, os.PathLike)):
-            payload = Path(source).expanduser().read_bytes()
-        else:
-            payload = source
-        response = await self.client._request(
-            "PUT",
-            f"utilities/upload/{self.name}/{encode_path(remote_path)}",
-            files={"file": ("upload", payload)},
+        See :meth:`AsyncFiles.download` (atomic local writes, ``overwrite``, ``progress``).
+        """
+        return await self.files.download(
+            path, to, binary=binary, overwrite=overwrite, progress=progress
         )
-        body = response.json()
-        if body.get("status") == "ERROR":
-            raise ApiError(str(body.get("error") or f"upload to {remote_path} failed"), body=body)
-        return remote_path
+
+    async def upload(
+        self, source: Any, remote_path: str, *, progress: Progress | None = None
+    ) -> str:
+        """Write ``source`` (bytes, a local path or a file object) to ``remote_path``."""
+        return await self.files.upload(source, remote_path, progress=progress)
 
     # -- commands ---------------------------------------------------------------------------
     async def run(

@@ -16,6 +16,7 @@ from .._errors import BadScriptError
 from ._check import check_script, prepare_script
 from ._directives import QOS_NAMES, SbatchDirectives, ScriptIssue, parse_directives, parse_time
 from ._planning import allocation_check, default_output_path, node_hours, outage_conflicts
+from ._rewrite import directive_values, set_directive
 
 __all__ = [
     "QOS_NAMES",
@@ -25,9 +26,11 @@ __all__ = [
     "allocation_check",
     "check_script",
     "default_output_path",
+    "directive_values",
     "node_hours",
     "outage_conflicts",
     "parse_directives",
     "parse_time",
     "prepare_script",
+    "set_directive",
 ]

@@ -10,6 +10,11 @@ cancel or a time limit kills everything the script started, as Slurm's proctrack
 The store is the truth: every state change is written through at once, and a job only
 lives in memory (``_active``) while its processes do.
 
+Jobs run as their user: with the user's own OS account when the facility runs as root
+(the script is staged, as slurmd does, in ``STATE/spool/job<id>/slurm_script`` owned by
+the user, and output files are opened with the user's identity), else as the facility's
+OS user.
+
 Deliberate differences from Slurm:
 
 * ``--time`` is honoured to the second (``-t 0:02`` kills after 2 s) so tests can
@@ -34,9 +39,7 @@ import logging
 import signal
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..config import FacilityConfig
 from ..sbatch import parse_batch_script
@@ -44,45 +47,21 @@ from ..store import Store
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
-    compress_nodelist,
     dependency_verdict,
-    job_environment,
     node_names,
-    output_paths,
     process_start_time,
     signal_group,
 )
+from .local_processes import JobProcesses, _Active
 
 log = logging.getLogger(__name__)
 
-#: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
-KILL_WAIT = 2.0
 #: Seconds between scheduler passes when only an event (submit, end, cancel) can change
 #: the queue; those events wake the scheduler at once.
 IDLE_INTERVAL = 2.0
 
 
-@dataclass
-class _Active:
-    """A job holding nodes: from the moment it is picked until its processes are gone."""
-
-    job: JobRecord
-    nodes: list[str]
-    proc: asyncio.subprocess.Process | None = None
-    #: Set once the job is being ended from outside (cancel, time limit, shutdown).
-    final_state: str | None = None
-    watcher: asyncio.Task[None] | None = None
-
-
-@dataclass
-class _Launch:
-    stdout: Path
-    stderr: Path
-    cwd: Path
-    warnings: list[str] = field(default_factory=list)
-
-
-class LocalBackend:
+class LocalBackend(JobProcesses):
     """Runs batch scripts on this host; see the module docstring for the semantics."""
 
     name = "local"
@@ -104,6 +83,8 @@ class LocalBackend:
         if self._scheduler is not None:
             return
         self._stopping = False
+        self.config.user_spool.mkdir(parents=True, exist_ok=True)
+        self.config.user_spool.chmod(0o711)  # job<id>/ inside belongs to the job's user
         self._recover()
         self._scheduler = asyncio.create_task(self._schedule_forever(), name="local-scheduler")
 
@@ -136,6 +117,7 @@ class LocalBackend:
             if job.state == "NODE_FAIL":
                 job.reason = "NodeDown"
             job.end_time = now
+            self._unstage(job)
             self.store.save_job(job)
             log.warning("job %s on %s ended by restart: %s", job.jobid, job.machine, job.state)
 
@@ -277,137 +259,6 @@ class LocalBackend:
             if m == job.machine and a.job.array_job_id == job.array_job_id
         )
         return running >= int(limit)
-
-    # -- running ----------------------------------------------------------------------------
-    def _prepare(self, job: JobRecord, nodes: list[str]) -> _Launch:
-        stdout, stderr = output_paths(job, nodes[0])
-        launch = _Launch(stdout, stderr, Path(job.work_dir))
-        if not launch.cwd.is_dir():
-            launch.warnings.append(
-                f"slurmstepd: error: couldn't chdir to `{launch.cwd}': "
-                "No such file or directory: going to /tmp instead"
-            )
-            launch.cwd = Path("/tmp")
-        return launch
-
-    async def _launch(self, job: JobRecord, nodes: list[str]) -> None:
-        active = _Active(job, nodes)
-        self._active[(job.machine, job.jobid)] = active
-        job.start_time, job.nodelist, job.reason = time.time(), compress_nodelist(nodes), "None"
-        launch = self._prepare(job, nodes)
-        job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
-        mode = "ab" if job.extra.get("open_mode") == "append" else "wb"
-        try:
-            with contextlib.ExitStack() as files:
-                out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
-                err = out
-                if launch.stderr != launch.stdout:
-                    err = files.enter_context(open(launch.stderr, mode))
-                for warning in launch.warnings:
-                    err.write(warning.encode() + b"\n")
-                err.flush()
-                try:
-                    proc = await asyncio.create_subprocess_exec(
-                        job.extra["script"],
-                        *job.extra.get("args", []),
-                        cwd=launch.cwd,
-                        env=job_environment(job, nodes),
-                        stdin=asyncio.subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=err,
-                        start_new_session=True,
-                    )
-                except OSError as exc:
-                    err.write(
-                        f"slurmstepd: error: execve(): {job.extra['script']}: "
-                        f"{exc.strerror}\n".encode()
-                    )
-                    self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
-                    return
-        except OSError as exc:  # the output file cannot be opened: Slurm fails the job
-            self._fail_launch(active, 1, "JobLaunchFailure", str(exc))
-            return
-        except Exception as exc:
-            self._fail_launch(active, 1, "JobLaunchFailure", repr(exc))
-            raise
-        active.proc = proc
-        job.state = "RUNNING"
-        job.extra.update(pid=proc.pid, pgid=proc.pid, proc_start=process_start_time(proc.pid))
-        self.store.save_job(job)
-        active.watcher = asyncio.create_task(self._watch(active), name=f"job-{job.jobid}")
-
-    def _fail_launch(self, active: _Active, exit_code: int, reason: str, detail: str) -> None:
-        job = active.job
-        job.state, job.exit_code, job.reason, job.end_time = (
-            "FAILED",
-            exit_code,
-            reason,
-            time.time(),
-        )
-        job.extra["launch_error"] = detail
-        self._active.pop((job.machine, job.jobid), None)
-        self.store.save_job(job)
-
-    async def _watch(self, active: _Active) -> None:
-        """Wait for the job's script to exit, enforcing its time limit on the way."""
-        proc, job = active.proc, active.job
-        assert proc is not None and job.start_time is not None
-        limit = job.extra.get("time_limit_seconds")
-        deadline = job.start_time + limit if limit else None
-        while True:
-            timeout = None
-            if deadline is not None and active.final_state is None:
-                timeout = max(deadline - time.time(), 0.0)
-            try:
-                await asyncio.wait_for(proc.wait(), timeout)
-                break
-            except asyncio.TimeoutError:
-                self._begin_end(active, "TIMEOUT", "TimeLimit")
-        self._finish(active)
-
-    def _begin_end(
-        self, active: _Active, state: str, reason: str, cancelled_by: int | None = None
-    ) -> None:
-        """End a running job from outside: COMPLETING now, ``state`` once its processes die."""
-        if active.final_state is not None:
-            return
-        job = active.job
-        active.final_state = state
-        job.state, job.reason, job.cancelled_by = "COMPLETING", reason, cancelled_by
-        job.extra["final_state"] = state
-        self.store.save_job(job)
-        self._spawn(self._terminate(active))
-
-    async def _terminate(self, active: _Active) -> None:
-        proc = active.proc
-        if proc is None:
-            return
-        signal_group(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), KILL_WAIT)
-        except asyncio.TimeoutError:
-            signal_group(proc.pid, signal.SIGKILL)
-
-    def _finish(self, active: _Active) -> None:
-        proc, job = active.proc, active.job
-        assert proc is not None and proc.returncode is not None
-        # Whatever the script left behind in its process group dies with the job.
-        signal_group(proc.pid, signal.SIGKILL)
-        code = proc.returncode
-        job.end_time = time.time()
-        if active.final_state is not None:
-            job.state = active.final_state
-            job.exit_code, job.signal = 0, int(signal.SIGTERM) if job.state == "CANCELLED" else 0
-        elif code == 0:
-            job.state, job.reason = "COMPLETED", "None"
-        elif code > 0:
-            job.state, job.reason, job.exit_code = "FAILED", "NonZeroExitCode", code
-        else:
-            job.state, job.signal = "FAILED", -code
-            job.reason = f"RaisedSignal:{-code}({signal.strsignal(-code)})"
-        self._active.pop((job.machine, job.jobid), None)
-        self.store.save_job(job)
-        self._wake.set()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

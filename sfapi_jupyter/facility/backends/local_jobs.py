@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..environment import login_environment
 from ..sbatch import BatchOptions, default_output_name, expand_filename_pattern
 from ..sbatch_values import parse_dependency
 from .base import JobRecord, SubmitRequest
-
-DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 def node_names(count: int) -> list[str]:
@@ -153,16 +152,11 @@ def output_paths(job: JobRecord, nodename: str | None) -> tuple[Path, Path]:
 
 
 def job_environment(job: JobRecord, nodes: list[str]) -> dict[str, str]:
-    """A clean login-like environment plus the SLURM_* variables a batch script sees."""
+    """The user's login environment plus the SLURM_* variables a batch script sees."""
     extra = job.extra
     nodelist = compress_nodelist(nodes)
-    env = {
-        "PATH": os.environ.get("PATH", DEFAULT_PATH),
-        "HOME": extra["home"],
-        "USER": job.user,
-        "LOGNAME": job.user,
-        "SCRATCH": extra["scratch"],
-        "SHELL": "/bin/bash",
+    env = login_environment(job.user, extra["home"], extra["scratch"], job.machine)
+    env |= {
         "ENVIRONMENT": "BATCH",
         "SLURM_JOB_ID": str(job.jobid),
         "SLURM_JOBID": str(job.jobid),

@@ -1,9 +1,11 @@
 """Run the facility's jobs on a real Slurm through its command-line tools.
 
-Slurm runs every job as root here (one service account), so Slurm cannot tell facility
-users apart: the facility's store is the owner of record. A job id belongs to a user only
-if the store says so (array tasks belong to whoever owns the array), ``jobs()`` never
-shows other Slurm jobs, and ``cancel()`` checks ownership before calling scancel.
+When the facility runs as root, every job is submitted with ``sbatch --uid/--gid`` and
+Slurm runs it as the user's own OS account. Otherwise Slurm runs every job as the
+facility's OS user and cannot tell facility users apart. Either way the facility's store
+is the owner of record: a job id belongs to a user only if the store says so (array tasks
+belong to whoever owns the array), ``jobs()`` shows every facility user's jobs but no
+other Slurm jobs, and ``cancel()`` checks ownership before calling scancel.
 
 State comes from ``squeue --json`` while slurmctld still knows the job (MinJobAge, an hour
 with ci/slurm-up.sh) and from text ``sacct`` after that; every refresh is written back to
@@ -27,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import FacilityConfig
+from ..environment import login_environment
 from ..sbatch import BatchOptions, parse_batch_script
 from ..store import Store
+from ..unix import acting_as, isolation_enabled
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .slurm_parse import (
     SACCT_FIELDS,
@@ -133,7 +137,14 @@ class SlurmBackend:
         except SbatchError:
             opts = BatchOptions()  # let sbatch itself refuse it, with its own words
         submit_dir = request.submit_dir or user.home
-        if not submit_dir.is_dir():
+        creds = None
+        if isolation_enabled():
+            from ..accounts import Accounts  # accounts imports this package's base module
+
+            creds = Accounts(self.config, self.store).credentials(user)
+        with acting_as(creds):  # sbatch runs in the user's directory: it must reach it
+            reachable = submit_dir.is_dir() and os.path.exists(submit_dir / ".")
+        if not reachable:
             raise SbatchError(f"sbatch: error: chdir({submit_dir}): No such file or directory")
         spool = self.config.job_spool / uuid.uuid4().hex
         spool.mkdir(parents=True)
@@ -142,6 +153,8 @@ class SlurmBackend:
         script.chmod(0o700)
 
         argv = ["sbatch", "--parsable"]
+        if creds is not None:
+            argv += [f"--uid={creds.uid}", f"--gid={creds.gid}"]
         if not opts.chdir:
             argv.append(f"--chdir={submit_dir}")
         # Slurm would name the job after the spool copy ("script"); use the local backend's names
@@ -151,14 +164,8 @@ class SlurmBackend:
         if self.config.slurm_partition:
             argv.append(f"--partition={self.config.slurm_partition}")
         argv += [str(script), *request.args]
-        env = {
-            "HOME": str(user.home),
-            "USER": user.name,
-            "LOGNAME": user.name,
-            "SCRATCH": str(user.scratch),
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-        }
+        # sbatch exports this to the job (--export=ALL); slurmd adds SLURM_* on top
+        env = login_environment(user.name, user.home, user.scratch, request.machine)
         before = time.time()
         code, out, err = await run_command(argv, cwd=submit_dir, env=env)
         after = time.time()
@@ -196,6 +203,7 @@ class SlurmBackend:
                 "command": str(request.script_path or script),
                 "stdout_pattern": opts.output or "",
                 "stderr_pattern": opts.error or "",
+                "slurm_user": user.name if creds is not None else _SLURM_USER,
             },
         )
         self._fill_paths(job)
@@ -344,7 +352,8 @@ class SlurmBackend:
                 array_job_id=job.array_job_id,
                 array_task_id=job.array_task_id,
                 name=job.name,
-                user=_SLURM_USER,  # %u is Slurm's user (ours), not the facility user
+                # %u is the user Slurm runs the job as: the user's account, or ours
+                user=extra.get("slurm_user", _SLURM_USER),
                 nodename=None,
             )
             for pattern in (extra.get("stdout_pattern", ""), extra.get("stderr_pattern", ""))

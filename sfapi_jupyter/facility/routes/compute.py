@@ -19,7 +19,9 @@ from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..paths import PathDenied, resolve_user_path
 from ..sbatch import check_policy, parse_batch_script
+from ..sbatch_values import MAX_JOB_ID
 from ..tasks import TaskHandle
+from ..unix import acting_as
 
 router = APIRouter(prefix="/compute", tags=["compute"])
 
@@ -31,9 +33,12 @@ class FilterError(ValueError):
 
 
 def base_jobid(text: str) -> int | None:
-    """The job id of ``123`` or of an array task ``123_4`` (the array's id); None if neither."""
+    """The job id of ``123`` or of an array task ``123_4`` (the array's id); None if neither
+    (including numbers too large to be a Slurm job id)."""
     base = text.strip().split("_", 1)[0]
-    return int(base) if base.isdigit() else None
+    if not (base.isascii() and base.isdigit()) or len(base) > 10 or int(base) > MAX_JOB_ID:
+        return None
+    return int(base)
 
 
 def parse_kwargs(kwargs: list[str], include_finished: bool) -> JobQuery:
@@ -131,16 +136,16 @@ async def get_job(
 
 
 def _script_from_path(identity: Identity, facility: Facility, job: str) -> tuple[str, Path]:
+    """The script at ``job``, read with the user's own identity (as sbatch would read it)."""
+    unable = SbatchError(f"sbatch: error: Unable to open file {job}")
     try:
-        path = resolve_user_path(facility.config, identity.user, job, write=False)
-    except PathDenied:
-        raise SbatchError(f"sbatch: error: Unable to open file {job}") from None
-    if not path.is_file():
-        raise SbatchError(f"sbatch: error: Unable to open file {job}")
-    try:
-        return path.read_text(), path
-    except (OSError, UnicodeDecodeError):
-        raise SbatchError(f"sbatch: error: Unable to open file {job}") from None
+        with acting_as(facility.accounts.credentials(identity.user)):
+            path = resolve_user_path(facility.config, identity.user, job, write=False)
+            if not path.is_file():
+                raise unable
+            return path.read_text(), path
+    except (PathDenied, OSError, UnicodeDecodeError):
+        raise unable from None
 
 
 async def _submit(

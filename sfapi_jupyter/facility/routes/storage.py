@@ -9,12 +9,15 @@ the UUIDs of the facility's collections listed in the API's config.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import errno
 import os
 import shutil
+import stat
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +28,7 @@ from ..config import FacilityConfig
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
 from ..paths import PathDenied, absolute_remote_path, check_access, resolve_user_path
+from ..unix import Credentials, acting_as
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 
@@ -41,14 +45,122 @@ def _endpoint(value: str) -> str | None:
     return COLLECTION_UUIDS.get(value)
 
 
-def _copy(config: FacilityConfig, user: FacilityUser, source: Path, target_dir: Path) -> int:
-    """Copy a file or a tree into ``target_dir``; return the bytes of the files copied.
+#: Simulated bandwidth of one transfer, in bytes per second (unset or 0: as fast as the disk).
+#: Demos and tests set it to watch a transfer's progress; read when a transfer starts.
+RATE_ENV = "SFAPI_FACILITY_TRANSFER_RATE"
+#: Bytes copied between two progress updates, and seconds between two writes of them.
+CHUNK = 1024 * 1024
+PROGRESS_INTERVAL = 0.5
 
-    Every place written is checked again as it is reached: a symlink already in the target
+Progress = Callable[[int, int], None]
+
+
+def _rate() -> float:
+    try:
+        return max(float(os.environ.get(RATE_ENV) or 0), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _totals(source: Path, creds: Credentials | None = None) -> tuple[int, int]:
+    """(files, bytes) a transfer of ``source`` will copy (symlinks count as files of 0 bytes),
+    as the user sees them."""
+    with acting_as(creds):
+        return _count(source)
+
+
+def _count(source: Path) -> tuple[int, int]:
+    if not source.is_dir():
+        return 1, source.stat().st_size
+    files = size = 0
+    for dirpath, dirnames, filenames in os.walk(source):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            if path.is_symlink() or name in filenames:
+                files += 1
+                size += 0 if path.is_symlink() else path.stat().st_size
+    return files, size
+
+
+class _Counter:
+    """Files and bytes copied so far; with a ``rate``, ``add`` waits to keep to it.
+
+    Written by the copying thread; ``tell(bytes, files)`` passes each step on.
+    """
+
+    def __init__(self, tell: Progress | None = None, rate: float = 0.0) -> None:
+        self.files = 0
+        self.bytes = 0
+        self._tell = tell
+        self._rate = rate
+        self._started = time.monotonic()
+
+    def add(self, size: int, files: int) -> None:
+        self.bytes += size
+        self.files += files
+        if self._tell is not None:
+            self._tell(size, files)
+        if self._rate and size:
+            ahead = self.bytes / self._rate - (time.monotonic() - self._started)
+            if ahead > 0:
+                time.sleep(ahead)
+
+
+class _NotCopyable(OSError):
+    """A source that is neither a regular file, a directory nor a symlink."""
+
+
+def _copy_file(src: Path, dst: Path, counter: _Counter) -> int:
+    """Copy one regular file's bytes (as many as it had when opened) and its times and mode,
+    counting them as they are written.
+
+    The source is opened without blocking and checked after opening, so a FIFO or device
+    swapped in never blocks or streams forever.
+    """
+    fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as reader:
+        st = os.fstat(reader.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotCopyable(errno.EINVAL, "not a regular file, directory or symlink", str(src))
+        if dst.is_symlink():
+            dst.unlink()
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(out_fd, "wb") as writer:
+            left = st.st_size
+            while left > 0 and (chunk := reader.read(min(left, CHUNK))):
+                writer.write(chunk)
+                left -= len(chunk)
+                counter.add(len(chunk), 0)
+    shutil.copystat(src, dst, follow_symlinks=False)
+    counter.add(0, 1)
+    return st.st_size - left
+
+
+def _copy(
+    config: FacilityConfig,
+    user: FacilityUser,
+    source: Path,
+    target_dir: Path,
+    creds: Credentials | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Copy a file or a tree into ``target_dir`` as the user; (bytes copied, files skipped).
+
+    ``progress(bytes, files)`` is told as the copy goes (it runs in the copying thread).
+
+    Only regular files, directories and symlinks are copied, as Globus does: a device,
+    FIFO or socket at the top fails the transfer, one inside a tree is skipped. Every place
+    written is checked again as it is reached: a symlink already in the target
     (``out/data -> /other/home``) must not carry the copy outside the user's reach. Symlinks
     in the source are copied as symlinks, never followed.
     """
+    with acting_as(creds):
+        return _copy_as_user(config, user, source, target_dir, _Counter(progress, _rate()))
 
+
+def _copy_as_user(
+    config: FacilityConfig, user: FacilityUser, source: Path, target_dir: Path, counter: _Counter
+) -> tuple[int, int]:
     def writable(dest: Path) -> Path:
         try:
             check_access(config, user, Path(os.path.realpath(dest)), write=True)
@@ -58,24 +170,31 @@ def _copy(config: FacilityConfig, user: FacilityUser, source: Path, target_dir: 
 
     writable(target_dir).mkdir(parents=True, exist_ok=True)
     dest_root = target_dir / source.name
-    if not source.is_dir():
-        shutil.copy2(source, writable(dest_root))
-        return source.stat().st_size
-    copied = 0
+    top = os.stat(source)
+    if stat.S_ISREG(top.st_mode):
+        return _copy_file(source, writable(dest_root), counter), 0
+    if not stat.S_ISDIR(top.st_mode):
+        raise _NotCopyable(
+            errno.EINVAL, "not a regular file, directory or symlink; not copied", str(source)
+        )
+    copied = skipped = 0
     for dirpath, dirnames, filenames in os.walk(source):
         out_dir = writable(dest_root / Path(dirpath).relative_to(source))
         out_dir.mkdir(exist_ok=True)
         for name in [*dirnames, *filenames]:
             src, dst = Path(dirpath) / name, out_dir / name
-            if src.is_symlink():
+            mode = os.lstat(src).st_mode
+            if stat.S_ISLNK(mode):
                 if dst.is_symlink() or dst.is_file():
                     dst.unlink()
                 os.symlink(os.readlink(src), dst)
-            elif name in filenames:
-                shutil.copy2(src, writable(dst))
-                copied += src.stat().st_size
+                counter.add(0, 1)
+            elif stat.S_ISREG(mode):
+                copied += _copy_file(src, writable(dst), counter)
+            elif not stat.S_ISDIR(mode):
+                skipped += 1
         shutil.copystat(dirpath, out_dir)
-    return copied
+    return copied, skipped
 
 
 async def _run_transfer(
@@ -84,12 +203,30 @@ async def _run_transfer(
     doc = facility.store.get_transfer(transfer_id) or {}
     doc.pop("_user", None)
     started = time.monotonic()
+    done = _Counter()
+    creds = facility.accounts.credentials(user)
+    with contextlib.suppress(OSError):  # the copy itself says what is wrong
+        doc["files"], doc["bytes_expected"] = await asyncio.to_thread(_totals, source, creds)
+    doc["files_transferred"] = 0
+    facility.store.put_transfer(transfer_id, user.name, doc)
+
+    async def report() -> None:  # progress while ACTIVE, as Globus's task document has it
+        while True:
+            await asyncio.sleep(PROGRESS_INTERVAL)
+            seconds = max(time.monotonic() - started, 1e-3)
+            doc.update(bytes_transferred=done.bytes, files_transferred=done.files,
+                       effective_bytes_per_second=int(done.bytes / seconds))  # fmt: skip
+            facility.store.put_transfer(transfer_id, user.name, doc)
+
+    reporter = asyncio.create_task(report())
     try:
-        copied = await asyncio.to_thread(_copy, facility.config, user, source, target)
-    except OSError as exc:
-        doc.update(
-            globus_status="FAILED", reason=f"{exc.strerror or exc}: {exc.filename or ''}".strip()
+        copied, skipped = await asyncio.to_thread(
+            _copy, facility.config, user, source, target, creds, done.add
         )
+    except (OSError, ValueError) as exc:
+        where = getattr(exc, "filename", None) or ""
+        text = getattr(exc, "strerror", None) or str(exc)
+        doc.update(globus_status="FAILED", reason=f"{text}: {where}".strip(": "))
     else:
         seconds = max(time.monotonic() - started, 1e-3)
         doc.update(
@@ -98,7 +235,36 @@ async def _run_transfer(
             effective_bytes_per_second=int(copied / seconds),
             completion_time=dt.datetime.now(dt.timezone.utc).isoformat(),
         )
+        if skipped:
+            doc["reason"] = f"skipped {skipped} special file(s) (device, FIFO or socket)"
+    finally:
+        reporter.cancel()
+    doc["files_transferred"] = done.files
+    if doc["globus_status"] == "FAILED":
+        doc["bytes_transferred"] = done.bytes
     facility.store.put_transfer(transfer_id, user.name, doc)
+
+
+def _check_paths(
+    config: FacilityConfig, user: FacilityUser, source_dir: str, target_dir: str
+) -> tuple[Path, Path] | str:
+    """(source, target) of a transfer the user may make, or the reason it may not."""
+    try:
+        source = resolve_user_path(config, user, source_dir, write=False)
+    except PathDenied as exc:
+        return f"{source_dir}: {exc.reason}"
+    try:
+        os.stat(source)
+    except OSError as exc:  # as ``ls`` would say it: no such file, name too long, ...
+        return f"{absolute_remote_path(user, source_dir)}: {exc.strerror}"
+    try:
+        target = resolve_user_path(config, user, target_dir, write=True)
+    except PathDenied as exc:
+        return f"{target_dir}: {exc.reason}"
+    real_source, real_target = os.path.realpath(source), os.path.realpath(target)
+    if source.is_dir() and (real_target + os.sep).startswith(real_source + os.sep):
+        return "target_dir is inside source_dir"
+    return source, target
 
 
 @router.post("/globus/transfer")
@@ -120,23 +286,15 @@ async def start_transfer(
                 "reason": f"Unknown endpoint {value!r}; use dtn, perlmutter or a collection UUID",
             }
     user = identity.user
+    creds = facility.accounts.credentials(user)
     try:
-        source = resolve_user_path(facility.config, user, source_dir, write=False)
-    except PathDenied as exc:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{source_dir}: {exc.reason}"}
-    if not os.path.exists(source):
-        return {
-            "transfer_id": "",
-            "status": "ERROR",
-            "reason": f"{absolute_remote_path(user, source_dir)}: No such file or directory",
-        }
-    try:
-        target = resolve_user_path(facility.config, user, target_dir, write=True)
-    except PathDenied as exc:
-        return {"transfer_id": "", "status": "ERROR", "reason": f"{target_dir}: {exc.reason}"}
-    real_source, real_target = os.path.realpath(source), os.path.realpath(target)
-    if source.is_dir() and (real_target + os.sep).startswith(real_source + os.sep):
-        return {"transfer_id": "", "status": "ERROR", "reason": "target_dir is inside source_dir"}
+        with acting_as(creds):
+            checked = _check_paths(facility.config, user, source_dir, target_dir)
+    except OSError as exc:  # e.g. a name too long for the file system
+        checked = f"{source_dir}: {exc.strerror or exc}"
+    if isinstance(checked, str):
+        return {"transfer_id": "", "status": "ERROR", "reason": checked}
+    source, target = checked
     transfer_id = str(uuid.uuid4())
     facility.store.put_transfer(
         transfer_id,

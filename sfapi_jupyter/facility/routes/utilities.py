@@ -1,13 +1,17 @@
 """``/utilities``: ls, download, upload and run a command on a machine.
 
-Failures of the operation itself (no such file, permission denied, too large) are HTTP 200
-with ``"status": "ERROR"`` and a coreutils-style message, as the real API answers.
+Failures of the operation itself (no such file, permission denied, too large, a name too
+long) are HTTP 200 with ``"status": "ERROR"`` and a coreutils-style message, as the real API
+answers. When the facility runs as root every file operation here runs with the caller's
+own OS identity (:func:`~sfapi_jupyter.facility.unix.acting_as`), so the kernel checks it
+too, and uploaded files belong to the caller.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import grp
 import os
 import pwd
@@ -15,9 +19,11 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import Identity
 from ..core import Facility
@@ -25,6 +31,7 @@ from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..paths import PathDenied, absolute_remote_path, is_within, resolve_user_path, user_roots
 from ..runner import run_command_task
 from ..tasks import TaskHandle
+from ..unix import Credentials, acting_as
 
 router = APIRouter(prefix="/utilities", tags=["utilities"])
 
@@ -49,30 +56,41 @@ def _error(key: str, message: str) -> dict[str, Any]:
     return base
 
 
-def _owner_names(
-    identity: Identity, rw: list[Path], path: Path, st: os.stat_result
-) -> tuple[str, str]:
-    # Files in the user's own trees belong to the user as far as the API is concerned: the
-    # facility's OS user writes them on the user's behalf.
-    real = Path(os.path.realpath(path.parent)) / path.name
+@functools.lru_cache(maxsize=512)
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+@functools.lru_cache(maxsize=512)
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _users_own(
+    identity: Identity, rw: list[Path] | None, directory: Path
+) -> tuple[str, str] | None:
+    """(user, group) shown for every file in ``directory`` if it is in the user's own trees.
+
+    Without isolation (``rw`` given), files there belong to the user as far as the API is
+    concerned: the facility's one OS user writes them for everyone. With isolation (``rw``
+    None) and elsewhere, None: the files' real owners are shown.
+    """
+    if rw is None:
+        return None
+    real = Path(os.path.realpath(directory))
     if any(is_within(real, root) for root in rw):
         return identity.user.name, identity.user.group
-    try:
-        user = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        user = str(st.st_uid)
-    try:
-        group = grp.getgrgid(st.st_gid).gr_name
-    except KeyError:
-        group = str(st.st_gid)
-    return user, group
+    return None
 
 
-def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[str, Any]:
-    st = path.lstat()
-    user, group = _owner_names(identity, rw, path, st)
-    if stat.S_ISLNK(st.st_mode):
-        name = f"{name} -> {os.readlink(path)}"
+def _row(st: os.stat_result, name: str, owner: tuple[str, str] | None, link: str | None) -> dict:
+    user, group = owner or (_user_name(st.st_uid), _group_name(st.st_gid))
     return {
         "perms": stat.filemode(st.st_mode),
         "hardlinks": st.st_nlink,
@@ -80,8 +98,14 @@ def _entry(identity: Identity, rw: list[Path], path: Path, name: str) -> dict[st
         "group": group,
         "size": float(st.st_size),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(st.st_mtime)),
-        "name": name,
+        "name": f"{name} -> {link}" if link is not None else name,
     }
+
+
+def _entry(identity: Identity, rw: list[Path] | None, path: Path, name: str) -> dict[str, Any]:
+    st = path.lstat()
+    link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
+    return _row(st, name, _users_own(identity, rw, path.parent), link)
 
 
 def _resolve(
@@ -98,11 +122,23 @@ def _resolve(
         return shown, None, exc.reason
 
 
-@router.get("/ls/{machine}/{path:path}")
+@router.get("/ls/{machine}/{path:path}", response_model=None)
 def ls(
     machine: Machine, path: str, identity: CurrentIdentity, facility: FacilityDep
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """``ls -la`` of a directory (with ``.`` and ``..``), or the one entry of a file or link."""
+    creds = facility.accounts.credentials(identity.user)
+    try:
+        with acting_as(creds):
+            return _ls(facility, identity, path, creds)
+    except OSError as exc:  # e.g. a name too long for the file system
+        shown = path if path.startswith("/") else f"~/{path}"
+        return _error("ls", f"ls: cannot access '{shown}': {exc.strerror or exc}")
+
+
+def _ls(
+    facility: Facility, identity: Identity, path: str, creds: Credentials | None
+) -> dict[str, Any] | JSONResponse:
     # ``ls -la link`` shows the link; ``ls -la link/`` lists the directory it points to.
     follow = path.endswith("/")
     shown, target, denied = _resolve(
@@ -116,7 +152,7 @@ def ls(
         return _error("ls", f"ls: cannot access '{shown}': No such file or directory")
     except OSError as exc:
         return _error("ls", f"ls: cannot access '{shown}': {exc.strerror}")
-    rw, _ = user_roots(facility.config, identity.user)
+    rw = None if creds else user_roots(facility.config, identity.user)[0]
     if not stat.S_ISDIR(mode):
         return {
             "status": "OK",
@@ -124,17 +160,26 @@ def ls(
             "error": None,
         }
     try:
-        names = sorted(os.listdir(target))
+        with os.scandir(target) as listing:
+            items = sorted(listing, key=lambda item: item.name)
     except OSError as exc:
         return _error("ls", f"ls: cannot open directory '{shown}': {exc.strerror}")
+    # ``ls -la link/`` describes the directory itself as ".", not the link.
+    here = Path(os.path.realpath(target)) if follow else target
     entries = [
-        _entry(identity, rw, target, "."),
+        _entry(identity, rw, here, "."),
         _entry(identity, rw, target.parent, ".."),
     ]
-    for name in names:
+    # One owner decision for the whole directory, one stat per entry: a directory of
+    # 10,000 files answers in well under a second.
+    owner = _users_own(identity, rw, target)
+    for item in items:
         with contextlib.suppress(FileNotFoundError):  # removed while we listed
-            entries.append(_entry(identity, rw, target / name, name))
-    return {"status": "OK", "entries": entries, "error": None}
+            st = item.stat(follow_symlinks=False)
+            link = os.readlink(item.path) if stat.S_ISLNK(st.st_mode) else None
+            entries.append(_row(st, item.name, owner, link))
+    # Already plain JSON: skip FastAPI's encoder, which costs more than the listing itself.
+    return JSONResponse({"status": "OK", "entries": entries, "error": None})
 
 
 def _read_small_file(target: Path, shown: str, limit: int) -> bytes | str:
@@ -180,10 +225,15 @@ def download(
     binary: bool = False,
 ) -> dict[str, Any]:
     """A small file's content: text, or base64 with ``binary=true``."""
-    shown, target, denied = _resolve(facility, identity, path, write=False)
-    if target is None:
-        return _error("download", f"{shown}: {denied}")
-    data = _read_small_file(target, shown, facility.config.max_download_bytes)
+    creds = facility.accounts.credentials(identity.user)
+    try:
+        with acting_as(creds):
+            shown, target, denied = _resolve(facility, identity, path, write=False)
+            if target is None:
+                return _error("download", f"{shown}: {denied}")
+            data = _read_small_file(target, shown, facility.config.max_download_bytes)
+    except OSError as exc:
+        return _error("download", f"{path}: {exc.strerror or exc}")
     if isinstance(data, str):
         return _error("download", data)
     if binary:
@@ -217,6 +267,43 @@ async def upload(
     file: Annotated[UploadFile, File()],
 ) -> dict[str, Any]:
     """Write a small file at ``path`` (created or replaced whole; never half-written)."""
+    limit = facility.config.max_upload_bytes
+    creds = facility.accounts.credentials(identity.user)
+    if file.size is not None and file.size > limit:
+        return _too_big(path, limit)
+    return await run_in_threadpool(_upload, facility, identity, path, file.file, creds)
+
+
+def _too_big(shown: str, limit: int) -> dict[str, Any]:
+    return _error(
+        "upload",
+        f"upload to {shown} exceeds the limit of {_human(limit)}; nothing was written. "
+        "Move large files with a Globus transfer (/storage/globus/transfer)",
+    )
+
+
+#: Characters of the file name kept in the temporary name (the whole must fit NAME_MAX).
+_TMP_NAME_KEEP = 64
+
+
+def _upload(
+    facility: Facility,
+    identity: Identity,
+    path: str,
+    source: IO[bytes],
+    creds: Credentials | None,
+) -> dict[str, Any]:
+    """Write ``source`` to ``path`` as the user, through a temporary file in the same directory."""
+    try:
+        with acting_as(creds):
+            return _write_upload(facility, identity, path, source)
+    except OSError as exc:  # e.g. "File name too long" from the file system
+        return _error("upload", f"{path}: {exc.strerror or exc}")
+
+
+def _write_upload(
+    facility: Facility, identity: Identity, path: str, source: IO[bytes]
+) -> dict[str, Any]:
     shown, target, denied = _resolve(facility, identity, path, write=True)
     if target is None:
         return _error("upload", f"{shown}: {denied}")
@@ -225,23 +312,16 @@ async def upload(
     if not target.parent.is_dir():
         return _error("upload", f"{target.parent}: No such file or directory")
     limit = facility.config.max_upload_bytes
-    too_big = _error(
-        "upload",
-        f"upload to {shown} exceeds the limit of {_human(limit)}; nothing was written. "
-        "Move large files with a Globus transfer (/storage/globus/transfer)",
-    )
-    if file.size is not None and file.size > limit:
-        return too_big
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            prefix=f".{target.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=target.parent
         )
     except OSError as exc:
         return _error("upload", f"{shown}: {exc.strerror}")
     written = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := await file.read(MIB):
+            while chunk := source.read(MIB):
                 written += len(chunk)
                 if written > limit:
                     raise OverflowError
@@ -250,7 +330,7 @@ async def upload(
         os.replace(tmp_name, target)
     except OverflowError:
         os.unlink(tmp_name)
-        return too_big
+        return _too_big(shown, limit)
     except OSError as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
@@ -272,8 +352,9 @@ async def command(
     """Run a shell command as the user in their home; the result arrives in the task."""
 
     async def body(handle: TaskHandle) -> dict[str, Any]:
+        creds = facility.accounts.credentials(identity.user)
         return await run_command_task(
-            facility.config, identity.user, machine.value, executable, handle
+            facility.config, identity.user, machine.value, executable, handle, creds
         )
 
     task_id = facility.tasks.start(identity.user.name, "command", body)

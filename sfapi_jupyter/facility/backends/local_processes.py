@@ -1,0 +1,240 @@
+"""Running one job of the ``local`` backend as real processes: staging its script, starting
+it as its user with Slurm's environment and output files, watching it, and ending it
+(SIGTERM to its process group, SIGKILL after :data:`KILL_WAIT`). See :mod:`.local` for the
+semantics; :class:`~.local.LocalBackend` schedules, this runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..config import FacilityConfig
+from ..store import Store
+from ..unix import Credentials, acting_as
+from .base import JobRecord
+from .local_jobs import (
+    compress_nodelist,
+    job_environment,
+    output_paths,
+    process_start_time,
+    signal_group,
+)
+
+log = logging.getLogger("sfapi_jupyter.facility.backends.local")
+
+#: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
+KILL_WAIT = 2.0
+
+
+@dataclass
+class _Active:
+    """A job holding nodes: from the moment it is picked until its processes are gone."""
+
+    job: JobRecord
+    nodes: list[str]
+    proc: asyncio.subprocess.Process | None = None
+    #: Set once the job is being ended from outside (cancel, time limit, shutdown).
+    final_state: str | None = None
+    watcher: asyncio.Task[None] | None = None
+
+
+@dataclass
+class _Launch:
+    stdout: Path
+    stderr: Path
+    cwd: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+class JobProcesses:
+    """The process side of :class:`~.local.LocalBackend` (a base class it builds on)."""
+
+    config: FacilityConfig
+    store: Store
+    _active: dict[tuple[str, int], _Active]
+    _wake: asyncio.Event
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        raise NotImplementedError
+
+    # -- running ----------------------------------------------------------------------------
+    def _credentials(self, job: JobRecord) -> Credentials | None:
+        """The OS identity the job runs with (None: the facility's own, when not root)."""
+        from ..accounts import Accounts  # accounts imports this package's base module
+
+        accounts = Accounts(self.config, self.store)
+        if not accounts.isolated:
+            return None
+        user = accounts.get_user(job.user)
+        if user is None:
+            raise PermissionError(f"user {job.user} no longer exists")
+        return accounts.credentials(user)
+
+    def _stage_script(self, job: JobRecord, creds: Credentials | None) -> Path:
+        """Copy the job's script where only its user can read it (slurmd's job spool)."""
+        directory = self.config.user_spool / f"job{job.jobid:05d}"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(mode=0o700)
+        script = directory / "slurm_script"
+        shutil.copyfile(job.extra["script"], script)
+        script.chmod(0o700)
+        if creds is not None:
+            for path in (directory, script):
+                os.lchown(path, creds.uid, creds.gid)
+        return script
+
+    def _unstage(self, job: JobRecord) -> None:
+        shutil.rmtree(self.config.user_spool / f"job{job.jobid:05d}", ignore_errors=True)
+
+    def _prepare(self, job: JobRecord, nodes: list[str]) -> _Launch:
+        """Output files and working directory, as the job's user will meet them."""
+        stdout, stderr = output_paths(job, nodes[0])
+        launch = _Launch(stdout, stderr, Path(job.work_dir))
+        try:
+            # "." inside: the user needs search permission on the directory itself
+            reachable = os.path.isdir(launch.cwd) and os.path.exists(launch.cwd / ".")
+        except OSError:
+            reachable = False
+        if not reachable:
+            launch.warnings.append(
+                f"slurmstepd: error: couldn't chdir to `{launch.cwd}': "
+                "No such file or directory: going to /tmp instead"
+            )
+            launch.cwd = Path("/tmp")
+        return launch
+
+    async def _launch(self, job: JobRecord, nodes: list[str]) -> None:
+        active = _Active(job, nodes)
+        self._active[(job.machine, job.jobid)] = active
+        job.start_time, job.nodelist, job.reason = time.time(), compress_nodelist(nodes), "None"
+        mode = "ab" if job.extra.get("open_mode") == "append" else "wb"
+        try:
+            creds = self._credentials(job)
+            script = self._stage_script(job, creds)
+            with contextlib.ExitStack() as files:
+                # Opened with the user's identity: a path the user may not write fails the
+                # job (JobLaunchFailure), as slurmstepd's open as the user would.
+                with acting_as(creds):
+                    launch = self._prepare(job, nodes)
+                    job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
+                    out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
+                    err = out
+                    if launch.stderr != launch.stdout:
+                        err = files.enter_context(open(launch.stderr, mode))
+                for warning in launch.warnings:
+                    err.write(warning.encode() + b"\n")
+                err.flush()
+                try:
+                    proc = await asyncio.create_subprocess_exec(
+                        str(script),
+                        *job.extra.get("args", []),
+                        cwd=launch.cwd,
+                        env=job_environment(job, nodes),
+                        stdin=asyncio.subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        start_new_session=True,
+                        user=creds.uid if creds else None,
+                        group=creds.gid if creds else None,
+                        extra_groups=list(creds.groups) if creds else None,
+                    )
+                except OSError as exc:
+                    err.write(f"slurmstepd: error: execve(): {script}: {exc.strerror}\n".encode())
+                    self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
+                    return
+        except OSError as exc:  # the output file cannot be opened: Slurm fails the job
+            self._fail_launch(active, 1, "JobLaunchFailure", str(exc))
+            return
+        except Exception as exc:
+            self._fail_launch(active, 1, "JobLaunchFailure", repr(exc))
+            raise
+        active.proc = proc
+        job.state = "RUNNING"
+        job.extra.update(pid=proc.pid, pgid=proc.pid, proc_start=process_start_time(proc.pid))
+        self.store.save_job(job)
+        active.watcher = asyncio.create_task(self._watch(active), name=f"job-{job.jobid}")
+
+    def _fail_launch(self, active: _Active, exit_code: int, reason: str, detail: str) -> None:
+        job = active.job
+        job.state, job.exit_code, job.reason, job.end_time = (
+            "FAILED",
+            exit_code,
+            reason,
+            time.time(),
+        )
+        job.extra["launch_error"] = detail
+        self._active.pop((job.machine, job.jobid), None)
+        self._unstage(job)
+        self.store.save_job(job)
+
+    async def _watch(self, active: _Active) -> None:
+        """Wait for the job's script to exit, enforcing its time limit on the way."""
+        proc, job = active.proc, active.job
+        assert proc is not None and job.start_time is not None
+        limit = job.extra.get("time_limit_seconds")
+        deadline = job.start_time + limit if limit else None
+        while True:
+            timeout = None
+            if deadline is not None and active.final_state is None:
+                timeout = max(deadline - time.time(), 0.0)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+                break
+            except asyncio.TimeoutError:
+                self._begin_end(active, "TIMEOUT", "TimeLimit")
+        self._finish(active)
+
+    def _begin_end(
+        self, active: _Active, state: str, reason: str, cancelled_by: int | None = None
+    ) -> None:
+        """End a running job from outside: COMPLETING now, ``state`` once its processes die."""
+        if active.final_state is not None:
+            return
+        job = active.job
+        active.final_state = state
+        job.state, job.reason, job.cancelled_by = "COMPLETING", reason, cancelled_by
+        job.extra["final_state"] = state
+        self.store.save_job(job)
+        self._spawn(self._terminate(active))
+
+    async def _terminate(self, active: _Active) -> None:
+        proc = active.proc
+        if proc is None:
+            return
+        signal_group(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), KILL_WAIT)
+        except asyncio.TimeoutError:
+            signal_group(proc.pid, signal.SIGKILL)
+
+    def _finish(self, active: _Active) -> None:
+        proc, job = active.proc, active.job
+        assert proc is not None and proc.returncode is not None
+        # Whatever the script left behind in its process group dies with the job.
+        signal_group(proc.pid, signal.SIGKILL)
+        code = proc.returncode
+        job.end_time = time.time()
+        if active.final_state is not None:
+            job.state = active.final_state
+            job.exit_code, job.signal = 0, int(signal.SIGTERM) if job.state == "CANCELLED" else 0
+        elif code == 0:
+            job.state, job.reason = "COMPLETED", "None"
+        elif code > 0:
+            job.state, job.reason, job.exit_code = "FAILED", "NonZeroExitCode", code
+        else:
+            job.state, job.signal = "FAILED", -code
+            job.reason = f"RaisedSignal:{-code}({signal.strsignal(-code)})"
+        self._active.pop((job.machine, job.jobid), None)
+        self._unstage(job)
+        self.store.save_job(job)
+        self._wake.set()

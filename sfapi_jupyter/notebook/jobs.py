@@ -1,0 +1,218 @@
+"""Job cards: a live ``JobCard`` per job (state, array tasks, stdout/stderr as written).
+
+:func:`job_card` is what ``%sfjob JOBID`` shows; :func:`~.submit.submit_job` starts one
+for each job it submits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from ..client import AsyncJob, Client, Job, JobState, Machine, SfApiError
+from ..widgets import JobCard
+from ._common import as_job, resolve_machine
+from .feeds import DISPLAY_IDS, FEEDS, Feed, call, run_soon
+from .records import JobRecord, job_records
+
+_WAITING = (JobState.UNKNOWN, JobState.PENDING, JobState.CONFIGURING, JobState.REQUEUED)
+
+
+def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, str | None]:
+    """A job's stdout and stderr files, from its script's directives (recorded) or Slurm's default.
+
+    The stderr path is None when stderr goes to the stdout file.
+    """
+    from ..client.scripts import SbatchDirectives, default_output_path
+
+    info = job.info
+    work_dir = (info.work_dir if info else None) or (record.work_dir if record else None)
+    if not work_dir:
+        return None, None
+    # squeue/sacct's work dir already has --chdir applied; a recorded one has not.
+    chdir = None if info and info.work_dir else (record.chdir if record else None)
+    directives = SbatchDirectives(
+        job_name=(info.name if info else None) or (record.job_name if record else None),
+        output=record.output if record else None,
+        error=record.error if record else None,
+        array=(record.array if record else None) or (info.array_task_id if info else None),
+        chdir=chdir,
+    )
+    first_task = None
+    if directives.array:
+        match = re.match(r"\[?(\d+)", directives.array)
+        first_task = int(match[1]) if match else None
+    user = (info.user if info else None) or (record.user if record else None) or ""
+    jobid = (info.array_job_id if info else None) or job.jobid
+    options = {"user": user, "array_job_id": jobid, "array_task_id": first_task}
+    stdout = default_output_path(directives, jobid, work_dir, **options)  # type: ignore[arg-type]
+    stderr = default_output_path(directives, jobid, work_dir, error=True, **options)  # type: ignore[arg-type]
+    return stdout, (None if stderr == stdout else stderr)
+
+
+class CardFeed(Feed):
+    """State, array tasks and stdout/stderr of one job, into a ``JobCard``."""
+
+    def __init__(
+        self,
+        client: Client,
+        card: Any,
+        job: AsyncJob,
+        paths: tuple[str | None, str | None],
+        on_end: Callable[[], None],
+    ) -> None:
+        super().__init__(client, card)
+        self.job = job
+        self.paths = paths
+        self._on_end = on_end
+
+    def __repr__(self) -> str:
+        return f"<CardFeed job {self.job.jobid} on {self.job.machine.name}>"
+
+    def _show(self) -> None:
+        job, watcher = self.job, self.job.machine.watcher
+        if job.info is not None:
+            self.widget_call("set_job", job.info)
+        tasks = watcher.tasks_of(job.jobid)
+        if len(tasks) > 1 or any(t.array_task_id is not None for t in tasks):
+            self.widget_call("set_array_tasks", tasks)
+
+    async def run(self) -> None:
+        job = self.job
+        watcher = job.machine.watcher
+        assert self._stop is not None
+        started, ended = asyncio.Event(), asyncio.Event()
+
+        def on_event(event: Any) -> None:
+            if event.jobid == job.jobid:
+                self._show()
+                if event.new not in _WAITING:
+                    started.set()
+
+        unsubscribe = watcher.subscribe(on_event)
+        tails = []
+        try:
+            self._show()
+            if job.state not in _WAITING:
+                started.set()
+            for path, stream in zip(self.paths, ("stdout", "stderr"), strict=True):
+                if path:
+                    tails.append(asyncio.create_task(self._tail(path, stream, started, ended)))
+            waiting = asyncio.create_task(watcher.wait(job))
+            stopping = asyncio.create_task(self._stop.wait())
+            await asyncio.wait([waiting, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if waiting.done() and waiting.exception() is not None:
+                error = waiting.exception()
+                text = error.message if isinstance(error, SfApiError) else str(error)
+                self.widget_call("set_message", text, "error")
+            elif not waiting.done():
+                waiting.cancel()
+            ended.set()
+            started.set()
+            await asyncio.gather(*tails, return_exceptions=True)
+            self._show()
+            if job.is_terminal:
+                api_url, machine = job.machine.client.api_base_url, job.machine.name
+                await asyncio.to_thread(
+                    job_records().set_state, api_url, machine, job.jobid, job.state.value
+                )
+        finally:
+            unsubscribe()
+            if job.is_terminal:
+                call(self._on_end)
+
+    async def _tail(
+        self, path: str, stream: str, started: asyncio.Event, ended: asyncio.Event
+    ) -> None:
+        await started.wait()
+        try:
+            await self.follow_file(
+                self.job.machine, path,
+                lambda text: self.widget_call("append_output", text, stream),
+                stop=ended,
+            )  # fmt: skip
+        except SfApiError as exc:
+            self.widget_call("set_message", f"Cannot read {path}: {exc.message}", "warning")
+
+
+# -- job cards ----------------------------------------------------------------------------------
+def job_card(
+    job_or_id: Job | AsyncJob | str | int,
+    machine: str | Machine | None = None,
+    client: Client | None = None,
+) -> JobCard:
+    """A live ``JobCard`` of a job: state, array tasks, and its stdout/stderr as written.
+
+    Parameters
+    ----------
+    job_or_id
+        A job handle, or a job id on ``machine``.
+    machine
+        The machine's name (default :func:`~sfapi_jupyter.notebook.session.default_machine`).
+    client
+        The client (default :func:`~sfapi_jupyter.notebook.session.get_client`).
+
+    Returns
+    -------
+    JobCard
+        Kept up to date until the job has ended and its output has been read.
+
+    Raises
+    ------
+    ValueError
+        ``job_or_id`` is not a job id.
+    NotFoundError
+        The machine does not know the job.
+
+    Examples
+    --------
+    >>> card = job_card(12345, "perlmutter")                     # doctest: +SKIP
+    """
+    if isinstance(job_or_id, Job) and client is None and machine is None:
+        client, machine = job_or_id.client, job_or_id.machine
+    client, handle = resolve_machine(client, machine)
+    job = as_job(job_or_id, handle)
+    record = job_records().get(client.aio.api_base_url, handle.name, job.jobid)
+    return start_card(client, job, record)
+
+
+def start_card(client: Client, job: Job, record: JobRecord | None) -> JobCard:
+    info = job.info
+    array = (record.array if record else None) or (info.array_task_id if info else None)
+    card = JobCard(jobid=job.jobid, machine=job.aio.machine.name, name=job.name or "",
+                   array=bool(array))  # fmt: skip
+    paths = output_paths(job.aio, record)
+    card.set_output_paths(paths[0] or "", paths[1] or "")
+    if info is not None:
+        card.set_job(info)
+    card_ref = weakref.ref(card)
+
+    def cancelled(result: Any) -> None:
+        card = card_ref()
+        if card is not None:
+            failed = isinstance(result, BaseException)
+            card.set_message(f"Cancel failed: {result}" if failed else "Cancel requested.",
+                             "error" if failed else "info")  # fmt: skip
+
+    card.on_cancel(lambda *_: run_soon(client, job.aio.cancel(), cancelled))
+    feed = CardFeed(client, card, job.aio, paths, lambda: _finish_card(card_ref))
+    FEEDS[card] = feed
+    feed.start()
+    return card
+
+
+def _finish_card(card_ref: weakref.ref[Any]) -> None:
+    """At the end: the card's static fallback, into the saved notebook if it has a display id."""
+    card = card_ref()
+    if card is None:
+        return
+    bundle = card.refresh_static()
+    display_id = DISPLAY_IDS.get(card) or getattr(card, "display_id", None)
+    if display_id and bundle:
+        from IPython.display import update_display
+
+        update_display(bundle, display_id=display_id, raw=isinstance(bundle, dict))

@@ -1,0 +1,42 @@
+"""The IPython magics, one module per topic (as IPython's own ``IPython/core/magics/``).
+
+``%load_ext sfapi_jupyter`` registers every class in :data:`MAGICS`. A new topic is a module
+here with a ``Magics`` class built on :class:`._args.SfMagicsBase` (shared ``-m/--machine``
+and ``--out`` arguments, input checks, API errors shown as one line), added to the tuple.
+"""
+
+from .account import AccountMagics
+from .files import FileMagics
+from .jobs import JobMagics
+from .queue import QueueMagics
+from .run import RunMagics
+from .status import StatusMagics
+from .submit_form import SubmitFormMagics
+from .tail import TailMagics
+from .transfer import TransferMagics
+
+#: Every magics class, in the order ``%lsmagic`` lists them.
+MAGICS = (
+    JobMagics,
+    QueueMagics,
+    TailMagics,
+    StatusMagics,
+    AccountMagics,
+    RunMagics,
+    FileMagics,
+    SubmitFormMagics,
+    TransferMagics,
+)
+
+__all__ = [
+    "MAGICS",
+    "AccountMagics",
+    "FileMagics",
+    "JobMagics",
+    "QueueMagics",
+    "RunMagics",
+    "StatusMagics",
+    "SubmitFormMagics",
+    "TailMagics",
+    "TransferMagics",
+]

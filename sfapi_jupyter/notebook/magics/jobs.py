@@ -1,0 +1,120 @@
+"""Magics for jobs: ``%%sfjob`` submits the cell, ``%sfjob`` follows a job, ``%sfcancel``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from ..feeds import show
+from ..jobs import job_card
+from ..submit import submit_job
+from ..waiting import cancel_jobs, wait_for_job
+from ._args import (
+    SfMagicsBase,
+    jobid_argument,
+    machine_argument,
+    out_argument,
+    timeout_seconds,
+    unquote,
+    usage_errors,
+    variable_name,
+)
+
+
+@magics_class
+class JobMagics(SfMagicsBase):
+    """Submit, follow and cancel jobs through NERSC's Superfacility API."""
+
+    @magic_arguments(name="sfjob")
+    @machine_argument
+    @out_argument("job", "the job")
+    @argument("--wait", action="store_true",
+              help="Block until the job ends; the card keeps updating meanwhile.")  # fmt: skip
+    @argument("--timeout", metavar="S",
+              help="Wait at most S seconds (implies --wait); the job keeps running.")  # fmt: skip
+    @argument("--once", action="store_true",
+              help="If this cell's script already made a job that has not ended, follow "
+                   "that job instead of submitting again.")  # fmt: skip
+    @argument("--args", nargs="...", default=[],
+              help="Everything after --args is passed to the script as its arguments.")  # fmt: skip
+    @cell_magic("sfjob")  # type: ignore[arg-type]
+    def sfjob_cell(self, line: str, cell: str) -> Any:
+        """Submit the cell as a batch script and show a live card of the job.
+
+        The script is checked first: errors (no ``#!`` line, a bad ``--time``, an unknown
+        option) stop the submit with their line numbers, and warnings (``#SBATCH`` after a
+        command, a missing ``-C``) are printed. So is a machine that is degraded or down, or
+        a planned outage within the job's walltime. The job goes into ``job`` (or ``--out``).
+
+        Examples
+        --------
+        In [1]: %%sfjob --wait
+           ...: #!/bin/bash
+           ...: #SBATCH -C cpu -q debug -t 00:05:00
+           ...: srun hostname
+
+        In [2]: %%sfjob -m perlmutter --out run --args input.h5 10
+           ...: #!/bin/bash
+           ...: #SBATCH -C gpu -t 01:00:00
+           ...: srun python analyse.py "$@"
+        """
+        args = parse_argstring(self.sfjob_cell, line)
+        out = variable_name(args.out)
+        timeout = timeout_seconds(args.timeout)
+        if not cell.strip():
+            raise UsageError(
+                "%%sfjob needs a batch script in the cell, starting with '#!/bin/bash'"
+            )
+        with usage_errors("Submitting the job"):
+            job, card = submit_job(
+                cell, args.machine, args=[unquote(a) for a in args.args] or None, once=args.once
+            )
+        self.store(out, job)
+        if not (args.wait or timeout is not None):
+            return card
+        show(card)
+        with usage_errors(f"Waiting for job {job.jobid}"):
+            ended = wait_for_job(job, timeout, card=card)
+        if not ended:
+            print(f"Job {job.jobid} is still {job.state.value}; the card keeps updating.")  # noqa: T201
+        return None
+
+    @magic_arguments(name="sfjob")
+    @argument("jobid", help="The job's id, e.g. 12345 (or 12345_7 for one task of an array).")
+    @machine_argument
+    @line_magic("sfjob")  # type: ignore[arg-type]
+    def sfjob_line(self, line: str) -> Any:
+        """Show a live card of an existing job.
+
+        Jobs submitted from a notebook are found again after a kernel restart, output files
+        included.
+
+        Examples
+        --------
+        In [1]: %sfjob 12345
+        In [2]: %sfjob 12345 -m perlmutter
+        """
+        args = parse_argstring(self.sfjob_line, line)
+        jobid = jobid_argument(args.jobid)
+        with usage_errors(f"Following job {jobid}"):
+            return job_card(jobid, args.machine)
+
+    @magic_arguments()
+    @argument("jobids", nargs="+", metavar="JOBID", help="The ids of the jobs to cancel.")
+    @machine_argument
+    @line_magic
+    def sfcancel(self, line: str) -> Any:
+        """Cancel jobs, and show the state each one ended in.
+
+        Examples
+        --------
+        In [1]: %sfcancel 12345
+        In [2]: %sfcancel 12345 12346 -m perlmutter
+        """
+        args = parse_argstring(self.sfcancel, line)
+        ids = [jobid_argument(j) for j in args.jobids]
+        with usage_errors("Cancelling"):
+            return cancel_jobs(ids, args.machine)

@@ -1,0 +1,194 @@
+"""``FileBrowser``: a remote directory, browsed like JupyterLab's own file browser.
+
+The widget holds state only. Listings and previews travel as custom messages (a directory
+of 10,000 entries is one ``listing`` message of compact rows; the view draws only the rows
+in sight); what the user does comes back as actions that the notebook layer
+(:mod:`sfapi_jupyter.notebook.files`) answers: ``open``, ``refresh``, ``preview``,
+``slice``, ``download``, ``upload``, ``local?``. ``selected`` is a synced trait, so the
+selection is readable from Python (``browser.selected``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import traitlets as t
+
+from ..client.models.files import RemoteEntry
+from . import _html
+from ._base import SfWidget
+from ._static import css, esm
+
+#: Entries of the current directory kept for the static summary (the saved notebook).
+SUMMARY_ENTRIES = 30
+
+Action = Callable[[dict[str, Any]], None]
+ACTIONS = ("open", "refresh", "preview", "slice", "download", "upload", "local?")
+
+
+def entry_kind(entry: RemoteEntry) -> str:
+    """``d`` (directory), ``l`` (symlink) or ``f`` (anything else)."""
+    return "d" if entry.is_dir else "l" if entry.is_symlink else "f"
+
+
+def entry_row(entry: RemoteEntry) -> list[Any]:
+    """One compact row: ``[name, kind, size, date, perms, user, group, target]``."""
+    return [
+        entry.name,
+        entry_kind(entry),
+        int(entry.size or 0),
+        entry.date or "",
+        entry.perms,
+        entry.user or "",
+        entry.group or "",
+        entry.target or "",
+    ]
+
+
+def human_size(size: float) -> str:
+    """``1536`` → ``"1.5 KiB"`` (as a file browser shows sizes)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"  # pragma: no cover
+
+
+class FileBrowser(SfWidget):
+    """A remote directory: breadcrumbs, sorting, filter, previews, download and upload.
+
+    Examples
+    --------
+    >>> from sfapi_jupyter.client.models.files import RemoteEntry
+    >>> browser = FileBrowser(machine="perlmutter", path="/home/elvis")
+    >>> browser.show_listing("/home/elvis", [RemoteEntry(name="run.out", path="/home/elvis/run.out",
+    ...                                                  perms="-rw-r--r--", size=2048)])
+    >>> browser.entry_count, browser.selected
+    (1, [])
+    """
+
+    _esm = esm("file_browser")
+    _css = css()
+
+    machine = t.Unicode("").tag(sync=True)
+    """The machine browsed. - Type: str"""
+    path = t.Unicode("").tag(sync=True)
+    """The directory shown. - Type: str"""
+    home = t.Unicode("").tag(sync=True)
+    """The user's home on the machine (the home button). - Type: str"""
+    selected = t.List(t.Unicode()).tag(sync=True)
+    """Full remote paths of the selected entries (set by the view). - Type: list[str]"""
+    loading = t.Bool(False).tag(sync=True)
+    """True while a listing is on its way. - Type: bool"""
+    error = t.Unicode("").tag(sync=True)
+    """The last problem, in one sentence (empty when none). - Type: str"""
+    entry_count = t.Int(0).tag(sync=True)
+    """Entries in the directory shown. - Type: int"""
+    transfer = t.Dict().tag(sync=True)
+    """The running or last transfer: ``op``, ``name``, ``done``, ``total``, ``state``
+    (``running``/``done``/``error``/``exists``), ``message``. - Type: dict"""
+    cwd = t.Unicode("").tag(sync=True)
+    """The kernel's working directory (downloads land there, uploads come from it)."""
+    local_files = t.List(t.Dict()).tag(sync=True)
+    """Files in ``cwd`` that can be uploaded: ``{"name", "size"}``. - Type: list[dict]"""
+    updated = t.Unicode("").tag(sync=True)
+    """When the listing shown was read (local ISO time). - Type: str"""
+
+    def __init__(self, *, machine: str, path: str = "", home: str = "") -> None:
+        super().__init__(machine=machine, path=path, home=home or path)
+        self._rows: list[list[Any]] = []
+        self._listed_path = ""
+        self._preview: tuple[dict[str, Any], list[bytes]] | None = None
+        self._actions: dict[str, list[Action]] = {}
+        for kind in ACTIONS:
+            self._handle(kind, self._on_action)
+
+    # -- feeding --------------------------------------------------------------------------------
+    def show_listing(self, path: str, entries: list[RemoteEntry]) -> None:
+        """Show the directory ``path`` (one message, however many entries)."""
+        self._rows = [entry_row(e) for e in entries]
+        self._listed_path = path
+        with self.hold_sync():
+            self.path = path
+            self.entry_count = len(self._rows)
+            self.loading = False
+            self.error = ""
+            self.updated = time.strftime("%Y-%m-%dT%H:%M:%S")
+            self.selected = [p for p in self.selected if p.rsplit("/", 1)[0] == path]
+        self._send_msg("listing", **self._listing())
+
+    def show_error(self, text: str) -> None:
+        """Say what went wrong (the listing shown stays)."""
+        with self.hold_sync():
+            self.loading = False
+            self.error = text
+
+    def show_preview(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """Show a preview: ``content`` has ``kind`` (text/image/array/none/error) and ``path``;
+        an image's bytes travel as a binary buffer."""
+        self._preview = ({"type": "preview", **content}, list(buffers or []))
+        self.send(self._preview[0], buffers=self._preview[1] or None)
+
+    def set_transfer(self, **state: Any) -> None:
+        """Update the progress of the download or upload under way."""
+        self.transfer = {**self.transfer, **state}
+
+    def on_action(self, kind: str, callback: Action) -> None:
+        """Call ``callback(message)`` when the view asks for ``kind`` (one of ``ACTIONS``)."""
+        if kind not in ACTIONS:
+            raise ValueError(f"unknown action {kind!r}; choose from {ACTIONS}")
+        self._actions.setdefault(kind, []).append(callback)
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """The entries shown, as dicts (name, kind, size, date, perms, user, group, target)."""
+        keys = ("name", "kind", "size", "date", "perms", "user", "group", "target")
+        return [dict(zip(keys, row, strict=True)) for row in self._rows]
+
+    # -- protocol -------------------------------------------------------------------------------
+    def _listing(self) -> dict[str, Any]:
+        return {"path": self._listed_path, "entries": self._rows}
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {"listing": self._listing()}
+
+    def _on_snapshot_request(self, _content: dict[str, Any]) -> None:
+        super()._on_snapshot_request(_content)
+        if self._preview is not None:
+            self.send(self._preview[0], buffers=self._preview[1] or None)
+
+    def _on_action(self, content: dict[str, Any]) -> None:
+        for callback in list(self._actions.get(str(content.get("type")), [])):
+            callback(content)
+
+    # -- static ---------------------------------------------------------------------------------
+    def summary_text(self) -> str:
+        chosen = f", {len(self.selected)} selected" if self.selected else ""
+        return f"FileBrowser {self.machine}:{self.path} ({self.entry_count} entries{chosen})"
+
+    def summary_html(self) -> str:
+        head = _html.heading(
+            _html.strong(f"Files on {self.machine}"),
+            _html.muted(self.path, mono=True),
+            _html.muted(f"{self.entry_count} entries"),
+        )
+        ordered = sorted(self._rows, key=lambda r: (r[1] != "d", str(r[0]).lower()))
+        rows = [
+            [
+                escape(("📁 " if r[1] == "d" else "🔗 " if r[1] == "l" else "📄 ") + str(r[0]))
+                + (_html.muted(f" → {r[7]}") if r[7] else ""),
+                escape("" if r[1] == "d" else human_size(r[2])),
+                escape(str(r[3]).replace("T", " ")),
+            ]
+            for r in ordered[:SUMMARY_ENTRIES]
+        ]
+        more = len(ordered) - SUMMARY_ENTRIES
+        body = _html.table(["name", "size", "modified"], rows) if rows else ""
+        extra = _html.muted(f"… and {more} more") if more > 0 else ""
+        chosen = _html.facts([("selected", ", ".join(self.selected))]) if self.selected else ""
+        return _html.box(head + body + extra + chosen + _html.message(self.error, "error"),
+                         kind="file-browser")  # fmt: skip

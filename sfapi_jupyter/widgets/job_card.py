@@ -1,0 +1,319 @@
+"""``JobCard``: one Slurm job at a glance, live."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import traitlets as t
+
+from ..client.models.jobs import JobInfo
+from . import _html
+from ._base import SfWidget
+from ._buffer import LineBuffer
+from ._format import clock_time, format_duration, is_terminal, iso, seconds
+from ._static import css, esm
+
+STREAMS = ("stdout", "stderr")
+LEVELS = ("info", "success", "warning", "error")
+SUMMARY_LINES = 20
+
+
+def task_row(info: JobInfo) -> dict[str, Any]:
+    """The row of one array task as the card's task list shows it."""
+    return {
+        "jobid": info.jobid,
+        "task": info.array_task_id or info.jobid,
+        "state": info.state.value,
+        "exit_code": info.exit_code,
+        "elapsed_s": seconds(info.elapsed),
+        "nodelist": info.nodelist or "",
+        "reason": info.reason or "",
+    }
+
+
+def _clock(info: JobInfo, now: dt.datetime) -> dict[str, Any]:
+    """Queue wait and run time as of now, and which of them is still counting."""
+
+    def span(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+        if start is None or end is None:
+            return None
+        if (start.tzinfo is None) != (end.tzinfo is None):  # mixed zones: compare as local
+            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        return max(0.0, (end - start).total_seconds())
+
+    terminal = info.is_terminal
+    started = info.start_time is not None
+    queued = span(info.submit_time, info.start_time if started else (info.end_time or now))
+    running: float | None = None
+    if started:
+        running = span(info.start_time, info.end_time) if terminal else None
+        if running is None:  # squeue's elapsed time does not depend on the clocks' zones
+            running = seconds(info.elapsed) if info.elapsed else span(info.start_time, now)
+    ticking = None if terminal else ("running" if started else "queued")
+    return {
+        "queued_s": queued,
+        "running_s": running,
+        "ticking": ticking,
+        "at_ms": int(time.time() * 1000),
+    }
+
+
+class JobCard(SfWidget):
+    """A live card for one job: state badge, timeline, times, output, cancel.
+
+    Examples
+    --------
+    >>> from sfapi_jupyter.client.models.jobs import JobInfo, JobState
+    >>> card = JobCard(jobid="4242", machine="perlmutter", name="recon")
+    >>> card.set_job(JobInfo(jobid="4242", state=JobState.RUNNING))
+    >>> card.state, [step["state"] for step in card.timeline]
+    ('RUNNING', ['RUNNING'])
+    """
+
+    _esm = esm("job_card")
+    _css = css()
+
+    jobid = t.Unicode("").tag(sync=True)
+    """Slurm job id. - Type: str"""
+    machine = t.Unicode("").tag(sync=True)
+    """Machine the job runs on. - Type: str"""
+    name = t.Unicode("").tag(sync=True)
+    """Job name. - Type: str - Default: ``""``"""
+    array = t.Bool(False).tag(sync=True)
+    """Whether the job is a job array. - Type: bool - Default: False"""
+    state = t.Unicode("UNKNOWN").tag(sync=True)
+    """Slurm state as last seen. - Type: str - Default: ``"UNKNOWN"``"""
+    reason = t.Unicode("").tag(sync=True)
+    exit_code = t.Int(None, allow_none=True).tag(sync=True)
+    exit_signal = t.Int(None, allow_none=True).tag(sync=True)
+    nodes = t.Int(None, allow_none=True).tag(sync=True)
+    nodelist = t.Unicode("").tag(sync=True)
+    partition = t.Unicode("").tag(sync=True)
+    submit_time = t.Unicode("").tag(sync=True)
+    start_time = t.Unicode("").tag(sync=True)
+    end_time = t.Unicode("").tag(sync=True)
+    clock = t.Dict().tag(sync=True)
+    """``queued_s``/``running_s`` as of ``at_ms`` and which one is ``ticking``."""
+    timeline = t.List(t.Dict()).tag(sync=True)
+    """``[{"state", "time", "seen"}]`` in the order the states were seen."""
+    array_counts = t.Dict().tag(sync=True)
+    """Tasks per state, for arrays. - Type: dict[str, int]"""
+    stdout_path = t.Unicode("").tag(sync=True)
+    stderr_path = t.Unicode("").tag(sync=True)
+    message = t.Unicode("").tag(sync=True)
+    message_level = t.Unicode("info").tag(sync=True)
+    can_cancel = t.Bool(False).tag(sync=True)
+    """True when a cancel handler is set and the job has not ended."""
+    cancel_requested = t.Bool(False).tag(sync=True)
+    max_lines = t.Int(5000).tag(sync=True)
+    last_output = t.Dict().tag(sync=True)
+    """The last lines per stream as saved with the notebook (terminal states, refresh)."""
+
+    def __init__(
+        self,
+        *,
+        jobid: str,
+        machine: str,
+        name: str = "",
+        array: bool = False,
+        max_lines: int = 5000,
+    ) -> None:
+        super().__init__(
+            jobid=str(jobid), machine=machine, name=name, array=array, max_lines=max_lines
+        )
+        self._buffers = {stream: LineBuffer(max_lines) for stream in STREAMS}
+        self._tasks: dict[str, dict[str, Any]] = {}
+        self._cancel_callbacks: list[Callable[[], None]] = []
+        self._follow_callbacks: list[Callable[[bool], None]] = []
+        self._handle("cancel", self._on_cancel)
+        self._handle("follow", self._on_follow)
+
+    # -- feeding ------------------------------------------------------------------------------
+    def set_job(self, info: JobInfo) -> None:
+        """Take what is known now; a new state is added to the timeline with when it was seen."""
+        state = info.state.value
+        now = dt.datetime.now().astimezone()
+        with self.hold_sync():
+            if info.name and not self.name:
+                self.name = info.name
+            if state != self.state or not self.timeline:
+                self._advance_timeline(info, now)
+            self.state = state
+            self.reason = "" if info.reason in (None, "None") else str(info.reason)
+            self.exit_code = info.exit_code
+            self.exit_signal = info.exit_signal
+            self.nodes = info.nodes
+            self.nodelist = info.nodelist or ""
+            self.partition = info.partition or ""
+            self.submit_time = iso(info.submit_time)
+            self.start_time = iso(info.start_time)
+            self.end_time = iso(info.end_time)
+            self.clock = _clock(info, now)
+            if info.is_terminal:
+                self.can_cancel = False
+                self._remember_for_notebook()
+            else:
+                self.can_cancel = bool(self._cancel_callbacks)
+
+    def _advance_timeline(self, info: JobInfo, now: dt.datetime) -> None:
+        steps = list(self.timeline)
+        seen = now.isoformat(timespec="seconds")
+        known = {step["state"] for step in steps}
+        if not steps and info.submit_time and info.state.value != "PENDING":
+            steps.append({"state": "PENDING", "time": iso(info.submit_time), "seen": ""})
+        # A fast job can go PENDING → COMPLETED between two polls: Slurm's start time says
+        # when it ran, so the card still shows that it did.
+        if info.is_terminal and info.start_time and "RUNNING" not in known:
+            steps.append({"state": "RUNNING", "time": iso(info.start_time), "seen": ""})
+        moment = {
+            "PENDING": info.submit_time,
+            "RUNNING": info.start_time,
+        }.get(info.state.value, info.end_time if info.is_terminal else None)
+        steps.append({"state": info.state.value, "time": iso(moment), "seen": seen})
+        self.timeline = steps
+
+    def set_array_tasks(self, tasks: list[JobInfo]) -> None:
+        """Per-state counts and the task list; only changed tasks travel to the browser."""
+        changed = []
+        for info in tasks:
+            row = task_row(info)
+            if self._tasks.get(row["jobid"]) != row:
+                self._tasks[row["jobid"]] = row
+                changed.append(row)
+        counts: dict[str, int] = {}
+        for row in self._tasks.values():
+            counts[row["state"]] = counts.get(row["state"], 0) + 1
+        with self.hold_sync():
+            self.array = True
+            self.array_counts = dict(sorted(counts.items()))
+        if changed:
+            self._send_msg("tasks", tasks=changed)
+
+    def append_output(self, text: str, stream: str = "stdout") -> None:
+        """New text of the job's ``stdout`` or ``stderr`` (it may end mid-line)."""
+        if stream not in self._buffers:
+            raise ValueError(f"stream must be one of {', '.join(STREAMS)}, not {stream!r}")
+        if not text:
+            return
+        lines, partial = self._buffers[stream].append(text)
+        self._send_msg("append", stream=stream, lines=lines, partial=partial)
+
+    def set_output_paths(self, stdout: str | None, stderr: str | None) -> None:
+        with self.hold_sync():
+            self.stdout_path = stdout or ""
+            self.stderr_path = stderr or ""
+
+    def set_message(self, text: str, level: str = "info") -> None:
+        """Show a note (an outage ahead, a degraded machine, an error); ``""`` clears it."""
+        level = {"warn": "warning", "danger": "error"}.get(level, level)
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        with self.hold_sync():
+            self.message = text
+            self.message_level = level
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when the user confirms the card's cancel button."""
+        self._cancel_callbacks.append(callback)
+        self.can_cancel = not is_terminal(self.state)
+
+    def on_follow_change(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(following)`` when the user pauses or resumes the output."""
+        self._follow_callbacks.append(callback)
+
+    def output(self, stream: str = "stdout") -> str:
+        """The buffered text of one stream."""
+        return self._buffers[stream].text
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._tasks.values()]
+
+    # -- protocol -----------------------------------------------------------------------------
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "streams": {name: buf.snapshot() for name, buf in self._buffers.items()},
+            "tasks": list(self._tasks.values()),
+        }
+
+    def _on_cancel(self, _content: dict[str, Any]) -> None:
+        if not self._cancel_callbacks or is_terminal(self.state) or self.cancel_requested:
+            return
+        self.cancel_requested = True
+        try:
+            for callback in list(self._cancel_callbacks):
+                callback()
+        except Exception as exc:
+            self.cancel_requested = False
+            self.set_message(f"Cancel failed: {exc}", "error")
+            raise
+
+    def _on_follow(self, content: dict[str, Any]) -> None:
+        for callback in list(self._follow_callbacks):
+            callback(bool(content.get("value")))
+
+    # -- static -------------------------------------------------------------------------------
+    def _remember_for_notebook(self) -> None:
+        self.last_output = {
+            name: buf.tail(SUMMARY_LINES) for name, buf in self._buffers.items() if buf.tail(1)
+        }
+
+    def _times(self) -> list[tuple[str, str]]:
+        clock = self.clock or {}
+        queued, running = clock.get("queued_s"), clock.get("running_s")
+        out = []
+        if queued is not None:
+            out.append(("queued", format_duration(queued)))
+        if running is not None:
+            out.append(("ran" if is_terminal(self.state) else "running", format_duration(running)))
+        return out
+
+    def summary_text(self) -> str:
+        times = ", ".join(f"{k} {v}" for k, v in self._times())
+        name = f" {self.name}" if self.name else ""
+        exit_text = f" exit {self.exit_code}" if self.exit_code is not None else ""
+        return f"Job {self.jobid}{name} on {self.machine}: {self.state}{exit_text}" + (
+            f" ({times})" if times else ""
+        )
+
+    def summary_html(self) -> str:
+        head = _html.heading(
+            _html.badge(self.state),
+            _html.strong(self.name or f"job {self.jobid}"),
+            _html.muted(f"#{self.jobid} · {self.machine}"),
+        )
+        nodes = ""
+        if self.nodes is not None:
+            nodes = f"{self.nodes}" + (f" ({self.nodelist})" if self.nodelist else "")
+        exit_code = "" if self.exit_code is None else str(self.exit_code)
+        if exit_code and self.exit_signal:
+            exit_code += f" (signal {self.exit_signal})"
+        facts = _html.facts(
+            [
+                *self._times(),
+                ("nodes", nodes),
+                ("exit code", exit_code),
+                ("reason", self.reason),
+            ]
+        )
+        steps = " → ".join(
+            f"{escape(step['state'])} "
+            f"{escape(clock_time(step.get('time') or step.get('seen', '')))}"
+            for step in self.timeline
+        )
+        timeline = f'<div style="margin-top:4px;opacity:.85">{steps}</div>' if steps else ""
+        counts = ""
+        if self.array_counts:
+            badges = " ".join(_html.badge(state, n) for state, n in self.array_counts.items())
+            counts = f'<div style="margin-top:6px">tasks: {badges}</div>'
+        output = ""
+        for stream in ("stdout", "stderr"):
+            lines = self._buffers[stream].tail(20) or list(self.last_output.get(stream, []))
+            path = self.stdout_path if stream == "stdout" else self.stderr_path
+            output += _html.pre(lines, label=f"{stream} {path}".strip())
+        message = _html.message(self.message, self.message_level)
+        return _html.box(head + facts + message + timeline + counts + output, kind="job-card")

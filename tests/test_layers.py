@@ -1,0 +1,205 @@
+"""The package's layers, enforced: ``client`` ← ``widgets`` ← ``notebook`` ← ``cli``; the
+``facility`` stands alone; no import cycle between modules.
+
+Every import counts, function-level ones included, and ``TYPE_CHECKING`` ones count for the
+layering rule too. Only for cycles may a ``TYPE_CHECKING`` import inside one layer be left
+out (it never runs). See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
+#: Each layer may import the layers at or before it in this order.
+ORDER = ["client", "widgets", "notebook", "cli"]
+STANDALONE = "facility"
+#: The package's own top-level modules: the front door may reach every layer but the facility
+#: (``load_ipython_extension`` hands over to the notebook layer); none of the layers may
+#: import it back, except for the version.
+ROOT_MODULES = {"sfapi_jupyter", "sfapi_jupyter.__main__", "sfapi_jupyter._version"}
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str
+    target: str
+    line: int
+    type_checking: bool
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                for inner in ast.walk(child):
+                    if hasattr(inner, "lineno"):
+                        lines.add(inner.lineno)
+    return lines
+
+
+def imports_of(path: Path) -> list[Import]:
+    source = module_name(path)
+    package = source if path.name == "__init__.py" else source.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    guarded = _type_checking_lines(tree)
+    found = []
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            for alias in node.names:
+                submodule = f"{origin}.{alias.name}"
+                targets.append(submodule if is_module(submodule) else origin)
+        for target in targets:
+            if target == "sfapi_jupyter" or target.startswith("sfapi_jupyter."):
+                found.append(Import(source, target, node.lineno, node.lineno in guarded))
+    return found
+
+
+def all_imports() -> list[Import]:
+    return [i for path in sorted(PACKAGE.rglob("*.py")) for i in imports_of(path)]
+
+
+def layer(module: str) -> str:
+    if module in ROOT_MODULES:
+        return "root"
+    return module.split(".")[1]
+
+
+def breaks_the_rule(item: Import) -> str | None:
+    """Why this import crosses the layering rule, or None."""
+    src, dst = layer(item.source), layer(item.target)
+    if src == dst:
+        return None
+    if src == "root":
+        if dst == STANDALONE:
+            return "the package's front door must not pull in the facility"
+        return None
+    if dst == "root":
+        return None if item.target == "sfapi_jupyter._version" else "a layer imports the root"
+    if src == STANDALONE:
+        return "the facility imports nothing else of the package"
+    if dst == STANDALONE:
+        return None if src == "cli" else f"{src} must not import the facility"
+    if src not in ORDER or dst not in ORDER:
+        return f"{src} or {dst} is not a known layer: add it to tests/test_layers.py ORDER"
+    if ORDER.index(dst) > ORDER.index(src):
+        return f"{src} may not import {dst} (the rule is {' <- '.join(ORDER)})"
+    return None
+
+
+def cycles(edges: list[Import]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), plus self-imports."""
+    graph: dict[str, set[str]] = {}
+    for e in edges:
+        graph.setdefault(e.source, set()).add(e.target)
+        graph.setdefault(e.target, set())
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_every_layer_is_a_package_and_nothing_else_sits_at_the_top() -> None:
+    top = sorted(p.name for p in PACKAGE.iterdir() if not p.name.startswith((".", "__pycache")))
+    expected = {*ORDER, STANDALONE, "__init__.py", "__main__.py", "_version.py", "py.typed"}
+    assert set(top) == expected, "the top of sfapi_jupyter/ should read as its layers"
+
+
+def test_no_import_crosses_the_layering_rule() -> None:
+    imports = all_imports()
+    assert len(imports) > 100, "the import walk found too little: is it broken?"
+    wrong = [f"{i.source}:{i.line} imports {i.target}: {why}"
+             for i in imports if (why := breaks_the_rule(i))]  # fmt: skip
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    runtime = [
+        i for i in all_imports() if not (i.type_checking and layer(i.source) == layer(i.target))
+    ]
+    found = cycles(runtime)
+    assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        module_name(p): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert not long, f"split these modules: {long}"
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "why"),
+    [
+        ("sfapi_jupyter.client._client", "sfapi_jupyter.widgets", "client may not import widgets"),
+        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.feeds", "widgets may not"),
+        ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.cli", "notebook may not import cli"),
+        ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
+        ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),
+        ("sfapi_jupyter.client.watch", "sfapi_jupyter", "a layer imports the root"),
+    ],
+)
+def test_the_rule_catches_each_kind_of_wrong_arrow(source: str, target: str, why: str) -> None:
+    reason = breaks_the_rule(Import(source, target, 1, type_checking=True))
+    assert reason is not None and why.split()[0] in reason
+
+
+def test_the_cycle_finder_finds_a_hidden_cycle() -> None:
+    edges = [Import("a", "b", 1, False), Import("b", "c", 1, False), Import("c", "a", 9, False)]
+    assert cycles(edges) == [["a", "b", "c"]]
+    assert cycles(edges[:2]) == []
