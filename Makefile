@@ -27,7 +27,7 @@ STEP = step() { local t0=$$EPOCHREALTIME label="$$1"; shift; \
 	quiet() { "$$@" 2>&1 | grep -v 'is ignored'; return $${PIPESTATUS[0]}; }
 
 .PHONY: demo demo-venv demo-check test venv lint typecheck slurm-up slurm-down clean bench \
-  bench-short
+  bench-short reliability
 
 # The demo's environment: only what the demo needs (the `demo` extra), each step timed.
 # A dev environment (`make venv`, `make test`) already has all of it.
@@ -74,10 +74,13 @@ test: venv
 	$(VENV)/bin/mypy
 	mkdir -p $(ARTIFACTS)
 	npm --prefix js run typecheck
-	$(VENV)/bin/pytest -ra -m "not browser" --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -ra -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
 	$(VENV)/bin/pytest -ra -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+	@# The reliability suite prints its own table of figures (and fails on a lost job,
+	@# a duplicated job or a secret found).
+	$(MAKE) --no-print-directory reliability
 
 ## bench: every benchmark of bench/README.md against NERSC's sfapi-client, one table
 ##        (~10 min; N=20 for the short run, e.g. make bench N=20)
@@ -87,6 +90,20 @@ bench: venv
 ## bench-short: the short run CI keeps working (N = 20, ~2 min)
 bench-short: venv
 	$(PY) -W ignore -m bench.run --n 20 $(BENCH_ARGS)
+
+## reliability: issue 10's figures (faults, tokens, restarts, load, attacks, fuzz, secrets), a
+## table ending in `jobs lost: N`, `jobs duplicated: N`, `secrets found: N`; fails if any is > 0.
+## Also writes docs/bad-inputs.md from the bad inputs the tests tried.
+reliability: venv
+	rm -rf $(ARTIFACTS)/reliability
+	mkdir -p $(ARTIFACTS)/reliability
+	@status=0; \
+	SFAPI_RELIABILITY_DIR=$(ARTIFACTS)/reliability $(VENV)/bin/pytest -ra tests/reliability \
+	  --junitxml=$(ARTIFACTS)/junit-reliability.xml $(PYTEST_ARGS) || status=1; \
+	$(PY) ci/bad_inputs_doc.py $(ARTIFACTS)/reliability docs/bad-inputs.md || status=1; \
+	$(PY) ci/reliability_report.py $(ARTIFACTS)/reliability $(ARTIFACTS)/junit-reliability.xml \
+	  || status=1; \
+	exit $$status
 
 lint:
 	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests

@@ -59,6 +59,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._leeway = leeway
         self._token: str | None = None
         self._expires_at = 0.0
+        self._lifetime = 0.0
         self._lock: asyncio.Lock | None = None
         self._key: RSAKey | None = None
         #: How many tokens were fetched (for diagnostics and tests).
@@ -120,7 +121,8 @@ class ClientCredentialsAuth(httpx.Auth):
                 status_code=response.status_code,
             )
         self._token = str(body["access_token"])
-        self._expires_at = time.time() + float(body.get("expires_in", 600))
+        self._lifetime = float(body.get("expires_in", 600))
+        self._expires_at = time.time() + self._lifetime
         self.tokens_fetched += 1
 
     async def token(self, *, force: bool = False) -> str:
@@ -128,7 +130,11 @@ class ClientCredentialsAuth(httpx.Auth):
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            stale = time.time() >= self._expires_at - self._leeway
+            # Renew ``leeway`` seconds early; a token that lives no longer than that is used
+            # for three quarters of its life (else a facility handing out 5-second tokens
+            # would be asked for a new one before every request).
+            leeway = self._leeway if self._lifetime > self._leeway else self._lifetime / 4
+            stale = time.time() >= self._expires_at - leeway
             if force or self._token is None or stale:
                 await self._fetch()
             assert self._token is not None

@@ -37,7 +37,7 @@ from ._errors import (
     error_for_response,
     retry_after_seconds,
 )
-from ._retry import RETRY_STATUSES, RetryPolicy
+from ._retry import RetryPolicy, retry_statuses
 from .models import (
     ApiClient,
     Change,
@@ -193,6 +193,7 @@ class AsyncClient:
                 "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
             )
         attempts = self.retry.attempts
+        transient = retry_statuses(method)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
@@ -244,7 +245,7 @@ class AsyncClient:
                 continue
             if response.status_code < 400:
                 return response
-            if retry and not last and response.status_code in RETRY_STATUSES:
+            if retry and not last and response.status_code in transient:
                 await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(response)))
                 continue
             raise error_for_response(response)
