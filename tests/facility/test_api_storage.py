@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ..support.owners import give
 from ..support.tokens import api_session
 from ..support.waiting import wait_for
-from .owners import give
 
 SECRET = "MALLORY-SECRET-0815"
 

@@ -16,9 +16,9 @@ import pytest
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
+from ..support.owners import give
 from ..support.tokens import api_session, task_result
 from ..support.waiting import wait_for
-from .owners import give
 
 SECRET = "MALLORY-SECRET-4711"
 JOB = f"#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 1\necho {SECRET}\n"

@@ -29,9 +29,9 @@ from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
+from ..support.owners import give
 from ..support.tokens import fetch_token
 from ..support.waiting import wait_for
-from .owners import give
 
 pytestmark = [pytest.mark.official_client, pytest.mark.timeout(120)]
 

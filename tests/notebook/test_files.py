@@ -22,6 +22,7 @@ from sfapi_jupyter.notebook.files import get_file, put_file
 from sfapi_jupyter.widgets import FileBrowser
 
 from ..support.facility import fast_config
+from ..support.owners import give
 from .conftest import wait_for
 
 LIMIT = 256 * 1024
@@ -43,10 +44,11 @@ def home(facility, client) -> Path:
 
 
 @pytest.fixture
-def remote_dir(home, request) -> Path:
+def remote_dir(facility, home, request) -> Path:
     """A fresh directory in elvis's home for this test."""
     folder = home / request.node.name.replace("[", "_").strip("]")
     folder.mkdir()
+    give(facility, "elvis", folder)  # elvis's own folder (the test process may be root)
     return folder
 
 
