@@ -6,9 +6,6 @@ runs, except when ``SFAPI_REQUIRE_SLURM=1`` (CI), where a missing Slurm is a fai
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import httpx
@@ -19,25 +16,15 @@ from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
 from ..support.scripts import batch_script as script
+from ..support.slurm import require_slurm
 from ..support.tokens import api_session, task_result
 from ..support.waiting import wait_for
 
 
-def slurm_available() -> bool:
-    if shutil.which("sbatch") is None:
-        return False
-    try:
-        return subprocess.run(["sinfo"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 @pytest.fixture(params=["local", pytest.param("slurm", marks=pytest.mark.slurm)])
 def backend(request) -> str:
-    if request.param == "slurm" and not slurm_available():
-        if os.environ.get("SFAPI_REQUIRE_SLURM") == "1":
-            pytest.fail("SFAPI_REQUIRE_SLURM=1 but Slurm is not running (run ci/slurm-up.sh)")
-        pytest.skip("no running Slurm here (ci/slurm-up.sh starts one)")
+    if request.param == "slurm":
+        require_slurm()
     return request.param
 
 

@@ -7,8 +7,6 @@ where a missing Slurm is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -30,6 +28,7 @@ from sfapi_jupyter.facility.backends.slurm import SlurmBackend
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config
+from ..support.slurm import require_slurm
 from ..support.waiting import async_wait_for
 
 pytestmark = pytest.mark.slurm
@@ -41,22 +40,7 @@ T = TypeVar("T")
 @pytest.fixture(scope="module", autouse=True)
 def slurm_running() -> None:
     """Skip without Slurm, or fail loudly when CI said Slurm must be there."""
-    problem = None
-    if shutil.which("sbatch") is None:
-        problem = "sbatch is not on PATH"
-    else:
-        try:
-            proc = subprocess.run(["sinfo", "-h"], capture_output=True, text=True, timeout=20)
-            if proc.returncode != 0:
-                problem = f"sinfo failed: {proc.stderr.strip()}"
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            problem = f"sinfo failed: {exc}"
-    if problem is None:
-        return
-    message = f"no Slurm ({problem}); start it with `sudo ci/slurm-up.sh`"
-    if os.environ.get("SFAPI_REQUIRE_SLURM") == "1":
-        pytest.fail(f"SFAPI_REQUIRE_SLURM=1 but {message}", pytrace=False)
-    pytest.skip(message)
+    require_slurm()
 
 
 def make_user(root: Path, name: str) -> FacilityUser:

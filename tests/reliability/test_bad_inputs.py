@@ -16,7 +16,7 @@ from sfapi_jupyter.client import SfApiError
 from sfapi_jupyter.facility.server import LocalFacility
 from tests.support.facility import SEEN_SECRETS, fast_config, new_client, serve, sync_client
 from tests.support.figures import record, record_bad_input, record_text
-from tests.support.kernel import Kernel
+from tests.support.kernel import Kernel, kernel_env
 from tests.support.tokens import fetch_token
 
 SECTION = "bad inputs"
@@ -79,17 +79,7 @@ WIDGETS = [
 
 def test_magics_and_widgets_in_a_kernel(facility, tmp_path):
     creds = new_client(facility, "magics")
-    key = tmp_path / "key.pem"
-    key.write_text(creds.private_key_pem)
-    key.chmod(0o600)
-    env = {
-        "SFAPI_API_URL": facility.api_url,
-        "SFAPI_TOKEN_URL": facility.token_url,
-        "SFAPI_CLIENT_ID": creds.client_id,
-        "SFAPI_KEY": str(key),
-        "SFAPI_JUPYTER_DATA": str(tmp_path / "data"),
-        "SFAPI_MACHINE": "perlmutter",
-    }
+    env = kernel_env(facility, creds, tmp_path)
     kernel = Kernel(env, tmp_path).start()
     try:
         kernel.run("%load_ext sfapi_jupyter")

@@ -13,7 +13,7 @@ import pytest
 from sfapi_jupyter.client import JobState
 from tests.support.facility import async_client, fast_config, free_port, new_client, script, serve
 from tests.support.figures import artifacts_dir, record, record_text
-from tests.support.kernel import Kernel
+from tests.support.kernel import Kernel, kernel_env
 from tests.support.slurm import require_slurm
 
 SECTION = "restarts"
@@ -80,17 +80,7 @@ def test_recorded_jobs_reattach_after_a_kernel_restart(tmp_path):
     config = fast_config(tmp_path / "state")
     with serve(config) as facility:
         creds = new_client(facility, "kernel")
-        key = tmp_path / "key.pem"
-        key.write_text(creds.private_key_pem)
-        key.chmod(0o600)
-        env = {
-            "SFAPI_API_URL": facility.api_url,
-            "SFAPI_TOKEN_URL": facility.token_url,
-            "SFAPI_CLIENT_ID": creds.client_id,
-            "SFAPI_KEY": str(key),
-            "SFAPI_JUPYTER_DATA": str(tmp_path / "data"),
-            "SFAPI_MACHINE": "perlmutter",
-        }
+        env = kernel_env(facility, creds, tmp_path)
         kernel = Kernel(env, tmp_path).start()
         started = time.monotonic()
         try:

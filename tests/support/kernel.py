@@ -115,3 +115,19 @@ class Kernel:
         if self.client is not None:
             self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+
+
+def kernel_env(facility: Any, creds: Any, directory: Path) -> dict[str, str]:
+    """The environment of a kernel that reaches ``facility`` with ``creds``' key (written,
+    mode 600, into ``directory``) and keeps its job records there."""
+    key = directory / "key.pem"
+    key.write_text(creds.private_key_pem)
+    key.chmod(0o600)
+    return {
+        "SFAPI_API_URL": facility.api_url,
+        "SFAPI_TOKEN_URL": facility.token_url,
+        "SFAPI_CLIENT_ID": creds.client_id,
+        "SFAPI_KEY": str(key),
+        "SFAPI_JUPYTER_DATA": str(directory / "data"),
+        "SFAPI_MACHINE": "perlmutter",
+    }
