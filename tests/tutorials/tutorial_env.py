@@ -25,6 +25,7 @@ from pathlib import Path
 from sfapi_jupyter.cli.demo import ensure_demo_key, kernel_environment
 from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
+from tests.support.owners import give
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -61,6 +62,9 @@ def tutorial_facility(workdir: Path, job_envs: Path | None = None) -> Iterator[T
         if job_envs is not None:
             (job_envs / "venvs").mkdir(parents=True, exist_ok=True)
             (job_envs / "cache").mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:  # the facility runs jobs as the user's own OS account
+                job_envs.chmod(job_envs.stat().st_mode | 0o011)
+                give(facility, USER, job_envs / "venvs", job_envs / "cache")
             (home / ".venvs").symlink_to(job_envs / "venvs")
             (home / ".cache").symlink_to(job_envs / "cache")
         env = {
