@@ -52,7 +52,9 @@ def run_nbval(tf: TutorialFacility, notebook: Path, cwd: Path, *, lax: bool = Fa
         timeout=1100,
     )
     print(f"{notebook.name}: {time.monotonic() - started:.0f} s under nbval")
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    # The first failing cell says why (the later ones usually fail because of it).
+    head, tail = result.stdout[:8000], result.stdout[-4000:]
+    assert result.returncode == 0, head + "\n[...]\n" + tail + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
     return result.stdout
 
