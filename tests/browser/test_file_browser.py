@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, expect
 
+from ..support.owners import give_to_account
 from .conftest import shot
 from .notebook_ui import NotebookUI, wait_kernel_value
 from .servers import FacilityServer, JupyterServer
@@ -88,6 +89,7 @@ def test_browser_enters_a_directory_previews_uploads_and_downloads(
     (folder / "raw" / "frame_0001.txt").write_text("frame 1\n")
     if not (folder / "latest").is_symlink():
         (folder / "latest").symlink_to("raw")
+    give_to_account("elvis", folder)  # as if elvis had made them (the test runs as root in CI)
     # The kernel's working directory is the notebook's: files to upload go there.
     local = jupyter.root_dir
     (local / f"detector-{frontend}.png").write_bytes(png(96, 64))

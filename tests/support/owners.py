@@ -7,6 +7,24 @@ from pathlib import Path
 from typing import Any
 
 
+def give_to_account(user: str, *paths: Path) -> None:
+    """:func:`give`, for a facility in another process: by the user's OS account's name."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    account = pwd.getpwnam(user)
+    _chown_all(paths, account.pw_uid, account.pw_gid)
+
+
+def _chown_all(paths: tuple[Path, ...], uid: int, gid: int) -> None:
+    for path in paths:
+        for root, dirs, files in os.walk(path):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(root, name), uid, gid)
+        os.lchown(path, uid, gid)
+
+
 def give(facility: Any, user: str, *paths: Path) -> None:
     """Hand files the test made (as root, in CI) to ``user``, as if the user had made them.
 
@@ -16,8 +34,4 @@ def give(facility: Any, user: str, *paths: Path) -> None:
     if os.geteuid() != 0:
         return
     account = facility.facility.accounts.get_user(user)
-    for path in paths:
-        for root, dirs, files in os.walk(path):
-            for name in [*dirs, *files]:
-                os.lchown(os.path.join(root, name), account.uid, account.gid)
-        os.lchown(path, account.uid, account.gid)
+    _chown_all(paths, account.uid, account.gid)
