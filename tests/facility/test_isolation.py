@@ -31,6 +31,7 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.server import LocalFacility
 from sfapi_jupyter.facility.unix import ACCOUNT_MARKER
 
+from ..support.slurm import require_slurm
 from ..support.tokens import api_session, task_result
 from ..support.waiting import wait_for
 from .test_api_jobs import final_row, read_file, script, submit, submitted
@@ -58,12 +59,8 @@ def download(api: httpx.Client, path: str | Path) -> dict:
 
 @pytest.fixture(params=["local", pytest.param("slurm", marks=pytest.mark.slurm)])
 def backend(request) -> str:
-    from .test_api_jobs import slurm_available
-
-    if request.param == "slurm" and not slurm_available():
-        if os.environ.get("SFAPI_REQUIRE_SLURM") == "1":
-            pytest.fail("SFAPI_REQUIRE_SLURM=1 but Slurm is not running (run ci/slurm-up.sh)")
-        pytest.skip("no running Slurm here (ci/slurm-up.sh starts one)")
+    if request.param == "slurm":
+        require_slurm()
     return str(request.param)
 
 
