@@ -19,6 +19,8 @@ import nbformat
 from sfapi_jupyter.cli.demo import kernel_environment
 from sfapi_jupyter.cli.demo_check import check_notebooks
 
+from ..support.tokens import new_private_key_pem
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -133,7 +135,7 @@ def test_demo_without_lab_reuses_its_key(tmp_path):
 
 def test_kernel_environment_wins_over_a_shell_set_up_for_nersc(tmp_path):
     key = tmp_path / "key.pem"
-    key.write_text("democlient\n-----BEGIN PRIVATE KEY-----\n...\n")
+    key.write_text("democlient\n" + new_private_key_pem())
     env = kernel_environment("http://127.0.0.1:1/api/v1.2", "http://127.0.0.1:1/c2id/token", key)
     assert env["SFAPI_CLIENT_ID"] == "democlient"  # not a NERSC id from the shell
     assert env["SFAPI_SECRET"] == ""  # a NERSC secret from the shell would win over the key

@@ -23,6 +23,7 @@ from sfapi_jupyter.notebook.status import outage_table, status_board
 from sfapi_jupyter.widgets import AccountView, StatusBoard
 
 from ..support.facility import make_client
+from ..support.tokens import new_private_key_pem
 from .conftest import wait_for
 
 
@@ -144,7 +145,7 @@ def test_sfstatus_with_a_refused_key_goes_on_and_says_so_once(ip, facility, data
 def test_sfstatus_with_an_unusable_key_file_reads_without_it(ip, no_key, tmp_path, monkeypatch,
                                                              capsys):  # fmt: skip
     key = tmp_path / "key.pem"
-    key.write_text("abcdefghijklm\n-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n")
+    key.write_text("abcdefghijklm\n" + new_private_key_pem())
     key.chmod(0o644)
     monkeypatch.setenv("SFAPI_KEY", str(key))
     monkeypatch.setattr(status, "_anonymous", None)

@@ -73,3 +73,16 @@ def api_session(facility: LocalFacility, client: NewClient | None) -> httpx.Clie
     if client is not None:
         headers["Authorization"] = f"Bearer {fetch_token(facility.token_url, client)}"
     return httpx.Client(base_url=facility.api_url + "/", headers=headers, timeout=30)
+
+
+def new_private_key_pem() -> str:
+    """A fresh RSA private key in PEM, made at test time (no key is ever committed)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
