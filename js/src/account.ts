@@ -2,13 +2,13 @@
 // used of given, what is left), and this session's API client: security level, IP ranges,
 // expiry, with the warnings a user needs before something fails.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { h } from "./lib/dom";
 import { formatDuration } from "./lib/time";
 import { applyStateColours } from "./lib/states";
-import { loadError } from "./lib/ui";
+import { guardedRender } from "./lib/ui";
 
 interface Project {
   project: string;
@@ -59,15 +59,6 @@ function bar(used: number | null, given: number | null, what: string): HTMLEleme
     h("span", { class: "sfj-muted", text: ` of ${hours(given)}` }),
   );
   return cell;
-}
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("account view", error));
-    return () => undefined;
-  }
 }
 
 function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
@@ -133,4 +124,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("account view", draw) };

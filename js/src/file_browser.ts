@@ -3,11 +3,14 @@
 // scrolling), so a directory of 10,000 entries opens and scrolls smoothly. Previews (text,
 // images, .npy arrays drawn on the kernel side) arrive as messages with binary buffers.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { copyText, frameScheduler, h, setAttr, setText } from "./lib/dom";
 import { requestSnapshot } from "./lib/protocol";
 import { shortDateTime } from "./lib/time";
-import { confirmBar, loadError } from "./lib/ui";
+import { ICONS, OVERSCAN, ROW_HEIGHT, STYLE } from "./lib/file_browser_look";
+import { type Preview, renderPreview } from "./lib/file_preview";
+import { humanBytes } from "./lib/inject_css";
+import { confirmBar, guardedRender } from "./lib/ui";
 
 interface Transfer {
   op?: string; name?: string; state?: string; done?: number; total?: number; message?: string; paths?: string[];
@@ -22,78 +25,8 @@ interface Model {
 type Row = [string, string, number, string, string, string, string, string];
 type SortKey = "name" | "size" | "date";
 
-interface Preview {
-  type: "preview"; kind: string; path: string; message?: string; mime?: string; size?: number;
-  head?: string[]; tail?: string[]; skipped?: number; total_lines?: number;
-  shape?: number[]; dtype?: string; index?: number[]; slider_axes?: number[]; vmin?: number; vmax?: number;
-  colormap?: string[]; note?: string; stride?: number;
-}
-
-const ROW_HEIGHT = 26;
-const OVERSCAN = 8;
-const STYLE = `
-.sfj-fb { background: var(--sfj-bg); border: 1px solid var(--sfj-border); border-radius: 8px; padding: 10px 12px; margin: 4px 0; }
-.sfj-fb__crumbs { display: flex; flex-wrap: wrap; align-items: center; gap: 2px; min-width: 0; }
-.sfj-fb__crumb { background: none; border: none; padding: 1px 4px; border-radius: 4px; cursor: pointer; color: var(--sfj-accent); font: inherit; }
-.sfj-fb__crumb:hover { background: var(--sfj-bg2); }
-.sfj-fb__crumb[aria-current="location"] { color: var(--sfj-fg); font-weight: 600; cursor: default; }
-.sfj-fb__toolbar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 8px 0; }
-.sfj-fb__main { display: flex; gap: 12px; align-items: stretch; }
-.sfj-fb__list { flex: 3 1 380px; min-width: 0; border: 1px solid var(--sfj-border); border-radius: 6px; overflow: hidden; }
-.sfj-fb__cols, .sfj-fb__row { display: grid; grid-template-columns: 22px minmax(0, 1fr) 84px 128px; gap: 6px; align-items: center; padding: 0 8px; }
-.sfj-fb__cols { background: var(--sfj-bg2); border-bottom: 1px solid var(--sfj-border); height: 28px; font-weight: 600; }
-.sfj-fb__cols button { background: none; border: none; font: inherit; font-weight: 600; color: inherit; cursor: pointer; text-align: left; padding: 0; }
-.sfj-fb__cols button[data-num] { text-align: right; }
-.sfj-fb__scroller { height: 364px; overflow-y: auto; position: relative; outline: none; }
-.sfj-fb__scroller:focus-visible { box-shadow: inset 0 0 0 2px var(--sfj-accent); }
-.sfj-fb__window { position: absolute; left: 0; right: 0; top: 0; will-change: transform; }
-.sfj-fb__row > span:first-child { display: inline-flex; }
-.sfj-fb__row { height: ${ROW_HEIGHT}px; cursor: default; white-space: nowrap; user-select: none; }
-.sfj-fb__row:hover { background: var(--sfj-bg2); }
-.sfj-fb__row[aria-selected="true"] { background: color-mix(in srgb, var(--sfj-accent) 18%, transparent); }
-.sfj-fb__name { overflow: hidden; text-overflow: ellipsis; }
-.sfj-fb__link { color: var(--sfj-muted); font-style: italic; }
-.sfj-fb__num { text-align: right; font-variant-numeric: tabular-nums; color: var(--sfj-muted); }
-.sfj-fb__status { display: flex; gap: 12px; padding: 4px 8px; border-top: 1px solid var(--sfj-border); color: var(--sfj-muted); font-size: 0.92em; }
-.sfj-fb__preview { flex: 2 1 260px; min-width: 0; border: 1px solid var(--sfj-border); border-radius: 6px; padding: 8px 10px; max-height: 420px; overflow: auto; }
-.sfj-fb__preview pre { margin: 4px 0; font-size: 12px; white-space: pre-wrap; word-break: break-all; background: var(--sfj-code-bg); padding: 6px; border-radius: 4px; }
-.sfj-fb__preview img { max-width: 100%; display: block; margin: 6px 0; }
-.sfj-fb__preview img[data-array] { image-rendering: pixelated; width: 100%; max-width: 320px; }
-.sfj-fb__colorbar { height: 12px; max-width: 320px; border-radius: 2px; }
-.sfj-fb__scale { display: flex; justify-content: space-between; max-width: 320px; font-size: 0.85em; color: var(--sfj-muted); font-variant-numeric: tabular-nums; }
-.sfj-fb__slider { display: flex; align-items: center; gap: 8px; margin-top: 6px; font-variant-numeric: tabular-nums; }
-.sfj-fb__slider input { flex: 1 1 auto; max-width: 240px; }
-.sfj-fb__progress { display: flex; gap: 8px; align-items: center; margin: 4px 0 8px; }
-.sfj-fb__progress progress { width: 220px; }
-`;
-
-function human(size: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = size;
-  for (const unit of units) {
-    if (value < 1024 || unit === "TiB") return unit === "B" ? `${value} B` : `${value.toFixed(1)} ${unit}`;
-    value /= 1024;
-  }
-  return `${value.toFixed(1)} PiB`;
-}
 
 const join = (dir: string, name: string) => (dir.endsWith("/") ? dir + name : `${dir}/${name}`);
-// Inline SVG icons: emoji are missing from many Linux fonts (headless browsers, hubs).
-const ICONS: Record<string, string> = {
-  d: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="#e0a93b" d="M1 3.5h5l1.5 1.5H15v8.5H1z"/></svg>',
-  f: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-opacity=".6" d="M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3"/></svg>',
-  l: '<svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"><path fill="none" stroke="#1f6fd1" stroke-width="1.6" d="M4 12l7-7M6.5 4.5H11.5v5"/></svg>',
-};
-const fmtNumber = (v: number | undefined) => (v === undefined ? "" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(5)));
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("file browser", error));
-    return () => undefined;
-  }
-}
 
 function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   let rows: Row[] = [];
@@ -221,7 +154,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
       const nameCell = cells[1] as HTMLElement;
       if (target) nameCell.replaceChildren(name, h("span", { class: "sfj-fb__link", text: ` → ${target}` }));
       else setText(nameCell, name);
-      setText(cells[2], kind === "d" ? "—" : human(size));
+      setText(cells[2], kind === "d" ? "—" : humanBytes(size));
       setText(cells[3], shortDateTime(date));
       setAttr(cells[3] as HTMLElement, "title", date);
       wanted.push(div);
@@ -358,7 +291,7 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     const wanted = ["", ...files.map((f) => f.name)];
     if (Array.from(localSelect.options).map((o) => o.value).join("\n") !== wanted.join("\n")) {
       localSelect.replaceChildren(h("option", { value: "", text: `Upload from ${model.get("cwd") || "kernel dir"}…` }),
-        ...files.map((f) => h("option", { value: f.name, text: `${f.name} (${human(f.size)})` })));
+        ...files.map((f) => h("option", { value: f.name, text: `${f.name} (${humanBytes(f.size)})` })));
       localSelect.value = wanted.includes(current) ? current : "";
     }
     uploadBtn.disabled = !localSelect.value;
@@ -392,46 +325,10 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     if (p.path !== previewPath && selected.size && !selected.has(p.path)) return;
     previewPath = p.path;
     if (objectUrl) URL.revokeObjectURL(objectUrl);
-    objectUrl = "";
-    const name = p.path.slice(p.path.lastIndexOf("/") + 1);
-    const head = h("div", {}, h("strong", { text: name }), " ", h("span", { class: "sfj-muted sfj-small", text: p.size !== undefined ? human(p.size) : "" }));
-    previewEl.dataset.kind = p.kind;
-    previewEl.dataset.path = p.path;
-    const image = () => {
-      objectUrl = URL.createObjectURL(new Blob([buffers[0] as BlobPart], { type: p.mime || "image/png" }));
-      return h("img", { src: objectUrl, alt: `Preview of ${name}`, "data-testid": p.kind === "array" ? "fb-preview-array" : "fb-preview-image", "data-array": p.kind === "array" || undefined });
-    };
-    if (p.kind === "loading") previewEl.replaceChildren(head, h("div", { class: "sfj-muted", text: "Loading preview…" }));
-    else if (p.kind === "text") {
-      const parts: HTMLElement[] = [h("pre", { "data-testid": "fb-preview-text", text: (p.head ?? []).join("\n") })];
-      if (p.skipped) parts.push(h("div", { class: "sfj-muted sfj-small", text: `… ${p.skipped} lines not shown …` }), h("pre", { text: (p.tail ?? []).join("\n") }));
-      previewEl.replaceChildren(head, h("div", { class: "sfj-muted sfj-small", text: `${p.total_lines} lines` }), ...parts);
-    } else if (p.kind === "image" && buffers.length) previewEl.replaceChildren(head, image());
-    else if (p.kind === "array") {
-      const facts = h("div", { class: "sfj-small", "data-testid": "fb-array-info", text: `${p.dtype} · shape (${(p.shape ?? []).join(", ")})${p.stride && p.stride > 1 ? ` · every ${p.stride}th pixel` : ""}` });
-      const parts: HTMLElement[] = [facts];
-      if (buffers.length) {
-        const stops = (p.colormap ?? []).join(", ");
-        parts.push(image(), h("div", { class: "sfj-fb__colorbar", "data-testid": "fb-colorbar", style: `background: linear-gradient(to right, ${stops})` }),
-          h("div", { class: "sfj-fb__scale" }, h("span", { "data-testid": "fb-vmin", text: fmtNumber(p.vmin) }), h("span", { "data-testid": "fb-vmax", text: fmtNumber(p.vmax) })));
-      }
-      (p.slider_axes ?? []).forEach((n, axis) => {
-        const at = p.index?.[axis] ?? 0;
-        const label = h("span", { text: `axis ${axis}: ${at} / ${n - 1}` });
-        const slider = h("input", { type: "range", min: 0, max: n - 1, value: at, step: 1, "data-testid": "fb-slider", "aria-label": `Index along axis ${axis}` });
-        slider.addEventListener("input", () => {
-          setText(label, `axis ${axis}: ${slider.value} / ${n - 1}`);
-          const index = (p.index ?? []).slice();
-          index[axis] = Number(slider.value);
-          window.clearTimeout(sliceTimer);
-          sliceTimer = window.setTimeout(() => send({ type: "slice", path: p.path, index }), 60);
-        });
-        parts.push(h("div", { class: "sfj-fb__slider" }, slider, label));
-      });
-      if (p.note) parts.push(h("div", { class: "sfj-muted sfj-small", text: p.note }));
-      previewEl.replaceChildren(head, ...parts);
-    } else if (p.kind === "binary") previewEl.replaceChildren(head, h("div", { class: "sfj-muted", text: "A binary file: no preview. Download it to open it here." }));
-    else previewEl.replaceChildren(head, h("div", { class: p.kind === "error" ? "sfj-message" : "sfj-muted", "data-level": "error", text: p.message ?? "" }));
+    objectUrl = renderPreview(previewEl, p, buffers, (index) => {
+      window.clearTimeout(sliceTimer);  // one request when the slider stops, not one per step
+      sliceTimer = window.setTimeout(() => send({ type: "slice", path: p.path, index }), 60);
+    });
   };
   previewEl.replaceChildren(h("div", { class: "sfj-muted", text: "Select a file to preview it (text, PNG/JPEG, .npy). Double-click a folder to open it." }));
 
@@ -493,4 +390,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("file browser", draw) };

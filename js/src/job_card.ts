@@ -1,14 +1,14 @@
 // JobCard: one Slurm job at a glance, live. Traits carry the small state (state, times,
 // timeline, counts); output lines and array tasks come as diff messages.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { h, setAttr, setText } from "./lib/dom";
 import { LogPanel } from "./lib/log_panel";
 import type { TaskRow } from "./lib/protocol";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
 import { applyStateColours, family, isTerminal, stateOrder } from "./lib/states";
 import { clockTime, formatDuration, liveSeconds, shortDateTime } from "./lib/time";
-import { badge, confirmBar, loadError, updateBadge } from "./lib/ui";
+import { badge, confirmBar, guardedRender, updateBadge } from "./lib/ui";
 
 interface Step {
   state: string;
@@ -53,15 +53,6 @@ interface Model {
 
 const STREAMS = ["stdout", "stderr"] as const;
 type Stream = (typeof STREAMS)[number];
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("job card", error));
-    return () => undefined;
-  }
-}
 
 function fact(label: string, testid: string): { el: HTMLElement; value: HTMLElement } {
   const value = h("span", { class: "sfj-fact__value", "data-testid": testid });
@@ -347,4 +338,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("job card", draw) };

@@ -1,10 +1,10 @@
 // LogTail: a remote file's lines as they are written.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { h, setText } from "./lib/dom";
 import { LogPanel } from "./lib/log_panel";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
-import { loadError } from "./lib/ui";
+import { guardedRender } from "./lib/ui";
 
 interface Model {
   title: string;
@@ -12,15 +12,6 @@ interface Model {
   status: string;
   max_lines: number;
   last_lines: string[];
-}
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("log view", error));
-    return () => undefined;
-  }
 }
 
 function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
@@ -79,4 +70,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("log view", draw) };

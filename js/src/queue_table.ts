@@ -1,13 +1,13 @@
 // QueueTable: a machine's queue, live. Rows arrive as diffs (upsert/done/remove) and are
 // updated in place (each job keeps its <tr>); finished jobs move to the "done" section.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { frameScheduler, h, setAttr, setText } from "./lib/dom";
 import type { JobRow } from "./lib/protocol";
 import { requestSnapshot, send, subscribe } from "./lib/protocol";
 import { applyStateColours, family, isTerminal, stateOrder } from "./lib/states";
 import { formatDuration, liveSeconds, shortDateTime } from "./lib/time";
-import { badge, confirmBar, loadError, updateBadge } from "./lib/ui";
+import { badge, confirmBar, guardedRender, updateBadge } from "./lib/ui";
 
 interface Model {
   machine: string;
@@ -24,15 +24,6 @@ const COLUMNS: [SortKey | null, string][] = [
   [null, ""], ["jobid", "Job"], ["name", "Name"], ["state", "State"], ["elapsed", "Elapsed"],
   ["nodes", "Nodes"], ["submit", "Submitted"], [null, "Reason / nodes"],
 ];
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("queue table", error));
-    return () => undefined;
-  }
-}
 
 const displayId = (r: JobRow) => (r.array_job_id && r.array_task_id ? `${r.array_job_id}_${r.array_task_id}` : r.jobid);
 const elapsedOf = (r: Row) => liveSeconds(r.elapsed_s, r.at_ms, r.state === "RUNNING" && !r.done);
@@ -338,4 +329,4 @@ function reconcile(parent: HTMLElement, wanted: HTMLElement[]): void {
   });
 }
 
-export default { render };
+export default { render: guardedRender<Model>("queue table", draw) };

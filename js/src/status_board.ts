@@ -3,12 +3,12 @@
 // bar for its description). The kernel refreshes the board while a view reports itself
 // visible; what changed since the last look is marked until "Mark as seen".
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { frameScheduler, h, setText } from "./lib/dom";
 import { applyStateColours } from "./lib/states";
-import { loadError } from "./lib/ui";
+import { guardedRender } from "./lib/ui";
 
 interface Resource {
   name: string;
@@ -85,15 +85,6 @@ function chip(status: string, count?: number): HTMLElement {
   el.append(label(status));
   if (count !== undefined) el.append(" ", h("b", { text: String(count) }));
   return el;
-}
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("status board", error));
-    return () => undefined;
-  }
 }
 
 function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
@@ -312,4 +303,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("status board", draw) };

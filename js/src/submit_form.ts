@@ -3,13 +3,13 @@
 // The kernel owns the rules: a field edit is sent as {type: "field"} and comes back as a new
 // script; a script edit is sent as {type: "script"} and comes back as new field values.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import jobCard from "./job_card";
 import { h, setAttr, setText } from "./lib/dom";
 import { injectCss } from "./lib/inject_css";
 import { requestSnapshot, subscribe } from "./lib/protocol";
 import { applyStateColours } from "./lib/states";
-import { loadError } from "./lib/ui";
+import { guardedRender } from "./lib/ui";
 
 interface Issue {
   line: number | null;
@@ -89,15 +89,6 @@ const CSS = `
 .sfj-form__jobbar { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-bottom: 6px; }
 .sfj-form__busy { font-size: 0.88em; color: var(--sfj-muted); }
 `;
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("submit form", error));
-    return () => undefined;
-  }
-}
 
 function select(testid: string, label: string): HTMLSelectElement {
   return h("select", { class: "sfj-input", "data-testid": testid, "aria-label": label });
@@ -379,4 +370,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("submit form", draw) };

@@ -1,13 +1,13 @@
 // TransferCard: one transfer between machines, live (state, files, bytes, rate, progress).
 // Everything it shows is in traits: the kernel updates them as the API reports progress.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { h, setAttr, setText } from "./lib/dom";
 import { humanBytes, injectCss } from "./lib/inject_css";
 import { requestSnapshot, subscribe } from "./lib/protocol";
 import { applyStateColours } from "./lib/states";
 import { formatDuration } from "./lib/time";
-import { loadError } from "./lib/ui";
+import { guardedRender } from "./lib/ui";
 
 interface Model {
   transfer_id: string;
@@ -49,15 +49,6 @@ const CSS = `
 .sfj-progress__text { position: absolute; inset: 0; text-align: center; font-size: 10.5px; line-height: 13px; font-weight: 700;
   color: var(--sfj-fg); font-variant-numeric: tabular-nums; }
 `;
-
-function render({ model, el }: RenderProps<Model>): () => void {
-  try {
-    return draw(model, el);
-  } catch (error) {
-    el.replaceChildren(loadError("transfer card", error));
-    return () => undefined;
-  }
-}
 
 function fact(label: string, testid: string): { el: HTMLElement; value: HTMLElement } {
   const value = h("span", { class: "sfj-fact__value", "data-testid": testid });
@@ -168,4 +159,4 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   };
 }
 
-export default { render };
+export default { render: guardedRender<Model>("transfer card", draw) };

@@ -1,5 +1,6 @@
 // Pieces every widget draws the same way: state badges, confirmation bars, load errors.
 
+import type { AnyModel, RenderProps } from "@anywidget/types";
 import { h, setAttr, setText } from "./dom";
 import { family, stateLabel } from "./states";
 
@@ -73,4 +74,20 @@ export function loadError(widget: string, error: unknown): HTMLElement {
     h("strong", { text: `The ${widget} could not be drawn: ${detail}` }),
     h("div", { text: FIX_HINT }),
   );
+}
+
+/** A view's ``render``: ``draw`` (which returns its cleanup), with a readable note instead of a
+ *  stack trace if drawing fails. Every widget's default export is built with it. */
+export function guardedRender<M extends object>(
+  widget: string,
+  draw: (model: AnyModel<M>, el: HTMLElement) => () => void,
+): (props: RenderProps<M>) => () => void {
+  return ({ model, el }) => {
+    try {
+      return draw(model, el);
+    } catch (error) {
+      el.replaceChildren(loadError(widget, error));
+      return () => undefined;
+    }
+  };
 }
