@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.host_accounts import FacilityAccountSweeper
 
 #: Credentials and endpoints a user may have in their shell; tests must not see them.
 SFAPI_VARIABLES = (
@@ -86,3 +89,31 @@ def test_home() -> Path:
     """The run's temporary home directory (``HOME`` during the whole run)."""
     assert _home is not None
     return _home
+
+
+@pytest.fixture(autouse=True)
+def facility_os_accounts_removed() -> Iterator[None]:
+    """Run as root, the OS accounts a test's facilities made go with the test: a facility
+    never adopts an account it did not make, so the next test's ``elvis`` must be new."""
+    yield
+    if os.geteuid() == 0:
+        _sweeper().sweep()
+
+
+_SWEEPER: list[FacilityAccountSweeper] = []
+
+
+def _sweeper() -> FacilityAccountSweeper:
+    if not _SWEEPER:
+        _SWEEPER.append(FacilityAccountSweeper())
+    return _SWEEPER[0]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.geteuid() == 0:
+        _sweeper()  # the host's accounts before the run: never removed
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if os.geteuid() == 0:
+        _sweeper().sweep()  # a module's facility closed after its last test

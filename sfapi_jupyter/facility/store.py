@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends.base import JobRecord
+from .store_accounts import AccountTables
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS groups (
     name TEXT PRIMARY KEY, gid INTEGER UNIQUE NOT NULL, repo_name TEXT, owner TEXT);
 CREATE TABLE IF NOT EXISTS group_members (
     group_name TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (group_name, user));
+CREATE TABLE IF NOT EXISTS os_made (
+    kind TEXT NOT NULL, name TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (kind, name));
 CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY, user TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS used_jti (
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS transfers (
 """
 
 
-class Store:
+class Store(AccountTables):
     """Thread-safe access to the facility database."""
 
     def __init__(self, path: Path) -> None:
@@ -122,107 +125,6 @@ class Store:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(first + count))
             )
         return first
-
-    # -- users, projects, groups ------------------------------------------------------------
-    def put_user(self, name: str, uid: int, doc: dict[str, Any]) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO users(name, uid, doc) VALUES (?, ?, ?)",
-            (name, uid, json.dumps(doc)),
-        )
-
-    def get_user(self, name: str) -> dict[str, Any] | None:
-        row = self._one("SELECT doc FROM users WHERE name=?", (name,))
-        return json.loads(row["doc"]) if row else None
-
-    def get_user_by_uid(self, uid: int) -> dict[str, Any] | None:
-        row = self._one("SELECT doc FROM users WHERE uid=?", (uid,))
-        return json.loads(row["doc"]) if row else None
-
-    def list_users(self) -> list[dict[str, Any]]:
-        return [json.loads(r["doc"]) for r in self._all("SELECT doc FROM users ORDER BY uid")]
-
-    def put_project(self, repo_name: str, project_id: int, doc: dict[str, Any]) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO projects(repo_name, id, doc) VALUES (?, ?, ?)",
-            (repo_name, project_id, json.dumps(doc)),
-        )
-
-    def get_project(self, repo_name: str) -> dict[str, Any] | None:
-        row = self._one("SELECT doc FROM projects WHERE repo_name=?", (repo_name,))
-        return json.loads(row["doc"]) if row else None
-
-    def add_membership(self, repo_name: str, user: str, role: str) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO memberships(repo_name, user, role) VALUES (?, ?, ?)",
-            (repo_name, user, role),
-        )
-
-    def memberships(self, user: str) -> list[tuple[dict[str, Any], str]]:
-        rows = self._all(
-            "SELECT p.doc, m.role FROM memberships m JOIN projects p USING (repo_name) "
-            "WHERE m.user=? ORDER BY p.id",
-            (user,),
-        )
-        return [(json.loads(r["doc"]), r["role"]) for r in rows]
-
-    def put_group(self, name: str, gid: int, repo_name: str | None, owner: str | None) -> None:
-        self._run(
-            "INSERT INTO groups(name, gid, repo_name, owner) VALUES (?, ?, ?, ?)",
-            (name, gid, repo_name, owner),
-        )
-
-    def set_group_gid(self, name: str, gid: int) -> None:
-        self._run("UPDATE groups SET gid=? WHERE name=?", (gid, name))
-
-    def all_gids(self) -> set[int]:
-        return {int(r["gid"]) for r in self._all("SELECT gid FROM groups")}
-
-    def get_group(self, name: str) -> dict[str, Any] | None:
-        row = self._one("SELECT * FROM groups WHERE name=?", (name,))
-        if row is None:
-            return None
-        members = [
-            r["user"]
-            for r in self._all(
-                "SELECT user FROM group_members WHERE group_name=? ORDER BY user", (name,)
-            )
-        ]
-        return {**dict(row), "members": members}
-
-    def groups_of(self, user: str) -> list[str]:
-        rows = self._all(
-            "SELECT g.name FROM groups g JOIN group_members m ON m.group_name=g.name "
-            "WHERE m.user=? ORDER BY g.gid",
-            (user,),
-        )
-        return [r["name"] for r in rows]
-
-    def set_group_member(self, group: str, user: str, member: bool) -> None:
-        if member:
-            self._run(
-                "INSERT OR IGNORE INTO group_members(group_name, user) VALUES (?, ?)",
-                (group, user),
-            )
-        else:
-            self._run("DELETE FROM group_members WHERE group_name=? AND user=?", (group, user))
-
-    # -- API clients ----------------------------------------------------------------------
-    def put_client(self, client_id: str, user: str, doc: dict[str, Any]) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO clients(client_id, user, doc) VALUES (?, ?, ?)",
-            (client_id, user, json.dumps(doc)),
-        )
-
-    def get_client(self, client_id: str) -> dict[str, Any] | None:
-        row = self._one("SELECT doc FROM clients WHERE client_id=?", (client_id,))
-        return json.loads(row["doc"]) if row else None
-
-    def list_clients(self, user: str | None = None) -> list[dict[str, Any]]:
-        if user is None:
-            rows = self._all("SELECT doc FROM clients ORDER BY rowid")
-        else:
-            rows = self._all("SELECT doc FROM clients WHERE user=? ORDER BY rowid", (user,))
-        return [json.loads(r["doc"]) for r in rows]
 
     def use_jti(self, jti: str, expires: float) -> bool:
         """Record an assertion id; False if it was seen before (a replay)."""

@@ -1,8 +1,8 @@
 """Unix accounts: the names Unix accepts, the facility's OS users and groups, and acting as one.
 
 When the facility runs as root it *isolates* its users: every facility user is a real OS
-account (created here with ``useradd``, the uid the facility assigned and a home in the
-state directory), every project and group a real OS group, and every command and job runs
+account (created by :mod:`.os_accounts` with ``useradd``), every project and group a real
+OS group in the facility's own namespace on the host, and every command and job runs
 with the user's uid, gid and supplementary groups. The files the facility itself reads or
 writes on a user's behalf (``ls``, download, upload, transfers, ``isPath`` scripts, job
 output files) are opened with the user's file-system identity (:func:`acting_as`), so the
@@ -16,27 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import grp
 import logging
 import os
 import platform
 import pwd
 import re
 import stat
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("sfapi_jupyter.facility")
-
-#: The GECOS field of every OS account the facility creates; only such accounts are adopted.
-ACCOUNT_MARKER = "sfapi-jupyter facility user"
-#: Facility uids and gids start here; OS users and groups below it are never adopted.
-FIRST_FACILITY_ID = 70000
-#: Ids the facility never hands out (nobody/nogroup and the 16-bit and 32-bit sentinels).
-_RESERVED_IDS = frozenset({65534, 65535, 2**31 - 1, 2**32 - 1})
 
 ISOLATION_OFF_NOTICE = (
     "The facility runs as the ordinary OS user {user!r}, not as root: every facility user's "
@@ -96,131 +86,8 @@ class Credentials:
     groups: tuple[int, ...]
 
 
-# -- OS accounts ----------------------------------------------------------------------------------
 class OSAccountError(RuntimeError):
-    """An OS account or group could not be created or adopted; the message says why."""
-
-
-def _run(argv: list[str]) -> None:
-    """Run a shadow-utils command; retry while another process holds /etc/passwd's lock."""
-    for attempt in range(20):
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if proc.returncode == 0:
-            return
-        # 10: "cannot lock /etc/group" / 1: "cannot lock /etc/passwd" (shadow's exit codes)
-        if "lock" in proc.stderr and attempt < 19:
-            time.sleep(0.1 * (attempt + 1))
-            continue
-        raise OSAccountError(f"{' '.join(argv)} failed: {proc.stderr.strip() or proc.returncode}")
-
-
-def _id_taken(uid: int) -> bool:
-    try:
-        pwd.getpwuid(uid)
-    except KeyError:
-        pass
-    else:
-        return True
-    return False
-
-
-def _gid_taken(gid: int) -> bool:
-    try:
-        grp.getgrgid(gid)
-    except KeyError:
-        return False
-    return True
-
-
-def free_id(start: int, taken: set[int], *, group: bool) -> int:
-    """The first id from ``start`` used neither by the OS (users or groups) nor in ``taken``."""
-    candidate = max(start, FIRST_FACILITY_ID + 1)
-    while (
-        candidate in taken
-        or candidate in _RESERVED_IDS
-        or (_gid_taken(candidate) if group else _id_taken(candidate) or _gid_taken(candidate))
-    ):
-        candidate += 1
-    return candidate
-
-
-def ensure_os_group(name: str, wanted_gid: int, taken: set[int]) -> int:
-    """The gid of OS group ``name``, creating it (with ``wanted_gid`` if free) when absent.
-
-    An existing group is used only if its gid is in the facility's range: a facility group
-    named like a system group (``root``, ``shadow``, ``sudo``) must never become it.
-    """
-    try:
-        existing = grp.getgrnam(name)
-    except KeyError:
-        pass
-    else:
-        if existing.gr_gid <= FIRST_FACILITY_ID:
-            raise OSAccountError(
-                f"{name!r} is already a system group (gid {existing.gr_gid}) on this host; "
-                "choose another name"
-            )
-        return existing.gr_gid
-    gid = free_id(wanted_gid, taken, group=True)
-    try:
-        _run(["groupadd", "--gid", str(gid), name])
-    except OSAccountError:
-        with contextlib.suppress(KeyError):  # created meanwhile by another facility process
-            return ensure_os_group(name, wanted_gid, taken)
-        raise
-    return gid
-
-
-def ensure_os_user(name: str, wanted_uid: int, home: Path, taken: set[int]) -> tuple[int, int]:
-    """(uid, gid) of the facility's OS account ``name``, created (with its personal group
-    ``name``) if absent. Only accounts the facility made (marked, in its id range) are used."""
-    try:
-        existing = pwd.getpwnam(name)
-    except KeyError:
-        existing = None
-    if existing is not None:
-        if existing.pw_uid <= FIRST_FACILITY_ID or existing.pw_gecos != ACCOUNT_MARKER:
-            raise OSAccountError(
-                f"{name!r} is already an account on this host that the facility did not "
-                "create; choose another user name"
-            )
-        if existing.pw_dir != str(home):
-            with contextlib.suppress(OSAccountError):  # cosmetic: ~name in shells
-                _run(["usermod", "--home", str(home), name])
-        return existing.pw_uid, existing.pw_gid
-    uid = free_id(wanted_uid, taken, group=False)
-    gid = ensure_os_group(name, uid, taken)
-    try:
-        _run(["useradd", "--uid", str(uid), "--gid", str(gid), "--home-dir", str(home),
-              "--no-create-home", "--no-log-init", "--shell", "/bin/bash",
-              "--comment", ACCOUNT_MARKER, name])  # fmt: skip
-    except OSAccountError:
-        try:
-            again = pwd.getpwnam(name)  # created meanwhile by another facility process
-        except KeyError:
-            raise
-        return again.pw_uid, again.pw_gid
-    return uid, gid
-
-
-def os_account_matches(name: str, uid: int) -> bool:
-    """Whether OS account ``name`` is the facility's, with uid ``uid``."""
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return entry.pw_uid == uid and entry.pw_gecos == ACCOUNT_MARKER
-
-
-def set_os_group_member(group: str, user: str, member: bool) -> None:
-    """Keep /etc/group in step with the facility (Slurm reads supplementary groups there)."""
-    try:
-        members = grp.getgrnam(group).gr_mem
-    except KeyError:
-        return
-    if member != (user in members):
-        with contextlib.suppress(OSAccountError):
-            _run(["gpasswd", "--add" if member else "--delete", user, group])
+    """An OS account or group could not be created, adopted or removed; the message says why."""
 
 
 def own(path: Path, uid: int, gid: int, mode: int) -> None:

@@ -308,7 +308,8 @@ def test_group_errors(facility, api) -> None:
     assert not_mine.status_code == 403 and their_repo in not_mine.json()["detail"]
     assert api.post("account/groups", data={"name": "band", "repo_name": repo}).status_code == 200
     duplicate = api.post("account/groups", data={"name": "band", "repo_name": repo})
-    assert duplicate.status_code == 409 and "already exists" in duplicate.json()["detail"]
+    assert duplicate.status_code == 409
+    assert "already the name of group" in duplicate.json()["detail"]
 
     unknown = api.put(
         "account/groups/band", data={"usernames": "priscilla,nobody", "action": "batch_add"}

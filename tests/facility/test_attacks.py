@@ -328,15 +328,6 @@ def test_group_names_unix_refuses_are_refused(api, name, why):
         assert why in answer.json()["detail"]
 
 
-def test_a_system_group_name_is_taken(api):
-    repo = api.get("account/projects").json()[0]["repo_name"]
-    answer = api.post("account/groups", data={"name": "root", "repo_name": repo})
-    if os.geteuid() == 0:  # the host's own group: never handed to a facility user
-        assert answer.status_code == 409, answer.text
-    else:
-        assert answer.status_code == 200, answer.text
-
-
 @pytest.mark.parametrize("user", ["Elvis", "e.presley", "_svc", "a" * 32])
 def test_user_names_unix_accepts(facility, user):
     assert facility.create_client(user).user == user

@@ -28,8 +28,8 @@ import httpx
 import pytest
 
 from sfapi_jupyter.facility import FacilityConfig
+from sfapi_jupyter.facility.os_accounts import ACCOUNT_MARKER
 from sfapi_jupyter.facility.server import LocalFacility
-from sfapi_jupyter.facility.unix import ACCOUNT_MARKER
 
 from ..support.slurm import require_slurm
 from ..support.tokens import api_session, task_result
@@ -98,7 +98,7 @@ def test_users_are_real_os_accounts_with_private_homes(site, alice, bob):
         user = site.facility.accounts.get_user(name)
         assert user is not None
         assert (entry.pw_uid, entry.pw_gid) == (user.uid, user.gid)
-        assert entry.pw_gecos == ACCOUNT_MARKER and entry.pw_dir == str(user.home)
+        assert entry.pw_gecos.startswith(ACCOUNT_MARKER) and entry.pw_dir == str(user.home)
         for directory in (user.home, user.scratch):
             st = directory.stat()
             assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (user.uid, user.gid, 0o700)

@@ -154,9 +154,11 @@ def create_group(
         )
     try:
         facility.accounts.create_group(name, repo_name, identity.user.name)
-    except FileExistsError:
+    except FileExistsError as exc:
+        # Users, projects and groups share one namespace (a user's personal group has the
+        # user's name), so a group may not take a user's or a project's name either.
         raise HTTPException(
-            409, f"A group named {name!r} already exists; choose another name"
+            409, f"{name!r} is already the name of {exc.args[0]}; choose another group name"
         ) from None
     except AccountError as exc:
         raise HTTPException(400, str(exc)) from None
@@ -181,9 +183,14 @@ def update_group(
     doc = facility.store.get_group(group)
     if doc is None:
         raise HTTPException(404, f"Not found: no group {group!r}")
-    if doc["repo_name"] is None or doc["repo_name"] not in identity.user.projects:
+    if not facility.accounts.may_change_group(doc, identity.user.name):
+        whose = (
+            f"it is the personal group of user {group!r}"
+            if doc["repo_name"] is None
+            else f"only its owner ({doc['owner']}) or the PI of project {doc['repo_name']!r} may"
+        )
         raise HTTPException(
-            403, f"Only members of the project that owns group {group!r} may change it"
+            403, f"You may not change group {group!r}: {whose}; nothing was changed"
         )
     names = [n.strip() for n in usernames.split(",") if n.strip()]
     unknown = [n for n in names if facility.accounts.user_info(n) is None]

@@ -1,0 +1,95 @@
+"""Removing the OS accounts the tests' facilities made (run as root), so that a later test's
+facility can make its own ``elvis``: a facility never adopts an account it did not make.
+
+After each test, the facility accounts that appeared during the run (the facility's marker,
+a home in a temporary directory) are removed once no process has their facility's database
+open any more (a module's facility lives on into its next tests), with their personal groups
+and every group in their facilities' namespaces (``sf<tag>-``) that appeared during the run.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import tempfile
+from pathlib import Path
+
+from sfapi_jupyter.facility.config import FacilityConfig
+from sfapi_jupyter.facility.os_accounts import (
+    ACCOUNT_MARKER,
+    group_prefix,
+    remove_os_group,
+    remove_os_user,
+)
+from sfapi_jupyter.facility.unix import OSAccountError
+
+
+def host_names() -> tuple[set[str], set[str]]:
+    """The host's user names and group names now."""
+    return {p.pw_name for p in pwd.getpwall()}, {g.gr_name for g in grp.getgrall()}
+
+
+def _open_files() -> set[str]:
+    """Every file some process has open (readable to root)."""
+    paths = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                paths.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            continue
+    return paths
+
+
+class FacilityAccountSweeper:
+    """Collects the facility accounts a run made and removes those whose facility closed."""
+
+    def __init__(self) -> None:
+        self.users_before, self.groups_before = host_names()
+        self.pending: dict[str, str] = {}  # user name -> its facility's database path
+        self.prefixes: set[str] = set()  # the namespaces of the facilities whose users went
+
+    def sweep(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        temporary = os.path.realpath(tempfile.gettempdir()) + os.sep
+        for entry in pwd.getpwall():
+            home = os.path.realpath(entry.pw_dir)
+            if (
+                entry.pw_name not in self.users_before
+                and entry.pw_gecos.startswith(ACCOUNT_MARKER + " ")
+                and home.startswith(temporary)
+            ):
+                state = Path(home).parents[2]  # STATE/fs/homes/NAME
+                self.pending[entry.pw_name] = str(FacilityConfig(state_dir=state).db_path)
+        if not self.pending:
+            return []
+        still_open = _open_files()
+        removed: list[str] = []
+        for name, database in list(self.pending.items()):
+            if database in still_open:
+                continue
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                del self.pending[name]
+                continue
+            self.prefixes.add(group_prefix(entry.pw_gecos.removeprefix(ACCOUNT_MARKER + " ")))
+            try:
+                remove_os_user(name)
+            except OSAccountError:
+                continue  # tried again after the next test
+            del self.pending[name]
+            removed.append(name)
+        for group in grp.getgrall():
+            name = group.gr_name
+            if name in self.groups_before:
+                continue
+            if name in removed or (self.prefixes and name.startswith(tuple(self.prefixes))):
+                try:
+                    remove_os_group(name)
+                except OSAccountError:
+                    continue  # a primary group still in use; it goes with its user
+                removed.append(name)
+        return removed
