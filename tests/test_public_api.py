@@ -29,7 +29,8 @@ def test_fixed_names():
 
     for cls in (AsyncClient, Client):
         for method in ("status", "outages", "planned_outages", "notes", "user", "projects",
-                       "roles", "groups", "clients", "compute"):  # fmt: skip
+                       "roles", "groups", "group", "create_group", "clients",
+                       "compute"):  # fmt: skip
             assert callable(getattr(cls, method)), (cls, method)
     from sfapi_jupyter.client import AsyncJob, AsyncMachine, Job, Machine
 
@@ -39,3 +40,11 @@ def test_fixed_names():
     for cls in (AsyncJob, Job):
         for method in ("wait", "cancel", "refresh"):
             assert callable(getattr(cls, method)), (cls, method)
+    from sfapi_jupyter.client import AsyncGroup, ConflictError, Group, SfApiError
+
+    for cls in (AsyncGroup, Group):
+        for method in ("add", "remove", "refresh"):
+            assert callable(getattr(cls, method)), (cls, method)
+        for attribute in ("name", "gid", "members"):
+            assert isinstance(getattr(cls, attribute), property), (cls, attribute)
+    assert issubclass(ConflictError, SfApiError)

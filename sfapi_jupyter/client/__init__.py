@@ -8,6 +8,7 @@ from ._errors import (
     AuthenticationError,
     BadScriptError,
     CommandError,
+    ConflictError,
     ConnectError,
     CredentialsError,
     JobFailedError,
@@ -26,6 +27,7 @@ from ._errors import (
 from ._retry import RetryPolicy
 from ._sync import Client, Job, Machine, Transfer
 from .models import CommandResult, JobInfo, JobState, RemoteEntry
+from .resources.groups import AsyncGroup, Group
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer
@@ -33,6 +35,7 @@ from .resources.storage import AsyncTransfer
 __all__ = [
     "ApiError",
     "AsyncClient",
+    "AsyncGroup",
     "AsyncJob",
     "AsyncMachine",
     "AsyncTransfer",
@@ -43,9 +46,11 @@ __all__ = [
     "ClientCredentialsAuth",
     "CommandError",
     "CommandResult",
+    "ConflictError",
     "ConnectError",
     "Credentials",
     "CredentialsError",
+    "Group",
     "Job",
     "JobFailedError",
     "JobInfo",

@@ -53,6 +53,7 @@ from .models import (
     TransferInfo,
     User,
 )
+from .resources.groups import AsyncGroups
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location, start_transfer
 
@@ -73,7 +74,7 @@ def parse_task_result(text: Any) -> Any:
         return text
 
 
-class AsyncClient:
+class AsyncClient(AsyncGroups):
     """An asynchronous client for the Superfacility API.
 
     Parameters

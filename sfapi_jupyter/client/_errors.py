@@ -7,6 +7,7 @@
     │   └── CredentialsError     no usable key: missing, unreadable, wrong permissions
     ├── PermissionDeniedError    403; a green client writing, a source IP outside the ranges
     ├── NotFoundError            404; a job, task or path that does not exist
+    ├── ConflictError            409; a name already taken (a group's)
     ├── ValidationError          422; the request itself was malformed
     ├── RateLimitedError         429 (retried first, honouring Retry-After)
     ├── ServerError              5xx (502/503/504 retried first)
@@ -54,6 +55,10 @@ class PermissionDeniedError(SfApiError):
 
 class NotFoundError(SfApiError):
     """The job, task, path or resource does not exist (HTTP 404)."""
+
+
+class ConflictError(SfApiError):
+    """The name or thing asked for is already taken (HTTP 409)."""
 
 
 class ValidationError(SfApiError):
@@ -171,6 +176,8 @@ def error_for_response(response: httpx.Response) -> SfApiError:
         return PermissionDeniedError(f"{detail} ({where})", **kwargs)
     if code == 404:
         return NotFoundError(f"{detail} ({where})", **kwargs)
+    if code == 409:
+        return ConflictError(f"{detail} ({where})", **kwargs)
     if code == 422:
         return ValidationError(f"The API rejected the request: {detail} ({where})", **kwargs)
     if code == 429:

@@ -34,6 +34,7 @@ from .models import (
     User,
 )
 from .resources.files import Progress
+from .resources.groups import SyncGroups
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location
@@ -240,7 +241,7 @@ class Transfer:
         return self._client._run(self.aio.wait(timeout, interval=interval, check=check))
 
 
-class Client:
+class Client(SyncGroups):
     """The blocking client: the same calls as :class:`AsyncClient`, without ``await``.
 
     >>> from sfapi_jupyter import Client
