@@ -9,6 +9,7 @@ and every group in their facilities' namespaces (``sf<tag>-``) that appeared dur
 
 from __future__ import annotations
 
+import gc
 import grp
 import os
 import pwd
@@ -65,6 +66,7 @@ class FacilityAccountSweeper:
                 self.pending[entry.pw_name] = str(FacilityConfig(state_dir=state).db_path)
         if not self.pending:
             return []
+        gc.collect()  # a facility nobody holds any more closes its database
         still_open = _open_files()
         removed: list[str] = []
         for name, database in list(self.pending.items()):
