@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.host_accounts import FacilityAccountSweeper
+from tests.support.host_accounts import FacilityAccountSweeper, remove_accounts_on_close
 
 #: Credentials and endpoints a user may have in their shell; tests must not see them.
 SFAPI_VARIABLES = (
@@ -112,6 +112,7 @@ def _sweeper() -> FacilityAccountSweeper:
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.geteuid() == 0:
         _sweeper()  # the host's accounts before the run: never removed
+        remove_accounts_on_close()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import logging
+import pwd
 import secrets
 import string
 from collections.abc import Callable, Iterator
@@ -255,6 +256,21 @@ class HostAccounts:
                 self.sync_os_account(doc["name"])
             except AccountError as exc:
                 log.error("user %s has no OS account: %s", doc["name"], exc)
+
+    def remove_os_accounts(self) -> list[str]:
+        """Remove every OS user and group this facility made, and nothing else of those names
+        (e.g. after a tutorial); it makes them again when it next starts. Their names."""
+        removed = []
+        with self.lock():
+            for kind, name, os_id in self.store.list_os_made():
+                entry = os_user(name) if kind == "user" else os_group(name)
+                if entry is not None and os_id == (
+                    entry.pw_uid if isinstance(entry, pwd.struct_passwd) else entry.gr_gid
+                ):
+                    (remove_os_user if kind == "user" else remove_os_group)(name)
+                    removed.append(name)
+                self.store.forget_os_made(kind, name)  # gone, or no longer ours
+        return removed
 
     def credentials(self, user: FacilityUser) -> Credentials | None:
         """The OS identity ``user``'s processes and file operations take; None when the

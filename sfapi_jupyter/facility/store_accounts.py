@@ -137,6 +137,11 @@ class AccountTables:
     def forget_os_made(self, kind: str, name: str) -> None:
         self._run("DELETE FROM os_made WHERE kind=? AND name=?", (kind, name))
 
+    def list_os_made(self) -> list[tuple[str, str, int]]:
+        """(kind, name, id) of everything the facility made on the host, users first."""
+        rows = self._all("SELECT kind, name, id FROM os_made ORDER BY kind DESC, name")
+        return [(r["kind"], r["name"], int(r["id"])) for r in rows]
+
     def os_made(self, kind: str, name: str) -> int | None:
         """The id of OS ``kind`` ``name`` if the facility made it, else None."""
         row = self._one("SELECT id FROM os_made WHERE kind=? AND name=?", (kind, name))

@@ -119,22 +119,27 @@ def test_twenty_accounts_made_at_once_each_get_their_own_ids_and_groups(state):
     record(SECTION, "accounts of 20 made at once that failed", len(failed), zero=True)
     assert not failed, failed
 
+    # Each account its own uid, with a primary group of its own name (the race of issue 14
+    # gave one user another's group, or no account at all).
+    entries = [pwd.getpwnam(name) for name in names]
+    assert len({e.pw_uid for e in entries}) == 20
+    for entry in entries:
+        assert entry.pw_gid == grp.getgrnam(entry.pw_name).gr_gid
+
     facility = Facility(fast_config(state))  # a start: every account is the facility's own
     try:
         accounts = facility.accounts
-        uids, project_gids = set(), set()
-        for name in names:
-            user = accounts.get_user(name)
+        project_gids = set()
+        for entry in entries:
+            user = accounts.get_user(entry.pw_name)
             assert user is not None and len(user.projects) == 1
-            entry, personal = pwd.getpwnam(name), grp.getgrnam(name)
-            assert (entry.pw_uid, entry.pw_gid, personal.gr_gid) == (user.uid, user.gid, user.gid)
+            assert (entry.pw_uid, entry.pw_gid) == (user.uid, user.gid)
             project = facility.store.get_group(user.projects[0])
             os_project = grp.getgrnam(accounts.os_group_name(user.projects[0]))
-            assert os_project.gr_gid == project["gid"] and name in os_project.gr_mem
+            assert os_project.gr_gid == project["gid"] and entry.pw_name in os_project.gr_mem
             assert accounts.credentials(user).groups == (project["gid"],)  # type: ignore[union-attr]
-            uids.add(entry.pw_uid)
             project_gids.add(project["gid"])
-        assert len(uids) == 20 and len(project_gids) == 20 and not uids & project_gids
+        assert len(project_gids) == 20 and not {e.pw_uid for e in entries} & project_gids
     finally:
         facility.close()
 

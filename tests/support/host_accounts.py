@@ -1,7 +1,10 @@
 """Removing the OS accounts the tests' facilities made (run as root), so that a later test's
 facility can make its own ``elvis``: a facility never adopts an account it did not make.
 
-After each test, the facility accounts that appeared during the run (the facility's marker,
+A facility of the test process removes its accounts when it closes and no process has its
+database open any more (:func:`remove_accounts_on_close`; a test may start several facilities
+one after another, each with an ``elvis``). For the others (facilities in subprocesses), after
+each test, the facility accounts that appeared during the run (the facility's marker,
 a home in a temporary directory) are removed once no process has their facility's database
 open any more (a module's facility lives on into its next tests), with their personal groups
 and every group in their facilities' namespaces (``sf<tag>-``) that appeared during the run.
@@ -95,3 +98,28 @@ class FacilityAccountSweeper:
                     continue  # a primary group still in use; it goes with its user
                 removed.append(name)
         return removed
+
+
+def remove_accounts_on_close() -> None:
+    """Make ``Facility.close`` remove the OS accounts of its facility once nobody uses it."""
+    from sfapi_jupyter.facility.accounts import Accounts
+    from sfapi_jupyter.facility.core import Facility
+    from sfapi_jupyter.facility.store import Store
+
+    original = Facility.close
+    if getattr(original, "removes_accounts", False):
+        return
+
+    def close(self: Facility) -> None:
+        original(self)
+        database = self.config.db_path
+        if not database.exists() or str(database) in _open_files():
+            return
+        store = Store(database)
+        try:
+            Accounts(self.config, store).remove_os_accounts()
+        finally:
+            store.close()
+
+    close.removes_accounts = True  # type: ignore[attr-defined]
+    Facility.close = close  # type: ignore[method-assign]
