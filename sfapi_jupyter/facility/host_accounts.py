@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import grp
 import logging
-import pwd
 import secrets
 import string
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ from .os_accounts import (
     os_user,
     remove_os_group,
     remove_os_user,
+    set_account_comment,
     set_os_group_member,
 )
 from .store import Store
@@ -106,10 +106,10 @@ class HostAccounts:
                     tag = "".join(secrets.choice(alphabet) for _ in range(4))
                 self.store.set_meta("os_tag", tag)
                 if self.isolated:
-                    self._adopt_legacy_accounts()
+                    self._adopt_legacy_accounts(tag)
         return tag
 
-    def _adopt_legacy_accounts(self) -> None:
+    def _adopt_legacy_accounts(self, tag: str) -> None:
         """A state directory from before the facility recorded what it made: its users' OS
         accounts are adopted only if exactly as it made them (its marker, its uid, a primary
         group of the user's name with its gid). Their projects get new, prefixed groups."""
@@ -122,6 +122,7 @@ class HostAccounts:
                 and (entry.pw_uid, entry.pw_gid, group.gr_gid)
                 == (doc["uid"], doc["gid"], doc["gid"])
             ):
+                set_account_comment(doc["name"], tag)
                 self.store.record_os_made("user", doc["name"], entry.pw_uid)
                 self.store.record_os_made("group", doc["name"], group.gr_gid)
 
@@ -159,9 +160,10 @@ class HostAccounts:
             )
 
     def _user_is_ours(self, entry: Any) -> bool:
+        comment = account_comment(self.tag)  # first: a state from before the record adopts
         return (
             self._ours("user", entry.pw_name, entry.pw_uid)
-            and entry.pw_gecos == account_comment(self.tag)
+            and entry.pw_gecos == comment
             and self._ours("group", entry.pw_name, entry.pw_gid)
         )
 
@@ -259,16 +261,34 @@ class HostAccounts:
 
     def remove_os_accounts(self) -> list[str]:
         """Remove every OS user and group this facility made, and nothing else of those names
-        (e.g. after a tutorial); it makes them again when it next starts. Their names."""
-        removed = []
+        (e.g. after a tutorial); it makes them again when it next starts. Their names.
+
+        Ids are no proof (another facility may have the same uid for its ``elvis`` now): a
+        user must carry this facility's tag, a group be in its namespace or be the personal
+        group of a user it made that is gone.
+        """
+        removed: list[str] = []
+        tag = self.store.get_meta("os_tag")
+        if tag is None:  # it never made anything (and must not adopt anything now)
+            return removed
+        prefix = group_prefix(tag)
         with self.lock():
-            for kind, name, os_id in self.store.list_os_made():
-                entry = os_user(name) if kind == "user" else os_group(name)
-                if entry is not None and os_id == (
-                    entry.pw_uid if isinstance(entry, pwd.struct_passwd) else entry.gr_gid
-                ):
-                    (remove_os_user if kind == "user" else remove_os_group)(name)
-                    removed.append(name)
+            for kind, name, os_id in self.store.list_os_made():  # users first
+                if kind == "user":
+                    entry = os_user(name)
+                    if entry is not None and entry.pw_gecos == account_comment(tag):
+                        remove_os_user(name)
+                        removed.append(name)
+                else:
+                    group = os_group(name)
+                    personal_and_free = not name.startswith(prefix) and os_user(name) is None
+                    if (
+                        group is not None
+                        and group.gr_gid == os_id
+                        and (name.startswith(prefix) or personal_and_free)
+                    ):
+                        remove_os_group(name)
+                        removed.append(name)
                 self.store.forget_os_made(kind, name)  # gone, or no longer ours
         return removed
 

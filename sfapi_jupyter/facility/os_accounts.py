@@ -160,6 +160,10 @@ def create_os_user(name: str, uid: int, gid: int, home: Path, tag: str) -> None:
           "--comment", account_comment(tag), name])  # fmt: skip
 
 
+def set_account_comment(name: str, tag: str) -> None:
+    _run(["usermod", "--comment", account_comment(tag), name])
+
+
 def remove_os_user(name: str) -> None:
     """Remove an OS account the facility made (its personal group is removed separately)."""
     if os_user(name) is not None:

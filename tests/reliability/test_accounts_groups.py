@@ -351,3 +351,38 @@ except BlockingIOError:
 else:
     print("free")
 """
+
+
+@root_only
+def test_a_state_from_before_the_record_adopts_only_accounts_exactly_as_made(state):
+    config = fast_config(state)
+    facility = Facility(config)
+    for name in ("lee", "kim"):
+        facility.accounts.ensure_user(name)
+    kim = facility.accounts.get_user("kim")
+    prefixes = [f"sf{facility.accounts.tag}-"]
+    # As the facility left them before it recorded what it made (and one the race broke).
+    with facility.store.transaction() as db:
+        db.execute("DELETE FROM os_made")
+        db.execute("DELETE FROM meta WHERE key='os_tag'")
+    facility.close()  # (the tests' facilities remove their accounts only when recorded)
+    for name in ("lee", "kim"):
+        subprocess.run(["usermod", "--comment", "sfapi-jupyter facility user", name], check=True)
+    subprocess.run(["usermod", "--gid", str(pwd.getpwnam("lee").pw_gid), "kim"], check=True)
+    try:
+        again = Facility(config)
+        prefixes.append(f"sf{again.accounts.tag}-")
+        try:
+            lee = again.accounts.get_user("lee")
+            assert again.accounts.credentials(lee).uid == lee.uid  # type: ignore[union-attr]
+            assert pwd.getpwnam("lee").pw_gecos.endswith(again.accounts.tag)
+            with pytest.raises(AccountError, match="did not create"):
+                again.accounts.credentials(kim)  # type: ignore[arg-type]
+        finally:
+            again.close()
+    finally:
+        for name in ("kim", "lee"):
+            subprocess.run(["userdel", "--force", name], check=False, capture_output=True)
+        for group in grp.getgrall():
+            if group.gr_name in ("kim", "lee") or group.gr_name.startswith(tuple(prefixes)):
+                subprocess.run(["groupdel", group.gr_name], check=False)
