@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backends.base import JobRecord
+from .store_jobs import JobTable, migrate_jobs
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,9 +46,6 @@ CREATE TABLE IF NOT EXISTS notes (
 CREATE TABLE IF NOT EXISTS changelog (
     id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL, change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS jobs (
-    machine TEXT NOT NULL, jobid INTEGER NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL,
-    doc TEXT NOT NULL, PRIMARY KEY (machine, jobid));
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, status TEXT NOT NULL, result TEXT,
     kind TEXT NOT NULL, created REAL NOT NULL);
@@ -57,8 +54,8 @@ CREATE TABLE IF NOT EXISTS transfers (
 """
 
 
-class Store:
-    """Thread-safe access to the facility database."""
+class Store(JobTable):
+    """Thread-safe access to the facility database (the jobs table: :mod:`.store_jobs`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -75,6 +72,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        migrate_jobs(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -304,49 +302,7 @@ class Store:
             for r in self._all("SELECT key, value FROM config ORDER BY key")
         ]
 
-    # -- jobs -------------------------------------------------------------------------------
-    def save_job(self, job: JobRecord) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO jobs(machine, jobid, user, state, doc) VALUES (?, ?, ?, ?, ?)",
-            (job.machine, job.jobid, job.user, job.state, json.dumps(job.to_json())),
-        )
-
-    def save_jobs(self, jobs: Iterable[JobRecord]) -> None:
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO jobs(machine, jobid, user, state, doc) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(j.machine, j.jobid, j.user, j.state, json.dumps(j.to_json())) for j in jobs],
-            )
-
-    def get_job(self, machine: str, jobid: int) -> JobRecord | None:
-        row = self._one("SELECT doc FROM jobs WHERE machine=? AND jobid=?", (machine, jobid))
-        return JobRecord.from_json(json.loads(row["doc"])) if row else None
-
-    def load_jobs(
-        self,
-        machine: str | None = None,
-        states: Iterable[str] | None = None,
-        jobids: Iterable[int] | None = None,
-    ) -> list[JobRecord]:
-        """Jobs, optionally of one machine, in ``states``, or with (array) ids in ``jobids``."""
-        sql, params = "SELECT doc FROM jobs WHERE 1=1", list[Any]()
-        if machine is not None:
-            sql += " AND machine=?"
-            params.append(machine)
-        if jobids is not None:
-            ids = [int(j) for j in jobids]
-            marks = ",".join("?" * len(ids))
-            # A job by its id, or an array's tasks by the array's id (only in the document).
-            sql += f" AND (jobid IN ({marks}) OR json_extract(doc, '$.array_job_id') IN ({marks}))"
-            params.extend(ids + ids)
-        if states is not None:
-            states = list(states)
-            sql += f" AND state IN ({','.join('?' * len(states))})"
-            params.extend(states)
-        rows = self._all(sql + " ORDER BY jobid", params)
-        return [JobRecord.from_json(json.loads(r["doc"])) for r in rows]
-
+    # -- jobs (the rest: JobTable) -----------------------------------------------------
     def next_job_id(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive job ids; return the first."""
         return self.next_counter("next_job_id", 1000001, count)
