@@ -169,6 +169,8 @@ def test_facility_http(facility):
     cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("GET", "compute/jobs/cori", {}, "unknown machine"),
         ("GET", "compute/jobs/perlmutter?kwargs=colour=blue", {}, "unknown kwargs filter"),
+        ("GET", "compute/jobs/perlmutter?kwargs=state=finished", {}, "a job state Slurm lacks"),
+        ("GET", "compute/jobs/perlmutter?kwargs=qos=", {}, "a kwargs filter without a value"),
         ("GET", f"utilities/ls/perlmutter/{home}/missing", {}, "ls of a missing path"),
         ("GET", f"utilities/download/perlmutter/{home}", {}, "download of a directory"),
         ("GET", "tasks/no-such-task", {}, "an unknown task"),
