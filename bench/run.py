@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import facility_load, imports, submit_jobs, tail_log, watch_jobs
+from . import facility_load, imports, stored_jobs, submit_jobs, tail_log, watch_jobs
 from ._facility import BenchFacility
 
 Row = tuple[str, "float | None", "float | None", str]
@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=None, help="short run: N jobs everywhere")
     parser.add_argument("--json", type=Path, help="also write every figure here")
-    parser.add_argument("--only", help="comma-separated: watch,submit,tail,imports,facility,cards")
+    parser.add_argument(
+        "--only", help="comma-separated: watch,submit,tail,imports,facility,stored,room,cards"
+    )
     args = parser.parse_args(argv)
     short = args.n is not None
     n = args.n or 40
@@ -181,6 +183,18 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{what}: requests/s", f["rps"], None, ""),
                     (f"{what}: p50 ms", f["p50"] * 1000, None, ""),
                     (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
+                ]
+        if step("stored"):
+            st = stored_jobs.run(50 if short else 300)
+            figures["stored_jobs"] = st
+            print("   ", json.dumps(st), flush=True)
+            for key, label in (("queue", "one user's queue"), ("jobid", "a jobid= query")):
+                f = st[key]
+                what = f"7. list {label} ({f['rows']} rows)"
+                rows += [
+                    (f"{what}, 100 jobs stored: p50 ms", f["small"]["p50_ms"], None, ""),
+                    (f"{what}, 10,000 jobs stored: p50 ms", f["large"]["p50_ms"], None, ""),
+                    (f"{what}: 10,000 / 100 stored", f["ratio"], None, "ours<= 1.2"),
                 ]
         if step("cards"):
             try:

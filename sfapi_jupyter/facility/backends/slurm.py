@@ -266,8 +266,8 @@ class SlurmBackend:
                 }
                 unknown = wanted - records.keys()
                 if unknown:  # finished records of jobs Slurm still shows, and array parents
-                    for job in self.store.load_jobs(machine, jobids=unknown):
-                        records.setdefault(job.jobid, job)
+                    for stored in self.store.load_jobs(machine, jobids=unknown):
+                        records.setdefault(stored.jobid, stored)
                 arrays = {j.array_job_id: j for j in records.values() if j.array_job_id is not None}
                 for sj in slurm_jobs:
                     if sj.jobid in seen:
