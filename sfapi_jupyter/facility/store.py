@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY, user TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS used_jti (
     jti TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS used_jti_expires ON used_jti(expires);
 CREATE TABLE IF NOT EXISTS resources (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outages (
@@ -226,6 +227,7 @@ class Store(JobTable):
         """Record an assertion id; False if it was seen before (a replay)."""
         now = time.time()
         with self.transaction() as db:
+            # by the index on expires: a token costs the ids that expired, not all kept
             db.execute("DELETE FROM used_jti WHERE expires < ?", (now,))
             try:
                 db.execute("INSERT INTO used_jti(jti, expires) VALUES (?, ?)", (jti, expires))
