@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import facility_load, imports, stored_jobs, submit_jobs, tail_log, watch_jobs
+from . import (
+    facility_load,
+    imports,
+    stored_jobs,
+    submit_jobs,
+    tail_log,
+    tutorial_room,
+    watch_jobs,
+)
 from ._facility import BenchFacility
 
 Row = tuple[str, "float | None", "float | None", str]
@@ -185,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
                 ]
         if step("stored"):
-            st = stored_jobs.run(50 if short else 300)
+            st = stored_jobs.run(100 if short else 400)
             figures["stored_jobs"] = st
             print("   ", json.dumps(st), flush=True)
             for key, label in (("queue", "one user's queue"), ("jobid", "a jobid= query")):
@@ -196,6 +204,36 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{what}, 10,000 jobs stored: p50 ms", f["large"]["p50_ms"], None, ""),
                     (f"{what}: 10,000 / 100 stored", f["ratio"], None, "ours<= 1.2"),
                 ]
+        if step("room"):
+            size = 10 if short else 30
+            rooms = []
+            for backend in ("local", "slurm"):
+                try:
+                    room = tutorial_room.run(size, backend)
+                except RuntimeError as exc:  # no Slurm here: say so, measure the rest
+                    print(f"    {backend} room skipped: {exc}", flush=True)
+                    continue
+                figures[f"room_{backend}"] = room
+                rooms.append(tutorial_room.table(room))
+                print("   ", json.dumps(room), flush=True)
+                what = f"8. room of {size} ({backend})"
+                first = room["calls"]["status (first call: token)"]
+                others = [q for n, q in room["calls"].items() if not n.startswith("status")]
+                rows += [
+                    (f"{what}: first call (token) p50 ms", first["p50"] * 1000, None, ""),
+                    (f"{what}: first call (token) p99 ms", first["p99"] * 1000, None, ""),
+                    (f"{what}: other calls, worst p99 ms",
+                     max(q["p99"] for q in others) * 1000, None, ""),
+                    (f"{what}: queue wait p50 s", room["queue_wait_s"]["p50"], None, ""),
+                    (f"{what}: queue wait max s", room["queue_wait_s"]["max"], None, ""),
+                    (f"{what}: client saw the end, p50 s after",
+                     room["seen_end_after_end_s"]["p50"], None, ""),
+                    (f"{what}: errors", room["errors"], None, "ours<= 0"),
+                    (f"{what}: jobs not completed", size - room["completed"], None, "ours<= 0"),
+                    (f"{what}: facility CPU, % of a core", room["facility_cpu_percent"], None, ""),
+                ]  # fmt: skip
+            for text in rooms:
+                print(text, flush=True)
         if step("cards"):
             try:
                 from . import cards
