@@ -258,10 +258,6 @@ def main() -> None:
     print(table(result))
 
 
-if __name__ == "__main__":
-    main()
-
-
 def table(result: dict[str, Any]) -> str:
     """The per-call figures of one room as a Markdown table (for bench/README.md)."""
     lines = [
@@ -286,3 +282,7 @@ def table(result: dict[str, Any]) -> str:
         f"{result['wall_s']:.0f} s ({result['facility_cpu_percent']:.0f} % of a core)"
     )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
