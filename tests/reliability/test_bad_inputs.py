@@ -195,6 +195,19 @@ def test_facility_http(facility):
                   f"HTTP {response.status_code}: {detail}")  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "nodes", [["--nodes", "cori=3"], ["--nodes", "perlmutter=0"], ["--nodes", "perlmutter"],
+              ["--nodes", "perlmutter=4", "--backend", "slurm"]],
+)  # fmt: skip
+def test_facility_serve_node_counts(tmp_path, capsys, nodes):
+    from sfapi_jupyter.cli import main
+
+    code = main(["facility", "serve", "--state", str(tmp_path / "state"), *nodes])
+    assert code == 2
+    check("facility", f"sfapi-jupyter facility serve {' '.join(nodes)}",
+          capsys.readouterr().err)  # fmt: skip
+
+
 def test_bad_input_figures():
     record(SECTION, "bad inputs tried", _COUNT["tried"])
     record(SECTION, "answered without a clear message", _COUNT["unclear"], zero=True)
