@@ -78,10 +78,14 @@ def _row(job: JobRecord) -> tuple[Any, ...]:
 def migrate_jobs(db: sqlite3.Connection) -> None:
     """Bring a jobs table of any earlier schema up to this one (columns, indexes, usage)."""
     db.executescript(JOBS_SCHEMA)
+    # Looked at inside the write lock: an admin command and a server starting together on
+    # an old database must not both add the columns.
+    db.execute("BEGIN IMMEDIATE")
     present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
     missing = [name for name in _COLUMNS if name not in present]
-    if missing:
-        db.execute("BEGIN IMMEDIATE")
+    if not missing:
+        db.execute("COMMIT")
+    else:
         for name in missing:
             db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {_COLUMNS[name][0]}")
         fills = [f"finished=(state IN ({_TERMINAL}))"]

@@ -131,3 +131,45 @@ def test_used_node_hours_follow_finishing_jobs(stored):
     facility.facility.store.save_job(job)  # saved again once finished: charged once
     after = {p["repo_name"]: p["cpu_hours_used"] for p in api.get("account/projects").json()}
     assert after[job.account] == pytest.approx(used[job.account] + 3.0)
+
+
+def test_a_database_of_the_old_schema_is_migrated(tmp_path):
+    """A facility's database from before the filter columns: its jobs stay listable by every
+    filter, and the node-hours they used stay charged."""
+    import json
+    import sqlite3
+
+    config = fast_config(tmp_path / "state")
+    config.ensure_dirs()
+    old = sqlite3.connect(config.db_path)
+    old.execute(
+        "CREATE TABLE jobs (machine TEXT NOT NULL, jobid INTEGER NOT NULL, user TEXT NOT NULL, "
+        "state TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (machine, jobid))"
+    )
+    jobs = [record(FIRST + k, "elvis", "COMPLETED", FIRST) for k in range(3)]
+    jobs.append(record(FIRST + 3, "elvis", "FAILED"))
+    jobs[3].qos, jobs[3].nodes = "realtime", 2
+    for job in jobs:
+        job.end_time = job.start_time + 1800  # type: ignore[operator]
+        old.execute(
+            "INSERT INTO jobs VALUES (?, ?, ?, ?, ?)",
+            (job.machine, job.jobid, job.user, job.state, json.dumps(job.to_json())),
+        )
+    old.commit()
+    old.close()
+    with (
+        LocalFacility(config) as running,
+        api_session(running, running.create_client("elvis")) as api,
+    ):
+
+        def ids(query: str) -> list[str]:
+            body = api.get(f"compute/jobs/perlmutter?sacct=true&{query}").json()
+            assert body["status"] == "OK", body
+            return [r["jobid"] for r in body["output"]]
+
+        assert ids(f"kwargs=jobid={FIRST}") == [f"{FIRST}_0", f"{FIRST}_1", f"{FIRST}_2"]
+        assert ids("kwargs=user=elvis&kwargs=qos=realtime") == [str(FIRST + 3)]
+        assert ids("kwargs=state=F") == [str(FIRST + 3)]
+        # 3 one-node jobs and a two-node one, half an hour each
+        used = running.facility.store.node_hours_used(["m4001"])
+        assert used == {("m4001", "cpu"): pytest.approx(2.5)}
