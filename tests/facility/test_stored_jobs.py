@@ -173,3 +173,24 @@ def test_a_database_of_the_old_schema_is_migrated(tmp_path):
         # 3 one-node jobs and a two-node one, half an hour each
         used = running.facility.store.node_hours_used(["m4001"])
         assert used == {("m4001", "cpu"): pytest.approx(2.5)}
+
+
+def test_any_number_of_job_ids_can_be_asked_for(tmp_path):
+    """squeue takes any number of ids; SQLite bounds a statement's parameters (32766), so
+    long lists are asked in slices (the slurm backend's refresh asks for every id squeue
+    shows), and paging still counts over the whole answer."""
+    from sfapi_jupyter.facility.backends.base import JobQuery
+    from sfapi_jupyter.facility.store import Store
+
+    store = Store(tmp_path / "facility.db")
+    store.save_jobs(finished(FIRST, 30))
+    asked = frozenset(range(FIRST - 20_000, FIRST + 20_000))
+    found = store.select_jobs("perlmutter", JobQuery(jobids=asked, include_finished=True))
+    assert [j.jobid for j in found] == list(range(FIRST, FIRST + 30))
+    page = JobQuery(jobids=asked, include_finished=True, offset=25, limit=3)
+    assert [j.jobid for j in store.select_jobs("perlmutter", page)] == [
+        FIRST + 25,
+        FIRST + 26,
+        FIRST + 27,
+    ]
+    store.close()
