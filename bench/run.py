@@ -1,7 +1,9 @@
-"""Every benchmark of issue 11, this project against NERSC's sfapi-client, in one run.
+"""Every benchmark of issue 11, this project against NERSC's sfapi-client, in one run, and
+issue 14's: job listings with 100 and 10,000 jobs stored (7), a tutorial room (8).
 
-    python -m bench.run            # the full run (make bench), ~10 min
+    python -m bench.run            # the full run (make bench), ~13 min
     python -m bench.run --n 20     # the short run CI keeps working (make bench-short)
+    python -m bench.run --only stored,room
 
 Prints one table: our figure, the official client's, the ratio (ours / theirs) and the
 target it is held to. See bench/README.md for how each figure is measured.
