@@ -121,6 +121,9 @@ class FacilityConfig:
     max_upload_bytes: int = 32 * 1024 * 1024
     max_download_bytes: int = 32 * 1024 * 1024
     max_command_output_bytes: int = 4 * 1024 * 1024
+    #: Slurm's ``max_script_size`` (SchedulerParameters; 4 MiB by default): a batch script
+    #: of more bytes is refused before it is read or parsed.
+    max_script_bytes: int = 4 * 1024 * 1024
     #: Wall time of a command run through /utilities/command before it is killed.
     command_timeout: float = 3600.0
     #: Slurm partition the slurm backend submits to (None = the cluster's default).

@@ -15,7 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .backends.base import FacilityUser, SbatchError
-from .sbatch_limits import check_field_lengths, script_too_large, split_directive
+from .sbatch_limits import (
+    MAX_SCRIPT_BYTES,
+    check_field_lengths,
+    script_too_large,
+    split_directive,
+)
 from .sbatch_values import (
     ArraySpec,
     Dependency,
@@ -280,7 +285,9 @@ def _directives(script: str) -> Iterable[list[str]]:
         yield rest.split() if words is None else words
 
 
-def parse_batch_script(script: str, args: list[str] | None = None) -> BatchOptions:
+def parse_batch_script(
+    script: str, args: list[str] | None = None, *, max_bytes: int = MAX_SCRIPT_BYTES
+) -> BatchOptions:
     """Read ``script``'s ``#SBATCH`` lines, then ``args`` (sbatch command-line options).
 
     ``args`` are sbatch *options* that override the script's, as on sbatch's command
@@ -289,7 +296,7 @@ def parse_batch_script(script: str, args: list[str] | None = None) -> BatchOptio
     if not script:
         raise SbatchError("sbatch: error: Batch script is empty!")
     # Callers check the size before reading; this keeps any other caller as bounded.
-    too_large = script_too_large(len(script.encode()))
+    too_large = script_too_large(len(script.encode()), max_bytes)
     if too_large is not None:
         raise too_large
     if "\0" in script:
