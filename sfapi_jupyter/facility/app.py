@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from .bodies import BodyGuard
 from .config import API_PREFIX, FacilityConfig
 from .core import Facility
 from .faults import FaultInjectionMiddleware
@@ -57,4 +58,6 @@ def create_app(facility: Facility | FacilityConfig | None = None) -> FastAPI:
             prefix=API_PREFIX,
             injected=app.state.injected_faults,
         )
+    # Outermost: a body is bounded, and its sender checked, before anything reads it.
+    app.add_middleware(BodyGuard, facility=facility)
     return app
