@@ -347,28 +347,6 @@ class Store:
         rows = self._all(sql + " ORDER BY jobid", params)
         return [JobRecord.from_json(json.loads(r["doc"])) for r in rows]
 
-    def dependency_states(self, machine: str, jobids: Iterable[int]) -> dict[int, list[str]]:
-        """For each of ``jobids`` that names a stored job of ``machine``: its state, or the
-        states of all its tasks when it names an array (tasks have consecutive ids from the
-        array's id). Two queries however many ids: a dependency list can name thousands.
-        """
-        each = "SELECT jobid, state, json_extract(doc, '$.array_job_id') AS array_id{} "
-        each += "FROM jobs WHERE machine=? AND jobid IN (SELECT value FROM json_each(?))"
-        count = ", json_extract(doc, '$.extra.array_task_count') AS tasks"
-        ids = json.dumps(sorted({int(j) for j in jobids}))
-        rows = self._all(each.format(count), (machine, ids))
-        found = {int(r["jobid"]): [str(r["state"])] for r in rows}
-        task_of: dict[int, int] = {}
-        for r in rows:
-            first = int(r["jobid"])
-            if r["array_id"] == first and int(r["tasks"] or 1) > 1:
-                task_of.update((t, first) for t in range(first + 1, first + int(r["tasks"])))
-        if task_of:
-            for r in self._all(each.format(""), (machine, json.dumps(sorted(task_of)))):
-                if task_of[r["jobid"]] == r["array_id"]:
-                    found[r["array_id"]].append(str(r["state"]))
-        return found
-
     def next_job_id(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive job ids; return the first."""
         return self.next_counter("next_job_id", 1000001, count)

@@ -46,6 +46,7 @@ from ..store import Store
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
+    dependency_states,
     dependency_verdict,
     job_dependencies,
     node_names,
@@ -131,7 +132,7 @@ class LocalBackend(JobProcesses):
             )
         if opts.dependencies:  # every target must exist: one query for all of them
             wanted = {dep.jobid for dep in opts.dependencies}
-            if not wanted <= self.store.dependency_states(machine, wanted).keys():
+            if not wanted <= dependency_states(self.store, machine, wanted).keys():
                 raise SbatchError(
                     "sbatch: error: Batch job submission failed: Job dependency problem"
                 )
@@ -262,7 +263,7 @@ class LocalBackend(JobProcesses):
         for job in pending:
             for _, ids in job_dependencies(job)[0]:
                 wanted.setdefault(job.machine, set()).update(ids)
-        return {m: self.store.dependency_states(m, ids) for m, ids in wanted.items()}
+        return {m: dependency_states(self.store, m, ids) for m, ids in wanted.items()}
 
     def _throttled(self, job: JobRecord) -> bool:
         limit = job.extra.get("array_throttle")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..environment import login_environment
 from ..sbatch import BatchOptions, default_output_name, expand_filename_pattern
 from ..sbatch_values import Dependency, parse_dependency
 from .base import TERMINAL_STATES, JobRecord, SubmitRequest
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @functools.lru_cache(maxsize=8)
@@ -223,6 +228,29 @@ def job_dependencies(job: JobRecord) -> tuple[list[tuple[str, list[int]]], bool]
     return [(str(kind), [int(i) for i in ids]) for kind, ids in kept], bool(
         job.extra.get("depends_any")
     )
+
+
+def dependency_states(store: Store, machine: str, jobids: Iterable[int]) -> dict[int, list[str]]:
+    """For each of ``jobids`` that names a stored job of ``machine``: its state, or the
+    states of all its tasks when it names an array (tasks have consecutive ids from the
+    array's id). Two queries however many ids: a dependency list can name thousands.
+    """
+    each = "SELECT jobid, state, json_extract(doc, '$.array_job_id') AS array_id{} "
+    each += "FROM jobs WHERE machine=? AND jobid IN (SELECT value FROM json_each(?))"
+    count = ", json_extract(doc, '$.extra.array_task_count') AS tasks"
+    ids = json.dumps(sorted({int(j) for j in jobids}))
+    rows = store._all(each.format(count), (machine, ids))
+    found = {int(r["jobid"]): [str(r["state"])] for r in rows}
+    task_of: dict[int, int] = {}
+    for r in rows:
+        first = int(r["jobid"])
+        if r["array_id"] == first and int(r["tasks"] or 1) > 1:
+            task_of.update((t, first) for t in range(first + 1, first + int(r["tasks"])))
+    if task_of:
+        for r in store._all(each.format(""), (machine, json.dumps(sorted(task_of)))):
+            if task_of[r["jobid"]] == r["array_id"]:
+                found[r["array_id"]].append(str(r["state"]))
+    return found
 
 
 def _term_verdict(kind: str, states: list[str] | None) -> str:
