@@ -59,7 +59,7 @@ class Facility:
         if self.isolated:
             self.accounts.sync_os_accounts()
         self.tokens = TokenService(self.config, self.accounts)
-        self.tasks = TaskManager(self.store)
+        self.tasks = TaskManager(self.store, self.config)
         #: Threads for transfers: no user may hold them all.
         self.transfer_slots = UserSlots()
         self._backend: JobBackend | None = None
