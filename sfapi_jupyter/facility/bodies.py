@@ -35,6 +35,12 @@ _UPLOAD_PREFIX = f"{API_PREFIX}/utilities/upload/"
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
+def form_body_limit(config: Any) -> int:
+    """The largest body of a request other than an upload: a form carrying a batch script
+    of ``max_script_bytes``, percent-encoded (up to 3 bytes for one)."""
+    return 3 * int(config.max_script_bytes) + MULTIPART_SLACK
+
+
 def _human(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB"
 
@@ -57,8 +63,8 @@ class BodyGuard:
                 f"the upload limit of {_human(config.max_upload_bytes)}; nothing was written. "
                 "Move large files with a Globus transfer (/storage/globus/transfer)"
             )
-        return 3 * config.max_script_bytes + MULTIPART_SLACK, (
-            f"the limit of {_human(3 * config.max_script_bytes + MULTIPART_SLACK)} for a form "
+        return form_body_limit(config), (
+            f"the limit of {_human(form_body_limit(config))} for a form "
             f"(a batch script may be at most {config.max_script_bytes} bytes, Slurm's "
             "max_script_size)"
         )
