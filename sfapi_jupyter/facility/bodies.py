@@ -121,7 +121,9 @@ class BodyGuard:
             identity = await run_in_threadpool(get_identity, request, self.facility)
             get_writer(identity)
         except HTTPException as exc:
-            return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+            # "close": else the server would go on reading (and dropping) the whole body.
+            headers = {**(exc.headers or {}), "Connection": "close"}
+            return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
         scope.setdefault("state", {})[IDENTITY_KEY] = identity
         return None
 
