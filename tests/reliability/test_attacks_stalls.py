@@ -22,6 +22,7 @@ import pytest
 from sfapi_jupyter.facility.server import LocalFacility
 from tests.support.facility import fast_config, new_client, script, serve
 from tests.support.figures import record_bad_input
+from tests.support.slurm import require_slurm
 from tests.support.stalls import StatusProbe
 from tests.support.tokens import api_session, task_result
 from tests.support.waiting import wait_for
@@ -194,3 +195,21 @@ def test_a_long_dependency_list_costs_the_scheduler_a_few_queries_not_one_per_te
     assert calls < 400, f"{calls} store queries in 4.5 s with one dependent job pending"
     gone = wait_for(lambda: (r := room.job_row(waiting["jobid"]))["state"] != "PENDING" and r)
     assert gone["state"] == "CANCELLED", gone  # afterok on a cancelled job: never satisfied
+
+
+def test_the_slurm_backend_refuses_an_oversize_script_before_calling_sbatch(tmp_path_factory):
+    require_slurm()
+    state = tmp_path_factory.mktemp("slurm-size")
+    if os.geteuid() == 0:
+        for directory in (state, *state.parents):
+            directory.chmod(directory.stat().st_mode | 0o001)
+    with (
+        serve(fast_config(state / "state", backend="slurm")) as facility,
+        api_session(facility, new_client(facility, "mallory")) as api,
+    ):
+        body = script("true") + ("# padding\n" * 500_000)
+        response = api.post("compute/jobs/perlmutter", data={"job": body, "isPath": False})
+        assert response.status_code == 200, response.text
+        result = task_result(api, response.json()["task_id"], timeout=60)
+    assert result["status"] == "error", result
+    assert "too long" in result["error"] and "max_script_size" in result["error"], result
