@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -39,7 +40,13 @@ class RunMagics(SfMagicsBase):
         if not command:
             raise UsageError("%sfrun needs a command, e.g. %sfrun hostname")
         with usage_errors("Running the command"):
-            result = run_command(command, args.machine)
+            try:
+                result = run_command(command, args.machine)
+            except KeyboardInterrupt:
+                # The client cancelled the task on the way out: say so, then stop as asked.
+                note = f"Interrupted: {command!r} was cancelled on the machine."
+                print(note, file=sys.stderr)  # noqa: T201
+                raise
         self.store(out, result)
         return result
 
