@@ -221,6 +221,22 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return seconds
 
 
+def _unknown_machine(body: Any) -> str | None:
+    """For a 422 about the machine in the path: which machine, and the ones the API knows
+    (FastAPI names them in its message, as NERSC's API does)."""
+    details = body.get("detail") if isinstance(body, dict) else None
+    for item in details if isinstance(details, list) else []:
+        if isinstance(item, dict) and list(item.get("loc") or [])[-2:] == ["path", "machine"]:
+            given = item.get("input")
+            which = repr(given) if isinstance(given, str) else "The machine"
+            known = str(item.get("msg", "")).removeprefix("Input should be ").strip()
+            return (
+                f"{which} is not a machine the API knows; the machines are {known}. "
+                "Pick one with -m (magics) or compute(NAME)"
+            )
+    return None
+
+
 def json_object(response: httpx.Response, where: str) -> dict[str, Any]:
     """The JSON object an API call answered with, or :class:`UnexpectedAnswerError`."""
     try:
@@ -251,6 +267,9 @@ def error_for_response(response: httpx.Response) -> SfApiError:
     if code == 404:
         return NotFoundError(f"{detail} ({where})", **kwargs)
     if code == 422:
+        unknown = _unknown_machine(body)
+        if unknown:
+            return ValidationError(f"{unknown} ({where})", **kwargs)
         return ValidationError(f"The API rejected the request: {detail} ({where})", **kwargs)
     if code == 429:
         return RateLimitedError(

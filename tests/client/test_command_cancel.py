@@ -132,7 +132,7 @@ async def test_a_cancelled_coroutine_cancels_the_command(site):
     assert tasks[-1].status.value == "cancelled"
 
 
-# -- the facility as an ordinary user ---------------------------------------------------------------
+# -- the facility as an ordinary user -------------------------------------------------------
 NOBODY = 65534
 
 
@@ -179,9 +179,12 @@ def test_as_an_ordinary_user_the_facility_kills_the_command_too():
     from ..support.facility import FAST_RETRY
 
     seconds = unique_sleep()
-    with facility_as_nobody() as (api_url, token_url, creds):
-        with Client(api_url, token_url, client_id=creds["client_id"], key=creds["key"],
-                    retry=FAST_RETRY) as client:  # fmt: skip
-            with pytest.raises(WaitTimeout, match="so it was cancelled there"):
-                client.compute("perlmutter").run(f"sleep {seconds}", timeout=1)
-            assert gone_within(seconds, 2.0), sleeping(seconds)
+    with (
+        facility_as_nobody() as (api_url, token_url, creds),
+        Client(
+            api_url, token_url, client_id=creds["client_id"], key=creds["key"], retry=FAST_RETRY
+        ) as client,
+    ):
+        with pytest.raises(WaitTimeout, match="so it was cancelled there"):
+            client.compute("perlmutter").run(f"sleep {seconds}", timeout=1)
+        assert gone_within(seconds, 2.0), sleeping(seconds)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -72,8 +71,10 @@ async def test_a_server_echoing_the_bearer_token_does_not_put_it_in_the_exceptio
 async def test_an_opaque_token_and_the_client_assertion_are_hidden_too(api, key_pem):
     # A token that is not a JWT is known by value; the assertion (a JWT) is what the token
     # endpoint would echo when it refuses the key.
-    api.answer(TOKEN, 401, lambda seen: {
-        "error": "invalid_client", "error_description": f"bad assertion in {seen['body']}"})  # fmt: skip
+    def refusal(seen: dict[str, Any]) -> dict[str, str]:
+        return {"error": "invalid_client", "error_description": f"bad assertion in {seen['body']}"}
+
+    api.answer(TOKEN, 401, refusal)
     async with keyed_client(api, key_pem) as client:
         with pytest.raises(SfApiError) as refused:
             await client.user()
