@@ -358,7 +358,14 @@ class AsyncMachine:
         try:
             return await self.client.wait_task(task_id, timeout)
         except WaitTimeout:
-            task = await self.client.cancel_task(task_id)
+            try:
+                task = await self.client.cancel_task(task_id)
+            except SfApiError as exc:
+                raise WaitTimeout(
+                    f"{command!r} did not finish on {self.name} within {timeout:g} s, and "
+                    f"cancelling it failed ({exc.message}): it may still be running there "
+                    f"(task {task_id}; client.cancel_task({task_id!r}) tries again)."
+                ) from None
             if task.status is TaskStatus.completed:  # it ended just before the cancel
                 return task
             raise WaitTimeout(

@@ -10,8 +10,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..run import run_command
-from ._args import SfMagicsBase, machine_argument, out_argument, usage_errors, variable_name
+from ._args import SfMagicsBase, later, machine_argument, out_argument, usage_errors, variable_name
+
+run_command = later(".run", "run_command")
 
 
 @magics_class
