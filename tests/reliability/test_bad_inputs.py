@@ -65,7 +65,6 @@ MAGICS = [
     "%sftail",
     "%sftail 987654321",
     "%sftail /no/such/file --no-follow -n abc",
-    "%sftail ~/no-such-file.log --no-follow",
     "%sfcancel",
     "%sfcancel abc",
     "%sfcancel 987654321",
