@@ -68,3 +68,26 @@ def test_previews_and_command_output_show_no_escape_sequences(client):
     assert "\x1b" not in html
     shown = html.split(">stdout</div>", 1)[1]
     assert "green line\ndocs link\n100%</pre>" in shown
+
+
+def test_an_interrupted_sfrun_cancels_the_command_and_says_so(ip, client, capsys):
+    import os
+    import signal
+    import threading
+
+    from ..client.test_command_cancel import gone_within, started, unique_sleep
+
+    seconds = unique_sleep()
+    client.compute("perlmutter").run("true")  # token and status first
+
+    def interrupt_once_running() -> None:
+        if started(seconds):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_running, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        ip.run_line_magic("sfrun", f"sleep {seconds}")
+    assert gone_within(seconds, 2.0)
+    assert (
+        f"Interrupted: 'sleep {seconds}' was cancelled on the machine." in capsys.readouterr().err
+    )

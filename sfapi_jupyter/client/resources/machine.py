@@ -322,7 +322,9 @@ class AsyncMachine:
     ) -> CommandResult:
         """Run a shell command in your home on the machine.
 
-        A non-zero exit is data (``result.exit_code``), unless ``check=True``.
+        A non-zero exit is data (``result.exit_code``), unless ``check=True``. A command
+        still running after ``timeout`` seconds, or when the caller is interrupted, is
+        cancelled on the machine (its whole process group) and raises :class:`WaitTimeout`.
         """
         if isinstance(command, list):
             import shlex
