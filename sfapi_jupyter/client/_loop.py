@@ -50,9 +50,10 @@ class LoopThread:
         if self.in_loop_thread():
             coro.close()
             raise RuntimeError("a blocking call was made from the client's own loop thread")
-        ended = threading.Event()
+        started, ended = threading.Event(), threading.Event()
 
         async def watched() -> T:
+            started.set()  # no await before the try: a cancel from here on reaches it
             try:
                 return await coro
             finally:
@@ -63,7 +64,8 @@ class LoopThread:
             return future.result(timeout)
         except KeyboardInterrupt:
             future.cancel()
-            ended.wait(INTERRUPT_GRACE)
+            if started.is_set():  # else it never runs, and there is nothing to wind down
+                ended.wait(INTERRUPT_GRACE)
             raise
 
     def stop(self) -> None:
