@@ -42,11 +42,11 @@ import httpx
 #: its token every few minutes, and only the recent ones can still be echoed.
 _SECRETS: collections.deque[str] = collections.deque(maxlen=64)
 #: What a token looks like, whoever sent it: a JWT (three base64url parts, the first a JSON
-#: header, ``eyJ``), and a long word after "Bearer" (an opaque token, in a header echoed
-#: back; not the prose of "send a Bearer token").
+#: header, ``eyJ``), and a word of 8 or more characters after "Bearer" (an opaque token, in
+#: a header echoed back; not the prose of "send a Bearer token" or "Bearer <access token>").
 _TOKEN_SHAPED = re.compile(
     r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
-    r"|(?<![\w-])(?i:bearer)(?:\s|%20|\+)+[A-Za-z0-9._~+/=-]{16,}"
+    r"|(?<![\w-])(?i:bearer)(?:\s|%20|\+)+[A-Za-z0-9._~+/=-]{8,}"
 )
 HIDDEN = "<redacted>"
 
