@@ -60,6 +60,31 @@ def signal_group(pgid: int | None, sig: int) -> None:
             os.killpg(pgid, sig)
 
 
+def group_has_live_members(pgid: int) -> bool:
+    """Whether a process group still has a member that is not a zombie.
+
+    A SIGKILL is delivered asynchronously: the processes of a killed job die a moment later,
+    and their zombies linger until init reaps them. Slurm keeps such a job COMPLETING until
+    its processes are gone, so the scheduler asks this before it calls the job ended.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def build_records(
     request: SubmitRequest, opts: BatchOptions, first: int, script: Path
 ) -> list[JobRecord]:

@@ -24,6 +24,7 @@ from ..unix import Credentials, acting_as
 from .base import JobRecord
 from .local_jobs import (
     compress_nodelist,
+    group_has_live_members,
     job_environment,
     output_paths,
     process_start_time,
@@ -32,6 +33,9 @@ from .local_jobs import (
 
 log = logging.getLogger("sfapi_jupyter.facility.backends.local")
 
+#: Seconds a killed job's processes may take to die before the job is called ended anyway
+#: (Slurm's UnkillableStepTimeout is 60 s; a process in uninterruptible sleep can take that).
+UNKILLABLE_WAIT = 60.0
 #: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
 KILL_WAIT = 2.0
 
@@ -192,6 +196,13 @@ class JobProcesses:
                 break
             except asyncio.TimeoutError:
                 self._begin_end(active, "TIMEOUT", "TimeLimit")
+        # Whatever the script left behind in its process group dies with the job, and the job
+        # stays COMPLETING until it has (as Slurm's proctrack waits for the step's processes).
+        signal_group(proc.pid, signal.SIGKILL)
+        for _ in range(int(UNKILLABLE_WAIT / 0.02)):
+            if not group_has_live_members(proc.pid):
+                break
+            await asyncio.sleep(0.02)
         self._finish(active)
 
     def _begin_end(
@@ -220,8 +231,6 @@ class JobProcesses:
     def _finish(self, active: _Active) -> None:
         proc, job = active.proc, active.job
         assert proc is not None and proc.returncode is not None
-        # Whatever the script left behind in its process group dies with the job.
-        signal_group(proc.pid, signal.SIGKILL)
         code = proc.returncode
         job.end_time = time.time()
         if active.final_state is not None:
