@@ -33,6 +33,7 @@ from ._errors import (
     SfApiError,
     UnexpectedAnswerError,
     error_for_response,
+    json_answer,
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
@@ -257,18 +258,7 @@ class AsyncClient:
         """The JSON of a GET; an answer that is not JSON of ``shape`` (``dict`` or ``list``)
         raises :class:`UnexpectedAnswerError` rather than failing later as a TypeError."""
         response = await self._request("GET", path, params=params, auth_required=auth_required)
-        try:
-            body = response.json()
-        except ValueError:
-            raise UnexpectedAnswerError(
-                f"GET {path}: the API answered with something that is not JSON"
-            ) from None
-        if not isinstance(body, shape):
-            wanted = "an object" if shape is dict else "a list" if shape is list else "JSON"
-            raise UnexpectedAnswerError(
-                f"GET {path}: the API's answer is not {wanted} (it is {type(body).__name__})"
-            )
-        return body
+        return json_answer(response, f"GET {path}", shape)
 
     # -- status -----------------------------------------------------------------------------
     async def status(self, name: str | None = None) -> Any:

@@ -237,16 +237,28 @@ def _unknown_machine(body: Any) -> str | None:
     return None
 
 
-def json_object(response: httpx.Response, where: str) -> dict[str, Any]:
-    """The JSON object an API call answered with, or :class:`UnexpectedAnswerError`."""
+def json_answer(
+    response: httpx.Response, where: str, shape: type | tuple[type, ...] = (dict, list)
+) -> Any:
+    """The JSON an API call answered with, if it is of ``shape`` (``dict`` or ``list``);
+    else :class:`UnexpectedAnswerError` (rather than a TypeError later on)."""
     try:
         body = response.json()
     except ValueError:
-        raise UnexpectedAnswerError(f"{where}: the API's answer is not JSON") from None
-    if not isinstance(body, dict):
         raise UnexpectedAnswerError(
-            f"{where}: the API's answer is not an object (it is {type(body).__name__})"
+            f"{where}: the API answered with something that is not JSON"
+        ) from None
+    if not isinstance(body, shape):
+        wanted = "an object" if shape is dict else "a list" if shape is list else "JSON"
+        raise UnexpectedAnswerError(
+            f"{where}: the API's answer is not {wanted} (it is {type(body).__name__})"
         )
+    return body
+
+
+def json_object(response: httpx.Response, where: str) -> dict[str, Any]:
+    """The JSON object an API call answered with, or :class:`UnexpectedAnswerError`."""
+    body: dict[str, Any] = json_answer(response, where, dict)
     return body
 
 
