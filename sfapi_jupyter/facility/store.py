@@ -9,6 +9,7 @@ query on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS changelog (
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, status TEXT NOT NULL, result TEXT,
-    kind TEXT NOT NULL, created REAL NOT NULL);
+    kind TEXT NOT NULL, created REAL NOT NULL, finished REAL);
+CREATE INDEX IF NOT EXISTS tasks_by_user ON tasks(user, created);
 CREATE TABLE IF NOT EXISTS transfers (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, doc TEXT NOT NULL);
 """
@@ -72,6 +74,8 @@ class Store(JobTable):
         # on every commit (~8 ms here), blocking the event loop: a submit commits ~7 times.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
+        with contextlib.suppress(sqlite3.OperationalError):  # a database from before expiry
+            self._db.execute("ALTER TABLE tasks ADD COLUMN finished REAL")
         self._db.executescript(SCHEMA)
         migrate_jobs(self._db)
 
@@ -311,10 +315,11 @@ class Store(JobTable):
 
     # -- tasks --------------------------------------------------------------------------------
     def put_task(self, task_id: str, user: str, status: str, result: str | None, kind: str) -> None:
+        now = time.time()
         self._run(
-            "INSERT OR REPLACE INTO tasks(id, user, status, result, kind, created) "
-            "VALUES (?, ?, ?, ?, ?, COALESCE((SELECT created FROM tasks WHERE id=?), ?))",
-            (task_id, user, status, result, kind, task_id, time.time()),
+            "INSERT OR REPLACE INTO tasks(id, user, status, result, kind, created, finished) "
+            "VALUES (?, ?, ?, ?, ?, COALESCE((SELECT created FROM tasks WHERE id=?), ?), ?)",
+            (task_id, user, status, result, kind, task_id, now, None if status == "new" else now),
         )
 
     def get_task(self, task_id: str) -> dict[str, Any] | None:

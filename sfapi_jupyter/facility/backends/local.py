@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import time
@@ -47,7 +46,9 @@ from ..store import Store
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
+    dependency_states,
     dependency_verdict,
+    job_dependencies,
     node_names,
     process_start_time,
     signal_group,
@@ -123,14 +124,15 @@ class LocalBackend(JobProcesses):
 
     # -- submit -----------------------------------------------------------------------------
     async def submit(self, request: SubmitRequest) -> int:
-        opts = parse_batch_script(request.script)
+        opts = request.options or parse_batch_script(request.script)
         machine = request.machine
         if opts.nodes > self._capacity(machine):
             raise SbatchError(
                 "sbatch: error: Batch job submission failed: Node count specification invalid"
             )
-        for dep in opts.dependencies:
-            if self.store.get_job(machine, dep.jobid) is None:
+        if opts.dependencies:  # every target must exist: one query for all of them
+            wanted = {dep.jobid for dep in opts.dependencies}
+            if not wanted <= dependency_states(self.store, machine, wanted).keys():
                 raise SbatchError(
                     "sbatch: error: Batch job submission failed: Job dependency problem"
                 )
@@ -226,12 +228,15 @@ class LocalBackend(JobProcesses):
             # date as jobs launch: a pass costs the pending jobs, not pending x running.
             free_by_machine: dict[str, list[str]] = {}
             running = self._running_per_array()
-            for job in self.store.load_jobs(states=["PENDING"]):
-                verdict = dependency_verdict(job, functools.partial(self._targets, job.machine))
+            pending = self.store.load_jobs(states=["PENDING"])
+            states = self._dependency_states(pending)
+            for job in pending:
+                verdict = dependency_verdict(job, states.get(job.machine, {}))
                 if verdict == "never":
                     job.state, job.reason = "CANCELLED", "DependencyNeverSatisfied"
                     job.end_time = now
                     self.store.save_job(job)
+                    self._wake.set()  # jobs waiting on this one learn it next pass
                     continue
                 became_eligible = verdict == "ok" and job.eligible_time is None
                 if became_eligible:
@@ -255,6 +260,8 @@ class LocalBackend(JobProcesses):
                         key = (job.machine, job.array_job_id)
                         running[key] = running.get(key, 0) + 1
                     await self._launch(job, nodes)
+                    if states:
+                        self._wake.set()  # an ``after:`` dependency may be met now
                     continue
                 else:
                     reason = "Resources"
@@ -263,6 +270,15 @@ class LocalBackend(JobProcesses):
                     job.reason = reason
                     self.store.save_job(job)
         return waiting_on_clock
+
+    def _dependency_states(self, pending: list[JobRecord]) -> dict[str, dict[int, list[str]]]:
+        """The states every pending job's dependencies name, by machine: one query for all
+        of them, not one per dependency term (a list may name thousands of jobs)."""
+        wanted: dict[str, set[int]] = {}
+        for job in pending:
+            for _, ids in job_dependencies(job)[0]:
+                wanted.setdefault(job.machine, set()).update(ids)
+        return {m: dependency_states(self.store, m, ids) for m, ids in wanted.items()}
 
     @staticmethod
     def _throttled(job: JobRecord, running: dict[tuple[str, int], int]) -> bool:
