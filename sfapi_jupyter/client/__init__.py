@@ -21,6 +21,7 @@ from ._errors import (
     ServerError,
     SfApiError,
     TaskFailedError,
+    UnexpectedAnswerError,
     ValidationError,
     WaitTimeout,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "SfApiError",
     "TaskFailedError",
     "Transfer",
+    "UnexpectedAnswerError",
     "ValidationError",
     "WaitTimeout",
     "discover_credentials",

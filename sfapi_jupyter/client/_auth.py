@@ -10,17 +10,26 @@ only in these objects; their reprs show neither.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncGenerator, Generator
 
 import httpx
 from authlib.oauth2.rfc7523 import private_key_jwt_sign
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from ._constants import TOKEN_LEEWAY
-from ._credentials import Credentials
-from ._errors import AuthenticationError, ConnectError, CredentialsError, RequestTimeout
+from ._credentials import Credentials, Key
+from ._errors import (
+    AuthenticationError,
+    ConnectError,
+    CredentialsError,
+    RequestTimeout,
+    UnexpectedAnswerError,
+    remember_secret,
+)
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -34,6 +43,7 @@ class BearerAuth(httpx.Auth):
 
     def __init__(self, token: str) -> None:
         self._token = token
+        remember_secret(token)
 
     def __repr__(self) -> str:
         return "BearerAuth(token=<hidden>)"
@@ -41,6 +51,28 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
+
+
+def _import_private_key(key: Key) -> RSAKey:
+    """The client's own RSA key. A PEM key is loaded without cryptography's consistency
+    check of its primes, which costs about 0.1 s of CPU per key (a room of 40 kernels
+    fetching their first tokens at once spent seconds on it) and guards against keys from
+    others, not against the user's own key: a wrong key only makes signatures the token
+    endpoint refuses."""
+    if isinstance(key, (str, bytes)):
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        data = key.encode() if isinstance(key, str) else key
+        if b"PRIVATE KEY-----" in data:
+            try:
+                loaded = load_pem_private_key(data, None, unsafe_skip_rsa_key_validation=True)
+            except UnsupportedAlgorithm:
+                raise ValueError("not a key this client can use") from None
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise ValueError("not an RSA key")
+            return RSAKey.import_key(loaded)
+    return RSAKey.import_key(key)
 
 
 class ClientCredentialsAuth(httpx.Auth):
@@ -78,7 +110,7 @@ class ClientCredentialsAuth(httpx.Auth):
     def _signing_key(self) -> RSAKey:
         if self._key is None:
             try:
-                self._key = RSAKey.import_key(self.credentials.key)
+                self._key = _import_private_key(self.credentials.key)
             except (ValueError, TypeError, JoseError):
                 raise CredentialsError(
                     f"The key from {self.credentials.source} is not an RSA private key "
@@ -91,7 +123,9 @@ class ClientCredentialsAuth(httpx.Auth):
         signed = private_key_jwt_sign(
             self._signing_key(), self.credentials.client_id, self.token_url
         )
-        return signed.decode() if isinstance(signed, bytes) else str(signed)
+        assertion = signed.decode() if isinstance(signed, bytes) else str(signed)
+        remember_secret(assertion)  # a token endpoint may echo it in its refusal
+        return assertion
 
     async def _fetch(self) -> None:
         form = {
@@ -112,18 +146,48 @@ class ClientCredentialsAuth(httpx.Auth):
         try:
             body = response.json()
         except ValueError:
-            body = {}
-        if response.status_code != 200 or "access_token" not in body:
-            reason = body.get("error_description") or body.get("error") or response.reason_phrase
+            body = None
+        if response.status_code != 200:
+            reason = None
+            if isinstance(body, dict):
+                reason = body.get("error_description") or body.get("error")
             raise AuthenticationError(
                 f"The token endpoint refused client {self.credentials.client_id} "
-                f"(HTTP {response.status_code}): {reason}",
+                f"(HTTP {response.status_code}): {reason or response.reason_phrase}",
                 status_code=response.status_code,
             )
-        self._token = str(body["access_token"])
-        self._lifetime = float(body.get("expires_in", 600))
+        self._token, self._lifetime = self._token_of(body)
         self._expires_at = time.time() + self._lifetime
         self.tokens_fetched += 1
+
+    def _token_of(self, body: object) -> tuple[str, float]:
+        """The access token and its lifetime from a token answer, or a clear error: a proxy's
+        page or a broken endpoint must not surface as a KeyError or a ValueError."""
+        where = f"The token endpoint {self.token_url} answered HTTP 200 but"
+        if not isinstance(body, dict):
+            raise UnexpectedAnswerError(
+                f"{where} not with a JSON object (a proxy or a wrong SFAPI_TOKEN_URL?)"
+            )
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token.strip():
+            raise UnexpectedAnswerError(f"{where} without an access_token")
+        remember_secret(token)
+        lifetime = body.get("expires_in", 600)
+        if isinstance(lifetime, str):
+            try:
+                lifetime = float(lifetime)
+            except ValueError:
+                lifetime = None
+        if (
+            not isinstance(lifetime, (int, float))
+            or isinstance(lifetime, bool)
+            or not math.isfinite(lifetime)
+            or lifetime <= 0
+        ):
+            raise UnexpectedAnswerError(
+                f"{where} its expires_in is not a positive number of seconds"
+            )
+        return token, float(lifetime)
 
     async def token(self, *, force: bool = False) -> str:
         """A valid access token, fetched or renewed as needed."""

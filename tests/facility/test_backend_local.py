@@ -373,8 +373,8 @@ async def test_query_filters(backend: LocalBackend, user: FacilityUser, tmp_path
     bob = make_user(tmp_path, "bob")
     mine = await submit(backend, user, batch("-p debug", body="true\n"))
     theirs = await submit(backend, bob, batch(body="true\n"))
-    assert await squeue(backend, user="alice") == [mine]
-    assert await squeue(backend, partition="regular") == [theirs]
+    assert await squeue(backend, users=frozenset({"alice"})) == [mine]
+    assert await squeue(backend, partitions=frozenset({"regular"})) == [theirs]
     assert await squeue(backend, jobids=frozenset({theirs})) == [theirs]
 
 
@@ -388,6 +388,8 @@ async def test_stop_and_restart_keep_every_record(
     await finished(backend, done)
     running = await submit(backend, user, batch(body="echo $$ > pid\n" + GATE))
     await wait_for(lambda: record(backend, running).state == "RUNNING")
+    # RUNNING comes as the process is started; the script writes its pid a moment later.
+    await wait_for(lambda: (user.home / "pid").exists() and (user.home / "pid").read_text())
     waiting = await submit(backend, user, batch(f"-d afterany:{running}", body="touch ran\n"))
     await backend.stop()
 
