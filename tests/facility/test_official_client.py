@@ -464,17 +464,18 @@ def test_anonymous_client_reads_status_only(facility: LocalFacility) -> None:
 
 
 def test_token_renewed_across_expiry(tmp_path: Path) -> None:
+    # Its own facility beside the module's: a user of another name (one OS account per name).
     config = fast_config(tmp_path / "short", token_lifetime=2, min_pending_seconds=0.1)
     with LocalFacility(config) as facility:
-        creds = facility.create_client("elvis")
+        creds = facility.create_client("presley")
         with official(facility, creds) as session:
             first = session.token
-            assert session.user().name == "elvis"
+            assert session.user().name == "presley"
             before = used_assertions(facility)
             # Each token lives 2 s, well inside authlib's 60 s leeway: every request renews
             # (authlib checks the token twice per request, so possibly twice).
             for _ in range(3):
-                assert session.user().name == "elvis"
+                assert session.user().name == "presley"
             assert used_assertions(facility) >= before + 3
             assert session.token != first
             # Once a token has expired the client still works (it fetches a new one).

@@ -208,7 +208,8 @@ def test_the_slurm_backend_refuses_an_oversize_script_before_calling_sbatch(tmp_
             directory.chmod(directory.stat().st_mode | 0o001)
     with (
         serve(fast_config(state / "state", backend="slurm")) as facility,
-        api_session(facility, new_client(facility, "mallory")) as api,
+        # beside the module's facility, which has its own mallory (one OS account per name)
+        api_session(facility, new_client(facility, "mallet")) as api,
     ):
         body = script("true") + ("# padding\n" * 500_000)
         response = api.post("compute/jobs/perlmutter", data={"job": body, "isPath": False})
