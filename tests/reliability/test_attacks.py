@@ -95,17 +95,20 @@ def _session(facility: LocalFacility, creds: Any) -> httpx.Client:
     )
 
 
-def make_world(tmp: Path) -> Iterator[World]:
+def make_world(tmp: Path, alice_name: str = "alice", bob_name: str = "bob") -> Iterator[World]:
+    """The attacked facility; two worlds alive at once need their own user names (one OS
+    account per name on a host)."""
     config = fast_config(tmp / "state", max_upload_bytes=LIMIT)
     with serve(config) as facility:
         creds = {
-            "alice": new_client(facility, "alice"),
-            "bob": new_client(facility, "bob"),
-            "green": new_client(facility, "bob", level="green"),
-            "ranged": new_client(facility, "bob", ip_ranges=["10.0.0.0/8"]),
+            "alice": new_client(facility, alice_name),
+            "bob": new_client(facility, bob_name),
+            "green": new_client(facility, bob_name, level="green"),
+            "ranged": new_client(facility, bob_name, ip_ranges=["10.0.0.0/8"]),
         }
         alice, bob, green = (_session(facility, creds[n]) for n in ("alice", "bob", "green"))
-        alice_home, bob_home = facility.config.home_of("alice"), facility.config.home_of("bob")
+        alice_home = facility.config.home_of(alice_name)
+        bob_home = facility.config.home_of(bob_name)
         (alice_home / "secret.txt").write_text("alice's data\n")
         (bob_home / "to-alice").symlink_to(alice_home)
         submitted = alice.post(
@@ -117,7 +120,7 @@ def make_world(tmp: Path) -> Iterator[World]:
             "storage/globus/transfer",
             data={"source_uuid": "dtn", "target_uuid": "dtn", "label": "alice",
                   "source_dir": str(alice_home / "secret.txt"),
-                  "target_dir": str(facility.config.scratch_of("alice"))},
+                  "target_dir": str(facility.config.scratch_of(alice_name))},
         ).json()  # fmt: skip
         store = facility.facility.store
         wait_for(lambda: store.get_job("perlmutter", int(job["jobid"])).state == "RUNNING", 60)
@@ -491,7 +494,7 @@ def test_attack_figures(world):
 # -- what issue 10 found getting through (items 1, 2, 4-9): fixed, and kept so -----------------
 @pytest.fixture(scope="module")
 def defects(tmp_path_factory) -> Iterator[World]:
-    yield from make_world(tmp_path_factory.mktemp("defects"))
+    yield from make_world(tmp_path_factory.mktemp("defects"), "ada", "ben")
 
 
 def _run(w: World, client: httpx.Client, command: str) -> dict[str, Any]:
