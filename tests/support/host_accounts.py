@@ -39,10 +39,14 @@ def _open_files() -> set[str]:
     paths = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                paths.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except OSError:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone meanwhile
             continue
+        for fd in fds:
+            try:
+                paths.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:  # closed meanwhile (a busy process): the others still count
+                continue
     return paths
 
 
