@@ -386,3 +386,42 @@ def test_a_state_from_before_the_record_adopts_only_accounts_exactly_as_made(sta
         for group in grp.getgrall():
             if group.gr_name in ("kim", "lee") or group.gr_name.startswith(tuple(prefixes)):
                 subprocess.run(["groupdel", group.gr_name], check=False)
+
+
+# -- the client's group calls, refused -----------------------------------------------------------
+def test_the_clients_group_calls_say_what_went_wrong(site):
+    from sfapi_jupyter.client import SfApiError
+    from tests.support.facility import sync_client
+
+    new_client(site, "mallory")
+    theirs = site.facility.accounts.get_user("mallory").projects[0]
+    with sync_client(site, new_client(site, "elvis")) as client:
+        mine = client.projects()[0].repo_name
+        client.create_group("band", mine)
+        tries = {
+            "client.create_group('ninechars', project)": lambda: client.create_group(
+                "ninechars", mine
+            ),
+            "client.create_group('band', project) (taken)": lambda: client.create_group(
+                "band", mine
+            ),
+            "client.create_group('elvis', project) (a user's name)": lambda: client.create_group(
+                "elvis", mine
+            ),
+            "client.create_group('x', project) (another's project)": lambda: client.create_group(
+                "x", theirs
+            ),
+            "client.group('nosuch')": lambda: client.group("nosuch"),
+            "client.group('band').add('nobody')": lambda: client.group("band").add("nobody"),
+            "client.group('band').add([])": lambda: client.group("band").add([]),
+            f"client.group('{theirs}').add('elvis') (not yours)": lambda: client.group(theirs).add(
+                "elvis"
+            ),
+        }
+        for given, call in tries.items():
+            with pytest.raises((SfApiError, ValueError)) as refused:
+                call()
+            message = str(refused.value)
+            assert message and "Traceback" not in message, given
+            record_bad_input("function", given, f"{type(refused.value).__name__}: {message}")
+        assert client.group("band").member_names == ["elvis"]

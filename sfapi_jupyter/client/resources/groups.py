@@ -53,7 +53,8 @@ def _user_names(users: str | Iterable[str]) -> list[str]:
 def _refused(exc: SfApiError, what: str) -> SfApiError:
     """A 400 from a group call is the request's fault: a ValidationError saying what."""
     if exc.status_code == 400:
-        return ValidationError(f"{what}: {exc.message}", status_code=400, body=exc.body)
+        detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+        return ValidationError(f"{what}: {detail or exc.message}", status_code=400, body=exc.body)
     return exc
 
 
@@ -101,7 +102,8 @@ class AsyncGroup:
 
     async def _change(self, users: str | Iterable[str], action: str) -> AsyncGroup:
         names = _user_names(users)
-        what = f"{action.removeprefix('batch_')} {', '.join(names)} in group {self.name!r}"
+        to = "to" if action == "batch_add" else "from"
+        what = f"{action.removeprefix('batch_')} {', '.join(names)} {to} group {self.name!r}"
         try:
             response = await self.client._request(
                 "PUT",
