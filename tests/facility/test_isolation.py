@@ -18,7 +18,6 @@ import os
 import pwd
 import stat
 import subprocess
-import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator

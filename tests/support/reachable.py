@@ -19,7 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -126,7 +126,7 @@ def reachable_python(extras: tuple[str, ...] = ("facility",)) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def without_checkout(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+def without_checkout(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` without what points the interpreter into the checkout (``PYTHONPATH``, the
     venv's own variables), so that the copy made by :func:`reachable_python` is what runs."""
     return {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
