@@ -114,13 +114,15 @@ def reachable_python(extras: tuple[str, ...] = ("facility",)) -> Iterator[Path]:
         shutil.copy2(TESTS / "__init__.py", src / "tests" / "__init__.py")
         shutil.copytree(TESTS / "support", src / "tests" / "support", ignore=SKIP)
         (site / "sfapi_jupyter_under_test.pth").write_text(f"{src}\n")
-        # mkdir and a checkout honour the umask (a private one makes 0700 and 0600)
-        for directory, _, _ in os.walk(root):
+        # venv, mkdir and a checkout honour the umask (a private one makes 0700 and 0600).
+        # Hard links were only made to files others may read already: none is changed here.
+        for directory, _, names in os.walk(root):
             os.chmod(directory, 0o755)
-        for directory, _, names in os.walk(src):
             for name in names:
                 path = Path(directory, name)
-                path.chmod(path.stat().st_mode | 0o444)
+                mode = path.lstat().st_mode
+                if stat.S_ISREG(mode) and not mode & stat.S_IROTH:
+                    path.chmod(stat.S_IMODE(mode) | 0o444)
         yield python
     finally:
         shutil.rmtree(root, ignore_errors=True)
