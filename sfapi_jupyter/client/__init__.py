@@ -20,6 +20,7 @@ from ._errors import (
     ServerError,
     SfApiError,
     TaskFailedError,
+    UnexpectedAnswerError,
     ValidationError,
     WaitTimeout,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "SfApiError",
     "TaskFailedError",
     "Transfer",
+    "UnexpectedAnswerError",
     "ValidationError",
     "WaitTimeout",
     "discover_credentials",

@@ -8,7 +8,6 @@ request that is not safe to repeat.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import warnings
 from types import TracebackType
@@ -32,12 +31,13 @@ from ._errors import (
     ConnectError,
     RequestTimeout,
     SfApiError,
-    TaskFailedError,
-    WaitTimeout,
+    UnexpectedAnswerError,
     error_for_response,
+    json_answer,
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
+from ._tasks import cancel_task, task_of, wait_task
 from .models import (
     ApiClient,
     Change,
@@ -49,28 +49,11 @@ from .models import (
     Role,
     Status,
     Task,
-    TaskStatus,
     TransferInfo,
     User,
 )
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location, start_transfer
-
-
-def parse_task_result(text: Any) -> Any:
-    """A task's ``result``: JSON inside a string, parsed leniently (text before ``{`` dropped)."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        start = text.find("{")
-        if start > 0:
-            try:
-                return json.loads(text[start:])
-            except ValueError:
-                pass
-        return text
 
 
 class AsyncClient:
@@ -133,6 +116,8 @@ class AsyncClient:
         )
         self._machines: dict[str, AsyncMachine] = {}
         self._me: User | None = None
+        #: Task cancels still on their way (sent when a wait was interrupted).
+        self._cancelling: set[asyncio.Future[Task]] = set()
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
         self.request_count = 0
         #: Why the token endpoint refused the key (then public calls go on anonymously).
@@ -154,6 +139,8 @@ class AsyncClient:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def aclose(self) -> None:
+        if self._cancelling:  # an interrupted command is stopped before the client goes
+            await asyncio.wait(set(self._cancelling), timeout=10)
         for machine in self._machines.values():
             await machine.aclose()
         await self._http.aclose()
@@ -260,27 +247,38 @@ class AsyncClient:
         if self.warn_key_refused:
             warnings.warn(self.key_refused, KeyRefusedWarning, stacklevel=4)
 
-    async def _get(self, path: str, params: Any = None, *, auth_required: bool = True) -> Any:
+    async def _get(
+        self,
+        path: str,
+        params: Any = None,
+        *,
+        auth_required: bool = True,
+        shape: type | tuple[type, ...] = (dict, list),
+    ) -> Any:
+        """The JSON of a GET; an answer that is not JSON of ``shape`` (``dict`` or ``list``)
+        raises :class:`UnexpectedAnswerError` rather than failing later as a TypeError."""
         response = await self._request("GET", path, params=params, auth_required=auth_required)
-        try:
-            return response.json()
-        except ValueError:
-            raise ApiError(
-                f"GET {path}: the API answered with something that is not JSON"
-            ) from None
+        return json_answer(response, f"GET {path}", shape)
 
     # -- status -----------------------------------------------------------------------------
     async def status(self, name: str | None = None) -> Any:
         """All resources' status (a list), or one resource's (``status("perlmutter")``)."""
         if name is None:
-            rows = await self._get("status", auth_required=False)
+            rows = await self._get("status", auth_required=False, shape=list)
             return ModelList(Status.model_validate(r) for r in rows)
-        return Status.model_validate(await self._get(f"status/{name}", auth_required=False))
+        return Status.model_validate(
+            await self._get(f"status/{name}", auth_required=False, shape=dict)
+        )
 
     async def _per_resource(self, path: str, name: str | None) -> list[Any]:
         """Rows of ``path`` for one resource, or of all (the API groups those per resource)."""
-        body = await self._get(f"{path}/{name}" if name else path, auth_required=False)
-        return [row for group in body for row in group] if name is None else list(body)
+        where = f"{path}/{name}" if name else path
+        body = await self._get(where, auth_required=False, shape=list)
+        if name is not None:
+            return list(body)
+        if not all(isinstance(group, list) for group in body):
+            raise UnexpectedAnswerError(f"GET {where}: the API's answer is not a list per resource")
+        return [row for group in body for row in group]
 
     async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
         return ModelList(Outage.model_validate(o) for o in await self._per_resource(path, name))
@@ -299,18 +297,21 @@ class AsyncClient:
 
     async def changelog(self) -> ModelList[Change]:
         return ModelList(
-            Change.model_validate(c) for c in await self._get("meta/changelog", auth_required=False)
+            Change.model_validate(c)
+            for c in await self._get("meta/changelog", auth_required=False, shape=list)
         )
 
     async def config(self) -> dict[str, str | None]:
-        rows = await self._get("meta/config", auth_required=False)
-        return {r["key"]: r.get("value") for r in rows}
+        rows = await self._get("meta/config", auth_required=False, shape=list)
+        if not all(isinstance(r, dict) and "key" in r for r in rows):
+            raise UnexpectedAnswerError("GET meta/config: the API's rows have no key")
+        return {str(r["key"]): r.get("value") for r in rows}
 
     # -- account ----------------------------------------------------------------------------
     async def user(self, username: str | None = None) -> User:
         """The token owner (or ``username``)."""
         params = {"username": username} if username else None
-        user = User.model_validate(await self._get("account/", params))
+        user = User.model_validate(await self._get("account/", params, shape=dict))
         if username is None:
             self._me = user
         return user
@@ -320,17 +321,23 @@ class AsyncClient:
         return self._me or await self.user()
 
     async def projects(self) -> ModelList[Project]:
-        return ModelList(Project.model_validate(p) for p in await self._get("account/projects"))
+        return ModelList(
+            Project.model_validate(p) for p in await self._get("account/projects", shape=list)
+        )
 
     async def roles(self) -> ModelList[Role]:
-        return ModelList(Role.model_validate(r) for r in await self._get("account/roles"))
+        return ModelList(
+            Role.model_validate(r) for r in await self._get("account/roles", shape=list)
+        )
 
     async def groups(self) -> ModelList[Group]:
-        body = await self._get("account/groups")
+        body = await self._get("account/groups", shape=dict)
         return ModelList(Group.model_validate(g) for g in body.get("groups") or [])
 
     async def clients(self) -> ModelList[ApiClient]:
-        return ModelList(ApiClient.model_validate(c) for c in await self._get("account/clients"))
+        return ModelList(
+            ApiClient.model_validate(c) for c in await self._get("account/clients", shape=list)
+        )
 
     # -- compute ----------------------------------------------------------------------------
     def compute(self, machine: str) -> AsyncMachine:
@@ -354,43 +361,29 @@ class AsyncClient:
 
     async def transfer_status(self, transfer_id: str) -> TransferInfo:
         """What the API says now about one transfer."""
-        body = await self._get(f"storage/globus/transfer/{transfer_id}")
+        body = await self._get(f"storage/globus/transfer/{transfer_id}", shape=dict)
         if body.get("status") == "ERROR" and not body.get("globus_status"):
             raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
         return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
 
     # -- tasks ------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:
-        body = await self._get(f"tasks/{task_id}")
-        return Task(
-            id=str(body.get("id", task_id)),
-            status=TaskStatus(body.get("status") or "new"),
-            result=parse_task_result(body.get("result")),
-        )
+        return task_of(await self._get(f"tasks/{task_id}", shape=dict), task_id)
 
     async def tasks(self) -> list[Task]:
-        body = await self._get("tasks")
-        return [
-            Task(id=str(t["id"]), status=TaskStatus(t.get("status") or "new"),
-                 result=parse_task_result(t.get("result")))
-            for t in body.get("tasks") or []
-        ]  # fmt: skip
+        body = await self._get("tasks", shape=dict)
+        rows = body.get("tasks") or []
+        if not isinstance(rows, list) or not all(isinstance(t, dict) for t in rows):
+            raise UnexpectedAnswerError("GET tasks: the API's tasks are not a list of objects")
+        return [task_of(t, str(t.get("id"))) for t in rows]
 
     async def wait_task(
         self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
     ) -> Task:
         """Poll a task until it is done, backing off from ``interval`` to 2 s."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            task = await self.task(task_id)
-            if task.done:
-                if task.status is not TaskStatus.completed:
-                    raise TaskFailedError(
-                        f"Task {task_id} ended {task.status.value}: {task.result or 'no detail'}"
-                    )
-                return task
-            if deadline is not None and loop.time() >= deadline:
-                raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 2.0)
+        return await wait_task(self, task_id, timeout, interval)
+
+    async def cancel_task(self, task_id: str) -> Task:
+        """Cancel a running task (a command: it is killed, with its children); a finished
+        task is left as it is. The task as it is afterwards."""
+        return await cancel_task(self, task_id)

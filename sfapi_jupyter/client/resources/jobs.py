@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .._errors import JobFailedError, NotFoundError
+from .._errors import JobFailedError, NotFoundError, json_object
 from ..models import JobInfo, JobState
 
 if TYPE_CHECKING:
@@ -112,8 +112,8 @@ class AsyncJob:
     async def cancel(self, *, wait: bool = False, timeout: float | None = 60.0) -> AsyncJob:
         """Cancel the job (``scancel``); with ``wait=True`` until it has ended."""
         client = self.machine.client
-        response = await client._request("DELETE", f"compute/jobs/{self.machine.name}/{self.jobid}")
-        body = response.json()
+        where = f"compute/jobs/{self.machine.name}/{self.jobid}"
+        body = json_object(await client._request("DELETE", where), f"DELETE {where}")
         if body.get("task_id"):
             task = await client.wait_task(str(body["task_id"]), timeout)
             result = task.result if isinstance(task.result, dict) else {}
