@@ -8,7 +8,6 @@ request that is not safe to repeat.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import warnings
 from types import TracebackType
@@ -32,8 +31,6 @@ from ._errors import (
     ConnectError,
     RequestTimeout,
     SfApiError,
-    TaskFailedError,
-    WaitTimeout,
     error_for_response,
     retry_after_seconds,
 )
@@ -49,28 +46,14 @@ from .models import (
     Role,
     Status,
     Task,
-    TaskStatus,
     TransferInfo,
     User,
 )
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location, start_transfer
+from .tasks import TaskBatcher, parse_task_result, task_from_body
 
-
-def parse_task_result(text: Any) -> Any:
-    """A task's ``result``: JSON inside a string, parsed leniently (text before ``{`` dropped)."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        start = text.find("{")
-        if start > 0:
-            try:
-                return json.loads(text[start:])
-            except ValueError:
-                pass
-        return text
+__all__ = ["AsyncClient", "parse_task_result"]
 
 
 class AsyncClient:
@@ -133,6 +116,8 @@ class AsyncClient:
         )
         self._machines: dict[str, AsyncMachine] = {}
         self._me: User | None = None
+        #: Shared task polls (submits, cancels, commands).
+        self.task_polls = TaskBatcher(self)
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
         self.request_count = 0
         #: Why the token endpoint refused the key (then public calls go on anonymously).
@@ -156,6 +141,8 @@ class AsyncClient:
     async def aclose(self) -> None:
         for machine in self._machines.values():
             await machine.aclose()
+        for task in self.task_polls.pending_tasks():
+            task.cancel()
         await self._http.aclose()
         await self._token_http.aclose()
 
@@ -361,36 +348,15 @@ class AsyncClient:
 
     # -- tasks ------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:
-        body = await self._get(f"tasks/{task_id}")
-        return Task(
-            id=str(body.get("id", task_id)),
-            status=TaskStatus(body.get("status") or "new"),
-            result=parse_task_result(body.get("result")),
-        )
+        return task_from_body(await self._get(f"tasks/{task_id}"), task_id)
 
     async def tasks(self) -> list[Task]:
         body = await self._get("tasks")
-        return [
-            Task(id=str(t["id"]), status=TaskStatus(t.get("status") or "new"),
-                 result=parse_task_result(t.get("result")))
-            for t in body.get("tasks") or []
-        ]  # fmt: skip
+        return [task_from_body(t) for t in body.get("tasks") or []]
 
     async def wait_task(
         self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
     ) -> Task:
-        """Poll a task until it is done, backing off from ``interval`` to 2 s."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            task = await self.task(task_id)
-            if task.done:
-                if task.status is not TaskStatus.completed:
-                    raise TaskFailedError(
-                        f"Task {task_id} ended {task.status.value}: {task.result or 'no detail'}"
-                    )
-                return task
-            if deadline is not None and loop.time() >= deadline:
-                raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 2.0)
+        """Poll a task until it is done, backing off from ``interval`` to 1 s; polls due
+        at the same time share one request (:class:`~sfapi_jupyter.client.tasks.TaskBatcher`)."""
+        return await self.task_polls.wait(task_id, timeout, interval=interval)
