@@ -53,8 +53,9 @@ class Job:
         return repr(self.aio)
 
     def __getattr__(self, name: str) -> Any:
-        # Data attributes (state, exit_code, times, ...) come straight from the async handle.
-        return getattr(self._ready(), name)
+        # Data attributes (state, exit_code, times, ...) come straight from the async handle;
+        # private ones (IPython's _repr_*_ probes) without waiting for a background submit.
+        return getattr(self.aio if name.startswith("_") else self._ready(), name)
 
     def _ready(self) -> AsyncJob:
         """The async handle, once a background submit has given the job its id (blocks
