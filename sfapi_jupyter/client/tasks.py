@@ -78,10 +78,10 @@ class _Batch:
 class TaskBatcher:
     """One client's task polls: polls due together cost one request.
 
-    As with :class:`~sfapi_jupyter.client.resources.accounting.AccountingBatcher`, callers
-    that ask while a poll is being gathered join it, and callers that ask while one is in
-    flight share the next. ``requests`` counts the requests sent (``list_requests`` those
-    that were ``GET /tasks``).
+    Callers that ask in the same pass of the event loop share a batch; callers that ask
+    while a ``GET /tasks`` is in flight share the next batch, sent when it returns. Polls of
+    single tasks never wait for each other (under load a round trip is what costs).
+    ``requests`` counts the requests sent (``list_requests`` those that were ``GET /tasks``).
     """
 
     def __init__(self, client: AsyncClient) -> None:
@@ -140,13 +140,14 @@ class TaskBatcher:
         me = asyncio.current_task()
         try:
             if self._in_flight is not None:
-                await asyncio.wait([self._in_flight])
+                await asyncio.wait([self._in_flight])  # a list in flight may answer these
             await asyncio.sleep(0)  # polls started in the same loop pass join this batch
-            self._in_flight = me
             self._batch = None
             answers: dict[str, Task | BaseException] = {}
             if self._list_is_worth_it(len(batch.ids)):
+                self._in_flight = me
                 answers.update(await self._from_list(batch.ids))
+            # One by one, at once: waiting for each other would only add round trips.
             missing = sorted(batch.ids - answers.keys())
             self.requests += len(missing)
             polled = await asyncio.gather(

@@ -3,10 +3,9 @@
 A submit is two round trips: the POST (the API answers with a task id) and the task's
 result (the job id). ``submit()`` waits for both. ``submit_nowait()`` checks the script,
 starts the submit in the background and returns the job at once; the id arrives when the
-API answers. So a loop of ``submit_nowait`` (or ``submit_many``) keeps several submits in
-flight (at most ``MAX_SUBMITS_IN_FLIGHT`` POSTs at a time, so that a loop of thousands
-does not open thousands of connections) and their task polls share requests
-(:class:`~sfapi_jupyter.client.tasks.TaskBatcher`).
+API answers. So a loop of ``submit_nowait`` (or ``submit_many``) keeps every submit in
+flight at once (httpx's connection pool, 100 connections, is the bound) and their task
+polls share requests (:class:`~sfapi_jupyter.client.tasks.TaskBatcher`).
 
 Nothing is submitted twice: each script carries a unique marker (``#SBATCH --comment``);
 after an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched
@@ -45,9 +44,6 @@ if TYPE_CHECKING:
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
 #: client can find the job it may already have made instead of making a second one.
 MARKER_PREFIX = "sfapi-submit:"
-#: Submit POSTs one machine handle sends at a time. The API takes submits one after the
-#: other anyway; more in flight only open more connections (httpx keeps 20 alive).
-MAX_SUBMITS_IN_FLIGHT = 8
 _COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
 
 
@@ -93,7 +89,6 @@ class Submitter:
 
     def __init__(self, machine: AsyncMachine) -> None:
         self.machine = machine
-        self._gate: asyncio.Semaphore | None = None
         self._running: set[asyncio.Task[None]] = set()
         #: Background submits not yet summarised by ``wait_submitted`` (in submit order).
         self._unsummarised: list[AsyncJob] = []
@@ -134,15 +129,12 @@ class Submitter:
         """Submit a prepared script; the job (``job`` filled in, if given) with its id."""
         machine = self.machine
         await machine.ensure_available()
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(MAX_SUBMITS_IN_FLIGHT)
         policy = machine.client.retry
         for attempt in range(policy.attempts):
             try:
-                async with self._gate:
-                    response = await machine.client._request(
-                        "POST", f"compute/jobs/{machine.name}", data=prepared.data, retry=False
-                    )
+                response = await machine.client._request(
+                    "POST", f"compute/jobs/{machine.name}", data=prepared.data, retry=False
+                )
                 break
             except (RequestTimeout, ConnectError, ServerError, RateLimitedError) as exc:
                 if prepared.marker is None:
