@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 MAX_POLL_INTERVAL = 1.0
 #: ``GET /tasks`` replaces k polls while its last answer was at most k times this many bytes
 #: (one task is about 120 bytes in the list: the list is worth it while it holds fewer than
-#: about 25 tasks per task waited for).
-LIST_BYTES_PER_TASK = 3000
+#: about 12 tasks per task waited for; a longer list costs the API more than the polls).
+LIST_BYTES_PER_TASK = 1500
 
 
 def parse_task_result(text: Any) -> Any:
@@ -78,9 +78,9 @@ class _Batch:
 class TaskBatcher:
     """One client's task polls: polls due together cost one request.
 
-    Callers that ask in the same pass of the event loop share a batch; callers that ask
-    while a ``GET /tasks`` is in flight share the next batch, sent when it returns. Polls of
-    single tasks never wait for each other (under load a round trip is what costs).
+    Callers that ask in the same pass of the event loop (e.g. the submits whose POSTs were
+    answered together) share a batch; batches never wait for each other (under load a
+    round trip is what costs, not a request).
     ``requests`` counts the requests sent (``list_requests`` those that were ``GET /tasks``).
     """
 
@@ -91,7 +91,6 @@ class TaskBatcher:
         #: Bytes of the last ``GET /tasks`` answer (None: not asked yet).
         self.list_bytes: int | None = None
         self._batch: _Batch | None = None
-        self._in_flight: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def pending_tasks(self) -> list[asyncio.Task[None]]:
@@ -137,15 +136,11 @@ class TaskBatcher:
         return self.list_bytes is None or self.list_bytes <= LIST_BYTES_PER_TASK * count
 
     async def _send(self, batch: _Batch) -> None:
-        me = asyncio.current_task()
         try:
-            if self._in_flight is not None:
-                await asyncio.wait([self._in_flight])  # a list in flight may answer these
             await asyncio.sleep(0)  # polls started in the same loop pass join this batch
             self._batch = None
             answers: dict[str, Task | BaseException] = {}
             if self._list_is_worth_it(len(batch.ids)):
-                self._in_flight = me
                 answers.update(await self._from_list(batch.ids))
             # One by one, at once: waiting for each other would only add round trips.
             missing = sorted(batch.ids - answers.keys())
@@ -167,9 +162,6 @@ class TaskBatcher:
                 raise
         else:
             batch.future.set_result(answers)
-        finally:
-            if self._in_flight is me:
-                self._in_flight = None
 
     async def _from_list(self, ids: set[str]) -> dict[str, Task]:
         """The tasks of ``ids`` that ``GET /tasks`` holds (none if the list cannot be read:
