@@ -74,10 +74,10 @@ test: venv
 	$(VENV)/bin/mypy
 	mkdir -p $(ARTIFACTS)
 	npm --prefix js run typecheck
-	$(VENV)/bin/pytest -ra -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -ra --durations=15 -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
-	$(VENV)/bin/pytest -ra -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
 	@# The reliability suite prints its own table of figures (and fails on a lost job,
 	@# a duplicated job or a secret found).
 	$(MAKE) --no-print-directory reliability

@@ -10,10 +10,29 @@ The package is four layers, each importing only those before it (a test enforces
 ...     client.status("perlmutter").status
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .client import AsyncClient, Client, JobState, SfApiError
+
+if TYPE_CHECKING:
+    from .client import AsyncClient, Client, JobState, SfApiError
+
+_CLIENT_NAMES = ("AsyncClient", "Client", "JobState", "SfApiError")
+
+
+def __getattr__(name: str) -> Any:
+    # The client (httpx, pydantic, authlib) is imported on first use: ``%load_ext
+    # sfapi_jupyter`` imports this package but needs none of it until a magic runs.
+    if name not in _CLIENT_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import client
+
+    value = getattr(client, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["AsyncClient", "Client", "JobState", "SfApiError", "__version__"]
 

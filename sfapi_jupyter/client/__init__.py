@@ -23,6 +23,7 @@ from ._errors import (
     SubmitError,
     SubmitWarning,
     TaskFailedError,
+    UnexpectedAnswerError,
     ValidationError,
     WaitTimeout,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "SubmitWarning",
     "TaskFailedError",
     "Transfer",
+    "UnexpectedAnswerError",
     "ValidationError",
     "WaitTimeout",
     "discover_credentials",

@@ -10,6 +10,7 @@ only in these objects; their reprs show neither.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncGenerator, Generator
 
@@ -20,7 +21,14 @@ from joserfc.jwk import RSAKey
 
 from ._constants import TOKEN_LEEWAY
 from ._credentials import Credentials
-from ._errors import AuthenticationError, ConnectError, CredentialsError, RequestTimeout
+from ._errors import (
+    AuthenticationError,
+    ConnectError,
+    CredentialsError,
+    RequestTimeout,
+    UnexpectedAnswerError,
+    remember_secret,
+)
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -34,6 +42,7 @@ class BearerAuth(httpx.Auth):
 
     def __init__(self, token: str) -> None:
         self._token = token
+        remember_secret(token)
 
     def __repr__(self) -> str:
         return "BearerAuth(token=<hidden>)"
@@ -91,7 +100,9 @@ class ClientCredentialsAuth(httpx.Auth):
         signed = private_key_jwt_sign(
             self._signing_key(), self.credentials.client_id, self.token_url
         )
-        return signed.decode() if isinstance(signed, bytes) else str(signed)
+        assertion = signed.decode() if isinstance(signed, bytes) else str(signed)
+        remember_secret(assertion)  # a token endpoint may echo it in its refusal
+        return assertion
 
     async def _fetch(self) -> None:
         form = {
@@ -112,18 +123,48 @@ class ClientCredentialsAuth(httpx.Auth):
         try:
             body = response.json()
         except ValueError:
-            body = {}
-        if response.status_code != 200 or "access_token" not in body:
-            reason = body.get("error_description") or body.get("error") or response.reason_phrase
+            body = None
+        if response.status_code != 200:
+            reason = None
+            if isinstance(body, dict):
+                reason = body.get("error_description") or body.get("error")
             raise AuthenticationError(
                 f"The token endpoint refused client {self.credentials.client_id} "
-                f"(HTTP {response.status_code}): {reason}",
+                f"(HTTP {response.status_code}): {reason or response.reason_phrase}",
                 status_code=response.status_code,
             )
-        self._token = str(body["access_token"])
-        self._lifetime = float(body.get("expires_in", 600))
+        self._token, self._lifetime = self._token_of(body)
         self._expires_at = time.time() + self._lifetime
         self.tokens_fetched += 1
+
+    def _token_of(self, body: object) -> tuple[str, float]:
+        """The access token and its lifetime from a token answer, or a clear error: a proxy's
+        page or a broken endpoint must not surface as a KeyError or a ValueError."""
+        where = f"The token endpoint {self.token_url} answered HTTP 200 but"
+        if not isinstance(body, dict):
+            raise UnexpectedAnswerError(
+                f"{where} not with a JSON object (a proxy or a wrong SFAPI_TOKEN_URL?)"
+            )
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token.strip():
+            raise UnexpectedAnswerError(f"{where} without an access_token")
+        remember_secret(token)
+        lifetime = body.get("expires_in", 600)
+        if isinstance(lifetime, str):
+            try:
+                lifetime = float(lifetime)
+            except ValueError:
+                lifetime = None
+        if (
+            not isinstance(lifetime, (int, float))
+            or isinstance(lifetime, bool)
+            or not math.isfinite(lifetime)
+            or lifetime <= 0
+        ):
+            raise UnexpectedAnswerError(
+                f"{where} its expires_in is not a positive number of seconds"
+            )
+        return token, float(lifetime)
 
     async def token(self, *, force: bool = False) -> str:
         """A valid access token, fetched or renewed as needed."""

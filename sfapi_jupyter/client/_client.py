@@ -18,6 +18,7 @@ import httpx
 from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._constants import (
     CONNECT_TIMEOUT,
+    CONNECTION_LIMITS,
     DEFAULT_API_URL,
     DEFAULT_TOKEN_URL,
     ENV_API_URL,
@@ -31,10 +32,13 @@ from ._errors import (
     ConnectError,
     RequestTimeout,
     SfApiError,
+    UnexpectedAnswerError,
     error_for_response,
+    json_answer,
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
+from ._tasks import TaskBatcher, cancel_task, task_of, wait_task
 from .models import (
     ApiClient,
     Change,
@@ -51,9 +55,6 @@ from .models import (
 )
 from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer, Location, start_transfer
-from .tasks import TaskBatcher, parse_task_result, task_from_body
-
-__all__ = ["AsyncClient", "parse_task_result"]
 
 
 class AsyncClient:
@@ -111,14 +112,14 @@ class AsyncClient:
             if self.credentials is not None:
                 auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
         self._auth = auth
-        # Keep alive every connection a burst of requests opened (httpx keeps 20): 40
-        # submits at once would otherwise open 20 connections again at every burst.
         self._http = httpx.AsyncClient(
             base_url=self.api_base_url + "/", transport=transport, timeout=timeouts, auth=auth,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            limits=CONNECTION_LIMITS,
         )  # fmt: skip
         self._machines: dict[str, AsyncMachine] = {}
         self._me: User | None = None
+        #: Task cancels still on their way (sent when a wait was interrupted).
+        self._cancelling: set[asyncio.Future[Task]] = set()
         #: Shared task polls (submits, cancels, commands).
         self.task_polls = TaskBatcher(self)
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
@@ -142,10 +143,11 @@ class AsyncClient:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def aclose(self) -> None:
+        if self._cancelling:  # an interrupted command is stopped before the client goes
+            await asyncio.wait(set(self._cancelling), timeout=10)
         for machine in self._machines.values():
             await machine.aclose()
-        for task in self.task_polls.pending_tasks():
-            task.cancel()
+        self.task_polls.cancel()
         await self._http.aclose()
         await self._token_http.aclose()
 
@@ -250,27 +252,38 @@ class AsyncClient:
         if self.warn_key_refused:
             warnings.warn(self.key_refused, KeyRefusedWarning, stacklevel=4)
 
-    async def _get(self, path: str, params: Any = None, *, auth_required: bool = True) -> Any:
+    async def _get(
+        self,
+        path: str,
+        params: Any = None,
+        *,
+        auth_required: bool = True,
+        shape: type | tuple[type, ...] = (dict, list),
+    ) -> Any:
+        """The JSON of a GET; an answer that is not JSON of ``shape`` (``dict`` or ``list``)
+        raises :class:`UnexpectedAnswerError` rather than failing later as a TypeError."""
         response = await self._request("GET", path, params=params, auth_required=auth_required)
-        try:
-            return response.json()
-        except ValueError:
-            raise ApiError(
-                f"GET {path}: the API answered with something that is not JSON"
-            ) from None
+        return json_answer(response, f"GET {path}", shape)
 
     # -- status -----------------------------------------------------------------------------
     async def status(self, name: str | None = None) -> Any:
         """All resources' status (a list), or one resource's (``status("perlmutter")``)."""
         if name is None:
-            rows = await self._get("status", auth_required=False)
+            rows = await self._get("status", auth_required=False, shape=list)
             return ModelList(Status.model_validate(r) for r in rows)
-        return Status.model_validate(await self._get(f"status/{name}", auth_required=False))
+        return Status.model_validate(
+            await self._get(f"status/{name}", auth_required=False, shape=dict)
+        )
 
     async def _per_resource(self, path: str, name: str | None) -> list[Any]:
         """Rows of ``path`` for one resource, or of all (the API groups those per resource)."""
-        body = await self._get(f"{path}/{name}" if name else path, auth_required=False)
-        return [row for group in body for row in group] if name is None else list(body)
+        where = f"{path}/{name}" if name else path
+        body = await self._get(where, auth_required=False, shape=list)
+        if name is not None:
+            return list(body)
+        if not all(isinstance(group, list) for group in body):
+            raise UnexpectedAnswerError(f"GET {where}: the API's answer is not a list per resource")
+        return [row for group in body for row in group]
 
     async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
         return ModelList(Outage.model_validate(o) for o in await self._per_resource(path, name))
@@ -289,18 +302,21 @@ class AsyncClient:
 
     async def changelog(self) -> ModelList[Change]:
         return ModelList(
-            Change.model_validate(c) for c in await self._get("meta/changelog", auth_required=False)
+            Change.model_validate(c)
+            for c in await self._get("meta/changelog", auth_required=False, shape=list)
         )
 
     async def config(self) -> dict[str, str | None]:
-        rows = await self._get("meta/config", auth_required=False)
-        return {r["key"]: r.get("value") for r in rows}
+        rows = await self._get("meta/config", auth_required=False, shape=list)
+        if not all(isinstance(r, dict) and "key" in r for r in rows):
+            raise UnexpectedAnswerError("GET meta/config: the API's rows have no key")
+        return {str(r["key"]): r.get("value") for r in rows}
 
     # -- account ----------------------------------------------------------------------------
     async def user(self, username: str | None = None) -> User:
         """The token owner (or ``username``)."""
         params = {"username": username} if username else None
-        user = User.model_validate(await self._get("account/", params))
+        user = User.model_validate(await self._get("account/", params, shape=dict))
         if username is None:
             self._me = user
         return user
@@ -310,17 +326,23 @@ class AsyncClient:
         return self._me or await self.user()
 
     async def projects(self) -> ModelList[Project]:
-        return ModelList(Project.model_validate(p) for p in await self._get("account/projects"))
+        return ModelList(
+            Project.model_validate(p) for p in await self._get("account/projects", shape=list)
+        )
 
     async def roles(self) -> ModelList[Role]:
-        return ModelList(Role.model_validate(r) for r in await self._get("account/roles"))
+        return ModelList(
+            Role.model_validate(r) for r in await self._get("account/roles", shape=list)
+        )
 
     async def groups(self) -> ModelList[Group]:
-        body = await self._get("account/groups")
+        body = await self._get("account/groups", shape=dict)
         return ModelList(Group.model_validate(g) for g in body.get("groups") or [])
 
     async def clients(self) -> ModelList[ApiClient]:
-        return ModelList(ApiClient.model_validate(c) for c in await self._get("account/clients"))
+        return ModelList(
+            ApiClient.model_validate(c) for c in await self._get("account/clients", shape=list)
+        )
 
     # -- compute ----------------------------------------------------------------------------
     def compute(self, machine: str) -> AsyncMachine:
@@ -344,22 +366,30 @@ class AsyncClient:
 
     async def transfer_status(self, transfer_id: str) -> TransferInfo:
         """What the API says now about one transfer."""
-        body = await self._get(f"storage/globus/transfer/{transfer_id}")
+        body = await self._get(f"storage/globus/transfer/{transfer_id}", shape=dict)
         if body.get("status") == "ERROR" and not body.get("globus_status"):
             raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
         return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
 
     # -- tasks ------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:
-        return task_from_body(await self._get(f"tasks/{task_id}"), task_id)
+        return task_of(await self._get(f"tasks/{task_id}", shape=dict), task_id)
 
     async def tasks(self) -> list[Task]:
-        body = await self._get("tasks")
-        return [task_from_body(t) for t in body.get("tasks") or []]
+        body = await self._get("tasks", shape=dict)
+        rows = body.get("tasks") or []
+        if not isinstance(rows, list) or not all(isinstance(t, dict) for t in rows):
+            raise UnexpectedAnswerError("GET tasks: the API's tasks are not a list of objects")
+        return [task_of(t, str(t.get("id"))) for t in rows]
 
     async def wait_task(
         self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
     ) -> Task:
-        """Poll a task until it is done, backing off from ``interval`` to 1 s; polls due
-        at the same time share one request (:class:`~sfapi_jupyter.client.tasks.TaskBatcher`)."""
-        return await self.task_polls.wait(task_id, timeout, interval=interval)
+        """Poll a task until it is done, backing off from ``interval`` to 1 s; polls due at
+        the same time share one request (:class:`~sfapi_jupyter.client._tasks.TaskBatcher`)."""
+        return await wait_task(self, task_id, timeout, interval)
+
+    async def cancel_task(self, task_id: str) -> Task:
+        """Cancel a running task (a command: it is killed, with its children); a finished
+        task is left as it is. The task as it is afterwards."""
+        return await cancel_task(self, task_id)

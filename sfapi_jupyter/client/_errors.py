@@ -15,31 +15,76 @@
     ├── WaitTimeout              a wait for a job or task ran out (``timeout=``)
     ├── ApiError                 HTTP 200 with ``"status": "ERROR"``
     │   ├── BadScriptError       sbatch refused the script
-    │   └── CommandError         a command exited non-zero (only when asked: ``check=True``)
+    │   ├── CommandError         a command exited non-zero (only when asked: ``check=True``)
+    │   └── UnexpectedAnswerError  the API or token endpoint answered in a shape not its own
     ├── TaskFailedError          a task ended ``failed`` or ``cancelled``
     ├── JobFailedError           a job ended FAILED, TIMEOUT, … (only when asked)
     ├── MachineUnavailableError  a submit or command to a machine whose status is ``unavailable``
     ├── SubmitError              background submits failed (the summary: ``.jobs``, ``.failed``)
     └── JobNotReadyError         a job submitted in the background has no id yet
 
-Every message says what happened and what to do; no message ever holds a token or a key.
+Every message says what happened and what to do; no message ever holds a token or a key:
+whatever a server echoes back (its error text, its body) passes through :func:`redact`
+before it reaches an exception.
 """
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
+import email.utils
+import math
+import re
 from typing import Any
 
 import httpx
+
+#: Secrets this process holds (access tokens, client assertions): an exception never shows
+#: them, even when a server echoes one in its error text. Bounded: a long-lived kernel renews
+#: its token every few minutes, and only the recent ones can still be echoed.
+_SECRETS: collections.deque[str] = collections.deque(maxlen=64)
+#: What a token looks like, whoever sent it: a JWT (three base64url parts, the first a JSON
+#: header, ``eyJ``), and a word of 8 or more characters after "Bearer" (an opaque token, in
+#: a header echoed back; not the prose of "send a Bearer token" or "Bearer <access token>").
+_TOKEN_SHAPED = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+    r"|(?<![\w-])(?i:bearer)(?:\s|%20|\+)+[A-Za-z0-9._~+/=-]{8,}"
+)
+HIDDEN = "<redacted>"
+
+
+def remember_secret(secret: str) -> None:
+    """Hide ``secret`` from every later exception message (tokens, assertions)."""
+    if secret and len(secret) >= 8 and secret not in _SECRETS:
+        _SECRETS.append(secret)
+
+
+def redact(value: Any) -> Any:
+    """``value`` (a string, or lists and dicts of them) with every secret and token-shaped
+    text replaced by ``<redacted>``."""
+    if isinstance(value, str):
+        for secret in list(_SECRETS):
+            if secret in value:
+                value = value.replace(secret, HIDDEN)
+        return _TOKEN_SHAPED.sub(
+            lambda m: "Bearer " + HIDDEN if m.group(0)[:1] in "bB" else HIDDEN, value
+        )
+    if isinstance(value, dict):
+        return {redact(k): redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(v) for v in value)
+    return value
 
 
 class SfApiError(Exception):
     """Base of every error raised by sfapi_jupyter's client."""
 
     def __init__(self, message: str, *, status_code: int | None = None, body: Any = None):
+        message = redact(str(message))
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.body = body
+        self.body = redact(body)
 
 
 class AuthenticationError(SfApiError):
@@ -92,6 +137,12 @@ class ApiError(SfApiError):
 
 class BadScriptError(ApiError):
     """sbatch refused the batch script; the message is sbatch's own."""
+
+
+class UnexpectedAnswerError(ApiError):
+    """The API or the token endpoint answered, but not in the shape its contract gives (not
+    JSON, a list for an object, a field of the wrong type): a proxy, an outage page, or an
+    API that changed. The message names the call and what was wrong."""
 
 
 class CommandError(ApiError):
@@ -169,13 +220,69 @@ def _detail(response: httpx.Response) -> tuple[str, Any]:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
+    """The server's Retry-After in seconds (RFC 9110: seconds or an HTTP date), or None.
+
+    What is not a finite, non-negative delay (``nan``, ``inf``, ``-5``, garbage) counts as
+    absent, so the client's own backoff applies: a ``nan`` would otherwise sleep for no
+    time at all and spend every retry at once. The policy caps what is left.
+    """
+    value = (response.headers.get("retry-after") or "").strip()
+    if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        seconds = max((when - dt.datetime.now(dt.timezone.utc)).total_seconds(), 0.0)
+    if not math.isfinite(seconds) or seconds < 0:
         return None
+    return seconds
+
+
+def _unknown_machine(body: Any) -> str | None:
+    """For a 422 about the machine in the path: which machine, and the ones the API knows
+    (FastAPI names them in its message, as NERSC's API does)."""
+    details = body.get("detail") if isinstance(body, dict) else None
+    for item in details if isinstance(details, list) else []:
+        if isinstance(item, dict) and list(item.get("loc") or [])[-2:] == ["path", "machine"]:
+            given = item.get("input")
+            which = repr(given) if isinstance(given, str) else "The machine"
+            known = str(item.get("msg", "")).removeprefix("Input should be ").strip()
+            return (
+                f"{which} is not a machine the API knows; the machines are {known}. "
+                "Pick one with -m (magics) or compute(NAME)"
+            )
+    return None
+
+
+def json_answer(
+    response: httpx.Response, where: str, shape: type | tuple[type, ...] = (dict, list)
+) -> Any:
+    """The JSON an API call answered with, if it is of ``shape`` (``dict`` or ``list``);
+    else :class:`UnexpectedAnswerError` (rather than a TypeError later on)."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise UnexpectedAnswerError(
+            f"{where}: the API answered with something that is not JSON"
+        ) from None
+    if not isinstance(body, shape):
+        wanted = "an object" if shape is dict else "a list" if shape is list else "JSON"
+        raise UnexpectedAnswerError(
+            f"{where}: the API's answer is not {wanted} (it is {type(body).__name__})"
+        )
+    return body
+
+
+def json_object(response: httpx.Response, where: str) -> dict[str, Any]:
+    """The JSON object an API call answered with, or :class:`UnexpectedAnswerError`."""
+    body: dict[str, Any] = json_answer(response, where, dict)
+    return body
 
 
 def error_for_response(response: httpx.Response) -> SfApiError:
@@ -195,6 +302,9 @@ def error_for_response(response: httpx.Response) -> SfApiError:
     if code == 404:
         return NotFoundError(f"{detail} ({where})", **kwargs)
     if code == 422:
+        unknown = _unknown_machine(body)
+        if unknown:
+            return ValidationError(f"{unknown} ({where})", **kwargs)
         return ValidationError(f"The API rejected the request: {detail} ({where})", **kwargs)
     if code == 429:
         return RateLimitedError(

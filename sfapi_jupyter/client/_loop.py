@@ -14,6 +14,8 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+#: Seconds a Ctrl-C'd call waits for its coroutine's clean-up (a task cancel to be sent).
+INTERRUPT_GRACE = 10.0
 
 
 class LoopThread:
@@ -39,15 +41,31 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coro`` on the loop and wait for it; Ctrl-C cancels it."""
+        """Run ``coro`` on the loop and wait for it; Ctrl-C cancels it.
+
+        After Ctrl-C the call waits (up to :data:`INTERRUPT_GRACE` seconds, or until a
+        second Ctrl-C) for the coroutine to wind down, so that what it does on the way out
+        (cancelling a running command on the machine) is done when the prompt returns.
+        """
         if self.in_loop_thread():
             coro.close()
             raise RuntimeError("a blocking call was made from the client's own loop thread")
-        future = self.submit(coro)
+        started, ended = threading.Event(), threading.Event()
+
+        async def watched() -> T:
+            started.set()  # no await before the try: a cancel from here on reaches it
+            try:
+                return await coro
+            finally:
+                ended.set()
+
+        future = self.submit(watched())
         try:
             return future.result(timeout)
         except KeyboardInterrupt:
             future.cancel()
+            if started.is_set():  # else it never runs, and there is nothing to wind down
+                ended.wait(INTERRUPT_GRACE)
             raise
 
     def stop(self) -> None:

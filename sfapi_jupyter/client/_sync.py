@@ -370,5 +370,9 @@ class Client:
     def wait_task(self, task_id: str, timeout: float | None = None) -> Task:
         return self._run(self.aio.wait_task(task_id, timeout))
 
+    def cancel_task(self, task_id: str) -> Task:
+        """Cancel a running task (a command is killed, with its children)."""
+        return self._run(self.aio.cancel_task(task_id))
+
 
 __all__ = ["Client", "Job", "Machine", "Transfer"]

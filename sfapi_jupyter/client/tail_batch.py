@@ -34,6 +34,8 @@ BATCH_GRID = 0.5
 BATCH_BUDGET = 1024 * 1024
 MIN_SHARE = 64 * 1024
 
+# A path arrives quoted, so the shell does not expand "~": the script does, as the remote
+# shell would for the user ("~" and "~/..." are the user's home there).
 # For each file, five arguments: path, offset, inode last read ("" if none), chunk size,
 # lines ("" if none). Each file answers two lines: a header (MISSING, NOTFILE, or
 # "<size> <inode> <start> <reason> <encoding>") and its new bytes (gzip, then base64; empty
@@ -42,6 +44,7 @@ _SCRIPT = r"""
 z=b64; command -v gzip >/dev/null 2>&1 && z=gz
 one() {
   f=$1 o=$2 i=$3 n=$4 l=$5
+  case $f in "~") f=$HOME ;; "~/"*) f=$HOME/${f#"~/"} ;; esac
   [ -e "$f" ] || { echo MISSING; echo; return; }
   [ -f "$f" ] || { echo NOTFILE; echo; return; }
   set -- $(stat -L -c '%s %i' -- "$f" 2>/dev/null)

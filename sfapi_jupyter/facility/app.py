@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
+from .bodies import BodyGuard, form_body_limit
 from .config import API_PREFIX, FacilityConfig
 from .core import Facility
 from .faults import FaultInjectionMiddleware
@@ -36,6 +39,12 @@ def create_app(facility: Facility | FacilityConfig | None = None) -> FastAPI:
         finally:
             await owned.shutdown()
 
+    options: dict[str, Any] = {}
+    if "form_limits" in inspect.signature(FastAPI).parameters:
+        # A form field may carry a whole batch script (percent-encoded, up to 3 bytes for
+        # one): Starlette's default of 1 MiB would refuse scripts Slurm accepts. Older
+        # FastAPI versions keep that default; BodyGuard bounds the body either way.
+        options["form_limits"] = {"max_part_size": form_body_limit(facility.config)}
     app = FastAPI(
         title="Superfacility API (local facility)",
         version="1.2",
@@ -43,6 +52,7 @@ def create_app(facility: Facility | FacilityConfig | None = None) -> FastAPI:
         redirect_slashes=False,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/",
+        **options,
     )
     app.state.facility = facility
     for module in (status, meta, account, compute, utilities, tasks, storage):
@@ -57,4 +67,6 @@ def create_app(facility: Facility | FacilityConfig | None = None) -> FastAPI:
             prefix=API_PREFIX,
             injected=app.state.injected_faults,
         )
+    # Outermost: a body is bounded, and its sender checked, before anything reads it.
+    app.add_middleware(BodyGuard, facility=facility)
     return app

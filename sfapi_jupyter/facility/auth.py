@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import ipaddress
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -97,8 +98,14 @@ def _number(claims: dict[str, Any], key: str) -> float | None:
     value = claims.get(key)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise OAuthError("invalid_client", f"client_assertion needs a numeric {key} claim")
+    # NaN and infinity are numbers to JSON parsers but no time: NaN compares false with
+    # everything, so it would pass every time check and reach the replay check.
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise OAuthError(
+            "invalid_client",
+            f"client_assertion needs a numeric {key} claim (seconds since 1970, a finite "
+            f"number), not {str(value)[:40]!r}",
+        )
     return float(value)
 
 

@@ -121,6 +121,15 @@ class FacilityConfig:
     max_upload_bytes: int = 32 * 1024 * 1024
     max_download_bytes: int = 32 * 1024 * 1024
     max_command_output_bytes: int = 4 * 1024 * 1024
+    #: Finished tasks (``/tasks``) are kept this long, then forgotten; and of each user's
+    #: finished tasks at most ``max_tasks_per_user`` and ``max_task_bytes_per_user`` bytes of
+    #: results are kept (oldest go first; never one finished in the last 10 minutes).
+    task_retention_seconds: float = 24 * 3600
+    max_tasks_per_user: int = 1000
+    max_task_bytes_per_user: int = 64 * 1024 * 1024
+    #: Slurm's ``max_script_size`` (SchedulerParameters; 4 MiB by default): a batch script
+    #: of more bytes is refused before it is read or parsed.
+    max_script_bytes: int = 4 * 1024 * 1024
     #: Wall time of a command run through /utilities/command before it is killed.
     command_timeout: float = 3600.0
     #: Slurm partition the slurm backend submits to (None = the cluster's default).

@@ -17,6 +17,7 @@ from .auth import TokenService
 from .backends.base import JobBackend
 from .config import MACHINES, FacilityConfig
 from .seed import seed
+from .slots import UserSlots
 from .store import Store
 from .tasks import TaskManager
 from .unix import isolation_enabled, startup_notice
@@ -58,7 +59,9 @@ class Facility:
         if self.isolated:
             self.accounts.sync_os_accounts()
         self.tokens = TokenService(self.config, self.accounts)
-        self.tasks = TaskManager(self.store)
+        self.tasks = TaskManager(self.store, self.config)
+        #: Threads for transfers: no user may hold them all.
+        self.transfer_slots = UserSlots()
         self._backend: JobBackend | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -101,6 +104,7 @@ class Facility:
 
     async def shutdown(self) -> None:
         await self.tasks.shutdown()
+        self.transfer_slots.shutdown()
         if self._backend is not None:
             await self._backend.stop()
 

@@ -45,7 +45,14 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+#: Where :class:`~.bodies.BodyGuard` leaves the identity it checked before the body was read.
+IDENTITY_KEY = "sfapi_identity"
+
+
 def get_identity(request: Request, facility: FacilityDep) -> Identity:
+    checked = request.scope.get("state", {}).get(IDENTITY_KEY)
+    if isinstance(checked, Identity):
+        return checked
     try:
         return facility.tokens.identify(
             request.headers.get("authorization"), client_address(request)

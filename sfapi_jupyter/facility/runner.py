@@ -62,7 +62,7 @@ async def run_command_task(
         nonlocal truncated
         assert stream is not None
         while chunk := await stream.read(65536):
-            room = limit - len(sink)
+            room = limit - len(out) - len(err)  # the limit is for both streams together
             if room > 0:
                 sink += chunk[:room]
             if len(chunk) > room:

@@ -11,17 +11,23 @@ which both backends apply so a script that Perlmutter would refuse is refused he
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .backends.base import FacilityUser, SbatchError
+from .sbatch_limits import (
+    MAX_SCRIPT_BYTES,
+    check_field_lengths,
+    script_too_large,
+    split_directive,
+)
 from .sbatch_values import (
     ArraySpec,
     Dependency,
     parse_array,
     parse_dependency,
     parse_time,
+    whole,
 )
 
 __all__ = [
@@ -151,9 +157,9 @@ class BatchOptions:
 
 
 def _int(value: str, what: str, *, positive: bool = True) -> int:
-    if not value.isdigit() or (positive and int(value) == 0):
+    if not value.isdigit() or (positive and whole(value) == 0):
         raise SbatchError(f'sbatch: error: Invalid numeric value "{value}" for {what}.')
-    return int(value)
+    return whole(value)
 
 
 def _apply(opts: BatchOptions, key: str, name: str, value: str | None) -> None:
@@ -166,10 +172,10 @@ def _apply(opts: BatchOptions, key: str, name: str, value: str | None) -> None:
         opts.time_unlimited = opts.time_seconds is None
     elif key == "nodes":
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
-        if not match or int(match[1]) < 1 or (match[2] and int(match[2]) < int(match[1])):
+        if not match or whole(match[1]) < 1 or (match[2] and whole(match[2]) < whole(match[1])):
             raise SbatchError(f"sbatch: error: invalid node count `{text}'")
-        opts.nodes, opts.nodes_given = int(match[1]), True
-        opts.nodes_max = int(match[2]) if match[2] else None
+        opts.nodes, opts.nodes_given = whole(match[1]), True
+        opts.nodes_max = whole(match[2]) if match[2] else None
     elif key in ("ntasks", "cpus_per_task", "ntasks_per_node"):
         setattr(opts, key, _int(text, f"--{name}"))
     elif key == "core_spec":
@@ -231,22 +237,28 @@ def _parse_args(opts: BatchOptions, argv: list[str], *, directive: bool) -> None
                     raise SbatchError(f"sbatch: option '--{name}' requires an argument\n{TRY_HELP}")
                 value, i = argv[i], i + 1
         elif token.startswith("-") and len(token) > 1 and token != "--":
-            letter = token[1]
-            if letter not in _SHORT:
-                raise SbatchError(f"sbatch: invalid option -- '{letter}'\n{TRY_HELP}")
-            name = _SHORT[letter]
-            key, kind = _LONG[name]
-            if kind == _REQ:
-                if len(token) > 2:
-                    value = token[2:]
+            # getopt reads bundled flags (``-sH``) one letter at a time; the last letter
+            # may take the rest of the word or the next word as its value (``-sJname``).
+            for position in range(1, len(token)):
+                letter = token[position]
+                if letter not in _SHORT:
+                    raise SbatchError(f"sbatch: invalid option -- '{letter}'\n{TRY_HELP}")
+                name = _SHORT[letter]
+                key, kind = _LONG[name]
+                if kind != _REQ:
+                    _apply(opts, key, name, None)
+                    continue
+                if position + 1 < len(token):
+                    value = token[position + 1 :]
                 elif i < len(argv):
                     value, i = argv[i], i + 1
                 else:
                     raise SbatchError(
                         f"sbatch: option requires an argument -- '{letter}'\n{TRY_HELP}"
                     )
-            elif len(token) > 2:
-                argv = [*argv[:i], "-" + token[2:], *argv[i:]]  # bundled flags: -sH
+                _apply(opts, key, name, value)
+                break
+            continue
         elif token == "--":
             continue
         else:
@@ -269,13 +281,13 @@ def _directives(script: str) -> Iterable[list[str]]:
         rest = line[len("#SBATCH") :]
         if rest and not rest[0].isspace():
             continue  # ``#SBATCHX`` is a plain comment for sbatch too
-        try:
-            yield shlex.split(rest, comments=True)
-        except ValueError:
-            yield rest.split()
+        words = split_directive(rest)
+        yield rest.split() if words is None else words
 
 
-def parse_batch_script(script: str, args: list[str] | None = None) -> BatchOptions:
+def parse_batch_script(
+    script: str, args: list[str] | None = None, *, max_bytes: int = MAX_SCRIPT_BYTES
+) -> BatchOptions:
     """Read ``script``'s ``#SBATCH`` lines, then ``args`` (sbatch command-line options).
 
     ``args`` are sbatch *options* that override the script's, as on sbatch's command
@@ -283,6 +295,10 @@ def parse_batch_script(script: str, args: list[str] | None = None) -> BatchOptio
     """
     if not script:
         raise SbatchError("sbatch: error: Batch script is empty!")
+    # Callers check the size before reading; this keeps any other caller as bounded.
+    too_large = script_too_large(len(script.encode()), max_bytes)
+    if too_large is not None:
+        raise too_large
     if "\0" in script:
         raise SbatchError("sbatch: error: The job script contains a NULL character!")
     if "\r\n" in script:
@@ -301,6 +317,7 @@ def parse_batch_script(script: str, args: list[str] | None = None) -> BatchOptio
         _parse_args(opts, line_args, directive=True)
     if args:
         _parse_args(opts, list(args), directive=False)
+    check_field_lengths(opts)
     return opts
 
 
@@ -346,7 +363,8 @@ def expand_filename_pattern(
         value = values.get(letter)
         if value is None:
             return match[0]
-        return value.zfill(int(width)) if width and value.isdigit() else value
+        # Slurm pads to at most 10 digits (``%15j`` gives 10), whatever the width asks.
+        return value.zfill(min(whole(width), 10)) if width and value.isdigit() else value
 
     return re.sub(r"%(\d*)([%jxAauNnt])", replace, pattern)
 

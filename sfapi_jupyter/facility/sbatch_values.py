@@ -44,6 +44,12 @@ class ArraySpec:
         return strides.pop() if len(strides) == 1 else 1
 
 
+def whole(digits: str) -> int:
+    """``int(digits)`` for a run of ASCII digits; past 18 digits, 10**18 (Slurm reads every
+    such number into 64 bits at most, and Python refuses to convert over 4300 digits)."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def parse_time(text: str) -> int | None:
     """Slurm's time formats in seconds; None for UNLIMITED (and 0, which means the same).
 
@@ -55,10 +61,10 @@ def parse_time(text: str) -> int | None:
     days = 0
     match = re.fullmatch(r"(\d+)-(\d+)(?::(\d+))?(?::(\d+))?", value)
     if match:
-        days, hours = int(match[1]), int(match[2])
-        minutes, seconds = int(match[3] or 0), int(match[4] or 0)
+        days, hours = whole(match[1]), whole(match[2])
+        minutes, seconds = whole(match[3] or "0"), whole(match[4] or "0")
     elif re.fullmatch(r"\d+(:\d+){0,2}", value):
-        parts = [int(p) for p in value.split(":")]
+        parts = [whole(p) for p in value.split(":")]
         if len(parts) == 3:
             hours, minutes, seconds = parts
         else:
@@ -75,17 +81,17 @@ def parse_array(text: str) -> ArraySpec:
     spec, percent, limit = text.partition("%")
     throttle = None
     if percent:
-        if not limit.isdigit() or int(limit) < 1:
+        if not limit.isascii() or not limit.isdigit() or whole(limit) < 1:
             raise bad
-        throttle = int(limit)
+        throttle = whole(limit)
     ids: set[int] = set()
     for part in spec.split(","):
         match = re.fullmatch(r"(\d+)(?:-(\d+)(?::(\d+))?)?", part)
         if not match:
             raise bad
-        low = int(match[1])
-        high = int(match[2]) if match[2] is not None else low
-        step = int(match[3]) if match[3] is not None else 1
+        low = whole(match[1])
+        high = whole(match[2]) if match[2] is not None else low
+        step = whole(match[3]) if match[3] is not None else 1
         if high < low or step < 1:
             raise bad
         if high >= MAX_ARRAY_SIZE:  # before building the range: 0-10**12 must not hang
@@ -113,7 +119,7 @@ def parse_dependency(text: str) -> tuple[tuple[Dependency, ...], bool]:
         for jobid in ids.split(":"):
             # ``after:123+10`` delays the start by minutes; the local facility ignores it.
             match = re.fullmatch(r"(\d+)(?:\+\d+)?", jobid)
-            if not match or int(match[1]) > MAX_JOB_ID:
+            if not match or whole(match[1]) > MAX_JOB_ID:
                 raise problem
-            deps.append(Dependency(kind, int(match[1])))
+            deps.append(Dependency(kind, whole(match[1])))
     return tuple(deps), any_of

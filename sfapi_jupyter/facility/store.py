@@ -9,6 +9,7 @@ query on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     doc TEXT NOT NULL, PRIMARY KEY (machine, jobid));
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, status TEXT NOT NULL, result TEXT,
-    kind TEXT NOT NULL, created REAL NOT NULL);
+    kind TEXT NOT NULL, created REAL NOT NULL, finished REAL);
+CREATE INDEX IF NOT EXISTS tasks_by_user ON tasks(user, created);
 CREATE TABLE IF NOT EXISTS transfers (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, doc TEXT NOT NULL);
 """
@@ -74,6 +76,8 @@ class Store:
         # on every commit (~8 ms here), blocking the event loop: a submit commits ~7 times.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
+        with contextlib.suppress(sqlite3.OperationalError):  # a database from before expiry
+            self._db.execute("ALTER TABLE tasks ADD COLUMN finished REAL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -353,10 +357,11 @@ class Store:
 
     # -- tasks --------------------------------------------------------------------------------
     def put_task(self, task_id: str, user: str, status: str, result: str | None, kind: str) -> None:
+        now = time.time()
         self._run(
-            "INSERT OR REPLACE INTO tasks(id, user, status, result, kind, created) "
-            "VALUES (?, ?, ?, ?, ?, COALESCE((SELECT created FROM tasks WHERE id=?), ?))",
-            (task_id, user, status, result, kind, task_id, time.time()),
+            "INSERT OR REPLACE INTO tasks(id, user, status, result, kind, created, finished) "
+            "VALUES (?, ?, ?, ?, ?, COALESCE((SELECT created FROM tasks WHERE id=?), ?), ?)",
+            (task_id, user, status, result, kind, task_id, now, None if status == "new" else now),
         )
 
     def get_task(self, task_id: str) -> dict[str, Any] | None:

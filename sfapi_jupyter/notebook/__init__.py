@@ -20,23 +20,62 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ..widgets._mainthread import dispatcher
-from .account import account_view
-from .feeds import show, stop
-from .file_browser import file_browser
-from .files import get_file, put_file
-from .jobs import job_card
-from .queue import queue_table
-from .run import run_command
-from .session import default_machine, get_client, set_client
-from .status import outage_table, status_board
-from .submit import submit_job
-from .submit_form import submit_form
-from .tail import log_tail
-from .transfer import start_transfer, wait_for_transfer
-from .waiting import cancel_jobs, wait_for_job
+
+#: The public functions and their modules, imported on first use: ``%load_ext`` registers
+#: the magics and needs none of them (nor the client, widgets, pandas or numpy they bring).
+_FUNCTIONS = {
+    "account_view": ".account",
+    "cancel_jobs": ".waiting",
+    "default_machine": ".session",
+    "file_browser": ".file_browser",
+    "get_client": ".session",
+    "get_file": ".files",
+    "job_card": ".jobs",
+    "log_tail": ".tail",
+    "outage_table": ".status",
+    "put_file": ".files",
+    "queue_table": ".queue",
+    "run_command": ".run",
+    "set_client": ".session",
+    "show": ".feeds",
+    "start_transfer": ".transfer",
+    "status_board": ".status",
+    "stop": ".feeds",
+    "submit_form": ".submit_form",
+    "submit_job": ".submit",
+    "wait_for_job": ".waiting",
+    "wait_for_transfer": ".transfer",
+}
+
+if TYPE_CHECKING:
+    from .account import account_view
+    from .feeds import show, stop
+    from .file_browser import file_browser
+    from .files import get_file, put_file
+    from .jobs import job_card
+    from .queue import queue_table
+    from .run import run_command
+    from .session import default_machine, get_client, set_client
+    from .status import outage_table, status_board
+    from .submit import submit_job
+    from .submit_form import submit_form
+    from .tail import log_tail
+    from .transfer import start_transfer, wait_for_transfer
+    from .waiting import cancel_jobs, wait_for_job
+
+
+def __getattr__(name: str) -> Any:
+    module = _FUNCTIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 _post_execute_hooks: dict[int, Any] = {}
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..widgets._buffer import terminal_lines
+
 #: Files larger than this are not downloaded for a preview (the user can download them).
 MAX_PREVIEW_BYTES = 16 * 1024 * 1024
 #: Lines shown from the start and from the end of a text file.
@@ -71,8 +73,9 @@ def text_preview(data: bytes, lines: int = TEXT_LINES) -> dict[str, Any]:
     """The first and last ``lines`` lines; ``binary`` if it does not look like text."""
     if b"\0" in data[:8192]:
         return {"kind": "binary", "size": len(data)}
-    text = data.decode("utf-8", errors="replace")
-    all_lines = text.splitlines()
+    # Shown as a terminal would show the file (colours and other escapes of a log file
+    # removed, progress-bar overwrites applied); a download keeps the bytes as they are.
+    all_lines = terminal_lines(data.decode("utf-8", errors="replace"))
     if len(all_lines) <= 2 * lines:
         return {"kind": "text", "head": all_lines, "tail": [], "skipped": 0,
                 "total_lines": len(all_lines), "size": len(data)}  # fmt: skip

@@ -35,11 +35,14 @@ class QueueFeed(Feed):
         machine: AsyncMachine,
         user: str | None,
         interval: float,
+        first_rows: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(client, table)
         self.machine = machine
         self.user = user
         self.interval = interval
+        #: The first listing, made before the table was shown (so that it could fail).
+        self._first_rows = first_rows
         self.refreshes = 0
 
     def __repr__(self) -> str:
@@ -56,7 +59,9 @@ class QueueFeed(Feed):
         first = True
         while not self._stop.is_set():
             try:
-                rows = await machine.fetch_rows(user=self.user)
+                rows, self._first_rows = self._first_rows, None
+                if rows is None:
+                    rows = await machine.fetch_rows(user=self.user)
                 infos = [JobInfo.from_row(r) for r in rows]
                 queued = {i.jobid for i in infos}
                 gone = live - queued
@@ -125,8 +130,11 @@ def queue_table(
     """
     client, handle = resolve_machine(client, machine)
     user = None if all_users else client.run_coroutine(client.aio.whoami()).name
+    # The first listing before any table: a machine the API does not know (or a key that
+    # may not list) is an error here, not an empty table that never fills.
+    rows = client.run_coroutine(handle.aio.fetch_rows(user=user))
     table = QueueTable(machine=handle.name, user=user or "")
-    feed = QueueFeed(client, table, handle.aio, user, interval or QUEUE_INTERVAL)
+    feed = QueueFeed(client, table, handle.aio, user, interval or QUEUE_INTERVAL, rows)
 
     def cancel(jobids: list[str]) -> None:
         run_soon(client, _cancel_quietly(handle, jobids), lambda _: None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..client import Client, CommandResult, Machine
 from ..widgets import _html
+from ..widgets._buffer import terminal_lines
 from ._common import resolve_machine
 
 
@@ -72,10 +73,8 @@ class CommandOutput:
             f'<span data-testid="exit-code" style="font-weight:600;color:{colour}">'
             f"{escape(self._exit_text())}</span>",
         )
-        body = (
-            _html.pre(self.output.rstrip("\n").split("\n"), label="stdout") if self.output else ""
-        )
-        body += _html.pre(self.error.rstrip("\n").split("\n"), label="stderr") if self.error else ""
+        body = _html.pre(terminal_lines(self.output), label="stdout") if self.output else ""
+        body += _html.pre(terminal_lines(self.error), label="stderr") if self.error else ""
         if not body:
             body = _html.muted("(no output)")
         # Not a widget: the box's fallback note does not apply.

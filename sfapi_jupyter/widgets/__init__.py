@@ -8,18 +8,52 @@ kernel's main thread. Nothing secret is ever put into them: their state is saved
 notebook.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._static import BundleMissingWarning, missing_bundles, warn_if_missing
 
 warn_if_missing()
 
-from .account import AccountView  # noqa: E402
-from .file_browser import FileBrowser  # noqa: E402
-from .job_card import JobCard  # noqa: E402
-from .log_tail import LogTail  # noqa: E402
-from .queue_table import QueueTable  # noqa: E402
-from .status_board import StatusBoard  # noqa: E402
-from .submit_form import SubmitForm  # noqa: E402
-from .transfer import TransferCard  # noqa: E402
+#: Each widget class and its module. The classes are imported on first use, not with the
+#: package: ``%load_ext sfapi_jupyter`` needs only the dispatcher (``._mainthread``), and
+#: anywidget, ipywidgets and the client's models cost more than the whole extension.
+_WIDGETS = {
+    "AccountView": ".account",
+    "FileBrowser": ".file_browser",
+    "JobCard": ".job_card",
+    "LogTail": ".log_tail",
+    "QueueTable": ".queue_table",
+    "StatusBoard": ".status_board",
+    "SubmitForm": ".submit_form",
+    "TransferCard": ".transfer",
+}
+
+if TYPE_CHECKING:
+    from .account import AccountView
+    from .file_browser import FileBrowser
+    from .job_card import JobCard
+    from .log_tail import LogTail
+    from .queue_table import QueueTable
+    from .status_board import StatusBoard
+    from .submit_form import SubmitForm
+    from .transfer import TransferCard
+
+
+def __getattr__(name: str) -> Any:
+    module = _WIDGETS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WIDGETS])
+
 
 __all__ = [
     "AccountView",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from html import escape
@@ -60,6 +61,10 @@ def _clock(info: JobInfo, now: dt.datetime) -> dict[str, Any]:
         "ticking": ticking,
         "at_ms": int(time.time() * 1000),
     }
+
+
+#: A Slurm job id: a number, an array task (``12_3``) or a heterogeneous component (``12+1``).
+_JOBID = re.compile(r"^\d+(?:[_+]\d+)?$")
 
 
 class JobCard(SfWidget):
@@ -122,9 +127,15 @@ class JobCard(SfWidget):
         array: bool = False,
         max_lines: int = 5000,
     ) -> None:
-        super().__init__(
-            jobid=str(jobid), machine=machine, name=name, array=array, max_lines=max_lines
-        )
+        text = str(jobid).strip() if isinstance(jobid, (str, int)) else ""
+        if isinstance(jobid, bool) or not _JOBID.match(text):
+            raise ValueError(
+                f"JobCard needs jobid=, a Slurm job id such as '4242' (or '4242_3' for an "
+                f"array task), not {jobid!r}; to follow a job use job_card(job) or %sfjob JOBID"
+            )
+        if not isinstance(machine, str) or not machine.strip():
+            raise ValueError(f"JobCard needs machine=, e.g. 'perlmutter', not {machine!r}")
+        super().__init__(jobid=text, machine=machine, name=name, array=array, max_lines=max_lines)
         self._buffers = {stream: LineBuffer(max_lines) for stream in STREAMS}
         self._tasks: dict[str, dict[str, Any]] = {}
         self._cancel_callbacks: list[Callable[[], None]] = []

@@ -19,6 +19,7 @@ from sfapi_jupyter.facility.accounts import AccountError, NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
+from ..support.figures import record_bad_input
 from ..support.tokens import fetch_token, make_assertion, token_form
 from ..support.waiting import wait_for
 
@@ -146,13 +147,19 @@ def test_forged_signature_is_refused(facility, red_client) -> None:
         ({"lifetime": -30}, "expired"),
         ({"exp": None}, "needs a numeric exp"),
         ({"exp": "tomorrow"}, "needs a numeric exp"),
+        # NaN passed every time check and was then refused as "already used" (a replay).
+        ({"exp": float("nan")}, "needs a numeric exp claim (seconds since 1970, a finite"),
+        ({"exp": float("inf")}, "needs a numeric exp claim (seconds since 1970, a finite"),
+        ({"iat": float("nan")}, "needs a numeric iat claim"),
     ],
 )
 def test_bad_claims_are_refused(facility, red_client, claims, message) -> None:
     assertion = make_assertion(red_client, facility.token_url, **claims)
     answer = exchange(facility, assertion)
-    refused(answer, 401, "invalid_client", message)
+    text = refused(answer, 401, "invalid_client", message)
+    assert "already used" not in text
     assert_no_secrets(answer, assertion, *secrets_of(red_client))
+    record_bad_input("facility", f"token request: client_assertion with {claims}", text)
 
 
 def test_wrong_aud_names_the_right_token_url(facility, red_client) -> None:

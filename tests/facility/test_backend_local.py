@@ -388,6 +388,8 @@ async def test_stop_and_restart_keep_every_record(
     await finished(backend, done)
     running = await submit(backend, user, batch(body="echo $$ > pid\n" + GATE))
     await wait_for(lambda: record(backend, running).state == "RUNNING")
+    # RUNNING comes as the process is started; the script writes its pid a moment later.
+    await wait_for(lambda: (user.home / "pid").exists() and (user.home / "pid").read_text())
     waiting = await submit(backend, user, batch(f"-d afterany:{running}", body="touch ran\n"))
     await backend.stop()
 

@@ -72,6 +72,8 @@ MAGICS = [
 WIDGETS = [
     "from sfapi_jupyter.widgets import JobCard; JobCard()",
     "from sfapi_jupyter.widgets import JobCard; JobCard(jobid=None, machine='perlmutter')",
+    "from sfapi_jupyter.widgets import JobCard; JobCard(jobid='abc', machine='perlmutter')",
+    "from sfapi_jupyter.widgets import JobCard; JobCard(jobid='1', machine='')",
     "from sfapi_jupyter.widgets import LogTail; LogTail(path=3)",
     "from sfapi_jupyter.widgets import QueueTable; QueueTable(rows='x')",
 ]
@@ -139,6 +141,11 @@ def function_cases(facility: LocalFacility, tmp: Path) -> list[tuple[str, Callab
         ("ls('~/missing')", lambda c: c.compute("perlmutter").ls(f"{home}/missing")),
         ("job(987654321)", lambda c: c.compute("perlmutter").job(987654321)),
         ("run('exit 3', check=True)", lambda c: c.compute("perlmutter").run("exit 3", check=True)),
+        ("run('sleep 60', timeout=1)",
+         lambda c: c.compute("perlmutter").run("sleep 60", timeout=1)),
+        ("compute('cori').run('true')", lambda c: c.compute("cori").run("true")),
+        ("download('~/..')  (a directory: the path reaches the API as given)",
+         lambda c: c.compute("perlmutter").download("~/..")),
         ("task('no-such-task')", lambda c: c.task("no-such-task")),
         ("submit(...).wait(timeout=0.01)",
          lambda c: c.compute("perlmutter").submit(GOOD + "sleep 5").wait(timeout=0.01)),

@@ -12,6 +12,7 @@ import re
 from enum import Enum
 from typing import Any
 
+from .._errors import UnexpectedAnswerError
 from ._base import Model
 
 
@@ -152,7 +153,21 @@ class JobInfo(Model):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> JobInfo:
-        """Parse a squeue row (``sacct=false``) or a sacct row (``sacct=true``)."""
+        """Parse a squeue row (``sacct=false``) or a sacct row (``sacct=true``); a row whose
+        fields are not what squeue or sacct write raises :class:`UnexpectedAnswerError`."""
+        try:
+            return cls._from_row(row)
+        except (AttributeError, TypeError, ValueError) as exc:
+            if isinstance(exc, UnexpectedAnswerError):
+                raise
+            jobid = str(row.get("jobid", "?"))[:40] if isinstance(row, dict) else "?"
+            raise UnexpectedAnswerError(
+                f"The API's row for job {jobid} has a field squeue/sacct would not write "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
+    @classmethod
+    def _from_row(cls, row: dict[str, Any]) -> JobInfo:
         state, by = JobState.parse(str(row.get("state", "")))
         if "jobidraw" in row or "exitcode" in row:  # sacct
             code, _, sig = str(row.get("exitcode", "")).partition(":")

@@ -35,7 +35,9 @@ from .._errors import (
     PermissionDeniedError,
     RequestTimeout,
     SfApiError,
+    UnexpectedAnswerError,
     error_for_response,
+    json_object,
     retry_after_seconds,
 )
 from .._retry import RETRY_STATUSES
@@ -56,8 +58,14 @@ TOO_LARGE_HINT = (
 
 
 def encode_path(path: str) -> str:
-    """A remote path for a URL: every character but ``/`` percent-encoded."""
-    return quote(str(path), safe="/")
+    """A remote path for a URL: every character but ``/`` percent-encoded.
+
+    ``.`` and ``..`` segments are encoded too (``%2E``): a URL library resolves them as
+    URL dot-segments, so ``ls("~/..")`` would ask for another endpoint. Encoded, they reach
+    the server as given, and the remote side resolves them as a shell would.
+    """
+    segments = quote(str(path), safe="/").split("/")
+    return "/".join(s.replace(".", "%2E") if s in (".", "..") else s for s in segments)
 
 
 def file_error(error: str, body: Any = None) -> SfApiError:
@@ -165,10 +173,13 @@ class AsyncFiles:
 
     async def ls(self, path: str) -> list[RemoteEntry]:
         """Entries of a directory (without ``.`` and ``..``), or the one entry of a file."""
-        body = await self.machine.client._get(f"utilities/ls/{self._url_name}/{encode_path(path)}")
+        url = f"utilities/ls/{self._url_name}/{encode_path(path)}"
+        body = await self.machine.client._get(url, shape=dict)
         if body.get("status") == "ERROR":
             raise file_error(str(body.get("error") or f"ls {path} failed"), body)
         entries = body.get("entries") or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise UnexpectedAnswerError(f"GET {url}: the API's entries are not a list of objects")
         out = []
         base = path.rstrip("/") or "/"
         single = len(entries) == 1
@@ -210,14 +221,21 @@ class AsyncFiles:
         url = f"utilities/download/{self._url_name}/{encode_path(path)}"
         params = {"binary": binary}
         if progress is None:
-            body = await self.machine.client._get(url, params)
+            body = await self.machine.client._get(url, params, shape=dict)
         else:
             body = await self._get_with_progress(url, params, progress)
         if body.get("status") == "ERROR":
             raise file_error(str(body.get("error") or f"download {path} failed"), body)
         content: Any = body.get("file") or ""
+        if not isinstance(content, str):
+            raise UnexpectedAnswerError(f"download {path}: the API's file is not text")
         if body.get("is_binary"):
-            content = base64.b64decode(content)
+            try:
+                content = base64.b64decode(content)
+            except ValueError:
+                raise UnexpectedAnswerError(
+                    f"download {path}: the API's file is not base64 as it says"
+                ) from None
         if target is None:
             return content
         data = content if isinstance(content, bytes) else content.encode()
@@ -257,10 +275,7 @@ class AsyncFiles:
         finally:
             if opened is not None:
                 opened.close()
-        try:
-            body = response.json()
-        except ValueError:
-            raise ApiError(f"upload to {remote_path}: the API's answer is not JSON") from None
+        body = json_object(response, f"upload to {remote_path}")
         if body.get("status") == "ERROR":
             raise file_error(str(body.get("error") or f"upload to {remote_path} failed"), body)
         return remote_path
@@ -295,9 +310,14 @@ class AsyncFiles:
                         received += len(chunk)
                         progress(received, total)
                     try:
-                        return json.loads(b"".join(chunks))
+                        answer = json.loads(b"".join(chunks))
                     except ValueError:
-                        raise ApiError(f"GET {url}: the API's answer is not JSON") from None
+                        raise UnexpectedAnswerError(
+                            f"GET {url}: the API's answer is not JSON"
+                        ) from None
+                    if not isinstance(answer, dict):
+                        raise UnexpectedAnswerError(f"GET {url}: the API's answer is not an object")
+                    return answer
             except httpx.TimeoutException:
                 error: SfApiError = RequestTimeout(
                     f"GET {url}: no answer from {client.api_base_url} in time"

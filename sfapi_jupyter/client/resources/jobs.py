@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .._errors import JobFailedError, JobNotReadyError, NotFoundError
+from .._errors import JobFailedError, JobNotReadyError, NotFoundError, json_object
 from ..models import JobInfo, JobState
 
 if TYPE_CHECKING:
@@ -166,8 +166,8 @@ class AsyncJob:
         """Cancel the job (``scancel``); with ``wait=True`` until it has ended."""
         await self.ready()
         client = self.machine.client
-        response = await client._request("DELETE", f"compute/jobs/{self.machine.name}/{self.jobid}")
-        body = response.json()
+        where = f"compute/jobs/{self.machine.name}/{self.jobid}"
+        body = json_object(await client._request("DELETE", where), f"DELETE {where}")
         if body.get("task_id"):
             task = await client.wait_task(str(body["task_id"]), timeout)
             result = task.result if isinstance(task.result, dict) else {}

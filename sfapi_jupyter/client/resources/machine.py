@@ -12,8 +12,11 @@ from .._errors import (
     MachineUnavailableError,
     NotFoundError,
     SfApiError,
+    UnexpectedAnswerError,
+    WaitTimeout,
+    json_object,
 )
-from ..models import CommandResult, JobInfo, RemoteEntry
+from ..models import CommandResult, JobInfo, RemoteEntry, Task, TaskStatus
 from ..models.status import Status, StatusValue
 from .accounting import AccountingBatcher, Row
 from .files import AsyncFiles, Progress
@@ -130,10 +133,14 @@ class AsyncMachine:
         params: dict[str, Any] = {"sacct": sacct, "kwargs": kwargs}
         if not cached:
             params["cached"] = False
-        body = await self.client._get(f"compute/jobs/{self.name}", params)
+        body = await self.client._get(f"compute/jobs/{self.name}", params, shape=dict)
         if body.get("status") == "ERROR":
             raise ApiError(f"Listing jobs on {self.name} failed: {body.get('error')}", body=body)
         rows: list[dict[str, Any]] = body.get("output") or []
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise UnexpectedAnswerError(
+                f"GET compute/jobs/{self.name}: the API's jobs are not a list of objects"
+            )
         return rows
 
     async def accounting_rows(self, jobids: Iterable[str], *, cached: bool = True) -> list[Row]:
@@ -261,7 +268,9 @@ class AsyncMachine:
     ) -> CommandResult:
         """Run a shell command in your home on the machine.
 
-        A non-zero exit is data (``result.exit_code``), unless ``check=True``.
+        A non-zero exit is data (``result.exit_code``), unless ``check=True``. A command
+        still running after ``timeout`` seconds, or when the caller is interrupted, is
+        cancelled on the machine (its whole process group) and raises :class:`WaitTimeout`.
         """
         if isinstance(command, list):
             import shlex
@@ -271,20 +280,50 @@ class AsyncMachine:
         response = await self.client._request(
             "POST", f"utilities/command/{self.name}", data={"executable": command}, retry=False
         )
-        body = response.json()
+        body = json_object(response, f"POST utilities/command/{self.name}")
         if body.get("status") == "ERROR" or not body.get("task_id"):
             raise ApiError(f"Command refused: {body.get('error')}", body=body)
-        task = await self.client.wait_task(str(body["task_id"]), timeout)
+        task = await self._wait_command(command, str(body["task_id"]), timeout)
         raw = task.result if isinstance(task.result, dict) else {"output": str(task.result or "")}
         result = CommandResult.model_validate(
             {k: ("" if v is None and k in ("output", "error") else v) for k, v in raw.items()}
         )
         if check and not result.ok:
+            stderr = result.error.strip()[:500]
             raise CommandError(
-                f"{command!r} exited {result.exit_code}: {result.error.strip()[:500]}",
+                f"{command!r} exited {result.exit_code}"
+                + (f": {stderr}" if stderr else " (it wrote nothing to stderr)"),
                 result=result,
             )
         return result
+
+    async def _wait_command(self, command: str, task_id: str, timeout: float | None) -> Task:
+        """The command's finished task. A command that outlives ``timeout``, or whose caller
+        is interrupted (Ctrl-C, a cancelled coroutine), is cancelled on the machine: it must
+        not go on running there unseen."""
+        from .._tasks import cancel_on_the_way_out
+
+        try:
+            return await self.client.wait_task(task_id, timeout)
+        except WaitTimeout:
+            try:
+                task = await self.client.cancel_task(task_id)
+            except SfApiError as exc:
+                raise WaitTimeout(
+                    f"{command!r} did not finish on {self.name} within {timeout:g} s, and "
+                    f"cancelling it failed ({exc.message}): it may still be running there "
+                    f"(task {task_id}; client.cancel_task({task_id!r}) tries again)."
+                ) from None
+            if task.status is TaskStatus.completed:  # it ended just before the cancel
+                return task
+            raise WaitTimeout(
+                f"{command!r} did not finish on {self.name} within {timeout:g} s, so it was "
+                f"cancelled there (task {task_id}). Pass a longer timeout=, or run it as a "
+                "batch job (submit) if it needs long."
+            ) from None
+        except asyncio.CancelledError:
+            await cancel_on_the_way_out(self.client, task_id)
+            raise
 
     def tail(self, path: str, *, follow: bool = True, **options: Any) -> AsyncIterator[str]:
         """Follow a remote file as it grows: an async iterator of the new text.

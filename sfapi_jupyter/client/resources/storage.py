@@ -11,7 +11,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ApiError, NotFoundError, PermissionDeniedError, WaitTimeout
+from .._errors import ApiError, NotFoundError, PermissionDeniedError, WaitTimeout, json_object
 from ..models import TransferInfo, TransferStatus
 
 if TYPE_CHECKING:
@@ -169,10 +169,7 @@ async def start_transfer(
         "label": label,
     }
     response = await client._request("POST", "storage/globus/transfer", data=form, retry=False)
-    try:
-        body = response.json()
-    except ValueError:
-        raise ApiError("POST storage/globus/transfer: the answer is not JSON") from None
+    body = json_object(response, "POST storage/globus/transfer")
     if body.get("status") == "ERROR" or not body.get("transfer_id"):
         raise _start_error(str(body.get("reason") or "no reason given"), body)
     transfer = AsyncTransfer(client, str(body["transfer_id"]), src, dst, label)

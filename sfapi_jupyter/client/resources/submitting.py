@@ -34,6 +34,7 @@ from .._errors import (
     ServerError,
     SubmitError,
     SubmitWarning,
+    json_object,
 )
 from ..models import JobInfo, JobState, TaskStatus
 from .jobs import AsyncJob
@@ -153,7 +154,7 @@ class Submitter:
                 if attempt == policy.attempts - 1:
                     raise
                 await asyncio.sleep(policy.delay(attempt))
-        body = response.json()
+        body = json_object(response, f"POST compute/jobs/{machine.name}")
         if body.get("status") == "ERROR" or not body.get("task_id"):
             raise BadScriptError(f"Submit refused: {body.get('error')}", body=body)
         task = await machine.client.wait_task(str(body["task_id"]))

@@ -96,6 +96,9 @@ class SubmitRequest:
     args: list[str] = field(default_factory=list)
     #: Directory sbatch "runs in" (default working dir of the job).
     submit_dir: Path | None = None
+    #: The script's parsed ``#SBATCH`` options (a ``sbatch.BatchOptions``) when the route
+    #: parsed it already: backends then do not parse it a second time.
+    options: Any = None
 
 
 @dataclass

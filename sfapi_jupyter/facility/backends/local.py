@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import time
@@ -47,7 +46,9 @@ from ..store import Store
 from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
+    dependency_states,
     dependency_verdict,
+    job_dependencies,
     node_names,
     process_start_time,
     signal_group,
@@ -123,14 +124,15 @@ class LocalBackend(JobProcesses):
 
     # -- submit -----------------------------------------------------------------------------
     async def submit(self, request: SubmitRequest) -> int:
-        opts = parse_batch_script(request.script)
+        opts = request.options or parse_batch_script(request.script)
         machine = request.machine
         if opts.nodes > self._capacity(machine):
             raise SbatchError(
                 "sbatch: error: Batch job submission failed: Node count specification invalid"
             )
-        for dep in opts.dependencies:
-            if self.store.get_job(machine, dep.jobid) is None:
+        if opts.dependencies:  # every target must exist: one query for all of them
+            wanted = {dep.jobid for dep in opts.dependencies}
+            if not wanted <= dependency_states(self.store, machine, wanted).keys():
                 raise SbatchError(
                     "sbatch: error: Batch job submission failed: Job dependency problem"
                 )
@@ -218,12 +220,15 @@ class LocalBackend(JobProcesses):
         async with self._lock:
             now = time.time()
             blocked: set[str] = set()  # machines whose first waiting job needs more nodes
-            for job in self.store.load_jobs(states=["PENDING"]):
-                verdict = dependency_verdict(job, functools.partial(self._targets, job.machine))
+            pending = self.store.load_jobs(states=["PENDING"])
+            states = self._dependency_states(pending)
+            for job in pending:
+                verdict = dependency_verdict(job, states.get(job.machine, {}))
                 if verdict == "never":
                     job.state, job.reason = "CANCELLED", "DependencyNeverSatisfied"
                     job.end_time = now
                     self.store.save_job(job)
+                    self._wake.set()  # jobs waiting on this one learn it next pass
                     continue
                 became_eligible = verdict == "ok" and job.eligible_time is None
                 if became_eligible:
@@ -240,6 +245,8 @@ class LocalBackend(JobProcesses):
                     reason = "Priority"
                 elif len(free) >= job.nodes:
                     await self._launch(job, free[: job.nodes])
+                    if states:
+                        self._wake.set()  # an ``after:`` dependency may be met now
                     continue
                 else:
                     reason = "Resources"
@@ -248,6 +255,15 @@ class LocalBackend(JobProcesses):
                     job.reason = reason
                     self.store.save_job(job)
         return waiting_on_clock
+
+    def _dependency_states(self, pending: list[JobRecord]) -> dict[str, dict[int, list[str]]]:
+        """The states every pending job's dependencies name, by machine: one query for all
+        of them, not one per dependency term (a list may name thousands of jobs)."""
+        wanted: dict[str, set[int]] = {}
+        for job in pending:
+            for _, ids in job_dependencies(job)[0]:
+                wanted.setdefault(job.machine, set()).update(ids)
+        return {m: dependency_states(self.store, m, ids) for m, ids in wanted.items()}
 
     def _throttled(self, job: JobRecord) -> bool:
         limit = job.extra.get("array_throttle")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..environment import login_environment
 from ..sbatch import BatchOptions, default_output_name, expand_filename_pattern
-from ..sbatch_values import parse_dependency
-from .base import JobRecord, SubmitRequest
+from ..sbatch_values import Dependency, parse_dependency
+from .base import TERMINAL_STATES, JobRecord, SubmitRequest
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @functools.lru_cache(maxsize=8)
@@ -58,6 +63,31 @@ def signal_group(pgid: int | None, sig: int) -> None:
     if pgid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
+
+
+def group_has_live_members(pgid: int) -> bool:
+    """Whether a process group still has a member that is not a zombie.
+
+    A SIGKILL is delivered asynchronously: the processes of a killed job die a moment later,
+    and their zombies linger until init reaps them. Slurm keeps such a job COMPLETING until
+    its processes are gone, so the scheduler asks this before it calls the job ended.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def build_records(
@@ -123,6 +153,8 @@ def build_records(
                 array_task_max=opts.array.task_ids[-1],
                 array_task_step=opts.array.step,
             )
+        if opts.dependencies:
+            record_dependencies(job, opts.dependencies, opts.dependency_any)
         job.stdout, job.stderr = (str(p) for p in output_paths(job, None))
         records.append(job)
     return records
@@ -199,30 +231,78 @@ def job_environment(job: JobRecord, nodes: list[str]) -> dict[str, str]:
     return env
 
 
-def dependency_verdict(job: JobRecord, targets: Callable[[int], list[JobRecord]]) -> str:
+def record_dependencies(job: JobRecord, deps: tuple[Dependency, ...], any_of: bool) -> None:
+    """Keep ``--dependency`` parsed in the record, each job id once per kind, so the
+    scheduler never parses a 128 KiB dependency string again on every pass."""
+    by_kind: dict[str, set[int]] = {}
+    for dep in deps:
+        by_kind.setdefault(dep.kind, set()).add(dep.jobid)
+    job.extra["depends_on"] = [[kind, sorted(ids)] for kind, ids in by_kind.items()]
+    job.extra["depends_any"] = any_of
+
+
+def job_dependencies(job: JobRecord) -> tuple[list[tuple[str, list[int]]], bool]:
+    """(``[(kind, job ids)]``, any one enough) of ``job``'s ``--dependency``."""
+    if not job.dependency:
+        return [], False
+    kept = job.extra.get("depends_on")
+    if kept is None:  # a record from before the parsed form was kept
+        deps, any_of = parse_dependency(job.dependency)
+        record_dependencies(job, deps, any_of)
+        kept = job.extra["depends_on"]
+    return [(str(kind), [int(i) for i in ids]) for kind, ids in kept], bool(
+        job.extra.get("depends_any")
+    )
+
+
+def dependency_states(store: Store, machine: str, jobids: Iterable[int]) -> dict[int, list[str]]:
+    """For each of ``jobids`` that names a stored job of ``machine``: its state, or the
+    states of all its tasks when it names an array (tasks have consecutive ids from the
+    array's id). Two queries however many ids: a dependency list can name thousands.
+    """
+    each = "SELECT jobid, state, json_extract(doc, '$.array_job_id') AS array_id{} "
+    each += "FROM jobs WHERE machine=? AND jobid IN (SELECT value FROM json_each(?))"
+    count = ", json_extract(doc, '$.extra.array_task_count') AS tasks"
+    ids = json.dumps(sorted({int(j) for j in jobids}))
+    rows = store._all(each.format(count), (machine, ids))
+    found = {int(r["jobid"]): [str(r["state"])] for r in rows}
+    task_of: dict[int, int] = {}
+    for r in rows:
+        first = int(r["jobid"])
+        if r["array_id"] == first and int(r["tasks"] or 1) > 1:
+            task_of.update((t, first) for t in range(first + 1, first + int(r["tasks"])))
+    if task_of:
+        for r in store._all(each.format(""), (machine, json.dumps(sorted(task_of)))):
+            if task_of[r["jobid"]] == r["array_id"]:
+                found[r["array_id"]].append(str(r["state"]))
+    return found
+
+
+def _term_verdict(kind: str, states: list[str] | None) -> str:
+    if not states:
+        return "ok"  # a target that no longer exists counts as satisfied, as in Slurm
+    if kind == "after":
+        return "ok" if all(s != "PENDING" for s in states) else "wait"
+    if not all(s in TERMINAL_STATES for s in states):
+        return "wait"
+    if kind == "afterany":
+        return "ok"
+    succeeded = all(s == "COMPLETED" for s in states)
+    return "ok" if succeeded == (kind == "afterok") else "never"
+
+
+def dependency_verdict(job: JobRecord, states: Mapping[int, list[str]]) -> str:
     """``ok``, ``wait`` or ``never`` for ``job``'s ``--dependency``.
 
-    ``targets(jobid)`` gives the job, or all tasks for an array's job id. ``never`` is
-    what Slurm's kill_invalid_depend acts on: afterok on a job that failed can not be met.
-    A target that no longer exists counts as satisfied, as in Slurm after purging.
+    ``states[jobid]`` holds the state of the job, or of all tasks for an array's job id
+    (:meth:`~..store.Store.dependency_states`, one query for every pending job's targets).
+    ``never`` is what Slurm's kill_invalid_depend acts on: afterok on a job that failed
+    can not be met.
     """
-    if not job.dependency:
+    terms, any_of = job_dependencies(job)
+    verdicts = {_term_verdict(kind, states.get(jobid)) for kind, ids in terms for jobid in ids}
+    if not verdicts:
         return "ok"
-    deps, any_of = parse_dependency(job.dependency)
-    verdicts = []
-    for dep in deps:
-        found = targets(dep.jobid)
-        if not found:
-            verdicts.append("ok")
-        elif dep.kind == "after":
-            verdicts.append("ok" if all(t.state != "PENDING" for t in found) else "wait")
-        elif not all(t.is_terminal for t in found):
-            verdicts.append("wait")
-        elif dep.kind == "afterany":
-            verdicts.append("ok")
-        else:
-            succeeded = all(t.state == "COMPLETED" for t in found)
-            verdicts.append("ok" if succeeded == (dep.kind == "afterok") else "never")
     if any_of:
         return "ok" if "ok" in verdicts else "wait" if "wait" in verdicts else "never"
     return "never" if "never" in verdicts else "wait" if "wait" in verdicts else "ok"

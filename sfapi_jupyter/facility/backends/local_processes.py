@@ -24,6 +24,7 @@ from ..unix import Credentials, acting_as
 from .base import JobRecord
 from .local_jobs import (
     compress_nodelist,
+    group_has_live_members,
     job_environment,
     output_paths,
     process_start_time,
@@ -32,6 +33,9 @@ from .local_jobs import (
 
 log = logging.getLogger("sfapi_jupyter.facility.backends.local")
 
+#: Seconds a killed job's processes may take to die before the job is called ended anyway
+#: (Slurm's UnkillableStepTimeout is 60 s; a process in uninterruptible sleep can take that).
+UNKILLABLE_WAIT = 60.0
 #: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
 KILL_WAIT = 2.0
 
@@ -46,6 +50,10 @@ class _Active:
     #: Set once the job is being ended from outside (cancel, time limit, shutdown).
     final_state: str | None = None
     watcher: asyncio.Task[None] | None = None
+
+
+class _OutputError(OSError):
+    """A job's output file could not be opened; the message is slurmstepd's."""
 
 
 @dataclass
@@ -113,51 +121,90 @@ class JobProcesses:
             launch.cwd = Path("/tmp")
         return launch
 
+    def _open_outputs(
+        self, job: JobRecord, nodes: list[str], creds: Credentials | None
+    ) -> tuple[Path, _Launch, IO[bytes], IO[bytes]]:
+        """Stage the script and open the output files as the job's user; (script, launch,
+        stdout, stderr). Runs in a worker thread, never on the event loop.
+
+        Opened as slurmstepd opens them (with the user's identity: a path the user may not
+        write fails the job), but without ever waiting: a FIFO that nobody reads fails the
+        job (``No such device or address``) instead of holding the scheduler until someone
+        does. Regular files, ``/dev/null`` and a FIFO someone reads work as under Slurm.
+        """
+        script = self._stage_script(job, creds)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOCTTY | os.O_NONBLOCK
+        flags |= os.O_APPEND if job.extra.get("open_mode") == "append" else os.O_TRUNC
+        opened: list[IO[bytes]] = []
+
+        def open_output(path: Path, which: str) -> IO[bytes]:
+            try:
+                fd = os.open(path, flags, 0o666)
+            except OSError as exc:
+                raise _OutputError(
+                    f"slurmstepd: error: Could not open {which} file {path}: {exc.strerror}"
+                ) from None
+            handle = os.fdopen(fd, "ab")
+            opened.append(handle)
+            return handle
+
+        try:
+            with acting_as(creds):
+                launch = self._prepare(job, nodes)
+                out = open_output(launch.stdout, "stdout")
+                err = (
+                    out if launch.stderr == launch.stdout else open_output(launch.stderr, "stderr")
+                )
+            for warning in launch.warnings:
+                with contextlib.suppress(BlockingIOError):  # a full pipe: skip the notice
+                    os.write(err.fileno(), warning.encode() + b"\n")
+            for handle in opened:  # the job itself writes as usual: blocking
+                os.set_blocking(handle.fileno(), True)
+        except BaseException:
+            for handle in opened:
+                handle.close()
+            raise
+        return script, launch, out, err
+
     async def _launch(self, job: JobRecord, nodes: list[str]) -> None:
         active = _Active(job, nodes)
         self._active[(job.machine, job.jobid)] = active
         job.start_time, job.nodelist, job.reason = time.time(), compress_nodelist(nodes), "None"
-        mode = "ab" if job.extra.get("open_mode") == "append" else "wb"
         try:
             creds = self._credentials(job)
-            script = self._stage_script(job, creds)
-            with contextlib.ExitStack() as files:
-                # Opened with the user's identity: a path the user may not write fails the
-                # job (JobLaunchFailure), as slurmstepd's open as the user would.
-                with acting_as(creds):
-                    launch = self._prepare(job, nodes)
-                    job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
-                    out: IO[bytes] = files.enter_context(open(launch.stdout, mode))
-                    err = out
-                    if launch.stderr != launch.stdout:
-                        err = files.enter_context(open(launch.stderr, mode))
-                for warning in launch.warnings:
-                    err.write(warning.encode() + b"\n")
-                err.flush()
-                try:
-                    proc = await asyncio.create_subprocess_exec(
-                        str(script),
-                        *job.extra.get("args", []),
-                        cwd=launch.cwd,
-                        env=job_environment(job, nodes),
-                        stdin=asyncio.subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=err,
-                        start_new_session=True,
-                        user=creds.uid if creds else None,
-                        group=creds.gid if creds else None,
-                        extra_groups=list(creds.groups) if creds else None,
-                    )
-                except OSError as exc:
-                    err.write(f"slurmstepd: error: execve(): {script}: {exc.strerror}\n".encode())
-                    self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
-                    return
-        except OSError as exc:  # the output file cannot be opened: Slurm fails the job
+            script, launch, out, err = await asyncio.to_thread(
+                self._open_outputs, job, nodes, creds
+            )
+        except _OutputError as exc:  # the output file cannot be opened: Slurm fails the job
+            self._fail_launch(active, 1, "JobLaunchFailure", str(exc))
+            return
+        except OSError as exc:
             self._fail_launch(active, 1, "JobLaunchFailure", str(exc))
             return
         except Exception as exc:
             self._fail_launch(active, 1, "JobLaunchFailure", repr(exc))
             raise
+        job.stdout, job.stderr = str(launch.stdout), str(launch.stderr)
+        with out, err:
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    str(script),
+                    *job.extra.get("args", []),
+                    cwd=launch.cwd,
+                    env=job_environment(job, nodes),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                    user=creds.uid if creds else None,
+                    group=creds.gid if creds else None,
+                    extra_groups=list(creds.groups) if creds else None,
+                )
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    err.write(f"slurmstepd: error: execve(): {script}: {exc.strerror}\n".encode())
+                self._fail_launch(active, exc.errno or 1, "NonZeroExitCode", str(exc))
+                return
         active.proc = proc
         job.state = "RUNNING"
         job.extra.update(pid=proc.pid, pgid=proc.pid, proc_start=process_start_time(proc.pid))
@@ -192,6 +239,13 @@ class JobProcesses:
                 break
             except asyncio.TimeoutError:
                 self._begin_end(active, "TIMEOUT", "TimeLimit")
+        # Whatever the script left behind in its process group dies with the job, and the job
+        # stays COMPLETING until it has (as Slurm's proctrack waits for the step's processes).
+        signal_group(proc.pid, signal.SIGKILL)
+        for _ in range(int(UNKILLABLE_WAIT / 0.02)):
+            if not group_has_live_members(proc.pid):
+                break
+            await asyncio.sleep(0.02)
         self._finish(active)
 
     def _begin_end(
@@ -220,8 +274,6 @@ class JobProcesses:
     def _finish(self, active: _Active) -> None:
         proc, job = active.proc, active.job
         assert proc is not None and proc.returncode is not None
-        # Whatever the script left behind in its process group dies with the job.
-        signal_group(proc.pid, signal.SIGKILL)
         code = proc.returncode
         job.end_time = time.time()
         if active.final_state is not None:

@@ -133,7 +133,7 @@ class SlurmBackend:
         """Copy the script to the spool, sbatch it as the facility user would, record the owner."""
         user = request.user
         try:
-            opts = parse_batch_script(request.script)
+            opts = request.options or parse_batch_script(request.script)
         except SbatchError:
             opts = BatchOptions()  # let sbatch itself refuse it, with its own words
         submit_dir = request.submit_dir or user.home

@@ -7,6 +7,9 @@ Errors inside a well-formed request are answered the way the real API answers th
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +23,7 @@ from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..paths import PathDenied, resolve_user_path
 from ..sbatch import check_policy, parse_batch_script
+from ..sbatch_limits import script_too_large
 from ..sbatch_values import MAX_JOB_ID
 from ..tasks import TaskHandle
 from ..unix import acting_as
@@ -141,14 +145,29 @@ async def get_job(
 
 
 def _script_from_path(identity: Identity, facility: Facility, job: str) -> tuple[str, Path]:
-    """The script at ``job``, read with the user's own identity (as sbatch would read it)."""
+    """The script at ``job``, read with the user's own identity (as sbatch would read it).
+
+    Runs in a worker thread: the size is checked on the open file before a byte is read,
+    at most the limit is read, and a FIFO or device is never read (it could block for ever).
+    """
     unable = SbatchError(f"sbatch: error: Unable to open file {job}")
+    limit = facility.config.max_script_bytes
     try:
         with acting_as(facility.accounts.credentials(identity.user)):
             path = resolve_user_path(facility.config, identity.user, job, write=False)
-            if not path.is_file():
-                raise unable
-            return path.read_text(), path
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise unable
+                too_large = script_too_large(st.st_size, limit)
+                if too_large is not None:
+                    raise too_large
+                data = handle.read(limit + 1)
+        too_large = script_too_large(len(data), limit)  # it grew after the check
+        if too_large is not None:
+            raise too_large
+        return data.decode(), path
     except (PathDenied, OSError, UnicodeDecodeError):
         raise unable from None
 
@@ -158,11 +177,19 @@ async def _submit(
 ) -> dict[str, Any]:
     try:
         if is_path:
-            script, script_path = _script_from_path(identity, facility, job)
+            script, script_path = await asyncio.to_thread(
+                _script_from_path, identity, facility, job
+            )
             submit_dir = script_path.parent
         else:
+            too_large = script_too_large(len(job.encode()), facility.config.max_script_bytes)
+            if too_large is not None:
+                raise too_large
             script, script_path, submit_dir = job, None, identity.user.home
-        options = parse_batch_script(script)
+        # Parsed in a worker thread: a script of many directives costs its own time only.
+        options = await asyncio.to_thread(
+            parse_batch_script, script, None, max_bytes=facility.config.max_script_bytes
+        )
         nodes = (
             facility.config.nodes.get(machine, 1) if facility.config.backend == "local" else 10**6
         )
@@ -174,6 +201,7 @@ async def _submit(
             script_path=script_path,
             args=list(args),
             submit_dir=submit_dir,
+            options=options,
         )
         jobid = await facility.backend.submit(request)
     except SbatchError as exc:

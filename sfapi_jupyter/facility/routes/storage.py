@@ -15,6 +15,7 @@ import errno
 import os
 import shutil
 import stat
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -110,28 +111,48 @@ class _NotCopyable(OSError):
     """A source that is neither a regular file, a directory nor a symlink."""
 
 
+#: Characters of the file name kept in a temporary name (the whole must fit NAME_MAX).
+_TMP_NAME_KEEP = 64
+
+
 def _copy_file(src: Path, dst: Path, counter: _Counter) -> int:
     """Copy one regular file's bytes (as many as it had when opened) and its times and mode,
     counting them as they are written.
 
     The source is opened without blocking and checked after opening, so a FIFO or device
-    swapped in never blocks or streams forever.
+    swapped in never blocks or streams forever. The bytes go to a new temporary file beside
+    ``dst`` that then replaces it: the copy never opens what is at ``dst`` (a FIFO there
+    would hold this thread until someone read it), and ``dst`` is never half-written.
     """
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.lstat(dst).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(dst))
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            raise _NotCopyable(
+                errno.EINVAL, "the destination is not a regular file; not replaced", str(dst)
+            )
     fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     with os.fdopen(fd, "rb") as reader:
         st = os.fstat(reader.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise _NotCopyable(errno.EINVAL, "not a regular file, directory or symlink", str(src))
-        if dst.is_symlink():
-            dst.unlink()
-        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(out_fd, "wb") as writer:
-            left = st.st_size
-            while left > 0 and (chunk := reader.read(min(left, CHUNK))):
-                writer.write(chunk)
-                left -= len(chunk)
-                counter.add(len(chunk), 0)
-    shutil.copystat(src, dst, follow_symlinks=False)
+        out_fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{dst.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=dst.parent
+        )
+        try:
+            with os.fdopen(out_fd, "wb") as writer:
+                left = st.st_size
+                while left > 0 and (chunk := reader.read(min(left, CHUNK))):
+                    writer.write(chunk)
+                    left -= len(chunk)
+                    counter.add(len(chunk), 0)
+            shutil.copystat(src, tmp_name, follow_symlinks=False)
+            os.replace(tmp_name, dst)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
     counter.add(0, 1)
     return st.st_size - left
 
@@ -206,7 +227,9 @@ async def _run_transfer(
     done = _Counter()
     creds = facility.accounts.credentials(user)
     with contextlib.suppress(OSError):  # the copy itself says what is wrong
-        doc["files"], doc["bytes_expected"] = await asyncio.to_thread(_totals, source, creds)
+        doc["files"], doc["bytes_expected"] = await facility.transfer_slots.run(
+            user.name, _totals, source, creds
+        )
     doc["files_transferred"] = 0
     facility.store.put_transfer(transfer_id, user.name, doc)
 
@@ -220,8 +243,8 @@ async def _run_transfer(
 
     reporter = asyncio.create_task(report())
     try:
-        copied, skipped = await asyncio.to_thread(
-            _copy, facility.config, user, source, target, creds, done.add
+        copied, skipped = await facility.transfer_slots.run(
+            user.name, _copy, facility.config, user, source, target, creds, done.add
         )
     except (OSError, ValueError) as exc:
         where = getattr(exc, "filename", None) or ""

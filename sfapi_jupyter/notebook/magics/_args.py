@@ -8,16 +8,28 @@ and so do errors of the API.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 from IPython.core.magic_arguments import argument
 
-from ...client import BadScriptError, SfApiError
-from .._common import check_jobid
+
+def later(module: str, name: str) -> Callable[..., Any]:
+    """The function ``name`` of ``sfapi_jupyter.notebook.<module>``, imported at its first
+    call: ``%load_ext`` registers the magics without importing the client, the widgets and
+    their dependencies (the first magic run pays for what it uses)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        function = getattr(importlib.import_module(module, "sfapi_jupyter.notebook"), name)
+        return function(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
 
 #: ``-m/--machine``, the same for every magic that reaches a machine.
 machine_argument = argument(
@@ -37,12 +49,16 @@ def usage_errors(what: str) -> Iterator[None]:
     """Bad input and API errors as ``UsageError``: a short message instead of a traceback."""
     try:
         yield
-    except BadScriptError as exc:
-        raise UsageError(exc.message) from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    except SfApiError as exc:
-        raise UsageError(f"{what} failed: {exc.message}") from None
+    except Exception as exc:
+        from ...client import BadScriptError, SfApiError
+
+        if isinstance(exc, BadScriptError):
+            raise UsageError(exc.message) from None
+        if isinstance(exc, ValueError):
+            raise UsageError(str(exc)) from None
+        if isinstance(exc, SfApiError):
+            raise UsageError(f"{what} failed: {exc.message}") from None
+        raise
 
 
 def timeout_seconds(text: str | None) -> float | None:
@@ -58,6 +74,8 @@ def timeout_seconds(text: str | None) -> float | None:
 
 
 def jobid_argument(text: str) -> str:
+    from .._common import check_jobid
+
     try:
         return check_jobid(text)
     except ValueError as exc:

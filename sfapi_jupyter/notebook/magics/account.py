@@ -7,8 +7,9 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import magic_arguments, parse_argstring
 
-from ..account import account_view
-from ._args import SfMagicsBase, out_argument, usage_errors, variable_name
+from ._args import SfMagicsBase, later, out_argument, usage_errors, variable_name
+
+account_view = later(".account", "account_view")
 
 
 @magics_class

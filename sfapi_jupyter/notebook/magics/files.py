@@ -10,16 +10,19 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..file_browser import file_browser
-from ..files import get_file, put_file
 from ._args import (
     SfMagicsBase,
+    later,
     machine_argument,
     out_argument,
     unquote,
     usage_errors,
     variable_name,
 )
+
+file_browser = later(".file_browser", "file_browser")
+get_file = later(".files", "get_file")
+put_file = later(".files", "put_file")
 
 force_argument = argument(
     "-f", "--force", action="store_true",

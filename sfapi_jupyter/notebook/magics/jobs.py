@@ -8,13 +8,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..feeds import show
-from ..jobs import job_card
-from ..submit import submit_job
-from ..waiting import cancel_jobs, wait_for_job
 from ._args import (
     SfMagicsBase,
     jobid_argument,
+    later,
     machine_argument,
     out_argument,
     timeout_seconds,
@@ -22,6 +19,12 @@ from ._args import (
     usage_errors,
     variable_name,
 )
+
+show = later(".feeds", "show")
+job_card = later(".jobs", "job_card")
+submit_job = later(".submit", "submit_job")
+cancel_jobs = later(".waiting", "cancel_jobs")
+wait_for_job = later(".waiting", "wait_for_job")
 
 
 @magics_class

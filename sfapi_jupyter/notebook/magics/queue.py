@@ -7,8 +7,9 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..queue import queue_table
-from ._args import SfMagicsBase, machine_argument, out_argument, usage_errors, variable_name
+from ._args import SfMagicsBase, later, machine_argument, out_argument, usage_errors, variable_name
+
+queue_table = later(".queue", "queue_table")
 
 
 @magics_class

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..run import run_command
-from ._args import SfMagicsBase, machine_argument, out_argument, usage_errors, variable_name
+from ._args import SfMagicsBase, later, machine_argument, out_argument, usage_errors, variable_name
+
+run_command = later(".run", "run_command")
 
 
 @magics_class
@@ -39,7 +41,13 @@ class RunMagics(SfMagicsBase):
         if not command:
             raise UsageError("%sfrun needs a command, e.g. %sfrun hostname")
         with usage_errors("Running the command"):
-            result = run_command(command, args.machine)
+            try:
+                result = run_command(command, args.machine)
+            except KeyboardInterrupt:
+                # The client cancelled the task on the way out: say so, then stop as asked.
+                note = f"Interrupted: {command!r} was cancelled on the machine."
+                print(note, file=sys.stderr)  # noqa: T201
+                raise
         self.store(out, result)
         return result
 

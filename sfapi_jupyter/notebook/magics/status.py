@@ -8,8 +8,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..status import STATUS_INTERVAL, outage_table, status_board
-from ._args import SfMagicsBase, out_argument, usage_errors, variable_name
+from ._args import SfMagicsBase, later, out_argument, usage_errors, variable_name
+
+outage_table = later(".status", "outage_table")
+status_board = later(".status", "status_board")
 
 resources_argument = argument(
     "resources", nargs="*", metavar="RESOURCE",
@@ -72,6 +74,8 @@ class StatusMagics(SfMagicsBase):
 
 def _interval(text: str | None) -> float:
     if text is None:
+        from ..status import STATUS_INTERVAL
+
         return STATUS_INTERVAL
     try:
         value = float(text)

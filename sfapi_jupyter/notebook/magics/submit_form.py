@@ -7,15 +7,17 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..submit_form import submit_form
 from ._args import (
     SfMagicsBase,
+    later,
     machine_argument,
     out_argument,
     unquote,
     usage_errors,
     variable_name,
 )
+
+submit_form = later(".submit_form", "submit_form")
 
 
 @magics_class

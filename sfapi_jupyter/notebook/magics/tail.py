@@ -8,8 +8,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..tail import log_tail
-from ._args import SfMagicsBase, jobid_argument, machine_argument, unquote, usage_errors
+from ._args import SfMagicsBase, jobid_argument, later, machine_argument, unquote, usage_errors
+
+log_tail = later(".tail", "log_tail")
 
 
 @magics_class

@@ -7,16 +7,19 @@ from typing import Any
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ..feeds import show
-from ..transfer import start_transfer, wait_for_transfer
 from ._args import (
     SfMagicsBase,
+    later,
     out_argument,
     timeout_seconds,
     unquote,
     usage_errors,
     variable_name,
 )
+
+show = later(".feeds", "show")
+start_transfer = later(".transfer", "start_transfer")
+wait_for_transfer = later(".transfer", "wait_for_transfer")
 
 
 @magics_class

@@ -1,13 +1,15 @@
-"""Task polls shared by every waiter of one client.
+"""Tasks (``/tasks``): what submits and commands answer with, polled until done, cancelled.
 
-Submits, cancels and commands answer with a task id; the job id or the output arrives in
-``GET /tasks/{id}``. Many submits at once (``submit_many``, ``submit_nowait`` in a loop,
-``asyncio.gather`` of submits) would cost one poll each, so the client's
-:class:`TaskBatcher` gathers the polls due at the same time: one id is one
-``GET /tasks/{id}``; several are one ``GET /tasks`` (the caller's tasks, each with its
-result), with a ``GET /tasks/{id}`` only for those the list did not hold. The list costs
-more the more tasks the user has, so it is used only while it stays small next to the
-polls it replaces (``LIST_BYTES_PER_TASK``).
+The API's task ``result`` is JSON inside a string; it is parsed leniently, as NERSC's own
+client does. Cancelling a task (``DELETE /tasks/{id}``) ends a running command on the
+machine, its children included; a finished task is left as it is.
+
+Many submits at once (``submit_many``, ``submit_nowait`` in a loop, ``asyncio.gather`` of
+submits) would cost one poll each, so the client's :class:`TaskBatcher` gathers the polls
+due in the same pass of the event loop: one id is one ``GET /tasks/{id}``; several are one
+``GET /tasks`` (the caller's running and newest tasks), with a ``GET /tasks/{id}`` only for
+those the list did not hold. The list costs more the more tasks it holds, so it is used only
+while it stays short next to the polls it replaces (``LIST_BYTES_PER_TASK``).
 
 Waiters poll at once, then after 0.2 s, growing by 1.5 up to ``MAX_POLL_INTERVAL`` (1 s,
 NERSC's client's fixed interval: under load a submit task can take seconds, and a longer
@@ -17,16 +19,19 @@ interval would only add to the wait).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ApiError, SfApiError, TaskFailedError, WaitTimeout
+from ._errors import SfApiError, TaskFailedError, UnexpectedAnswerError, WaitTimeout
 from .models import Task, TaskStatus
 
 if TYPE_CHECKING:
     from ._client import AsyncClient
 
+#: Seconds a cancel sent on the way out (an interrupt, a closing client) may take.
+CANCEL_TIMEOUT = 10.0
 #: The longest pause between two polls of one task, in seconds.
 MAX_POLL_INTERVAL = 1.0
 #: ``GET /tasks`` replaces k polls while its last answer was at most k times this many bytes
@@ -51,22 +56,82 @@ def parse_task_result(text: Any) -> Any:
         return text
 
 
-def task_from_body(body: dict[str, Any], task_id: str | None = None) -> Task:
-    """A :class:`Task` from one task as the API shows it."""
+def task_of(body: Any, task_id: str) -> Task:
+    """A :class:`Task` from the API's answer, or :class:`UnexpectedAnswerError`."""
+    if not isinstance(body, dict):
+        raise UnexpectedAnswerError(f"Task {task_id}: the API's answer is not a JSON object")
+    status = body.get("status") or "new"
+    try:
+        state = TaskStatus(status)
+    except ValueError:
+        known = ", ".join(s.value for s in TaskStatus)
+        raise UnexpectedAnswerError(
+            f"Task {task_id}: the API says its status is {str(status)[:40]!r}, which is none "
+            f"of {known}"
+        ) from None
     return Task(
-        id=str(body.get("id", task_id)),
-        status=TaskStatus(body.get("status") or "new"),
-        result=parse_task_result(body.get("result")),
+        id=str(body.get("id", task_id)), status=state, result=parse_task_result(body.get("result"))
     )
+
+
+async def wait_task(
+    client: AsyncClient, task_id: str, timeout: float | None, interval: float
+) -> Task:
+    """Poll a task until it is done, backing off from ``interval`` to 1 s; the last sleep
+    ends at the deadline, so ``timeout`` is kept to within one request. Polls due at the
+    same time as others share their request (:class:`TaskBatcher`)."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        task = await client.task_polls.poll(task_id)
+        if task.done:
+            if task.status is not TaskStatus.completed:
+                raise TaskFailedError(
+                    f"Task {task_id} ended {task.status.value}: {task.result or 'no detail'}"
+                )
+            return task
+        pause = interval
+        if deadline is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
+            pause = min(pause, left)
+        await asyncio.sleep(pause)
+        interval = min(interval * 1.5, MAX_POLL_INTERVAL)
+
+
+async def cancel_task(client: AsyncClient, task_id: str) -> Task:
+    """``DELETE /tasks/{id}``: stop a running task; the task as it is after that."""
+    response = await client._request("DELETE", f"tasks/{task_id}", retry=False)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return task_of(body, task_id)
+
+
+async def cancel_on_the_way_out(client: AsyncClient, task_id: str) -> None:
+    """Cancel a task while the caller itself is being cancelled (Ctrl-C on a blocking call).
+
+    The cancel runs as its own task, so the caller's cancellation cannot cut it short; the
+    client keeps it until it is done (``aclose`` waits for it), and a failure to cancel is
+    not the caller's error: the caller has been interrupted already.
+    """
+    sending = asyncio.ensure_future(cancel_task(client, task_id))
+    client._cancelling.add(sending)
+    sending.add_done_callback(client._cancelling.discard)
+    sending.add_done_callback(lambda done: done.cancelled() or done.exception())
+    with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, SfApiError):
+        await asyncio.wait_for(asyncio.shield(sending), CANCEL_TIMEOUT)
 
 
 def _answer(task_id: str, body: Any) -> Task | BaseException:
     if isinstance(body, BaseException):
         return body
     try:
-        return task_from_body(body, task_id)
-    except (AttributeError, TypeError, ValueError):
-        return ApiError(f"GET tasks/{task_id}: the API answered with something that is not a task")
+        return task_of(body, task_id)
+    except SfApiError as exc:  # not a task: that waiter's error alone
+        return exc
 
 
 @dataclass(eq=False)
@@ -93,8 +158,10 @@ class TaskBatcher:
         self._batch: _Batch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def pending_tasks(self) -> list[asyncio.Task[None]]:
-        return [t for t in self._tasks if not t.done()]
+    def cancel(self) -> None:
+        """Stop every poll being sent (the client is closing)."""
+        for task in self._tasks:
+            task.cancel()
 
     async def poll(self, task_id: str) -> Task:
         """The task as the API shows it now (one request shared with concurrent polls)."""
@@ -110,25 +177,6 @@ class TaskBatcher:
         if isinstance(answer, BaseException):
             raise answer
         return answer
-
-    async def wait(
-        self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
-    ) -> Task:
-        """Poll a task until it is done, backing off from ``interval`` to 1 s."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            task = await self.poll(task_id)
-            if task.done:
-                if task.status is not TaskStatus.completed:
-                    raise TaskFailedError(
-                        f"Task {task_id} ended {task.status.value}: {task.result or 'no detail'}"
-                    )
-                return task
-            if deadline is not None and loop.time() >= deadline:
-                raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, MAX_POLL_INTERVAL)
 
     def _list_is_worth_it(self, count: int) -> bool:
         if count < 2:
@@ -146,7 +194,8 @@ class TaskBatcher:
             missing = sorted(batch.ids - answers.keys())
             self.requests += len(missing)
             polled = await asyncio.gather(
-                *(self.client._get(f"tasks/{i}") for i in missing), return_exceptions=True
+                *(self.client._get(f"tasks/{i}", shape=dict) for i in missing),
+                return_exceptions=True,
             )
             for task_id, body in zip(missing, polled, strict=True):
                 answers[task_id] = _answer(task_id, body)
@@ -172,8 +221,7 @@ class TaskBatcher:
             response = await self.client._request("GET", "tasks")
             self.list_bytes = len(response.content)
             rows = response.json().get("tasks") or []
-            return {
-                str(row["id"]): task_from_body(row) for row in rows if str(row.get("id")) in ids
-            }
-        except (SfApiError, ValueError, TypeError, KeyError, AttributeError):
+            mine = [r for r in rows if isinstance(r, dict) and str(r.get("id")) in ids]
+            return {str(r["id"]): task_of(r, str(r["id"])) for r in mine}
+        except (SfApiError, ValueError, TypeError, AttributeError):
             return {}
