@@ -72,17 +72,15 @@ class Prepared:
     marker: str | None
 
 
-def _summary(machine: str, failed: list[AsyncJob], total: int) -> str:
+def _summary(machine: str, jobs: list[AsyncJob], failed: list[AsyncJob]) -> str:
+    """``N of M submits to MACHINE failed (#i: Error: message; ...)``, ``#i`` being the
+    job's place in ``jobs`` (from 0: the place of its script in ``submit_many``'s list)."""
+    place = {id(job): number for number, job in enumerate(jobs)}
     shown = "; ".join(
-        f"#{getattr(j, 'submit_index', '?')}: {type(j.submit_error).__name__}: {j.submit_error}"
-        for j in failed[:5]
+        f"#{place[id(j)]}: {type(j.submit_error).__name__}: {j.submit_error}" for j in failed[:5]
     )
     more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
-    return (
-        f"{len(failed)} of {total} submits to {machine} failed ({shown}{more}). The others "
-        "were submitted (error.jobs); error.failed holds the failed ones, each with its "
-        "submit_error. Fix what the errors say and submit those again."
-    )
+    return f"{len(failed)} of {len(jobs)} submits to {machine} failed ({shown}{more})."
 
 
 class Submitter:
@@ -95,7 +93,6 @@ class Submitter:
         self._unsummarised: list[AsyncJob] = []
         #: Every background submit that failed, until the user has seen its error.
         self._failed: list[AsyncJob] = []
-        self._count = 0
 
     # -- preparing ------------------------------------------------------------------------
     def prepare(
@@ -198,8 +195,6 @@ class Submitter:
     def start(self, prepared: Prepared, *, summarised: bool = True) -> AsyncJob:
         """Send ``prepared`` in the background; its job at once (no id yet)."""
         job = AsyncJob(self.machine, None)
-        self._count += 1
-        job.submit_index = self._count  # type: ignore[attr-defined]
         task = asyncio.get_running_loop().create_task(self._in_background(job, prepared))
         job.submission = task
         self._running.add(task)
@@ -232,8 +227,6 @@ class Submitter:
         for script in scripts:
             prepared.append(self.prepare(script, args, stacklevel=4))
         jobs = [self.start(p, summarised=False) for p in prepared]
-        for number, job in enumerate(jobs):
-            job.submit_index = number  # type: ignore[attr-defined]
         await self._settle(jobs)
         return jobs
 
@@ -252,7 +245,10 @@ class Submitter:
             for job in failed:
                 job.submit_error_seen = True
             raise SubmitError(
-                _summary(self.machine.name, failed, len(jobs)),
+                _summary(self.machine.name, jobs, failed)
+                + " The others were submitted (error.jobs); error.failed holds the failed "
+                "ones, each with its submit_error. Fix what the errors say and submit those "
+                "again.",
                 jobs=[j for j in jobs if j.submit_error is None],
                 failed=failed,
             )
@@ -265,10 +261,14 @@ class Submitter:
         unseen = [j for j in self._failed if not j.submit_error_seen]
         self._failed = []
         if unseen:
+            errors = "; ".join(
+                f"{type(j.submit_error).__name__}: {j.submit_error}" for j in unseen[:5]
+            )
+            more = f"; and {len(unseen) - 5} more" if len(unseen) > 5 else ""
             warnings.warn(
-                _summary(self.machine.name, unseen, len(unseen))
-                + " (These errors were never looked at: use machine.wait_submitted() or "
-                "job.ready() to see them as they happen.)",
+                f"{len(unseen)} background submit(s) to {self.machine.name} failed and nobody "
+                f"looked at the error ({errors}{more}). machine.wait_submitted() or "
+                "job.ready() raise such errors as they happen.",
                 SubmitWarning,
                 stacklevel=2,
             )
