@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["imports"] = im
             print("   ", json.dumps(im), flush=True)
             rows += [
-                ("4. import sfapi_jupyter / sfapi_client, s", im["import"]["ours"],
+                ("4. from … import Client, ours / theirs, s", im["import"]["ours"],
                  im["import"]["theirs"], "ratio<= 1"),
                 ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
                  im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),
