@@ -87,7 +87,7 @@ test: venv
 bench: venv
 	$(PY) -W ignore -m bench.run $(if $(N),--n $(N)) $(BENCH_ARGS)
 
-## bench-short: the short run CI keeps working (N = 20, ~2 min)
+## bench-short: the short run CI keeps working (N = 20, rooms of 10, ~3.5 min)
 bench-short: venv
 	$(PY) -W ignore -m bench.run --n 20 $(BENCH_ARGS)
 

@@ -1,7 +1,9 @@
-"""Every benchmark of issue 11, this project against NERSC's sfapi-client, in one run.
+"""Every benchmark of issue 11, this project against NERSC's sfapi-client, in one run, and
+issue 14's: job listings with 100 and 10,000 jobs stored (7), a tutorial room (8).
 
-    python -m bench.run            # the full run (make bench), ~10 min
+    python -m bench.run            # the full run (make bench), ~13 min
     python -m bench.run --n 20     # the short run CI keeps working (make bench-short)
+    python -m bench.run --only stored,room
 
 Prints one table: our figure, the official client's, the ratio (ours / theirs) and the
 target it is held to. See bench/README.md for how each figure is measured.
@@ -19,7 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import facility_load, imports, submit_jobs, tail_log, watch_jobs
+from . import (
+    facility_load,
+    imports,
+    stored_jobs,
+    submit_jobs,
+    tail_log,
+    tutorial_room,
+    watch_jobs,
+)
 from ._facility import BenchFacility
 
 Row = tuple[str, "float | None", "float | None", str]
@@ -97,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=None, help="short run: N jobs everywhere")
     parser.add_argument("--json", type=Path, help="also write every figure here")
-    parser.add_argument("--only", help="comma-separated: watch,submit,tail,imports,facility,cards")
+    parser.add_argument(
+        "--only", help="comma-separated: watch,submit,tail,imports,facility,stored,room,cards"
+    )
     args = parser.parse_args(argv)
     short = args.n is not None
     n = args.n or 40
@@ -132,19 +144,30 @@ def main(argv: list[str] | None = None) -> int:
                     ]  # fmt: skip
             if step("submit"):
                 count = n if short else 100
-                s = submit_jobs.run(fac, count, rounds=2 if short else 3)
+                at_once = min(n, 40) if short else 40
+                s = submit_jobs.run(fac, count, at_once, rounds=2 if short else 3)
                 figures["submit"] = s
                 print("   ", json.dumps(s), flush=True)
-                g, lp = s["gather"], s["loop"]
+                lp, g, th = s["loop"], s["gather"], s["threads"]
+                theirs_loop = lp["theirs"]["wall"]
                 rows += [
-                    (f"2. submit {count}, asyncio.gather: wall s", g["ours"], g["theirs"],
-                     "ratio<= 1"),
-                    (f"2. submit {count}, gather: requests per submit", g["ours_requests"],
-                     g["theirs_requests"], ""),
-                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"], lp["theirs"],
-                     "ratio<= 0.333"),
-                    (f"2. submit {count}, loop: requests per submit", lp["ours_requests"],
-                     lp["theirs_requests"], ""),
+                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"]["wall"],
+                     theirs_loop, ""),
+                    (f"2. submit {count}, loop of submit_nowait: wall s",
+                     lp["ours_nowait"]["wall"], theirs_loop, "ratio<= 0.333"),
+                    (f"2. submit {count}, submit_many: wall s", lp["ours_many"]["wall"],
+                     theirs_loop, "ratio<= 0.333"),
+                    ("2. plain loop: requests per submit", lp["ours"]["requests_per_submit"],
+                     lp["theirs"]["requests_per_submit"], ""),
+                    ("2. submit_nowait: requests per submit",
+                     lp["ours_nowait"]["requests_per_submit"],
+                     lp["theirs"]["requests_per_submit"], ""),
+                    (f"2. submit {at_once} at once, asyncio.gather: wall s", g["ours"]["wall"],
+                     g["theirs"]["wall"], "ratio<= 1"),
+                    (f"2. submit {at_once} at once, {at_once} threads: wall s",
+                     th["ours"]["wall"], th["theirs"]["wall"], "ratio<= 1"),
+                    ("2. at once, gather: requests per submit",
+                     g["ours"]["requests_per_submit"], g["theirs"]["requests_per_submit"], ""),
                 ]  # fmt: skip
             if step("tail"):
                 size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
@@ -164,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["imports"] = im
             print("   ", json.dumps(im), flush=True)
             rows += [
-                ("4. import sfapi_jupyter / sfapi_client, s", im["import"]["ours"],
+                ("4. from … import Client, ours / theirs, s", im["import"]["ours"],
                  im["import"]["theirs"], "ratio<= 1"),
                 ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
                  im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),
@@ -182,6 +205,48 @@ def main(argv: list[str] | None = None) -> int:
                     (f"{what}: p50 ms", f["p50"] * 1000, None, ""),
                     (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
                 ]
+        if step("stored"):
+            st = stored_jobs.run(100 if short else 400)
+            figures["stored_jobs"] = st
+            print("   ", json.dumps(st), flush=True)
+            for key, label in (("queue", "one user's queue"), ("jobid", "a jobid= query")):
+                f = st[key]
+                what = f"7. list {label} ({f['rows']} rows)"
+                rows += [
+                    (f"{what}, 100 jobs stored: p50 ms", f["small"]["p50_ms"], None, ""),
+                    (f"{what}, 10,000 jobs stored: p50 ms", f["large"]["p50_ms"], None, ""),
+                    (f"{what}: 10,000 / 100 stored", f["ratio"], None, "ours<= 1.2"),
+                ]
+        if step("room"):
+            size = 10 if short else 30
+            rooms = []
+            for backend in ("local", "slurm"):
+                try:
+                    room = tutorial_room.run(size, backend)
+                except RuntimeError as exc:  # no Slurm here: say so, measure the rest
+                    print(f"    {backend} room skipped: {exc}", flush=True)
+                    continue
+                figures[f"room_{backend}"] = room
+                rooms.append(tutorial_room.table(room))
+                print("   ", json.dumps(room), flush=True)
+                what = f"8. room of {size} ({backend})"
+                first = room["calls"]["status (first call: token)"]
+                others = [q for n, q in room["calls"].items() if not n.startswith("status")]
+                rows += [
+                    (f"{what}: first call (token) p50 ms", first["p50"] * 1000, None, ""),
+                    (f"{what}: first call (token) p99 ms", first["p99"] * 1000, None, ""),
+                    (f"{what}: other calls, worst p99 ms",
+                     max(q["p99"] for q in others) * 1000, None, ""),
+                    (f"{what}: queue wait p50 s", room["queue_wait_s"]["p50"], None, ""),
+                    (f"{what}: queue wait max s", room["queue_wait_s"]["max"], None, ""),
+                    (f"{what}: client saw the end, p50 s after",
+                     room["seen_end_after_end_s"]["p50"], None, ""),
+                    (f"{what}: errors", room["errors"], None, "ours<= 0"),
+                    (f"{what}: jobs not completed", size - room["completed"], None, "ours<= 0"),
+                    (f"{what}: facility CPU, % of a core", room["facility_cpu_percent"], None, ""),
+                ]  # fmt: skip
+            for text in rooms:
+                print(text, flush=True)
         if step("cards"):
             try:
                 from . import cards

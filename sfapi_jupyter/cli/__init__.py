@@ -6,6 +6,7 @@
                                  [--remote MACHINE [--venv PATH] [--spec REQUIREMENT_OR_WHEEL]]
     sfapi-jupyter uninstall-kernel NAME | list-kernels
     sfapi-jupyter facility serve [--host H] [--port P] [--state DIR] [--backend local|slurm]
+                                 [--nodes perlmutter=40 ...]
     sfapi-jupyter facility client create --user NAME [--level red|green] [--ip CIDR ...] [--json]
     sfapi-jupyter facility client list | revoke CLIENT_ID
     sfapi-jupyter facility status set RESOURCE STATUS [--note TEXT]
@@ -151,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--backend", choices=("local", "slurm"), default="local")
     serve.add_argument("--token-lifetime", type=int, default=600, help="access token seconds")
     serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
+    serve.add_argument(
+        "--nodes", action="append", metavar="MACHINE=N",
+        help="nodes of a machine in the local backend, e.g. perlmutter=40 for a room of 40 "
+        "(repeatable; default perlmutter=4, dtns=2, dtn01=1)",
+    )  # fmt: skip
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
         "--trusted-proxy", action="append", metavar="ADDR",

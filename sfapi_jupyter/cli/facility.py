@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..facility.config import API_PREFIX, TOKEN_PATH, FacilityConfig, FaultConfig
+from ..facility.config import (
+    API_PREFIX,
+    TOKEN_PATH,
+    FacilityConfig,
+    FaultConfig,
+    describe_nodes,
+    parse_nodes,
+)
 from ._common import CliError
 
 
@@ -38,6 +45,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..facility.server import uvicorn_options
 
     faults = FaultConfig.parse(args.faults) if args.faults else None
+    if args.nodes and args.backend != "local":
+        raise CliError(
+            "--nodes sizes the local backend's machines; with --backend slurm the nodes are "
+            "Slurm's own (see sinfo and slurm.conf)"
+        )
+    try:
+        nodes = parse_nodes(args.nodes or [])
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     config = FacilityConfig(
         state_dir=args.state,
         backend=args.backend,
@@ -45,12 +61,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         faults=faults,
         trusted_proxies=tuple(args.trusted_proxy or ()),
         public_url=args.public_url,
+        nodes=nodes,
     )
     app = create_app(config)
     base = f"http://{args.host}:{args.port}"
     print(f"Local SF API facility ({args.backend} backend), state in {config.state_dir}")
     print(f"  api_base_url = {base}{API_PREFIX}")
     print(f"  token_url    = {base}{TOKEN_PATH}")
+    if args.backend == "local":
+        print(f"  machines     = {describe_nodes(config.nodes)} (--nodes perlmutter=N)")
     print("  make a client: sfapi-jupyter facility client create --user NAME "
           f"--state {config.state_dir}")  # fmt: skip
     if faults:

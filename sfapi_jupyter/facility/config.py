@@ -28,8 +28,41 @@ import platformdirs
 #: The machines of SF API v1.2's ``PublicHost`` enum (anything else is a 422).
 MACHINES = ("perlmutter", "dtns", "dtn01")
 
+#: Most nodes one machine may be given (its node names run nid001001 … nid101000).
+MAX_NODES = 100_000
+
 API_PREFIX = "/api/v1.2"
 TOKEN_PATH = "/c2id/token"
+
+
+def parse_nodes(items: list[str], nodes: dict[str, int] | None = None) -> dict[str, int]:
+    """Machine sizes from ``["perlmutter=40"]`` or ``["perlmutter=40,dtns=4"]``, on top of
+    ``nodes`` (default: the facility's own sizes). Raises ValueError saying what is wrong."""
+    sizes = dict(FacilityConfig().nodes if nodes is None else nodes)
+    for part in (p.strip() for item in items for p in item.split(",")):
+        machine, sep, count = part.partition("=")
+        machine = machine.strip()
+        if not sep or not machine:
+            raise ValueError(f"--nodes takes MACHINE=COUNT, e.g. perlmutter=40; got {part!r}")
+        if machine not in MACHINES:
+            raise ValueError(
+                f"unknown machine {machine!r} in --nodes {part}; the machines are "
+                f"{', '.join(MACHINES)}"
+            )
+        count = count.strip()
+        if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= MAX_NODES:
+            raise ValueError(
+                f"the node count of {machine} must be a whole number from 1 to {MAX_NODES}, "
+                f"not {count!r}"
+            )
+        sizes[machine] = int(count)
+    return sizes
+
+
+def describe_nodes(nodes: dict[str, int]) -> str:
+    """``perlmutter 40 nodes, dtns 2, dtn01 1`` (for the start-up banner)."""
+    parts = [f"{machine} {nodes.get(machine, 1)}" for machine in MACHINES]
+    return parts[0] + " nodes, " + ", ".join(parts[1:])
 
 
 def default_state_dir() -> Path:
@@ -112,6 +145,8 @@ class FacilityConfig:
     #: Access-token lifetime in seconds (NERSC: about 600).
     token_lifetime: int = 600
     #: Nodes per machine in the local backend; jobs beyond them wait (PENDING, Resources).
+    #: ``serve --nodes perlmutter=40`` sets them (:func:`parse_nodes`): a tutorial room
+    #: needs a node per attendee so no one's job waits for another's.
     nodes: dict[str, int] = field(default_factory=lambda: {"perlmutter": 4, "dtns": 2, "dtn01": 1})
     #: Seconds a new job stays PENDING at least, so clients can see it queued.
     min_pending_seconds: float = 0.5

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .backends.base import JobRecord
+from .store_jobs import JobTable, migrate_jobs
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY, user TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS used_jti (
     jti TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS used_jti_expires ON used_jti(expires);
 CREATE TABLE IF NOT EXISTS resources (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outages (
@@ -47,9 +48,6 @@ CREATE TABLE IF NOT EXISTS notes (
 CREATE TABLE IF NOT EXISTS changelog (
     id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL, change TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS jobs (
-    machine TEXT NOT NULL, jobid INTEGER NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL,
-    doc TEXT NOT NULL, PRIMARY KEY (machine, jobid));
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, status TEXT NOT NULL, result TEXT,
     kind TEXT NOT NULL, created REAL NOT NULL, finished REAL);
@@ -59,8 +57,8 @@ CREATE TABLE IF NOT EXISTS transfers (
 """
 
 
-class Store:
-    """Thread-safe access to the facility database."""
+class Store(JobTable):
+    """Thread-safe access to the facility database (the jobs table: :mod:`.store_jobs`)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -79,6 +77,7 @@ class Store:
         with contextlib.suppress(sqlite3.OperationalError):  # a database from before expiry
             self._db.execute("ALTER TABLE tasks ADD COLUMN finished REAL")
         self._db.executescript(SCHEMA)
+        migrate_jobs(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -232,6 +231,7 @@ class Store:
         """Record an assertion id; False if it was seen before (a replay)."""
         now = time.time()
         with self.transaction() as db:
+            # by the index on expires: a token costs the ids that expired, not all kept
             db.execute("DELETE FROM used_jti WHERE expires < ?", (now,))
             try:
                 db.execute("INSERT INTO used_jti(jti, expires) VALUES (?, ?)", (jti, expires))
@@ -308,49 +308,7 @@ class Store:
             for r in self._all("SELECT key, value FROM config ORDER BY key")
         ]
 
-    # -- jobs -------------------------------------------------------------------------------
-    def save_job(self, job: JobRecord) -> None:
-        self._run(
-            "INSERT OR REPLACE INTO jobs(machine, jobid, user, state, doc) VALUES (?, ?, ?, ?, ?)",
-            (job.machine, job.jobid, job.user, job.state, json.dumps(job.to_json())),
-        )
-
-    def save_jobs(self, jobs: Iterable[JobRecord]) -> None:
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO jobs(machine, jobid, user, state, doc) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(j.machine, j.jobid, j.user, j.state, json.dumps(j.to_json())) for j in jobs],
-            )
-
-    def get_job(self, machine: str, jobid: int) -> JobRecord | None:
-        row = self._one("SELECT doc FROM jobs WHERE machine=? AND jobid=?", (machine, jobid))
-        return JobRecord.from_json(json.loads(row["doc"])) if row else None
-
-    def load_jobs(
-        self,
-        machine: str | None = None,
-        states: Iterable[str] | None = None,
-        jobids: Iterable[int] | None = None,
-    ) -> list[JobRecord]:
-        """Jobs, optionally of one machine, in ``states``, or with (array) ids in ``jobids``."""
-        sql, params = "SELECT doc FROM jobs WHERE 1=1", list[Any]()
-        if machine is not None:
-            sql += " AND machine=?"
-            params.append(machine)
-        if jobids is not None:
-            ids = [int(j) for j in jobids]
-            marks = ",".join("?" * len(ids))
-            # A job by its id, or an array's tasks by the array's id (only in the document).
-            sql += f" AND (jobid IN ({marks}) OR json_extract(doc, '$.array_job_id') IN ({marks}))"
-            params.extend(ids + ids)
-        if states is not None:
-            states = list(states)
-            sql += f" AND state IN ({','.join('?' * len(states))})"
-            params.extend(states)
-        rows = self._all(sql + " ORDER BY jobid", params)
-        return [JobRecord.from_json(json.loads(r["doc"])) for r in rows]
-
+    # -- jobs (the rest: JobTable) -----------------------------------------------------
     def next_job_id(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive job ids; return the first."""
         return self.next_counter("next_job_id", 1000001, count)

@@ -153,3 +153,34 @@ async def test_wrong_key_is_an_authentication_error(tmp_path):
             with pytest.raises(AuthenticationError, match="signature") as raised:
                 await client.user()
             assert "PRIVATE" not in str(raised.value)
+
+
+async def test_a_key_that_is_not_rsa_is_refused_before_any_request(tmp_path):
+    """The client loads its PEM key itself (skipping cryptography's 0.1 s check of the
+    primes); an EC key, or text that is no key, must still be refused clearly."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    broken_pem = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    with LocalFacility(fast_config(tmp_path)) as facility:
+        creds = facility.create_client("elvis")
+        for key in (ec_pem, broken_pem):
+            async with AsyncClient(
+                facility.api_url, facility.token_url, client_id=creds.client_id, key=key
+            ) as client:
+                with pytest.raises(CredentialsError, match="is not an RSA private key"):
+                    await client.user()
+        async with AsyncClient(
+            facility.api_url, facility.token_url, client_id=creds.client_id,
+            key=creds.private_key_pem,
+        ) as client:  # fmt: skip
+            assert (await client.user()).name == "elvis"

@@ -206,7 +206,7 @@ def test_filters_and_paging(jobs_facility, jobs_api):
     ).json()["output"]
     assert [r["jobid"] for r in page] == [second]
     bad = jobs_api.get("compute/jobs/perlmutter", params={"kwargs": "colour=blue"}).json()
-    assert bad["status"] == "ERROR" and "jobid" in bad["error"]
+    assert bad["status"] == "ERROR" and "jobid" in bad["error"] and "qos" in bad["error"]
 
 
 def test_unknown_machine_is_a_validation_error(jobs_api):
@@ -234,3 +234,64 @@ def test_restart_keeps_finished_jobs_and_fails_running_ones(tmp_path):
     ):
         assert sacct(api, done)[0]["state"] == "COMPLETED"
         assert sacct(api, running)[0]["state"] == "NODE_FAIL"
+
+
+def listing(api: httpx.Client, query: str) -> list[dict[str, str]]:
+    """``GET /compute/jobs/perlmutter?<query>`` exactly as written (repeated ``kwargs``)."""
+    body = api.get(f"compute/jobs/perlmutter?{query}").json()
+    assert body["status"] == "OK", body
+    return body["output"]
+
+
+#: OpenChemistry/distiller (backend/faust/job_worker.py, monitor_jobs), as sent to NERSC.
+DISTILLER_POLL = "kwargs=user=elvis&kwargs=qos=realtime&sacct=true&cached=false"
+
+
+def test_distillers_poll_lists_the_users_realtime_jobs(jobs_facility, jobs_api):
+    """OpenChemistry/distiller's ``monitor_jobs`` query, replayed as it sends it to NERSC."""
+    realtime = submitted(jobs_api, script("sleep 30", "-q realtime", "-J scan"))
+    other_qos = submitted(jobs_api, script("sleep 30", "-q debug"))
+    with api_session(jobs_facility, jobs_facility.create_client("bob")) as bob:
+        bobs = submitted(bob, script("sleep 30", "-q realtime"))
+        try:
+            rows = listing(jobs_api, DISTILLER_POLL)
+            assert [(r["jobid"], r["user"], r["qos"]) for r in rows] == [
+                (realtime, "elvis", "realtime")
+            ]
+        finally:
+            bob.delete(f"compute/jobs/perlmutter/{bobs}")
+            for jobid in (realtime, other_qos):
+                jobs_api.delete(f"compute/jobs/perlmutter/{jobid}")
+
+
+def test_squeue_and_sacct_filters(jobs_facility, jobs_api):
+    """Each filter as squeue/sacct take it: comma lists, state names or abbreviations."""
+    done = submitted(jobs_api, script("true", "-J beta"))
+    final_row(jobs_api, done)
+    live = submitted(jobs_api, script("sleep 60", "-J alpha", "-q debug"))
+    try:
+        row = wait_for(lambda: listing(jobs_api, f"kwargs=jobid={live}"), 30)[0]
+
+        def ids(query: str) -> list[str]:
+            return [r["jobid"] for r in listing(jobs_api, query)]
+
+        assert ids("kwargs=state=PD,r") == [live]
+        assert ids("sacct=true&kwargs=state=cd") == [done]
+        assert ids("sacct=true&kwargs=state=completed,PENDING,running") == [done, live]
+        assert ids("kwargs=name=alpha") == [live]
+        assert ids("sacct=true&kwargs=name=alpha,beta") == [done, live]
+        assert ids("kwargs=name=beta") == []  # finished: not in the queue
+        assert ids(f"kwargs=account={row['account']}&kwargs=qos=debug") == [live]
+        assert ids("sacct=true&kwargs=account=nosuch") == []
+        assert ids(f"kwargs=partition=nosuch,{row['partition']}") == [live]
+        assert ids(f"sacct=true&kwargs=jobs={done},{live}&index=1&limit=1") == [live]
+        assert ids(f"sacct=true&kwargs=user={row['uid']}") == [done, live]
+        assert ids("sacct=true&kwargs=user=nobody,elvis") == [done, live]
+        unknown = jobs_api.get("compute/jobs/perlmutter?kwargs=colour=blue").json()
+        assert unknown["status"] == "ERROR" and unknown["output"] == []
+        assert "unsupported filter 'colour=blue'" in unknown["error"]
+        assert "qos" in unknown["error"] and "state" in unknown["error"]
+        state = jobs_api.get("compute/jobs/perlmutter?kwargs=state=finished").json()
+        assert state["status"] == "ERROR" and "valid job states include: PENDING" in state["error"]
+    finally:
+        jobs_api.delete(f"compute/jobs/perlmutter/{live}")

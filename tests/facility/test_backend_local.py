@@ -373,8 +373,8 @@ async def test_query_filters(backend: LocalBackend, user: FacilityUser, tmp_path
     bob = make_user(tmp_path, "bob")
     mine = await submit(backend, user, batch("-p debug", body="true\n"))
     theirs = await submit(backend, bob, batch(body="true\n"))
-    assert await squeue(backend, user="alice") == [mine]
-    assert await squeue(backend, partition="regular") == [theirs]
+    assert await squeue(backend, users=frozenset({"alice"})) == [mine]
+    assert await squeue(backend, partitions=frozenset({"regular"})) == [theirs]
     assert await squeue(backend, jobids=frozenset({theirs})) == [theirs]
 
 

@@ -222,9 +222,10 @@ async def test_other_users_cannot_see_filter_or_cancel(
     )
     with pytest.raises(ScancelError, match="Invalid job id specified"):
         await backend.cancel(MACHINE, 10**9, alice)
-    alices_view = await backend.jobs(MACHINE, JobQuery(user="alice"))
+    alices_view = await backend.jobs(MACHINE, JobQuery(users=frozenset({"alice"})))
     assert [j.jobid for j in alices_view] == [jobid]
-    assert [j.jobid for j in await backend.jobs(MACHINE, JobQuery(user="bob"))] == [bobs]
+    bobs_view = await backend.jobs(MACHINE, JobQuery(users=frozenset({"bob"})))
+    assert [j.jobid for j in bobs_view] == [bobs]
     # still alive after bob's attempt
     assert (await job_in(backend, jobid, {"PENDING", "RUNNING"})) is not None
     # jobs on the same Slurm that the facility did not submit are not shown at all

@@ -176,6 +176,8 @@ def test_facility_http(facility):
     cases: list[tuple[str, str, dict[str, Any], str]] = [
         ("GET", "compute/jobs/cori", {}, "unknown machine"),
         ("GET", "compute/jobs/perlmutter?kwargs=colour=blue", {}, "unknown kwargs filter"),
+        ("GET", "compute/jobs/perlmutter?kwargs=state=finished", {}, "a job state Slurm lacks"),
+        ("GET", "compute/jobs/perlmutter?kwargs=qos=", {}, "a kwargs filter without a value"),
         ("GET", f"utilities/ls/perlmutter/{home}/missing", {}, "ls of a missing path"),
         ("GET", f"utilities/download/perlmutter/{home}", {}, "download of a directory"),
         ("GET", "tasks/no-such-task", {}, "an unknown task"),
@@ -198,6 +200,19 @@ def test_facility_http(facility):
                 detail = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
             check("facility", f"{what}: {method} /{path.split('?')[0]}",
                   f"HTTP {response.status_code}: {detail}")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "nodes", [["--nodes", "cori=3"], ["--nodes", "perlmutter=0"], ["--nodes", "perlmutter"],
+              ["--nodes", "perlmutter=4", "--backend", "slurm"]],
+)  # fmt: skip
+def test_facility_serve_node_counts(tmp_path, capsys, nodes):
+    from sfapi_jupyter.cli import main
+
+    code = main(["facility", "serve", "--state", str(tmp_path / "state"), *nodes])
+    assert code == 2
+    check("facility", f"sfapi-jupyter facility serve {' '.join(nodes)}",
+          capsys.readouterr().err)  # fmt: skip
 
 
 def test_bad_input_figures():

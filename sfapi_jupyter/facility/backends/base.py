@@ -177,25 +177,46 @@ class JobRecord:
 
 @dataclass
 class JobQuery:
-    """Filters of ``GET /compute/jobs/{machine}`` (``kwargs=jobid=a,b``, ``user=``, ...)."""
+    """Filters of ``GET /compute/jobs/{machine}`` (``kwargs=jobid=a,b``, ``user=``, ...).
+
+    Each set is one filter, as squeue's and sacct's comma lists are (``--user=a,b``); a job
+    must match every filter given. ``offset``/``limit`` are the API's ``index``/``limit``.
+    """
 
     jobids: frozenset[int] | None = None
-    user: str | None = None
-    partition: str | None = None
+    users: frozenset[str] | None = None
+    qos: frozenset[str] | None = None
+    partitions: frozenset[str] | None = None
+    #: Base states (``PENDING``, ``CANCELLED``), as the store keeps them.
+    states: frozenset[str] | None = None
+    names: frozenset[str] | None = None
+    accounts: frozenset[str] | None = None
     #: sacct=true: finished jobs too (squeue shows only queued and running ones).
     include_finished: bool = False
+    offset: int = 0
+    limit: int | None = None
 
     def matches(self, job: JobRecord) -> bool:
-        """Whether ``job`` belongs in the answer (an array job id matches all its tasks)."""
+        """Whether ``job`` belongs in the answer (an array job id matches all its tasks).
+
+        The store answers queries in SQL (:meth:`~..store.Store.select_jobs`); this is the
+        same rule for a record in hand.
+        """
         if not self.include_finished and job.is_terminal:
             return False
         if self.jobids is not None and not (
             job.jobid in self.jobids or job.array_job_id in self.jobids
         ):
             return False
-        if self.user is not None and job.user != self.user:
-            return False
-        return self.partition is None or job.partition == self.partition
+        pairs = (
+            (self.users, job.user),
+            (self.qos, job.qos),
+            (self.partitions, job.partition),
+            (self.states, job.state),
+            (self.names, job.name),
+            (self.accounts, job.account),
+        )
+        return all(wanted is None or value in wanted for wanted, value in pairs)
 
 
 class JobBackend(Protocol):

@@ -151,11 +151,7 @@ class LocalBackend(JobProcesses):
 
     # -- queries and cancel -----------------------------------------------------------------
     async def jobs(self, machine: str, query: JobQuery) -> list[JobRecord]:
-        found = []
-        for job in self.store.load_jobs(machine, jobids=query.jobids):
-            if query.matches(job):
-                found.append(job)
-        return found
+        return self.store.select_jobs(machine, query)
 
     async def cancel(self, machine: str, jobid: int, user: FacilityUser) -> None:
         prefix = f"scancel: error: Kill job error on job id {jobid}:"
@@ -198,6 +194,14 @@ class LocalBackend(JobProcesses):
         used = {n for (m, _), a in self._active.items() if m == machine for n in a.nodes}
         return [n for n in node_names(self._capacity(machine)) if n not in used]
 
+    def _running_per_array(self) -> dict[tuple[str, int], int]:
+        counts: dict[tuple[str, int], int] = {}
+        for (machine, _), active in self._active.items():
+            if active.job.array_job_id is not None:
+                key = (machine, active.job.array_job_id)
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
     async def _schedule_forever(self) -> None:
         while not self._stopping:
             waiting_on_clock = True
@@ -220,6 +224,10 @@ class LocalBackend(JobProcesses):
         async with self._lock:
             now = time.time()
             blocked: set[str] = set()  # machines whose first waiting job needs more nodes
+            # Free nodes and running array tasks are counted once per pass and kept up to
+            # date as jobs launch: a pass costs the pending jobs, not pending x running.
+            free_by_machine: dict[str, list[str]] = {}
+            running = self._running_per_array()
             pending = self.store.load_jobs(states=["PENDING"])
             states = self._dependency_states(pending)
             for job in pending:
@@ -233,10 +241,12 @@ class LocalBackend(JobProcesses):
                 became_eligible = verdict == "ok" and job.eligible_time is None
                 if became_eligible:
                     job.eligible_time = now
-                free = self._free_nodes(job.machine)
+                free = free_by_machine.get(job.machine)
+                if free is None:
+                    free = free_by_machine[job.machine] = self._free_nodes(job.machine)
                 if verdict == "wait":
                     reason = "Dependency"
-                elif self._throttled(job):
+                elif self._throttled(job, running):
                     reason = "JobArrayTaskLimit"
                 elif now - job.submit_time < self.config.min_pending_seconds:
                     reason = "None"
@@ -244,7 +254,12 @@ class LocalBackend(JobProcesses):
                 elif job.machine in blocked:
                     reason = "Priority"
                 elif len(free) >= job.nodes:
-                    await self._launch(job, free[: job.nodes])
+                    nodes = free[: job.nodes]
+                    del free[: job.nodes]
+                    if job.array_job_id is not None:
+                        key = (job.machine, job.array_job_id)
+                        running[key] = running.get(key, 0) + 1
+                    await self._launch(job, nodes)
                     if states:
                         self._wake.set()  # an ``after:`` dependency may be met now
                     continue
@@ -265,16 +280,12 @@ class LocalBackend(JobProcesses):
                 wanted.setdefault(job.machine, set()).update(ids)
         return {m: dependency_states(self.store, m, ids) for m, ids in wanted.items()}
 
-    def _throttled(self, job: JobRecord) -> bool:
+    @staticmethod
+    def _throttled(job: JobRecord, running: dict[tuple[str, int], int]) -> bool:
         limit = job.extra.get("array_throttle")
         if job.array_job_id is None or not limit:
             return False
-        running = sum(
-            1
-            for (m, _), a in self._active.items()
-            if m == job.machine and a.job.array_job_id == job.array_job_id
-        )
-        return running >= int(limit)
+        return running.get((job.machine, job.array_job_id), 0) >= int(limit)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

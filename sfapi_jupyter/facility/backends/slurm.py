@@ -212,23 +212,28 @@ class SlurmBackend:
 
     # -- queries -------------------------------------------------------------------------------
     async def jobs(self, machine: str, query: JobQuery) -> list[JobRecord]:
-        """The store's jobs of ``machine``, refreshed from Slurm, filtered like squeue would."""
-        found = []
-        for job in (await self._refresh(machine)).values():
-            if query.matches(job):
-                found.append(job)
-        return sorted(found, key=lambda j: j.jobid)
+        """The store's jobs of ``machine`` matching ``query``, after a refresh from Slurm.
+
+        The filters are applied to the facility's records, not given to squeue/sacct: the
+        store is the owner of record (run as an ordinary user, Slurm knows every job as the
+        facility's own OS user, so Slurm's ``--user`` would find none), 22.05's
+        ``squeue --json`` ignores filters anyway, and the refresh only reads the jobs that
+        are not finished, so what a listing costs does not grow with the jobs stored.
+        """
+        await self._refresh(machine)
+        return self.store.select_jobs(machine, query)
 
     async def cancel(self, machine: str, jobid: int, user: FacilityUser) -> None:
         """scancel a job the user owns (all tasks when ``jobid`` is an array's job id)."""
-        records = await self._refresh(machine)
-        job = records.get(jobid)
+        await self._refresh(machine)
+        job = self.store.get_job(machine, jobid)
         prefix = f"scancel: error: Kill job error on job id {jobid}:"
         if job is None:
             raise ScancelError(f"{prefix} Invalid job id specified")
         if job.user != user.name:
             raise ScancelError(f"{prefix} Access/permission denied")
-        group = [j for j in records.values() if j.jobid == jobid or j.array_job_id == jobid]
+        group = self.store.load_jobs(machine, jobids=[jobid])
+        group = [j for j in group if j.jobid == jobid or j.array_job_id == jobid]
         live = [j for j in group if not j.is_terminal]
         if not live:
             raise ScancelError(f"{prefix} Job/step already completing or completed")
@@ -241,18 +246,29 @@ class SlurmBackend:
         self.store.save_jobs(group)
 
     # -- refresh from Slurm -------------------------------------------------------------------
-    async def _refresh(self, machine: str) -> dict[int, JobRecord]:
-        """All records of ``machine`` by job id, after bringing the unfinished ones up to date."""
+    async def _refresh(self, machine: str) -> None:
+        """Bring the records of ``machine``'s unfinished jobs up to date with Slurm.
+
+        Only unfinished records are read, plus those of jobs squeue still shows (and their
+        arrays): the work follows the queue, never the number of jobs ever stored.
+        """
         async with self._refresh_lock:
-            records = {j.jobid: j for j in self.store.load_jobs(machine)}
-            live = [j for j in records.values() if not j.is_terminal]
+            live = self.store.live_jobs(machine)
             if not live:
-                return records
-            arrays = {j.array_job_id: j for j in records.values() if j.array_job_id is not None}
+                return
+            records = {j.jobid: j for j in live}
             changed: dict[int, JobRecord] = {}
             seen: set[int] = set()
 
             def take(slurm_jobs: list[SlurmJob]) -> None:
+                wanted = {sj.jobid for sj in slurm_jobs} | {
+                    sj.array_job_id for sj in slurm_jobs if sj.array_job_id is not None
+                }
+                unknown = wanted - records.keys()
+                if unknown:  # finished records of jobs Slurm still shows, and array parents
+                    for stored in self.store.load_jobs(machine, jobids=unknown):
+                        records.setdefault(stored.jobid, stored)
+                arrays = {j.array_job_id: j for j in records.values() if j.array_job_id is not None}
                 for sj in slurm_jobs:
                     if sj.jobid in seen:
                         continue
@@ -277,7 +293,6 @@ class SlurmBackend:
                     raise SlurmCommandError(argv, 0, f"unreadable output: {exc}") from None
             if changed:
                 self.store.save_jobs(changed.values())
-            return records
 
     async def _query(self, argv: list[str]) -> str:
         code, out, err = await run_command(argv)

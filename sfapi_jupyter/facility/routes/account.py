@@ -35,28 +35,14 @@ def get_user(
     return {k: doc[k] for k in USER_FIELDS}
 
 
-def _architecture(constraint: str | None) -> str:
-    """``cpu`` or ``gpu``; Perlmutter's GPU constraints are gpu, gpu&hbm40g and gpu&hbm80g."""
-    return "gpu" if (constraint or "").startswith("gpu") else "cpu"
-
-
-def _node_hours_used(facility: FacilityDep) -> dict[tuple[str, str], float]:
-    """Node-hours the facility's jobs have used, by (account, ``cpu``/``gpu``)."""
-    used: dict[tuple[str, str], float] = {}
-    for job in facility.store.load_jobs():
-        if job.start_time is not None:
-            key = (job.account, _architecture(job.constraint))
-            end = job.end_time or job.start_time
-            used[key] = used.get(key, 0.0) + (end - job.start_time) / 3600.0 * job.nodes
-    return used
-
-
 @router.get("/projects")
 def get_projects(identity: CurrentIdentity, facility: FacilityDep) -> list[dict[str, Any]]:
     """The caller's projects with allocation hours given and used (CPU and GPU node-hours)."""
     projects = []
-    used = _node_hours_used(facility)
-    for doc, role in facility.store.memberships(identity.user.name):
+    memberships = facility.store.memberships(identity.user.name)
+    # summed as jobs finish (store_jobs), not over every job the facility ever ran
+    used = facility.store.node_hours_used(doc["repo_name"] for doc, _ in memberships)
+    for doc, role in memberships:
         repo = doc["repo_name"]
         cpu_used = doc["cpu_base_used"] + round(used.get((repo, "cpu"), 0.0), 4)
         gpu_used = doc["gpu_base_used"] + round(used.get((repo, "gpu"), 0.0), 4)
