@@ -144,19 +144,30 @@ def main(argv: list[str] | None = None) -> int:
                     ]  # fmt: skip
             if step("submit"):
                 count = n if short else 100
-                s = submit_jobs.run(fac, count, rounds=2 if short else 3)
+                at_once = min(n, 40) if short else 40
+                s = submit_jobs.run(fac, count, at_once, rounds=2 if short else 3)
                 figures["submit"] = s
                 print("   ", json.dumps(s), flush=True)
-                g, lp = s["gather"], s["loop"]
+                lp, g, th = s["loop"], s["gather"], s["threads"]
+                theirs_loop = lp["theirs"]["wall"]
                 rows += [
-                    (f"2. submit {count}, asyncio.gather: wall s", g["ours"], g["theirs"],
-                     "ratio<= 1"),
-                    (f"2. submit {count}, gather: requests per submit", g["ours_requests"],
-                     g["theirs_requests"], ""),
-                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"], lp["theirs"],
-                     "ratio<= 0.333"),
-                    (f"2. submit {count}, loop: requests per submit", lp["ours_requests"],
-                     lp["theirs_requests"], ""),
+                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"]["wall"],
+                     theirs_loop, ""),
+                    (f"2. submit {count}, loop of submit_nowait: wall s",
+                     lp["ours_nowait"]["wall"], theirs_loop, "ratio<= 0.333"),
+                    (f"2. submit {count}, submit_many: wall s", lp["ours_many"]["wall"],
+                     theirs_loop, "ratio<= 0.333"),
+                    ("2. plain loop: requests per submit", lp["ours"]["requests_per_submit"],
+                     lp["theirs"]["requests_per_submit"], ""),
+                    ("2. submit_nowait: requests per submit",
+                     lp["ours_nowait"]["requests_per_submit"],
+                     lp["theirs"]["requests_per_submit"], ""),
+                    (f"2. submit {at_once} at once, asyncio.gather: wall s", g["ours"]["wall"],
+                     g["theirs"]["wall"], "ratio<= 1"),
+                    (f"2. submit {at_once} at once, {at_once} threads: wall s",
+                     th["ours"]["wall"], th["theirs"]["wall"], "ratio<= 1"),
+                    ("2. at once, gather: requests per submit",
+                     g["ours"]["requests_per_submit"], g["theirs"]["requests_per_submit"], ""),
                 ]  # fmt: skip
             if step("tail"):
                 size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
@@ -176,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["imports"] = im
             print("   ", json.dumps(im), flush=True)
             rows += [
-                ("4. import sfapi_jupyter / sfapi_client, s", im["import"]["ours"],
+                ("4. from … import Client, ours / theirs, s", im["import"]["ours"],
                  im["import"]["theirs"], "ratio<= 1"),
                 ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
                  im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),

@@ -1,15 +1,22 @@
-"""Target 2: submit N jobs, this project against sfapi-client.
+"""Target 2: submitting jobs, this project against sfapi-client.
 
-Two ways, each timed for both clients in alternating rounds against the same facility:
+Against the same facility, in alternating rounds (each round rotates which client and way
+goes first), each client warmed up first (token, connection, one submit):
 
-* concurrently: ``asyncio.gather`` of N submits (ours ``machine.submit``, theirs
-  ``compute.submit_job``), each client on its own event loop;
-* a plain loop in the sync client, the way NERSC's documentation shows it
-  (``for ...: compute.submit_job(script)``), ours ``Client(...).compute(...).submit``.
+* **a loop of N** (N = 100) in the sync clients, the way NERSC's documentation shows it:
+  theirs ``for ...: compute.submit_job(script)``; ours the same plain loop of
+  ``machine.submit(script)``, and ours the fast ways: a loop of
+  ``machine.submit_nowait(script)`` then ``machine.wait_submitted()`` (timed until every job
+  id is known, as theirs), and ``machine.submit_many(scripts)``;
+* **C at once** (C = 40): ``asyncio.gather`` of C submits on each async client (ours
+  ``machine.submit``, theirs ``compute.submit_job``), and C threads each submitting once
+  through one sync client.
 
-Each client is created and warmed up (token, connection, one submit) before timing. The
-jobs are short (``true``) so the facility's nodes never run out. Reported: the median of the
-rounds' wall times, and the API requests per submit the facility received from each client.
+The jobs exit at once (``true``); the facility has 1000 nodes so none waits for another.
+Each way starts once the facility has ended every job of the ways before (it starts jobs on
+the event loop that answers the API). Reported: the median of the rounds' wall times, and
+the API requests per submit the facility received from each client (all of them: task
+polls, status reads and the job listings of our watcher included), with their kinds.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sfapi_client
@@ -29,64 +39,64 @@ from ._facility import BenchFacility, Credentials
 SCRIPT = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 5\ntrue\n"
 
 
-def _count(fac: BenchFacility, cred: Credentials, since: int) -> int:
-    return sum(r.client == cred.client_id for r in fac.requests(since))
+def _kinds(fac: BenchFacility, cred: Credentials, since: int) -> Counter[str]:
+    """Requests of one client since ``since``, by kind (task ids and queries left out)."""
+    kinds: Counter[str] = Counter()
+    for r in fac.requests(since):
+        if r.client == cred.client_id:
+            path = "/tasks/{id}" if r.path.startswith("/tasks/") else r.path
+            kinds[f"{r.method} {path}"] += 1
+    return kinds
 
 
-async def _gather_ours(fac: BenchFacility, cred: Credentials, n: int, rounds: int) -> list[float]:
-    async with AsyncClient(fac.api_url, fac.token_url, client_id=cred.client_id, key=cred.pem) as c:
-        machine = c.compute("perlmutter")
-        await machine.submit(SCRIPT)
-        times = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            await asyncio.gather(*(machine.submit(SCRIPT) for _ in range(n)))
-            times.append(time.perf_counter() - start)
-        return times
+class _Tally:
+    """Wall times and requests of one way of submitting, over the rounds."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.kinds: Counter[str] = Counter()
+        self.submits = 0
+
+    def add(self, seconds: float, kinds: Counter[str], submits: int) -> None:
+        self.times.append(seconds)
+        self.kinds.update(kinds)
+        self.submits += submits
+
+    def figures(self) -> dict[str, Any]:
+        per = {k: round(v / self.submits, 3) for k, v in sorted(self.kinds.items())}
+        return {
+            "wall": statistics.median(self.times),
+            "walls": [round(t, 3) for t in self.times],
+            "requests_per_submit": sum(self.kinds.values()) / self.submits,
+            "by_kind": per,
+        }
 
 
-async def _gather_theirs(fac: BenchFacility, cred: Credentials, n: int, rounds: int) -> list[float]:
-    async with sfapi_client.AsyncClient(
-        client_id=cred.client_id, secret=cred.pem, api_base_url=fac.api_url,
-        token_url=fac.token_url,
-    ) as c:  # fmt: skip
-        compute = await c.compute(Machine.perlmutter)
-        await compute.submit_job(SCRIPT)
-        times = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            await asyncio.gather(*(compute.submit_job(SCRIPT) for _ in range(n)))
-            times.append(time.perf_counter() - start)
-        return times
+def _quiet(fac: BenchFacility, timeout: float = 60.0) -> None:
+    """Wait until every job the facility has is over: the next way then starts on a facility
+    that is not busy starting the jobs of the last one (each start costs the facility's
+    event loop about 15 ms, which would fall on whichever client goes next)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(doc.get("end_time") for doc in fac.jobs().values()):
+            return
+        time.sleep(0.2)
 
 
-def run(fac: BenchFacility, n: int, rounds: int = 3) -> dict[str, Any]:
+def _timed(
+    fac: BenchFacility, cred: Credentials, tally: _Tally, n: int, run: Callable[[], Any]
+) -> None:
+    since = fac.request_count()
+    start = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - start
+    time.sleep(0.3)  # requests the way left running (our watcher's first look) count too
+    tally.add(seconds, _kinds(fac, cred, since), n)
+    _quiet(fac)
+
+
+def _loop(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
     ours_cred, theirs_cred = fac.clients[:2]
-    result: dict[str, Any] = {"n": n}
-
-    # Concurrent: rounds alternate which client goes first.
-    ours_t: list[float] = []
-    theirs_t: list[float] = []
-    ours_req = theirs_req = 0
-    for r in range(rounds):
-        order = ("ours", "theirs") if r % 2 == 0 else ("theirs", "ours")
-        for who in order:
-            since = fac.request_count()
-            if who == "ours":
-                ours_t += asyncio.run(_gather_ours(fac, ours_cred, n, 1))
-                ours_req += _count(fac, ours_cred, since)
-            else:
-                theirs_t += asyncio.run(_gather_theirs(fac, theirs_cred, n, 1))
-                theirs_req += _count(fac, theirs_cred, since)
-    result["gather"] = {
-        "ours": statistics.median(ours_t),
-        "theirs": statistics.median(theirs_t),
-        # requests per submit, the warm-up submit and client start-up included
-        "ours_requests": ours_req / (rounds * (n + 1)),
-        "theirs_requests": theirs_req / (rounds * (n + 1)),
-    }
-
-    # Plain sync loop, both clients alive throughout, rounds alternating.
     ours = Client(fac.api_url, fac.token_url, client_id=ours_cred.client_id, key=ours_cred.pem)
     theirs = sfapi_client.Client(
         client_id=theirs_cred.client_id, secret=theirs_cred.pem, api_base_url=fac.api_url,
@@ -97,30 +107,115 @@ def run(fac: BenchFacility, n: int, rounds: int = 3) -> dict[str, Any]:
         compute = theirs.compute(Machine.perlmutter)
         machine.submit(SCRIPT)
         compute.submit_job(SCRIPT)
-        ours_t, theirs_t = [], []
-        ours_req = theirs_req = 0
+
+        def theirs_loop() -> None:
+            for _ in range(n):
+                compute.submit_job(SCRIPT)
+
+        def ours_loop() -> None:
+            for _ in range(n):
+                machine.submit(SCRIPT)
+
+        def ours_nowait() -> None:
+            jobs = [machine.submit_nowait(SCRIPT) for _ in range(n)]
+            machine.wait_submitted()
+            assert len({job.jobid for job in jobs}) == n
+
+        def ours_many() -> None:
+            assert len({job.jobid for job in machine.submit_many([SCRIPT] * n)}) == n
+
+        ways = [
+            ("theirs", theirs_cred, theirs_loop),
+            ("ours", ours_cred, ours_loop),
+            ("ours_nowait", ours_cred, ours_nowait),
+            ("ours_many", ours_cred, ours_many),
+        ]
+        tallies = {name: _Tally() for name, _, _ in ways}
         for r in range(rounds):
-            order = ("ours", "theirs") if r % 2 == 0 else ("theirs", "ours")
-            for who in order:
+            for name, cred, run in ways[r % len(ways) :] + ways[: r % len(ways)]:
+                _timed(fac, cred, tallies[name], n, run)
+        return {name: t.figures() for name, t in tallies.items()}
+    finally:
+        ours.close()
+        theirs.close()
+
+
+async def _gather_ours(fac: BenchFacility, cred: Credentials, n: int) -> float:
+    async with AsyncClient(fac.api_url, fac.token_url, client_id=cred.client_id, key=cred.pem) as c:
+        machine = c.compute("perlmutter")
+        await machine.submit(SCRIPT)
+        start = time.perf_counter()
+        await asyncio.gather(*(machine.submit(SCRIPT) for _ in range(n)))
+        return time.perf_counter() - start
+
+
+async def _gather_theirs(fac: BenchFacility, cred: Credentials, n: int) -> float:
+    async with sfapi_client.AsyncClient(
+        client_id=cred.client_id, secret=cred.pem, api_base_url=fac.api_url,
+        token_url=fac.token_url,
+    ) as c:  # fmt: skip
+        compute = await c.compute(Machine.perlmutter)
+        await compute.submit_job(SCRIPT)
+        start = time.perf_counter()
+        await asyncio.gather(*(compute.submit_job(SCRIPT) for _ in range(n)))
+        return time.perf_counter() - start
+
+
+def _threads(submit: Callable[[], Any], n: int) -> float:
+    with ThreadPoolExecutor(n) as pool:
+        start = time.perf_counter()
+        list(pool.map(lambda _: submit(), range(n)))
+        return time.perf_counter() - start
+
+
+def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
+    ours_cred, theirs_cred = fac.clients[:2]
+    result: dict[str, Any] = {}
+    # asyncio.gather: a fresh async client per round, warmed up by one submit.
+    tallies = {"ours": _Tally(), "theirs": _Tally()}
+    for r in range(rounds):
+        for who in ("ours", "theirs") if r % 2 == 0 else ("theirs", "ours"):
+            cred = ours_cred if who == "ours" else theirs_cred
+            since = fac.request_count()
+            gather = _gather_ours if who == "ours" else _gather_theirs
+            seconds = asyncio.run(gather(fac, cred, n))
+            tallies[who].add(seconds, _kinds(fac, cred, since), n + 1)
+            _quiet(fac)
+    result["gather"] = {who: t.figures() for who, t in tallies.items()}
+    # Threads: one sync client each, n threads submitting once each.
+    ours = Client(fac.api_url, fac.token_url, client_id=ours_cred.client_id, key=ours_cred.pem)
+    theirs = sfapi_client.Client(
+        client_id=theirs_cred.client_id, secret=theirs_cred.pem, api_base_url=fac.api_url,
+        token_url=fac.token_url,
+    )  # fmt: skip
+    try:
+        machine = ours.compute("perlmutter")
+        compute = theirs.compute(Machine.perlmutter)
+        machine.submit(SCRIPT)
+        compute.submit_job(SCRIPT)
+        tallies = {"ours": _Tally(), "theirs": _Tally()}
+        for r in range(rounds):
+            for who in ("ours", "theirs") if r % 2 == 0 else ("theirs", "ours"):
+                cred = ours_cred if who == "ours" else theirs_cred
                 since = fac.request_count()
-                start = time.perf_counter()
-                if who == "ours":
-                    for _ in range(n):
-                        machine.submit(SCRIPT)
-                    ours_t.append(time.perf_counter() - start)
-                    ours_req += _count(fac, ours_cred, since)
-                else:
-                    for _ in range(n):
-                        compute.submit_job(SCRIPT)
-                    theirs_t.append(time.perf_counter() - start)
-                    theirs_req += _count(fac, theirs_cred, since)
-        result["loop"] = {
-            "ours": statistics.median(ours_t),
-            "theirs": statistics.median(theirs_t),
-            "ours_requests": ours_req / (rounds * n),
-            "theirs_requests": theirs_req / (rounds * n),
-        }
+                one: Callable[[], Any]
+                one = (lambda: machine.submit(SCRIPT)) if who == "ours" else (
+                    lambda: compute.submit_job(SCRIPT))  # fmt: skip
+                seconds = _threads(one, n)
+                time.sleep(0.3)
+                tallies[who].add(seconds, _kinds(fac, cred, since), n)
+                _quiet(fac)
+        result["threads"] = {who: t.figures() for who, t in tallies.items()}
     finally:
         ours.close()
         theirs.close()
     return result
+
+
+def run(fac: BenchFacility, n: int, concurrent: int = 40, rounds: int = 3) -> dict[str, Any]:
+    return {
+        "n": n,
+        "concurrent": concurrent,
+        "loop": _loop(fac, n, rounds),
+        **_concurrent(fac, concurrent, rounds),
+    }

@@ -18,6 +18,7 @@ import httpx
 from ._auth import BearerAuth, ClientCredentialsAuth, KeyRefusedWarning
 from ._constants import (
     CONNECT_TIMEOUT,
+    CONNECTION_LIMITS,
     DEFAULT_API_URL,
     DEFAULT_TOKEN_URL,
     ENV_API_URL,
@@ -37,7 +38,7 @@ from ._errors import (
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
-from ._tasks import cancel_task, task_of, wait_task
+from ._tasks import TaskBatcher, cancel_task, task_of, wait_task
 from .models import (
     ApiClient,
     Change,
@@ -113,12 +114,15 @@ class AsyncClient(AsyncGroups):
                 auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
         self._auth = auth
         self._http = httpx.AsyncClient(
-            base_url=self.api_base_url + "/", transport=transport, timeout=timeouts, auth=auth
-        )
+            base_url=self.api_base_url + "/", transport=transport, timeout=timeouts, auth=auth,
+            limits=CONNECTION_LIMITS,
+        )  # fmt: skip
         self._machines: dict[str, AsyncMachine] = {}
         self._me: User | None = None
         #: Task cancels still on their way (sent when a wait was interrupted).
         self._cancelling: set[asyncio.Future[Task]] = set()
+        #: Shared task polls (submits, cancels, commands).
+        self.task_polls = TaskBatcher(self)
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
         self.request_count = 0
         #: Why the token endpoint refused the key (then public calls go on anonymously).
@@ -144,6 +148,7 @@ class AsyncClient(AsyncGroups):
             await asyncio.wait(set(self._cancelling), timeout=10)
         for machine in self._machines.values():
             await machine.aclose()
+        self.task_polls.cancel()
         await self._http.aclose()
         await self._token_http.aclose()
 
@@ -381,7 +386,8 @@ class AsyncClient(AsyncGroups):
     async def wait_task(
         self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
     ) -> Task:
-        """Poll a task until it is done, backing off from ``interval`` to 2 s."""
+        """Poll a task until it is done, backing off from ``interval`` to 1 s; polls due at
+        the same time share one request (:class:`~sfapi_jupyter.client._tasks.TaskBatcher`)."""
         return await wait_task(self, task_id, timeout, interval)
 
     async def cancel_task(self, task_id: str) -> Task:

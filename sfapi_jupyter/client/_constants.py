@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 DEFAULT_API_URL = "https://api.nersc.gov/api/v1.2"
 DEFAULT_TOKEN_URL = "https://oidc.nersc.gov/c2id/token"
 
@@ -16,3 +18,6 @@ CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 60.0
 #: Renew an access token this many seconds before it expires.
 TOKEN_LEEWAY = 60.0
+#: Every connection a burst of requests opened is kept alive (httpx keeps 20): 40 submits at
+#: once would otherwise open 20 connections again at every burst.
+CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)

@@ -20,7 +20,9 @@
     │   └── UnexpectedAnswerError  the API or token endpoint answered in a shape not its own
     ├── TaskFailedError          a task ended ``failed`` or ``cancelled``
     ├── JobFailedError           a job ended FAILED, TIMEOUT, … (only when asked)
-    └── MachineUnavailableError  a submit or command to a machine whose status is ``unavailable``
+    ├── MachineUnavailableError  a submit or command to a machine whose status is ``unavailable``
+    ├── SubmitError              background submits failed (the summary: ``.jobs``, ``.failed``)
+    └── JobNotReadyError         a job submitted in the background has no id yet
 
 Every message says what happened and what to do; no message ever holds a token or a key:
 whatever a server echoes back (its error text, its body) passes through :func:`redact`
@@ -175,6 +177,27 @@ class MachineUnavailableError(SfApiError):
     def __init__(self, message: str, *, status: Any = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.status = status
+
+
+class SubmitError(SfApiError):
+    """Submits made in the background (``submit_nowait``, ``submit_many``) failed.
+
+    ``jobs`` are the jobs that were submitted; ``failed`` the handles of those that were not,
+    each with its ``submit_error`` (the error a blocking ``submit`` would have raised).
+    """
+
+    def __init__(self, message: str, *, jobs: Any = (), failed: Any = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.jobs = list(jobs)
+        self.failed = list(failed)
+
+
+class JobNotReadyError(SfApiError):
+    """A job submitted in the background has no id yet (``await job.ready()`` first)."""
+
+
+class SubmitWarning(UserWarning):
+    """Background submits failed and nobody looked (shown when the client closes)."""
 
 
 class ScriptWarning(UserWarning):

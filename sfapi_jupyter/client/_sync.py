@@ -8,13 +8,15 @@ and inside a running Jupyter kernel.
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
+from ._errors import SubmitError
 from ._loop import LoopThread
+from ._sync_transfer import Transfer
 from .models import (
     ApiClient,
     Change,
@@ -30,14 +32,13 @@ from .models import (
     Role,
     Task,
     TransferInfo,
-    TransferStatus,
     User,
 )
 from .resources.files import Progress
 from .resources.groups import SyncGroups
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
-from .resources.storage import AsyncTransfer, Location
+from .resources.storage import Location
 
 T = TypeVar("T")
 
@@ -53,8 +54,30 @@ class Job:
         return repr(self.aio)
 
     def __getattr__(self, name: str) -> Any:
-        # Data attributes (state, exit_code, times, ...) come straight from the async handle.
-        return getattr(self.aio, name)
+        # Data attributes (state, exit_code, times, ...) come straight from the async handle;
+        # private ones (IPython's _repr_*_ probes) without waiting for a background submit.
+        return getattr(self.aio if name.startswith("_") else self._ready(), name)
+
+    def _ready(self) -> AsyncJob:
+        """The async handle, once a background submit has given the job its id (blocks
+        until then; raises the submit's error if it failed)."""
+        if not self.aio.submitted:
+            self._client._run(self.aio.ready())
+        return self.aio
+
+    def ready(self, timeout: float | None = None) -> Job:
+        """Wait until a background submit (``submit_nowait``) has given the job its id."""
+        self._client._run(self.aio.ready(), timeout)
+        return self
+
+    @property
+    def submitted(self) -> bool:
+        """The job has its id (``False`` while a background submit runs, or if it failed)."""
+        return self.aio.submitted
+
+    @property
+    def submit_error(self) -> BaseException | None:
+        return self.aio.submit_error
 
     @property
     def client(self) -> Client:
@@ -68,19 +91,19 @@ class Job:
 
     @property
     def jobid(self) -> str:
-        return self.aio.jobid
+        return self._ready().jobid
 
     @property
     def state(self) -> JobState:
-        return self.aio.state
+        return self._ready().state
 
     @property
     def info(self) -> JobInfo | None:
-        return self.aio.info
+        return self._ready().info
 
     @property
     def is_terminal(self) -> bool:
-        return self.aio.is_terminal
+        return self._ready().is_terminal
 
     def refresh(self) -> Job:
         self._client._run(self.aio.refresh())
@@ -120,6 +143,35 @@ class Machine:
 
     def submit(self, script: str, args: list[str] | None = None) -> Job:
         return self.job_handle(self._client._run(self.aio.submit(script, args)))
+
+    def submit_nowait(self, script: str, args: list[str] | None = None) -> Job:
+        """Start a submit and return its job at once; see :meth:`AsyncMachine.submit_nowait`.
+
+        ``job.jobid`` (and any use of the job) blocks until the API has given the id, and
+        raises the submit's error if it failed.
+        """
+
+        async def start() -> AsyncJob:
+            return self.aio.submit_nowait(script, args)
+
+        return self.job_handle(self._client._run(start()))
+
+    def submit_many(self, scripts: Iterable[str], args: list[str] | None = None) -> list[Job]:
+        """Submit every script at once; see :meth:`AsyncMachine.submit_many`."""
+        return self._jobs_of(self.aio.submit_many(list(scripts), args))
+
+    def wait_submitted(self) -> list[Job]:
+        """Wait for every ``submit_nowait`` since the last call; see
+        :meth:`AsyncMachine.wait_submitted`."""
+        return self._jobs_of(self.aio.wait_submitted())
+
+    def _jobs_of(self, submitting: Coroutine[Any, Any, list[AsyncJob]]) -> list[Job]:
+        try:
+            return [self.job_handle(j) for j in self._client._run(submitting)]
+        except SubmitError as exc:  # the summary holds blocking handles, like the answer
+            exc.jobs = [self.job_handle(j) for j in exc.jobs]
+            exc.failed = [self.job_handle(j) for j in exc.failed]
+            raise
 
     def job(self, jobid: str | int) -> Job:
         return self.job_handle(self._client._run(self.aio.job(jobid)))
@@ -188,57 +240,6 @@ class Machine:
                     self._client._run(close(chunks))
 
         return blocking()
-
-
-class Transfer:
-    """A blocking handle on a transfer; see :class:`AsyncTransfer`."""
-
-    def __init__(self, client: Client, transfer: AsyncTransfer) -> None:
-        self._client = client
-        self.aio = transfer
-
-    def __repr__(self) -> str:
-        return repr(self.aio)
-
-    @property
-    def client(self) -> Client:
-        return self._client
-
-    @property
-    def transfer_id(self) -> str:
-        return self.aio.transfer_id
-
-    @property
-    def source(self) -> tuple[str, str]:
-        return self.aio.source
-
-    @property
-    def target(self) -> tuple[str, str]:
-        return self.aio.target
-
-    @property
-    def label(self) -> str:
-        return self.aio.label
-
-    @property
-    def info(self) -> TransferInfo:
-        return self.aio.info
-
-    @property
-    def state(self) -> TransferStatus:
-        return self.aio.state
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.aio.is_terminal
-
-    def refresh(self) -> TransferInfo:
-        return self._client._run(self.aio.refresh())
-
-    def wait(
-        self, timeout: float | None = None, *, interval: float = 1.0, check: bool = False
-    ) -> TransferInfo:
-        return self._client._run(self.aio.wait(timeout, interval=interval, check=check))
 
 
 class Client(SyncGroups):

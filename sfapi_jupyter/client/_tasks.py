@@ -3,6 +3,17 @@
 The API's task ``result`` is JSON inside a string; it is parsed leniently, as NERSC's own
 client does. Cancelling a task (``DELETE /tasks/{id}``) ends a running command on the
 machine, its children included; a finished task is left as it is.
+
+Many submits at once (``submit_many``, ``submit_nowait`` in a loop, ``asyncio.gather`` of
+submits) would cost one poll each, so the client's :class:`TaskBatcher` gathers the polls
+due in the same pass of the event loop: one id is one ``GET /tasks/{id}``; several are one
+``GET /tasks`` (the caller's running and newest tasks), with a ``GET /tasks/{id}`` only for
+those the list did not hold. The list costs more the more tasks it holds, so it is used only
+while it stays short next to the polls it replaces (``LIST_BYTES_PER_TASK``).
+
+Waiters poll at once, then after 0.2 s, growing by 1.5 up to ``MAX_POLL_INTERVAL`` (1 s,
+NERSC's client's fixed interval: under load a submit task can take seconds, and a longer
+interval would only add to the wait).
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._errors import SfApiError, TaskFailedError, UnexpectedAnswerError, WaitTimeout
@@ -20,6 +32,12 @@ if TYPE_CHECKING:
 
 #: Seconds a cancel sent on the way out (an interrupt, a closing client) may take.
 CANCEL_TIMEOUT = 10.0
+#: The longest pause between two polls of one task, in seconds.
+MAX_POLL_INTERVAL = 1.0
+#: ``GET /tasks`` replaces k polls while its last answer was at most k times this many bytes.
+#: Measured against the local facility, a list of 100 tasks (11 KB) costs it about what two
+#: single polls do; with this bound it is asked for three polls or more.
+LIST_BYTES_PER_TASK = 4000
 
 
 def parse_task_result(text: Any) -> Any:
@@ -59,12 +77,13 @@ def task_of(body: Any, task_id: str) -> Task:
 async def wait_task(
     client: AsyncClient, task_id: str, timeout: float | None, interval: float
 ) -> Task:
-    """Poll a task until it is done, backing off from ``interval`` to 2 s; the last sleep
-    ends at the deadline, so ``timeout`` is kept to within one request."""
+    """Poll a task until it is done, backing off from ``interval`` to 1 s; the last sleep
+    ends at the deadline, so ``timeout`` is kept to within one request. Polls due at the
+    same time as others share their request (:class:`TaskBatcher`)."""
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     while True:
-        task = await client.task(task_id)
+        task = await client.task_polls.poll(task_id)
         if task.done:
             if task.status is not TaskStatus.completed:
                 raise TaskFailedError(
@@ -78,7 +97,7 @@ async def wait_task(
                 raise WaitTimeout(f"Task {task_id} did not finish within {timeout} s")
             pause = min(pause, left)
         await asyncio.sleep(pause)
-        interval = min(interval * 1.5, 2.0)
+        interval = min(interval * 1.5, MAX_POLL_INTERVAL)
 
 
 async def cancel_task(client: AsyncClient, task_id: str) -> Task:
@@ -104,3 +123,105 @@ async def cancel_on_the_way_out(client: AsyncClient, task_id: str) -> None:
     sending.add_done_callback(lambda done: done.cancelled() or done.exception())
     with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, SfApiError):
         await asyncio.wait_for(asyncio.shield(sending), CANCEL_TIMEOUT)
+
+
+def _answer(task_id: str, body: Any) -> Task | BaseException:
+    if isinstance(body, BaseException):
+        return body
+    try:
+        return task_of(body, task_id)
+    except SfApiError as exc:  # not a task: that waiter's error alone
+        return exc
+
+
+@dataclass(eq=False)
+class _Batch:
+    future: asyncio.Future[dict[str, Task | BaseException]]
+    ids: set[str] = field(default_factory=set)
+
+
+class TaskBatcher:
+    """One client's task polls: polls due together cost one request.
+
+    Callers that ask in the same pass of the event loop (e.g. the submits whose POSTs were
+    answered together) share a batch; batches never wait for each other (under load a
+    round trip is what costs, not a request).
+    ``requests`` counts the requests sent (``list_requests`` those that were ``GET /tasks``).
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.requests = 0
+        self.list_requests = 0
+        #: Bytes of the last ``GET /tasks`` answer (None: not asked yet).
+        self.list_bytes: int | None = None
+        self._batch: _Batch | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def cancel(self) -> None:
+        """Stop every poll being sent (the client is closing)."""
+        for task in self._tasks:
+            task.cancel()
+
+    async def poll(self, task_id: str) -> Task:
+        """The task as the API shows it now (one request shared with concurrent polls)."""
+        batch = self._batch
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batch = _Batch(loop.create_future())
+            task = loop.create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        batch.ids.add(task_id)
+        answer = (await asyncio.shield(batch.future))[task_id]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def _list_is_worth_it(self, count: int) -> bool:
+        if count < 2:
+            return False
+        return self.list_bytes is None or self.list_bytes <= LIST_BYTES_PER_TASK * count
+
+    async def _send(self, batch: _Batch) -> None:
+        try:
+            await asyncio.sleep(0)  # polls started in the same loop pass join this batch
+            self._batch = None
+            answers: dict[str, Task | BaseException] = {}
+            if self._list_is_worth_it(len(batch.ids)):
+                answers.update(await self._from_list(batch.ids))
+            # One by one, at once: waiting for each other would only add round trips.
+            missing = sorted(batch.ids - answers.keys())
+            self.requests += len(missing)
+            polled = await asyncio.gather(
+                *(self.client._get(f"tasks/{i}", shape=dict) for i in missing),
+                return_exceptions=True,
+            )
+            for task_id, body in zip(missing, polled, strict=True):
+                answers[task_id] = _answer(task_id, body)
+        except BaseException as exc:
+            if self._batch is batch:
+                self._batch = None
+            if not batch.future.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    batch.future.cancel()
+                else:
+                    batch.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            batch.future.set_result(answers)
+
+    async def _from_list(self, ids: set[str]) -> dict[str, Task]:
+        """The tasks of ``ids`` that ``GET /tasks`` holds (none if the list cannot be read:
+        each is then polled on its own, with its own retries and errors)."""
+        self.requests += 1
+        self.list_requests += 1
+        try:
+            response = await self.client._request("GET", "tasks")
+            self.list_bytes = len(response.content)
+            rows = response.json().get("tasks") or []
+            mine = [r for r in rows if isinstance(r, dict) and str(r.get("id")) in ids]
+            return {str(r["id"]): task_of(r, str(r["id"])) for r in mine}
+        except (SfApiError, ValueError, TypeError, AttributeError):
+            return {}

@@ -90,6 +90,8 @@ class TaskManager:
         self.config = config
         self.max_result_bytes = self.config.max_command_output_bytes + RESULT_SLACK
         self._running: dict[str, asyncio.Task[None]] = {}
+        #: When each user's finished tasks were last pruned (see :meth:`prune`).
+        self._pruned: dict[str, float] = {}
 
     def put(self, task_id: str, user: str, status: str, result: Any, kind: str) -> None:
         """Store a task's state; ``result`` (None, or what becomes its JSON) is bounded."""
@@ -112,8 +114,16 @@ class TaskManager:
         )
 
     def prune(self, user: str) -> None:
-        """Forget ``user``'s finished tasks past the retention time or over the caps."""
+        """Forget ``user``'s finished tasks past the retention time or over the caps.
+
+        At most once a minute per user (more often only for a retention under two minutes):
+        the query ranks all of a user's tasks, and nothing younger than the 10-minute grace
+        may go anyway, so pruning after every task of a burst of submits would only add cost.
+        """
         now, config = time.time(), self.config
+        if now - self._pruned.get(user, 0.0) < min(60.0, config.task_retention_seconds / 2):
+            return
+        self._pruned[user] = now
         ranked = self.store._all(_RANKED.format("AND status!='new'"), (user,))
         old = [
             r["id"]

@@ -170,17 +170,16 @@ def test_browser_enters_a_directory_previews_uploads_and_downloads(
     expect(fb.locator('[data-testid="fb-row"]')).to_have_count(1)
     expect(fb.locator('[data-testid="fb-count"]')).to_have_text("1 of 5 items")
     fb.locator('[data-testid="fb-filter"]').fill("")
-    fb.locator('[data-testid="fb-sort-size"]').click()  # largest first; folders stay on top
-    names = fb.locator('[data-testid="fb-row"]').evaluate_all(
-        "rows => rows.map(r => r.dataset.name)"
+    by_size = fb.locator('[data-testid="fb-sort-size"]')
+    by_size.click()  # largest first; folders stay on top
+    expect(by_size).to_have_attribute("aria-sort", "descending")
+    expect(by_size).to_have_text("Size ▼")
+    # The rows are redrawn on the next animation frame (the list paints once per frame), so
+    # wait for the order a user sees rather than reading the rows the moment the click returns.
+    expect(fb.locator('[data-testid="fb-row"] .sfj-fb__name')).to_have_text(
+        ["raw", "result.bin", f"scan-{frontend}.npy", f"detector-{frontend}.png", "latest → raw"],
+        timeout=WAIT,
     )
-    assert names == [
-        "raw",
-        "result.bin",
-        f"scan-{frontend}.npy",
-        f"detector-{frontend}.png",
-        "latest",
-    ]
     fb.locator('[data-testid="fb-up"]').click()
     expect(row(ui, 1, "examples")).to_be_visible(timeout=WAIT)
 

@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,9 +34,8 @@ from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import async_client, free_port, new_client, sync_client
 from ..support.figures import record_bad_input
+from ..support.reachable import reachable_python, without_checkout
 from ..support.slurm import require_slurm
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def sleeping(seconds: str) -> list[psutil.Process]:
@@ -141,13 +139,13 @@ def facility_as_nobody() -> Iterator[tuple[str, str, dict[str, str]]]:
     """A facility process run as ``nobody`` (so it cannot give users accounts of their own)."""
     state = Path(tempfile.mkdtemp(prefix="sfapi-cancel-", dir="/tmp"))
     as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-    env = {**os.environ, "HOME": str(state), "PYTHONPATH": str(REPO)}
-    try:
+    # nobody runs a world-readable copy of the code and its dependencies: CI may clone into a
+    # private directory that nobody cannot read (tests/support/reachable.py).
+    env = {**without_checkout(os.environ), "HOME": str(state)}
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, state, ignore_errors=True)
+        python = str(stack.enter_context(reachable_python()))
         os.chown(state, NOBODY, NOBODY)
-        reach = subprocess.run([*as_nobody, sys.executable, "-c", "import sfapi_jupyter.facility"],
-                               capture_output=True, text=True, cwd=REPO, env=env)  # fmt: skip
-        if reach.returncode != 0:
-            pytest.skip(f"nobody cannot import the checkout here: {reach.stderr.strip()[-200:]}")
         port = free_port()
         settings = state / "settings.json"
         settings.write_text(json.dumps({
@@ -155,8 +153,8 @@ def facility_as_nobody() -> Iterator[tuple[str, str, dict[str, str]]]:
             "options": {"min_pending_seconds": 0.2, "scheduler_interval": 0.05},
             "clients": {"plain": 1}, "creds_out": str(state / "creds.json")}))  # fmt: skip
         server = subprocess.Popen(
-            [*as_nobody, sys.executable, "-m", "tests.support.serve_process", str(settings)],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [*as_nobody, python, "-m", "tests.support.serve_process", str(settings)],
+            cwd=state, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         try:
             assert server.stdout is not None
@@ -168,8 +166,6 @@ def facility_as_nobody() -> Iterator[tuple[str, str, dict[str, str]]]:
         finally:
             server.terminate()
             server.wait(timeout=60)
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user the tests above are this case")

@@ -18,7 +18,6 @@ import os
 import pwd
 import stat
 import subprocess
-import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.os_accounts import ACCOUNT_MARKER
 from sfapi_jupyter.facility.server import LocalFacility
 
+from ..support.reachable import reachable_python, without_checkout
 from ..support.slurm import require_slurm
 from ..support.tokens import api_session, task_result
 from ..support.waiting import wait_for
@@ -231,6 +231,7 @@ NOT_ROOT_SCRIPT = textwrap.dedent(
     import httpx
     from sfapi_jupyter.facility import FacilityConfig
     from sfapi_jupyter.facility.server import LocalFacility
+    import sfapi_jupyter
     sys.path.insert(0, sys.argv[2])
     from tests.support.tokens import fetch_token, task_result
     from tests.support.waiting import wait_for
@@ -240,7 +241,7 @@ NOT_ROOT_SCRIPT = textwrap.dedent(
     handler.emit = lambda record: records.append(record.getMessage())
     logging.getLogger("sfapi_jupyter.facility").addHandler(handler)
     config = FacilityConfig(state_dir=sys.argv[1], min_pending_seconds=0.1)
-    out = {}
+    out = {"code": sfapi_jupyter.__file__}
     with LocalFacility(config) as site:
         for name in ("carlnr", "doranr"):
             client = site.create_client(name)
@@ -272,32 +273,29 @@ NOT_ROOT_SCRIPT = textwrap.dedent(
 def test_run_as_an_ordinary_user_everyone_is_that_user_and_it_says_so(tmp_path):
     """The demo's case, for real: the facility process itself is ``nobody``."""
     state = Path(tempfile.mkdtemp(prefix="sfapi-notroot-", dir="/tmp"))
-    try:
-        os.chown(state, 65534, 65534)
-        repo = Path(__file__).resolve().parents[2]
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-                sys.executable,
-                "-c",
-                NOT_ROOT_SCRIPT,
-                str(state / "s"),
-                str(repo),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd="/tmp",
-            env={**os.environ, "HOME": str(state)},
-        )
-        assert proc.returncode == 0, proc.stderr
-        out = json.loads(proc.stdout.strip().splitlines()[-1])
-    finally:
-        subprocess.run(["rm", "-rf", str(state)], check=False)
+    # The user nobody runs a copy of the code under test: CI may clone into a private (0700)
+    # directory, where that user can read neither the checkout nor its .venv.
+    with reachable_python() as python:
+        try:
+            os.chown(state, 65534, 65534)
+            code = python.parents[2] / "src"
+            proc = subprocess.run(
+                [
+                    *("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"),
+                    *(str(python), "-c", NOT_ROOT_SCRIPT, str(state / "s"), str(code)),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd="/tmp",
+                env={**without_checkout(os.environ), "HOME": str(state)},
+            )
+            assert proc.returncode == 0, proc.stderr
+            out = json.loads(proc.stdout.strip().splitlines()[-1])
+            # what ran was the copy, not the checkout
+            assert out["code"] == str(code / "sfapi_jupyter" / "__init__.py")
+        finally:
+            subprocess.run(["rm", "-rf", str(state)], check=False)
     nobody = pwd.getpwuid(65534).pw_name
     assert out["carlnr"] == out["doranr"] == nobody
     assert out["carlnr_job"] == out["doranr_job"] == nobody

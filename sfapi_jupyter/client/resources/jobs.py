@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .._errors import JobFailedError, NotFoundError, json_object
+from .._errors import JobFailedError, JobNotReadyError, NotFoundError, json_object
 from ..models import JobInfo, JobState
 
 if TYPE_CHECKING:
@@ -13,15 +14,65 @@ if TYPE_CHECKING:
 
 
 class AsyncJob:
-    """A job on a machine. ``info`` holds what was last seen; ``refresh()`` asks again."""
+    """A job on a machine. ``info`` holds what was last seen; ``refresh()`` asks again.
 
-    def __init__(self, machine: AsyncMachine, jobid: str, info: JobInfo | None = None) -> None:
+    A job from :meth:`AsyncMachine.submit_nowait` has no id until the API answers:
+    ``await job.ready()`` waits for it (and raises the submit's error, if it failed);
+    ``job.jobid`` raises :class:`JobNotReadyError` until then.
+    """
+
+    def __init__(
+        self, machine: AsyncMachine, jobid: str | None, info: JobInfo | None = None
+    ) -> None:
         self.machine = machine
-        self.jobid = str(jobid)
+        self._jobid = None if jobid is None else str(jobid)
         self.info = info
+        #: The background submit that gives this job its id (None: it has one).
+        self.submission: asyncio.Task[None] | None = None
+        #: Why the background submit failed (None: it did not, or has not ended yet).
+        self.submit_error: BaseException | None = None
+        #: The user has been shown ``submit_error`` (raised to them, or in a summary).
+        self.submit_error_seen = False
 
     def __repr__(self) -> str:
-        return f"<Job {self.jobid} on {self.machine.name}: {self.state.value}>"
+        if self._jobid is None:
+            doing = "submit failed" if self.submit_error is not None else "submitting"
+            return f"<Job ({doing}) on {self.machine.name}>"
+        return f"<Job {self._jobid} on {self.machine.name}: {self.state.value}>"
+
+    # -- the id ---------------------------------------------------------------------------
+    @property
+    def jobid(self) -> str:
+        if self._jobid is None:
+            self._raise_submit_error()
+            raise JobNotReadyError(
+                f"This job on {self.machine.name} is still being submitted, so it has no id "
+                "yet: `await job.ready()` waits for it."
+            )
+        return self._jobid
+
+    @property
+    def submitted(self) -> bool:
+        """The job has its id (a background submit has succeeded)."""
+        return self._jobid is not None
+
+    def _raise_submit_error(self) -> None:
+        if self.submit_error is not None:
+            self.submit_error_seen = True
+            raise self.submit_error
+
+    def _submitted(self, jobid: str, info: JobInfo) -> None:
+        self._jobid = jobid
+        self.info = info
+
+    async def ready(self) -> AsyncJob:
+        """Wait until a background submit has given the job its id; raise its error if it
+        failed. A job that has its id is ready at once."""
+        if self._jobid is None:
+            if self.submission is not None:
+                await asyncio.shield(self.submission)
+            self.jobid  # noqa: B018 (raises the submit's error, or says there is no id)
+        return self
 
     # -- what is known ------------------------------------------------------------------------
     @property
@@ -86,6 +137,7 @@ class AsyncJob:
         jobs alike); concurrent refreshes of jobs on the machine share that one request."""
         from .accounting import rows_of
 
+        await self.ready()
         rows = rows_of(self.jobid, await self.machine.accounting_rows([self.jobid], cached=False))
         exact = [r for r in rows if self.jobid in (str(r.get("jobidraw")), str(r.get("jobid")))]
         mine = exact or rows
@@ -99,6 +151,7 @@ class AsyncJob:
         Waiting costs no extra requests: the machine's shared watcher polls all watched
         jobs together.
         """
+        await self.ready()
         await self.machine.watcher.wait(self, timeout)
         if check and self.state is not JobState.COMPLETED:
             raise JobFailedError(
@@ -111,6 +164,7 @@ class AsyncJob:
 
     async def cancel(self, *, wait: bool = False, timeout: float | None = 60.0) -> AsyncJob:
         """Cancel the job (``scancel``); with ``wait=True`` until it has ended."""
+        await self.ready()
         client = self.machine.client
         where = f"compute/jobs/{self.machine.name}/{self.jobid}"
         body = json_object(await client._request("DELETE", where), f"DELETE {where}")

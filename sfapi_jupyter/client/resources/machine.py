@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import uuid
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from .._errors import (
     ApiError,
-    BadScriptError,
     CommandError,
-    ConnectError,
     MachineUnavailableError,
     NotFoundError,
-    RateLimitedError,
-    RequestTimeout,
-    ScriptWarning,
-    ServerError,
     SfApiError,
     UnexpectedAnswerError,
     WaitTimeout,
     json_object,
 )
-from ..models import CommandResult, JobInfo, JobState, RemoteEntry, Task, TaskStatus
+from ..models import CommandResult, JobInfo, RemoteEntry, Task, TaskStatus
 from ..models.status import Status, StatusValue
 from .accounting import AccountingBatcher, Row
 from .files import AsyncFiles, Progress
 from .jobs import AsyncJob
+from .submitting import Submitter
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -38,28 +30,8 @@ if TYPE_CHECKING:
     from ..tail_batch import TailBatcher
     from ..watch import JobWatcher
 
-#: Marker added to each script submitted as text, so that after an ambiguous failure the
-#: client can find the job it may already have made instead of making a second one.
-MARKER_PREFIX = "sfapi-submit:"
 #: Seconds a machine's status is trusted before a submit or command reads it again.
 AVAILABILITY_MAX_AGE = 60.0
-_COMMENT_RE = re.compile(r"^#SBATCH\s+(--comment[= ]|-?-comment)", re.MULTILINE)
-
-
-def looks_like_script(text: str) -> bool:
-    return "\n" in text.strip() or text.lstrip().startswith("#!")
-
-
-def add_submit_marker(script: str, marker: str) -> str | None:
-    """The script with ``#SBATCH --comment=<marker>`` after its ``#!`` line.
-
-    None when the script sets its own ``--comment`` (ours would be overridden, so it could
-    not be found again).
-    """
-    if _COMMENT_RE.search(script):
-        return None
-    first, sep, rest = script.partition("\n")
-    return f"{first}\n#SBATCH --comment={marker}\n{rest}" if sep else None
 
 
 class AsyncMachine:
@@ -71,6 +43,7 @@ class AsyncMachine:
         self._watcher: JobWatcher | None = None
         self._tails: TailBatcher | None = None
         self._files: AsyncFiles | None = None
+        self._submits: Submitter | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
         #: Shared sacct requests (see ``accounting_rows``).
@@ -80,6 +53,8 @@ class AsyncMachine:
         return f"AsyncMachine({self.name!r})"
 
     async def aclose(self) -> None:
+        if self._submits is not None:
+            await self._submits.aclose()
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
@@ -176,84 +151,55 @@ class AsyncMachine:
         """
         return await self.accounting.rows(jobids, cached=cached)
 
+    @property
+    def submits(self) -> Submitter:
+        """The machine's submits (see :mod:`~sfapi_jupyter.client.resources.submitting`)."""
+        if self._submits is None:
+            self._submits = Submitter(self)
+        return self._submits
+
     async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:
-        """Submit a batch script (its text, or the path of a script on the machine).
+        """Submit a batch script (its text, or the path of a script on the machine); the
+        job, once the API has given its id.
 
         The job is never submitted twice: a text script carries a unique marker, and after
         an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched
-        for it before anything is sent again.
+        for it before anything is sent again. To submit many, see :meth:`submit_nowait`
+        and :meth:`submit_many`.
         """
-        from ..scripts import prepare_script
+        return await self.submits.send(self.submits.prepare(script, args))
 
-        is_path = not looks_like_script(script)
-        marked: str | None = None
-        marker = MARKER_PREFIX + uuid.uuid4().hex
-        if is_path:
-            job_text = script.strip()
-        else:
-            job_text, issues = prepare_script(script, machine=self.name)
-            for issue in issues:
-                warnings.warn(str(issue), ScriptWarning, stacklevel=2)
-            marked = add_submit_marker(job_text, marker)
-            job_text = marked or job_text
-        await self.ensure_available()  # after the script checks: a bad script costs no request
-        data: dict[str, Any] = {"job": job_text, "isPath": is_path}
-        if args:
-            data["args"] = [str(a) for a in args]
-        policy = self.client.retry
-        for attempt in range(policy.attempts):
-            try:
-                response = await self.client._request(
-                    "POST", f"compute/jobs/{self.name}", data=data, retry=False
-                )
-                break
-            except (RequestTimeout, ConnectError, ServerError, RateLimitedError) as exc:
-                if marked is None:
-                    raise type(exc)(
-                        f"{exc.message}. The job may or may not have been submitted; look "
-                        f"at the queue (jobs()) before submitting again.",
-                        status_code=exc.status_code,
-                    ) from None
-                found = await self._find_submission(marker)
-                if found is not None:
-                    return found
-                if attempt == policy.attempts - 1:
-                    raise
-                await asyncio.sleep(policy.delay(attempt))
-        body = json_object(response, f"POST compute/jobs/{self.name}")
-        if body.get("status") == "ERROR" or not body.get("task_id"):
-            raise BadScriptError(f"Submit refused: {body.get('error')}", body=body)
-        task = await self.client.wait_task(str(body["task_id"]))
-        result = task.result if isinstance(task.result, dict) else {}
-        if str(result.get("status", "")).lower() != "ok" or not result.get("jobid"):
-            message = result.get("error") or task.result or "no job id returned"
-            raise BadScriptError(str(message).strip(), body=task.result)
-        jobid = str(result["jobid"])
-        # sbatch queued it: it is PENDING as of now. The watcher looks at once, bypassing
-        # the API's cache, sharing one request with the other jobs just submitted, and keeps
-        # the state current from there; the caller does not wait for that look.
-        job = AsyncJob(self, jobid, JobInfo(jobid=jobid, state=JobState.PENDING, source="submit"))
-        self.watcher.watch(job, just_submitted=True)
-        return job
+    def submit_nowait(self, script: str, args: list[str] | None = None) -> AsyncJob:
+        """Check the script, start submitting it, and return its job at once.
+
+        Call it on the client's event loop (in a coroutine). The id arrives when the API
+        answers: ``await job.ready()`` waits for it; ``job.wait()``, ``refresh()`` and
+        ``cancel()`` wait for it first. A bad script raises here; a failure of the submit
+        itself is raised by the job's first use and by :meth:`wait_submitted`. Several
+        submits are in flight at once and their task polls share requests, so a loop of
+        them is several times faster than a loop of :meth:`submit`.
+        """
+        return self.submits.submit_nowait(script, args)
+
+    async def submit_many(
+        self, scripts: Iterable[str], args: list[str] | None = None
+    ) -> list[AsyncJob]:
+        """Submit every script (checked first, all of them) at once; their jobs, in order.
+
+        If some fail, :class:`SubmitError` says which and why; its ``jobs`` are the ones
+        submitted, ``failed`` the others (each with its ``submit_error``).
+        """
+        return await self.submits.submit_many(scripts, args)
+
+    async def wait_submitted(self) -> list[AsyncJob]:
+        """Wait for every :meth:`submit_nowait` since the last call; their jobs, in order.
+
+        Raises :class:`SubmitError` (a summary, with ``jobs`` and ``failed``) if any failed.
+        """
+        return await self.submits.wait_submitted()
 
     async def _find_submission(self, marker: str, settle_timeout: float = 60.0) -> AsyncJob | None:
-        """After an ambiguous submit: let running submit tasks finish, then look for the marker."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + settle_timeout
-        while loop.time() < deadline:
-            pending = [t for t in await self.client.tasks() if t.status is TaskStatus.new]
-            if not pending:
-                break
-            await asyncio.sleep(0.3)
-        me = await self.client.whoami()
-        rows = await self.fetch_rows(sacct=True, cached=False, user=me.name)
-        ids = [JobInfo.from_row(r) for r in rows if marker in str(r.get("comment", ""))]
-        if not ids:
-            return None
-        first = min(ids, key=lambda info: int(info.array_job_id or info.jobid))
-        job = AsyncJob(self, first.array_job_id or first.jobid, first)
-        self.watcher.watch(job)
-        return job
+        return await self.submits.find(marker, settle_timeout)
 
     async def job(self, jobid: str | int) -> AsyncJob:
         """A job by id, with its current state.

@@ -76,6 +76,8 @@ class JobWatcher:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._next_tick = 0.0
+        #: (first, last) loop time of the submits of the current burst (None: no burst).
+        self._burst: tuple[float, float] | None = None
 
     # -- what is watched ----------------------------------------------------------------------
     def watch(self, job: AsyncJob, *, just_submitted: bool = False) -> None:
@@ -98,6 +100,8 @@ class JobWatcher:
         if just_submitted:
             entry.fresh_until = max(entry.fresh_until, now + self.fresh_seconds)
             self.interval = self.min_interval
+            new_burst = self._burst is None or now - self._burst[1] > self.first_look
+            self._burst = (now if new_burst or not self._burst else self._burst[0], now)
         if (fresh_entry or just_submitted) and not entry.done.is_set():
             # Nothing known yet: look now. Just submitted: look soon, in one request with
             # the jobs submitted meanwhile. Otherwise batch with whatever else arrives.
@@ -255,12 +259,13 @@ class JobWatcher:
             # swallows a cancel that arrives as the wake event is set (e.g. by a submit), and
             # the loop must end anyway instead of polling until every job has ended.
             while self._active() and self._task is me:
-                while (delay := self._next_tick - loop.time()) > 0:
+                while (delay := max(self._next_tick, self._burst_hold()) - loop.time()) > 0:
                     self._wake.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), delay)
                     if not self._active() or self._task is not me:
                         return
+                self._burst = None  # a submit from now on starts a new burst
                 try:
                     changed = await self.poll_once()
                 except PERMANENT_ERRORS as exc:
@@ -288,6 +293,15 @@ class JobWatcher:
             log.exception("job watcher on %s failed", self.machine.name)
             for entry in self._active():
                 self._fail(entry, exc)
+
+    def _burst_hold(self) -> float:
+        """No tick while submits keep coming (every look would compete with them for the
+        API): until ``first_look`` after the last submit of a burst, but at most
+        ``steady_interval`` after its first (a long burst still gets a look now and then)."""
+        if self._burst is None:
+            return 0.0
+        first, last = self._burst
+        return min(last + self.first_look, first + self._steady())
 
     def _steady(self) -> float:
         return min(max(self.steady_interval, self.min_interval), self.max_interval)
