@@ -39,6 +39,7 @@ from .resources.groups import SyncGroups
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
 from .resources.storage import Location
+from .scripts import CheckedScript
 
 T = TypeVar("T")
 
@@ -141,10 +142,10 @@ class Machine:
     def status(self) -> Any:
         return self._client._run(self.aio.status())
 
-    def submit(self, script: str, args: list[str] | None = None) -> Job:
+    def submit(self, script: str | CheckedScript, args: list[str] | None = None) -> Job:
         return self.job_handle(self._client._run(self.aio.submit(script, args)))
 
-    def submit_nowait(self, script: str, args: list[str] | None = None) -> Job:
+    def submit_nowait(self, script: str | CheckedScript, args: list[str] | None = None) -> Job:
         """Start a submit and return its job at once; see :meth:`AsyncMachine.submit_nowait`.
 
         ``job.jobid`` (and any use of the job) blocks until the API has given the id, and
@@ -156,7 +157,9 @@ class Machine:
 
         return self.job_handle(self._client._run(start()))
 
-    def submit_many(self, scripts: Iterable[str], args: list[str] | None = None) -> list[Job]:
+    def submit_many(
+        self, scripts: Iterable[str | CheckedScript], args: list[str] | None = None
+    ) -> list[Job]:
         """Submit every script at once; see :meth:`AsyncMachine.submit_many`."""
         return self._jobs_of(self.aio.submit_many(list(scripts), args))
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import warnings
 from typing import Any
 
-from ..client import BadScriptError, Client, Job, Machine, NotFoundError, ScriptWarning, SfApiError
+from ..client import AsyncJob, AsyncMachine, Client, Job, Machine, NotFoundError, SfApiError
 from ..client.models import Project
 from ..client.models.status import Status, StatusValue
-from ..client.scripts import SbatchDirectives
+from ..client.scripts import CheckedScript, SbatchDirectives, checked_script
 from ..widgets import JobCard
 from ._common import resolve_machine, say
 from .jobs import start_card
@@ -63,14 +62,11 @@ def submit_job(
     --------
     >>> job, card = submit_job("#!/bin/bash\\n#SBATCH -t 5\\nhostname")  # doctest: +SKIP
     """
-    from ..client.scripts import check_script, parse_directives
-
     client, handle = resolve_machine(client, machine)
-    issues = check_script(script, handle.name)
-    errors = [str(i) for i in issues if i.severity == "error"]
-    if errors:
-        raise BadScriptError("The batch script would be refused:\n" + "\n".join(errors))
-    for issue in issues:
+    # Checked once: the warnings are printed here (with line numbers), the options feed the
+    # warnings and the record, and the submit sends the same value without checking again.
+    checked = checked_script(script, handle.name)
+    for issue in checked.warnings:
         say(str(issue))
     api_url = client.aio.api_base_url
     digest = script_hash(script, machine=handle.name, args=args)
@@ -78,21 +74,13 @@ def submit_job(
         attached = _running_submission(client, handle, digest)
         if attached is not None:
             return attached
-    directives = parse_directives(script)
-    walltime = directives.time or ASSUMED_WALLTIME
-    assumed = directives.time is None
-    notices = client.run_coroutine(
-        submit_warnings(client, handle.name, directives, walltime, assumed)
-    )
+    directives = checked.directives
+    notices, submitted = client.run_coroutine(_warn_submit_look(client, handle.aio, checked, args))
     for notice in notices:
         say(f"warning: {notice}")
-    with warnings.catch_warnings():
-        # check_script already printed these, with line numbers.
-        warnings.simplefilter("ignore", ScriptWarning)
-        job = handle.submit(script, args)
-    # submit() returns once sbatch queued the job; the card and the record need its work
-    # directory and user, so look once (one request, shared with the watcher's first look).
-    job.refresh()
+    if isinstance(submitted, Exception):
+        raise submitted  # after the warnings, which may say why (the machine is down)
+    job = handle.job_handle(submitted)
     info = job.info
     work_dir = info.work_dir if info else None
     record = job_records().save(JobRecord(
@@ -106,6 +94,27 @@ def submit_job(
     if notices:
         card.set_message("\n".join(notices), "warning")
     return job, card
+
+
+async def _warn_submit_look(
+    client: Client, machine: AsyncMachine, checked: CheckedScript, args: list[str] | None
+) -> tuple[list[str], AsyncJob | Exception]:
+    """The warnings, the submit and the first look, in one trip to the client's loop.
+
+    The machine's status is read once: the warnings and the submit's availability check
+    share it (:meth:`~sfapi_jupyter.client.AsyncMachine.cached_status`).
+    """
+    walltime = checked.directives.time or ASSUMED_WALLTIME
+    assumed = checked.directives.time is None
+    notices = await submit_warnings(client, machine.name, checked.directives, walltime, assumed)
+    try:
+        job = await machine.submit(checked, args)
+        # submit() returns once sbatch queued the job; the card and the record need its work
+        # directory and user, so look once (one request, shared with the watcher's first look).
+        await job.refresh()
+    except Exception as exc:  # raised by the caller once it has printed the warnings
+        return notices, exc
+    return notices, job
 
 
 def _running_submission(client: Client, handle: Machine, digest: str) -> tuple[Job, JobCard] | None:
@@ -183,8 +192,9 @@ async def machine_warnings(
     from ..client.scripts import outage_conflicts
 
     aio = client.aio
+    # The status read a submit's availability check shares (at most one a minute).
     found: tuple[Any, ...] = await asyncio.gather(
-        aio.status(machine), aio.outages(machine), aio.planned_outages(machine),
+        aio.compute(machine).cached_status(), aio.outages(machine), aio.planned_outages(machine),
         return_exceptions=True,
     )  # fmt: skip
     status, current, planned = found

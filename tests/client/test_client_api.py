@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pytest
 
@@ -18,6 +19,7 @@ from sfapi_jupyter.client import (
     ScriptWarning,
     ValidationError,
 )
+from sfapi_jupyter.client.scripts import checked_script
 
 from ..support.facility import make_async_client
 from ..support.scripts import batch_script as script
@@ -109,6 +111,26 @@ async def test_submit_warns_about_what_slurm_would_silently_ignore(aclient):
         job = await aclient.compute("perlmutter").submit(text)
     await job.wait(timeout=60)
     assert job.nodes == 1  # the late directive really was ignored
+
+
+async def test_a_checked_script_is_sent_without_a_second_check(aclient):
+    checked = checked_script(script("echo start\n#SBATCH -N 2", "-t 5"), "perlmutter")
+    assert [issue.line for issue in checked.warnings] == [5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScriptWarning)  # its warnings are the checker's
+        job = await aclient.compute("perlmutter").submit(checked)
+    await job.wait(timeout=60)
+    assert job.state is JobState.COMPLETED
+
+
+async def test_a_script_checked_for_no_machine_gets_the_machines_rules(aclient):
+    checked = checked_script("#!/bin/bash\n#SBATCH -t 5\necho no constraint\n")
+    assert checked.warnings == ()
+    with (
+        pytest.warns(ScriptWarning, match="no -C/--constraint"),
+        pytest.raises(BadScriptError, match="No architecture specified"),
+    ):
+        await aclient.compute("perlmutter").submit(checked)
 
 
 async def test_submit_by_path_with_args(served, aclient):

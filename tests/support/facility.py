@@ -99,6 +99,8 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.statuses: Counter[int] = Counter()
         self.latencies: list[float] = []
         self.failures = 0
+        #: Every request as ``"METHOD /path"``, in the order sent.
+        self.requests: list[str] = []
 
     @property
     def total(self) -> int:
@@ -107,6 +109,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         kind = "token" if request.url.path.endswith("/token") else request.method
         self.counts[kind] += 1
+        self.requests.append(f"{request.method} {request.url.path}")
         start = time.perf_counter()
         try:
             response = await self._inner.handle_async_request(request)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
+    from ..scripts import CheckedScript
     from ..tail_batch import TailBatcher
     from ..watch import JobWatcher
 
@@ -93,10 +94,7 @@ class AsyncMachine:
         ``max_age`` seconds and shared by concurrent callers, so a loop of 100 submits costs
         one status request.
         """
-        loop = asyncio.get_running_loop()
-        if self._availability is None or loop.time() - self._availability[0] > max_age:
-            self._availability = (loop.time(), asyncio.ensure_future(self._read_status()))
-        status = await asyncio.shield(self._availability[1])
+        status = await self.cached_status(max_age)
         if status is not None and status.status == StatusValue.unavailable:
             notes = "; ".join(status.notes or [])
             raise MachineUnavailableError(
@@ -105,6 +103,17 @@ class AsyncMachine:
                 "says it is back, or use another machine.",
                 status=status,
             )
+
+    async def cached_status(self, max_age: float = AVAILABILITY_MAX_AGE) -> Status | None:
+        """The machine's status, read at most once per ``max_age`` seconds (None: unreadable).
+
+        The read :meth:`ensure_available` uses, so a caller that shows the status before a
+        submit (``%%sfjob``) and the submit itself share one request.
+        """
+        loop = asyncio.get_running_loop()
+        if self._availability is None or loop.time() - self._availability[0] > max_age:
+            self._availability = (loop.time(), asyncio.ensure_future(self._read_status()))
+        return await asyncio.shield(self._availability[1])
 
     async def _read_status(self) -> Status | None:
         try:
@@ -158,18 +167,19 @@ class AsyncMachine:
             self._submits = Submitter(self)
         return self._submits
 
-    async def submit(self, script: str, args: list[str] | None = None) -> AsyncJob:
+    async def submit(self, script: str | CheckedScript, args: list[str] | None = None) -> AsyncJob:
         """Submit a batch script (its text, or the path of a script on the machine); the
         job, once the API has given its id.
 
         The job is never submitted twice: a text script carries a unique marker, and after
         an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched
         for it before anything is sent again. To submit many, see :meth:`submit_nowait`
-        and :meth:`submit_many`.
+        and :meth:`submit_many`. A :class:`~sfapi_jupyter.client.scripts.CheckedScript`
+        (:func:`~sfapi_jupyter.client.scripts.checked_script`) is sent without a second check.
         """
         return await self.submits.send(self.submits.prepare(script, args))
 
-    def submit_nowait(self, script: str, args: list[str] | None = None) -> AsyncJob:
+    def submit_nowait(self, script: str | CheckedScript, args: list[str] | None = None) -> AsyncJob:
         """Check the script, start submitting it, and return its job at once.
 
         Call it on the client's event loop (in a coroutine). The id arrives when the API
@@ -182,7 +192,7 @@ class AsyncMachine:
         return self.submits.submit_nowait(script, args)
 
     async def submit_many(
-        self, scripts: Iterable[str], args: list[str] | None = None
+        self, scripts: Iterable[str | CheckedScript], args: list[str] | None = None
     ) -> list[AsyncJob]:
         """Submit every script (checked first, all of them) at once; their jobs, in order.
 

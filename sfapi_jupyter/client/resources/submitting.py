@@ -40,6 +40,7 @@ from ..models import JobInfo, JobState, TaskStatus
 from .jobs import AsyncJob
 
 if TYPE_CHECKING:
+    from ..scripts import CheckedScript
     from .machine import AsyncMachine
 
 #: Marker added to each script submitted as text, so that after an ambiguous failure the
@@ -96,27 +97,32 @@ class Submitter:
 
     # -- preparing ------------------------------------------------------------------------
     def prepare(
-        self, script: str, args: list[str] | None = None, *, stacklevel: int = 3
+        self, script: str | CheckedScript, args: list[str] | None = None, *, stacklevel: int = 3
     ) -> Prepared:
         """Check the script (a bad one raises here, before any request) and mark it.
 
-        ``stacklevel`` points its warnings at the user's line (3: the caller of the
-        machine's method that called this)."""
-        from ..scripts import prepare_script
+        A :class:`~sfapi_jupyter.client.scripts.CheckedScript` checked for this machine is
+        not checked again, nor are its warnings repeated: whoever checked it has them.
+        ``stacklevel`` points warnings at the user's line (3: the caller of the machine's
+        method that called this)."""
+        from ..scripts import CheckedScript, checked_script
 
-        is_path = not looks_like_script(script)
+        if isinstance(script, CheckedScript) and script.machine != self.machine.name:
+            script = script.text  # checked for another machine: its rules may differ
+        is_path = isinstance(script, str) and not looks_like_script(script)
         marker: str | None = None
-        if is_path:
+        if isinstance(script, str) and is_path:
             job_text = script.strip()
         else:
-            job_text, issues = prepare_script(script, machine=self.machine.name)
-            for issue in issues:
-                warnings.warn(str(issue), ScriptWarning, stacklevel=stacklevel)
+            if isinstance(script, str):
+                script = checked_script(script, machine=self.machine.name)
+                for issue in script.warnings:
+                    warnings.warn(str(issue), ScriptWarning, stacklevel=stacklevel)
             marker = MARKER_PREFIX + uuid.uuid4().hex
-            marked = add_submit_marker(job_text, marker)
+            marked = add_submit_marker(script.text, marker)
             if marked is None:
                 marker = None
-            job_text = marked or job_text
+            job_text = marked or script.text
         data: dict[str, Any] = {"job": job_text, "isPath": is_path}
         if args:
             data["args"] = [str(a) for a in args]
@@ -217,11 +223,11 @@ class Submitter:
             job.submit_error = exc
             self._failed.append(job)
 
-    def submit_nowait(self, script: str, args: list[str] | None = None) -> AsyncJob:
+    def submit_nowait(self, script: str | CheckedScript, args: list[str] | None = None) -> AsyncJob:
         return self.start(self.prepare(script, args, stacklevel=4))
 
     async def submit_many(
-        self, scripts: Iterable[str], args: list[str] | None = None
+        self, scripts: Iterable[str | CheckedScript], args: list[str] | None = None
     ) -> list[AsyncJob]:
         prepared = []  # every script is checked before anything is sent
         for script in scripts:

@@ -13,7 +13,7 @@ Line numbers count the script as given (1 = its first line, blank or not).
 """
 
 from .._errors import BadScriptError
-from ._check import check_script, prepare_script
+from ._check import CheckedScript, check_script, checked_script, prepare_script
 from ._directives import QOS_NAMES, SbatchDirectives, ScriptIssue, parse_directives, parse_time
 from ._planning import allocation_check, default_output_path, node_hours, outage_conflicts
 from ._rewrite import directive_values, set_directive
@@ -21,10 +21,12 @@ from ._rewrite import directive_values, set_directive
 __all__ = [
     "QOS_NAMES",
     "BadScriptError",
+    "CheckedScript",
     "SbatchDirectives",
     "ScriptIssue",
     "allocation_check",
     "check_script",
+    "checked_script",
     "default_output_path",
     "directive_values",
     "node_hours",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .._errors import BadScriptError
 from ._directives import POLICY, SbatchDirectives, ScriptIssue, normalise, scan
 
@@ -55,8 +57,54 @@ def check_script(script: str, machine: str | None = None) -> list[ScriptIssue]:
     ...     print(issue.line, issue.severity, issue.message.split(";")[0])
     3 warning '# SBATCH -N 2' is ignored by sbatch (a comment, not a directive)
     """
+    return _check(script, machine)[2]
+
+
+@dataclass(frozen=True)
+class CheckedScript:
+    """A batch script checked once: the text to send, its ``#SBATCH`` options, its warnings.
+
+    :func:`checked_script` makes it; ``machine.submit(checked)`` sends it without checking
+    or warning again (as httpx builds a request once and sends it), so a caller that shows
+    the warnings itself and reads the options (the notebook's ``%%sfjob``) parses the
+    script once.
+    """
+
+    #: The script as it will be submitted (dedented, ending with a newline).
+    text: str
+    #: Its ``#SBATCH`` options as sbatch reads them.
+    directives: SbatchDirectives
+    #: Problems sbatch would not refuse but that are most likely mistakes.
+    warnings: tuple[ScriptIssue, ...]
+    #: The machine whose rules it was checked against (None: no machine's rules).
+    machine: str | None = None
+
+
+def checked_script(script: str, machine: str | None = None) -> CheckedScript:
+    """Check ``script`` once, for submitting to ``machine``; raise if sbatch would refuse it.
+
+    Raises
+    ------
+    BadScriptError
+        As :func:`prepare_script`: the message names each line sbatch would refuse.
+
+    Examples
+    --------
+    >>> checked = checked_script("#!/bin/bash\\n#SBATCH -t 5 -J sim\\nhostname")
+    >>> checked.directives.job_name, checked.warnings
+    ('sim', ())
+    """
+    text, found, issues = _check(script, machine)
+    errors = [str(i) for i in issues if i.severity == "error"]
+    if errors:
+        raise BadScriptError("The batch script would be refused:\n" + "\n".join(errors))
+    return CheckedScript(text, found, tuple(issues), machine)
+
+
+def _check(script: str, machine: str | None) -> tuple[str, SbatchDirectives, list[ScriptIssue]]:
+    """(the text to send, its directives, every issue): one normalise, one scan."""
     if not script.strip():
-        return [ScriptIssue(None, "error", "the batch script is empty")]
+        return "", SbatchDirectives(), [ScriptIssue(None, "error", "the batch script is empty")]
     text, offset, issues = normalise(script)
     if not text.startswith("#!"):
         msg = (
@@ -65,7 +113,7 @@ def check_script(script: str, machine: str | None = None) -> list[ScriptIssue]:
         )
         issues.append(ScriptIssue(1 + offset, "error", msg))
     found, more = scan(text, offset)
-    return issues + more + _machine_issues(found, machine)
+    return text, found, issues + more + _machine_issues(found, machine)
 
 
 def prepare_script(script: str, machine: str | None = None) -> tuple[str, list[ScriptIssue]]:
@@ -106,8 +154,5 @@ def prepare_script(script: str, machine: str | None = None) -> tuple[str, list[S
     >>> warnings
     []
     """
-    issues = check_script(script, machine)
-    errors = [str(i) for i in issues if i.severity == "error"]
-    if errors:
-        raise BadScriptError("The batch script would be refused:\n" + "\n".join(errors))
-    return normalise(script)[0], issues
+    checked = checked_script(script, machine)
+    return checked.text, list(checked.warnings)
