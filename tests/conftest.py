@@ -111,7 +111,9 @@ def _sweeper() -> FacilityAccountSweeper:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.geteuid() == 0:
-        _sweeper()  # the host's accounts before the run: never removed
+        # The host's accounts before the run are never removed, but for a killed earlier
+        # run's leftovers (see FacilityAccountSweeper).
+        _sweeper().sweep()
         remove_accounts_on_close()
 
 

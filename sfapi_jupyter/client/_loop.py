@@ -18,6 +18,17 @@ T = TypeVar("T")
 INTERRUPT_GRACE = 10.0
 
 
+def fail_future(future: asyncio.Future[Any], exc: BaseException) -> None:
+    """End a shared future that many callers wait on with the error its sender met: a cancel
+    cancels the waiters, anything else is raised to each of them (done futures are left)."""
+    if future.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(exc)
+
+
 class LoopThread:
     """One daemon thread running one event loop until :meth:`stop`."""
 

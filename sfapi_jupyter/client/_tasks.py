@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._errors import SfApiError, TaskFailedError, UnexpectedAnswerError, WaitTimeout
+from ._loop import fail_future
 from .models import Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -202,11 +203,7 @@ class TaskBatcher:
         except BaseException as exc:
             if self._batch is batch:
                 self._batch = None
-            if not batch.future.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    batch.future.cancel()
-                else:
-                    batch.future.set_exception(exc)
+            fail_future(batch.future, exc)
             if not isinstance(exc, Exception):
                 raise
         else:

@@ -29,6 +29,7 @@ import pytest
 from sfapi_jupyter.cli import main as cli_main
 from sfapi_jupyter.facility.accounts import AccountError, Accounts
 from sfapi_jupyter.facility.core import Facility
+from sfapi_jupyter.facility.os_accounts import os_group, os_user
 from sfapi_jupyter.facility.server import LocalFacility
 from tests.support.facility import fast_config, new_client, serve
 from tests.support.figures import record, record_bad_input
@@ -65,20 +66,6 @@ def admin(state: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
     capsys.readouterr()
     code = cli_main(["facility", "client", "create", "--state", str(state), "--json", *args])
     return code, capsys.readouterr().err
-
-
-def os_user(name: str) -> pwd.struct_passwd | None:
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
-
-
-def os_group(name: str) -> grp.struct_group | None:
-    try:
-        return grp.getgrnam(name)
-    except KeyError:
-        return None
 
 
 def nothing_of(site: LocalFacility, user: str, *groups: str) -> None:

@@ -50,26 +50,39 @@ def _open_files() -> set[str]:
     return paths
 
 
+def _test_facility_account(entry: pwd.struct_passwd) -> bool:
+    """Made by a facility whose state lies in the temporary directory (a test's)."""
+    temporary = os.path.realpath(tempfile.gettempdir()) + os.sep
+    return entry.pw_gecos.startswith(ACCOUNT_MARKER + " ") and os.path.realpath(
+        entry.pw_dir
+    ).startswith(temporary)
+
+
 class FacilityAccountSweeper:
-    """Collects the facility accounts a run made and removes those whose facility closed."""
+    """Collects the facility accounts a run made and removes those whose facility closed.
+
+    Accounts a test facility made before this run (a run that was killed before it could
+    remove them) count as the run's own, so they go too once no process has their facility's
+    database open; a concurrent run's live facilities keep theirs.
+    """
 
     def __init__(self) -> None:
         self.users_before, self.groups_before = host_names()
+        leftovers = [e for e in pwd.getpwall() if _test_facility_account(e)]
+        for entry in leftovers:
+            self.users_before.discard(entry.pw_name)
+            self.groups_before.discard(entry.pw_name)
+            prefix = group_prefix(entry.pw_gecos.removeprefix(ACCOUNT_MARKER + " "))
+            self.groups_before -= {g for g in self.groups_before if g.startswith(prefix)}
         self.pending: dict[str, str] = {}  # user name -> its facility's database path
         self.prefixes: set[str] = set()  # the namespaces of the facilities whose users went
 
     def sweep(self) -> list[str]:
         if os.geteuid() != 0:
             return []
-        temporary = os.path.realpath(tempfile.gettempdir()) + os.sep
         for entry in pwd.getpwall():
-            home = os.path.realpath(entry.pw_dir)
-            if (
-                entry.pw_name not in self.users_before
-                and entry.pw_gecos.startswith(ACCOUNT_MARKER + " ")
-                and home.startswith(temporary)
-            ):
-                state = Path(home).parents[2]  # STATE/fs/homes/NAME
+            if entry.pw_name not in self.users_before and _test_facility_account(entry):
+                state = Path(os.path.realpath(entry.pw_dir)).parents[2]  # STATE/fs/homes/NAME
                 self.pending[entry.pw_name] = str(FacilityConfig(state_dir=state).db_path)
         if not self.pending:
             return []

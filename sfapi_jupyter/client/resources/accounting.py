@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._loop import fail_future
+
 if TYPE_CHECKING:
     from .machine import AsyncMachine
 
@@ -97,11 +99,7 @@ class AccountingBatcher:
         except BaseException as exc:
             if self._batch is batch:
                 self._batch = None
-            if not batch.future.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    batch.future.cancel()
-                else:
-                    batch.future.set_exception(exc)
+            fail_future(batch.future, exc)
             if not isinstance(exc, Exception):
                 raise
         else:
