@@ -20,11 +20,14 @@ BUNDLE := sfapi_jupyter/widgets/static/job_card.js
 DEMO_STAMP := $(VENV)/.demo-installed
 # When `make` started (epoch seconds): the demo prints how long it took to reach JupyterLab.
 MAKE_STARTED := $(shell date +%s.%N)
+# quiet COMMAND...: run COMMAND without pip's "is ignored" noise, failing as COMMAND fails
+# (PIPESTATUS: grep's own status, 1 when every line was noise, says nothing about pip).
+QUIET = quiet() { "$$@" 2>&1 | grep -v 'is ignored'; return $${PIPESTATUS[0]}; }
 # step LABEL COMMAND...: run COMMAND and print how long it took (bash's $EPOCHREALTIME).
 STEP = step() { local t0=$$EPOCHREALTIME label="$$1"; shift; \
 	  "$$@" || { echo "FAILED: $$label" >&2; return 1; }; \
 	  printf '  [%5.1f s] %s\n' "$$(awk -v a=$$t0 -v b=$$EPOCHREALTIME 'BEGIN{print b-a}')" "$$label"; }; \
-	quiet() { "$$@" 2>&1 | grep -v 'is ignored'; return $${PIPESTATUS[0]}; }
+	$(QUIET)
 
 .PHONY: demo demo-venv demo-check test venv lint typecheck slurm-up slurm-down clean bench \
   bench-short reliability
@@ -44,8 +47,8 @@ demo-venv: $(DEMO_STAMP)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
-	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v 'is ignored' || true
+	@echo "$(PY) -m pip install -q --upgrade pip"; $(QUIET); quiet $(PY) -m pip install -q --upgrade pip
+	@echo "$(PY) -m pip install -q -e '.[dev]'"; $(QUIET); quiet $(PY) -m pip install -q -e '.[dev]'
 	$(PY) -c 'import sfapi_jupyter.facility.app, sfapi_client, pytest'
 	touch $@
 
@@ -66,14 +69,10 @@ demo-check: $(DEMO_STAMP) $(BUNDLE)
 	$(PY) -m sfapi_jupyter demo --check
 
 ## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
-test: venv
+test: venv lint typecheck
 	@if [ "$$(id -u)" = 0 ]; then SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh; \
 	  else echo "not root: Slurm-backed tests will be skipped (run as root to include them)"; fi
-	$(VENV)/bin/ruff check sfapi_jupyter tests
-	$(VENV)/bin/ruff format --check sfapi_jupyter tests
-	$(VENV)/bin/mypy
 	mkdir -p $(ARTIFACTS)
-	npm --prefix js run typecheck
 	$(VENV)/bin/pytest -ra --durations=15 -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
@@ -105,11 +104,15 @@ reliability: venv
 	  || status=1; \
 	exit $$status
 
-lint:
-	$(VENV)/bin/ruff check sfapi_jupyter tests && $(VENV)/bin/ruff format --check sfapi_jupyter tests
+## lint: ruff's checks and formatting
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check sfapi_jupyter tests
+	$(VENV)/bin/ruff format --check sfapi_jupyter tests
 
-typecheck:
+## typecheck: mypy for the Python, tsc for the widgets' TypeScript (its packages come with the bundle)
+typecheck: venv
 	$(VENV)/bin/mypy
+	npm --prefix js run typecheck
 
 slurm-up:
 	SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh

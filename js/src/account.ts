@@ -3,11 +3,11 @@
 // expiry, with the warnings a user needs before something fails.
 
 import type { AnyModel } from "@anywidget/types";
-import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { h } from "./lib/dom";
 import { formatDuration } from "./lib/time";
 import { applyStateColours } from "./lib/states";
+import { applyStatusColours } from "./lib/status_colours";
 import { guardedRender } from "./lib/ui";
 
 interface Project {
@@ -64,10 +64,7 @@ function bar(used: number | null, given: number | null, what: string): HTMLEleme
 function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
   ensureBoardStyles();
   const root = h("div", { class: "sfj-root sfj-account", "data-testid": "account-view" });
-  for (const [name, [bg, fg]] of Object.entries(table.colours as Record<string, string[]>)) {
-    root.style.setProperty(`--sfj-st-${name}`, bg);
-    root.style.setProperty(`--sfj-st-${name}-fg`, fg);
-  }
+  applyStatusColours(root);
   applyStateColours(root);
   el.replaceChildren(root);
 

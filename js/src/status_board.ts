@@ -4,10 +4,10 @@
 // visible; what changed since the last look is marked until "Mark as seen".
 
 import type { AnyModel } from "@anywidget/types";
-import table from "../../sfapi_jupyter/widgets/status_colours.json";
 import { ensureBoardStyles } from "./lib/board_styles";
 import { frameScheduler, h, setText } from "./lib/dom";
 import { applyStateColours } from "./lib/states";
+import { applyStatusColours, STATUS_TABLE as table } from "./lib/status_colours";
 import { guardedRender } from "./lib/ui";
 
 interface Resource {
@@ -71,13 +71,6 @@ function when(iso: string): string {
 function clock(iso: string): string {
   const t = parse(iso);
   return isFinite(t) ? new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
-}
-
-function applyStatusColours(el: HTMLElement): void {
-  for (const [name, [bg, fg]] of Object.entries(table.colours as Record<string, string[]>)) {
-    el.style.setProperty(`--sfj-st-${name}`, bg);
-    el.style.setProperty(`--sfj-st-${name}-fg`, fg);
-  }
 }
 
 function chip(status: string, count?: number): HTMLElement {

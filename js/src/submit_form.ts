@@ -84,7 +84,7 @@ const CSS = `
 .sfj-form__meter > div { height: 100%; background: var(--sfj-completed); }
 .sfj-form__cost[data-over="true"] .sfj-form__meter > div { background: var(--sfj-failed); }
 .sfj-form__actions { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-top: 12px; }
-.sfj-btn--primary { background: var(--sfj-accent); border-color: var(--sfj-accent); color: #fff; font-weight: 600; padding: 6px 16px; }
+.sfj-btn--primary { background: var(--sfj-accent); border-color: var(--sfj-accent); color: var(--sfj-on-colour); font-weight: 600; padding: 6px 16px; }
 .sfj-form__blocked { margin-top: 10px; padding: 8px 12px; border: 1px solid var(--sfj-failed); border-left-width: 5px; border-radius: 6px; background: var(--sfj-bg2); }
 .sfj-form__jobbar { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-bottom: 6px; }
 .sfj-form__busy { font-size: 0.88em; color: var(--sfj-muted); }

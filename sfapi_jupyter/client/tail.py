@@ -66,13 +66,6 @@ class TailChunk(str):
         return chunk
 
 
-def tail_command(
-    path: str, offset: int, inode: int | None, chunk_size: int, lines: int | None
-) -> str:
-    """The shell command of one poll of one file (see the module docstring)."""
-    return batch_command([(path, offset, inode, chunk_size, lines)])
-
-
 class RemoteTail:
     """An async iterator of the new text of a remote file; see :func:`tail_remote_file`.
 

@@ -50,6 +50,8 @@ def whole(digits: str) -> int:
     return int(digits) if len(digits) <= 18 else 10**18
 
 
+# Slurm's time grammar again (client/scripts/_directives.py has it too): the facility stands
+# alone, as NERSC's does, and answers with sbatch's own words.
 def parse_time(text: str) -> int | None:
     """Slurm's time formats in seconds; None for UNLIMITED (and 0, which means the same).
 

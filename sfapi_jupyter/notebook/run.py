@@ -66,7 +66,7 @@ class CommandOutput:
         printer.text("\n".join(lines))
 
     def _repr_html_(self) -> str:
-        colour = "#1e8e3e" if self.ok else "#c62828"
+        colour = _html.MESSAGE_COLOURS["success" if self.ok else "error"]
         head = _html.heading(
             f'<code data-testid="command">$ {escape(self.command)}</code>',
             _html.muted(f"on {self.machine}"),

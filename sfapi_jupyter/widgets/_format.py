@@ -15,6 +15,17 @@ STATES: dict[str, Any] = json.loads((Path(__file__).parent / "states.json").read
 # (background, text) per state family: readable at a glance in light and dark themes.
 STATE_COLOURS: dict[str, tuple[str, str]] = {k: (v[0], v[1]) for k, v in STATES["colours"].items()}
 _FAMILY: dict[str, str] = STATES["families"]
+#: The status palette (resource statuses, message levels, API client levels) and how the
+#: StatusBoard shows statuses; js/src/lib/status_colours.ts imports the same file.
+STATUS: dict[str, Any] = json.loads((Path(__file__).parent / "status_colours.json").read_text())
+#: Edge colour of a message, by level (error, warning, success, info).
+MESSAGE_COLOURS: dict[str, str] = STATUS["messages"]
+
+
+def tint(colour: str, alpha: float) -> str:
+    """``("#c62828", 0.08)`` → ``"rgba(198,40,40,0.08)"``: a palette colour, see-through."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def state_family(state: str) -> str:

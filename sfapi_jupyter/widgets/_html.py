@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from ._format import STATE_COLOURS, state_family
+from ._format import MESSAGE_COLOURS, STATE_COLOURS, state_family
+
+#: The static HTML's neutral colours, the only colours written here (state and status
+#: colours come from states.json and status_colours.json): greys that read on light and dark
+#: backgrounds, and the accent of a bar with nothing to warn about (the fallback of the live
+#: views' --sfj-accent).
+THEME = {
+    "border": "rgba(127,127,127,.35)",
+    "track": "rgba(127,127,127,.2)",
+    "code_bg": "rgba(127,127,127,.08)",
+    "accent": "#1f6fd1",
+}
 
 FALLBACK_NOTE = (
     "Live view unavailable: if this notebook is running, the widget front end did not load "
@@ -30,7 +41,7 @@ def badge(state: str, count: int | None = None) -> str:
 def box(inner: str, *, kind: str) -> str:
     return (
         f'<div class="sfj-static" data-sfj-static="{escape(kind)}" style="{_FONT};'
-        "border:1px solid rgba(127,127,127,.35);border-radius:6px;padding:10px 12px;"
+        f"border:1px solid {THEME['border']};border-radius:6px;padding:10px 12px;"
         f'max-width:960px;line-height:1.45">{inner}{note()}</div>'
     )
 
@@ -62,7 +73,7 @@ def facts(items: Iterable[tuple[str, str]]) -> str:
 def message(text: str, level: str) -> str:
     if not text:
         return ""
-    colour = {"error": "#c62828", "warning": "#d97706", "success": "#1e8e3e"}.get(level, "#1f6fd1")
+    colour = MESSAGE_COLOURS.get(level, MESSAGE_COLOURS["info"])
     return (
         f'<div style="margin-top:6px;padding:4px 8px;border-left:3px solid {colour}">'
         f"{escape(text)}</div>"
@@ -76,7 +87,7 @@ def pre(lines: list[str], *, label: str = "") -> str:
     body = escape("\n".join(lines))
     return (
         f'{caption}<pre style="{_MONO};margin:4px 0 0;padding:6px 8px;max-height:320px;'
-        "overflow:auto;background:rgba(127,127,127,.08);border-radius:4px;"
+        f"overflow:auto;background:{THEME['code_bg']};border-radius:4px;"
         f'white-space:pre-wrap">{body}</pre>'
     )
 

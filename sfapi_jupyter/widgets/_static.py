@@ -12,6 +12,8 @@ import json
 import warnings
 from pathlib import Path
 
+from ._format import MESSAGE_COLOURS, tint
+
 STATIC_DIR = Path(__file__).parent / "static"
 #: One bundle per widget module (``widgets/job_card.py`` ↔ ``js/src/job_card.ts`` ↔
 #: ``static/job_card.js``): the list is the package's public modules, never written by hand.
@@ -19,6 +21,8 @@ BUNDLES = tuple(
     sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))
 )
 
+# the note is a warning: the widget works once the bundle is built
+_WARNING = MESSAGE_COLOURS["warning"]
 MISSING_HELP = (
     "The sfapi_jupyter widget front end is not built ({missing} missing in {static}). "
     "In a source checkout run `npm --prefix js run build` (or reinstall with "
@@ -42,8 +46,8 @@ def _fallback_esm(message: str) -> str:
         "export default { render({ el }) {"
         " const d = document.createElement('div');"
         " d.setAttribute('data-testid', 'bundle-missing');"
-        " d.style.cssText = 'padding:8px 12px;border-left:4px solid #d97706;"
-        "font:13px system-ui,sans-serif;background:rgba(217,119,6,.08)';"
+        f" d.style.cssText = 'padding:8px 12px;border-left:4px solid {_WARNING};"
+        f"font:13px system-ui,sans-serif;background:{tint(_WARNING, 0.08)}';"
         f" d.textContent = {json.dumps(message)};"
         " el.appendChild(d); } };\n"
     )

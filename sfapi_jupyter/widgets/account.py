@@ -9,6 +9,7 @@ import traitlets as t
 
 from . import _html
 from ._base import SfWidget
+from ._format import STATUS
 from ._static import css, esm
 
 #: Columns of :attr:`AccountView.dataframe`, in order.
@@ -105,10 +106,18 @@ def _bar(used: float | None, given: float | None) -> str:
     if not given:
         return ""
     share = max(0.0, min(1.0, (used or 0.0) / given))
-    colour = "#c62828" if share >= 0.9 else "#f5b301" if share >= 0.75 else "#1f6fd1"
+    # as the live view: the status colours of down and degraded, else the accent
+    colours = STATUS["colours"]
+    colour = (
+        colours["unavailable"][0]
+        if share >= 0.9
+        else colours["degraded"][0]
+        if share >= 0.75
+        else _html.THEME["accent"]
+    )
     return (
         '<span style="display:inline-block;width:80px;height:8px;border-radius:4px;'
-        'background:rgba(127,127,127,.2);vertical-align:middle">'
+        f'background:{_html.THEME["track"]};vertical-align:middle">'
         f'<span style="display:block;width:{share * 100:.0f}%;height:8px;border-radius:4px;'
         f'background:{colour}"></span></span>'
     )

@@ -133,10 +133,6 @@ class FileBrowser(SfWidget):
         self._preview = ({"type": "preview", **content}, list(buffers or []))
         self.send(self._preview[0], buffers=self._preview[1] or None)
 
-    def set_transfer(self, **state: Any) -> None:
-        """Update the progress of the download or upload under way."""
-        self.transfer = {**self.transfer, **state}
-
     def on_action(self, kind: str, callback: Action) -> None:
         """Call ``callback(message)`` when the view asks for ``kind`` (one of ``ACTIONS``)."""
         if kind not in ACTIONS:

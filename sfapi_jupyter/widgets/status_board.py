@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import traitlets as t
@@ -15,14 +13,11 @@ import traitlets as t
 from ..client.models.status import Note, Outage, Status
 from . import _html
 from ._base import SfWidget
-from ._format import iso
+from ._format import STATUS, iso
 from ._static import css, esm
 
-#: Status colours, labels, order and NERSC's resource groups; js/src/status_board.ts reads
-#: the same file.
-STATUS_TABLE: dict[str, Any] = json.loads(
-    (Path(__file__).parent / "status_colours.json").read_text()
-)
+#: Status colours, labels, order and NERSC's resource groups (widgets/status_colours.json).
+STATUS_TABLE: dict[str, Any] = STATUS
 GROUPS: list[tuple[str, str]] = [(k, v) for k, v in STATUS_TABLE["groups"]]
 _GROUP_OF = {
     "compute": "compute", "system": "compute", "systems": "compute",

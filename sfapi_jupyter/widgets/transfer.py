@@ -172,7 +172,7 @@ class TransferCard(SfWidget):
         if percent is not None:
             bar = (
                 '<div style="margin-top:6px;height:8px;max-width:480px;border-radius:4px;'
-                f'background:rgba(127,127,127,.2)"><div style="height:8px;width:{percent}%;'
+                f'background:{_html.THEME["track"]}"><div style="height:8px;width:{percent}%;'
                 f'border-radius:4px;background:{bg}"></div></div>'
             )
         facts = _html.facts(self._facts())

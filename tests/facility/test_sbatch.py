@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sfapi_jupyter.client.scripts._directives import parse_time as client_parse_time
 from sfapi_jupyter.facility.backends.base import FacilityUser, SbatchError
 from sfapi_jupyter.facility.sbatch import (
     check_policy,
@@ -234,3 +235,21 @@ def test_policy_refusals_carry_nersc_messages() -> None:
     assert (
         policy_error("perlmutter", "-C cpu", "-N 5") == f"{FAILED} Node count specification invalid"
     )
+
+
+@pytest.mark.parametrize("value", ["30", "01:30", "01:30:00", "2-00", "2-12:30", "1-00:00:01"])
+def test_client_and_facility_read_a_time_limit_alike(value: str) -> None:
+    # two copies of Slurm's grammar (the client may not import the facility): they must agree
+    seconds = client_parse_time(value)
+    assert seconds is not None and seconds.total_seconds() == parse_time(value)
+
+
+@pytest.mark.parametrize("value", ["UNLIMITED", "0", "1:2:3:4", "abc", "-5", "1-", ""])
+def test_client_and_facility_refuse_or_unlimit_a_time_limit_alike(value: str) -> None:
+    try:
+        expected = parse_time(value)
+    except SbatchError:
+        with pytest.raises(ValueError):
+            client_parse_time(value)
+    else:
+        assert expected is None and client_parse_time(value) is None

@@ -45,10 +45,11 @@ const CSS = `
 .sfj-acc-bar[data-level="warning"] > span { background: var(--sfj-st-degraded); }
 .sfj-acc-bar[data-level="error"] > span { background: var(--sfj-st-unavailable); }
 .sfj-acc-client { display: flex; flex-wrap: wrap; gap: 6px 22px; margin-top: 10px; padding-top: 8px; border-top: 1px solid var(--sfj-border); }
-.sfj-level { display: inline-block; padding: 1px 9px; border-radius: 999px; font-weight: 700; font-size: 0.85em; background: var(--sfj-st-other); color: #fff; }
-.sfj-level[data-level="red"] { background: #c62828; }
-.sfj-level[data-level="green"] { background: #1e8e3e; }
-.sfj-level[data-level="orange"], .sfj-level[data-level="yellow"] { background: #f5b301; color: #3d2c00; }
+.sfj-level { display: inline-block; padding: 1px 9px; border-radius: 999px; font-weight: 700; font-size: 0.85em; background: var(--sfj-level-other); color: var(--sfj-level-other-fg); }
+.sfj-level[data-level="red"] { background: var(--sfj-level-red); color: var(--sfj-level-red-fg); }
+.sfj-level[data-level="green"] { background: var(--sfj-level-green); color: var(--sfj-level-green-fg); }
+.sfj-level[data-level="orange"] { background: var(--sfj-level-orange); color: var(--sfj-level-orange-fg); }
+.sfj-level[data-level="yellow"] { background: var(--sfj-level-yellow); color: var(--sfj-level-yellow-fg); }
 `;
 
 export function ensureBoardStyles(doc: Document = document): void {

@@ -2,7 +2,7 @@
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { h, setAttr, setText } from "./dom";
-import { family, stateLabel } from "./states";
+import { applyStateColours, family, stateLabel } from "./states";
 
 /** A coloured state chip; `testid` for the card's main badge. */
 export function badge(state: string, testid?: string, count?: number): HTMLElement {
@@ -68,12 +68,14 @@ export const FIX_HINT =
 /** What a view shows instead of a stack trace when drawing it fails. */
 export function loadError(widget: string, error: unknown): HTMLElement {
   const detail = error instanceof Error ? error.message : String(error);
-  return h(
+  const note = h(
     "div",
     { class: "sfj-load-error", role: "alert", "data-testid": "widget-error" },
     h("strong", { text: `The ${widget} could not be drawn: ${detail}` }),
     h("div", { text: FIX_HINT }),
   );
+  applyStateColours(note); // drawn outside any widget root: its red comes from states.json too
+  return note;
 }
 
 /** A view's ``render``: ``draw`` (which returns its cleanup), with a readable note instead of a

@@ -85,6 +85,8 @@ class SbatchDirectives:
     lines: dict[str, int] = field(default_factory=dict)
 
 
+# Slurm's time grammar again (facility/sbatch_values.py has it too): the client may not
+# import the facility, which a user of NERSC does not have.
 def parse_time(text: str) -> dt.timedelta | None:
     """A ``--time`` value in Slurm's formats (see ``TIME_FORMATS``).
 

@@ -115,12 +115,6 @@ class JobWatcher:
         elif not entry.done.is_set() and not self._running():
             self._schedule(now)
 
-    def unwatch(self, jobid: str) -> None:
-        """Stop following a job; anyone waiting for it gets an error."""
-        entry = self._watched.pop(str(jobid), None)
-        if entry is not None and not entry.done.is_set():
-            self._fail(entry, SfApiError(f"Job {jobid} is no longer watched"))
-
     @property
     def watched(self) -> list[AsyncJob]:
         return [w.job for w in self._watched.values()]
@@ -340,7 +334,8 @@ class JobWatcher:
             now = asyncio.get_running_loop().time()
             changed = False
             for entry in active:
-                if self._watched.get(entry.job.jobid) is entry:  # not unwatched meanwhile
+                # not replaced meanwhile by a fresh watch (a failed watch starts over)
+                if self._watched.get(entry.job.jobid) is entry:
                     changed |= self._settle(entry, seen.get(entry.job.jobid), now)
             return changed
 
