@@ -117,6 +117,15 @@ class Credentials:
     pem: str
 
 
+def remove_os_accounts(state_dir: Path) -> None:
+    """Run as root, a facility gives its users OS accounts; the benchmark's go with its state
+    (a later facility refuses, never adopts, an account it did not make)."""
+    if os.geteuid() != 0 or not (state_dir / "private" / "facility.db").exists():
+        return
+    subprocess.run([sys.executable, "-m", "sfapi_jupyter", "facility", "accounts", "remove",
+                    "--state", str(state_dir)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
 class BenchFacility:
     """The child process; ``requests()`` and ``jobs()`` read what it saw and did."""
 
@@ -171,6 +180,7 @@ class BenchFacility:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        remove_os_accounts(self.state_dir)
 
     def __enter__(self) -> BenchFacility:
         return self

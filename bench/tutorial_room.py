@@ -39,6 +39,8 @@ from typing import Any
 
 from sfapi_jupyter import AsyncClient, JobState
 
+from ._facility import remove_os_accounts
+
 #: The quickstart's job (notebooks/quickstart.ipynb), as an attendee submits it.
 QUICKSTART_JOB = """#!/bin/bash
 #SBATCH -C cpu
@@ -117,6 +119,7 @@ class RoomFacility:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        remove_os_accounts(self.state_dir)
 
 
 async def attendee(fac: RoomFacility, creds: dict[str, str], start: asyncio.Event) -> dict:

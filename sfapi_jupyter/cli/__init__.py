@@ -9,6 +9,7 @@
                                  [--nodes perlmutter=40 ...]
     sfapi-jupyter facility client create --user NAME [--level red|green] [--ip CIDR ...] [--json]
     sfapi-jupyter facility client list | revoke CLIENT_ID
+    sfapi-jupyter facility accounts remove
     sfapi-jupyter facility status set RESOURCE STATUS [--note TEXT]
     sfapi-jupyter facility outage add RESOURCE --start ISO --end ISO --description TEXT
     sfapi-jupyter facility outage list | remove ID
@@ -189,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = client.add_parser("revoke", parents=[state], help="revoke a client")
     revoke.add_argument("client_id")
     revoke.set_defaults(func=_Lazy("cmd_client_revoke"))
+    accounts = fac.add_parser("accounts", help="the OS accounts a root facility made")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    remove = accounts_commands.add_parser(
+        "remove", parents=[state],
+        help="remove the OS users and groups this facility made (after a tutorial); "
+        "it makes them again when it next starts",
+    )  # fmt: skip
+    remove.set_defaults(func=_Lazy("cmd_accounts_remove"))
 
     status = fac.add_parser("status", help="resource status").add_subparsers(
         dest="status_command", required=True

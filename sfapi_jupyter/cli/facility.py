@@ -153,6 +153,25 @@ def cmd_client_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts_remove(args: argparse.Namespace) -> int:
+    """Remove the OS accounts the facility of ``--state`` made (a tutorial is over, or its
+    state is about to be deleted: an account left behind would be refused, never adopted, by
+    the next facility that wants that name)."""
+    from ..facility.accounts import Accounts
+    from ..facility.store import Store
+
+    config = FacilityConfig(state_dir=args.state)
+    if not config.db_path.exists():
+        raise CliError(f"{args.state} holds no facility state (no {config.db_path.name})")
+    store = Store(config.db_path)
+    try:
+        removed = Accounts(config, store).remove_os_accounts()
+    finally:
+        store.close()
+    print(f"removed {len(removed)} OS users and groups: {' '.join(removed) or '(none)'}")
+    return 0
+
+
 # -- status and outages -------------------------------------------------------------------------
 def cmd_status_set(args: argparse.Namespace) -> int:
     from ..facility.seed import DESCRIPTIONS, iso

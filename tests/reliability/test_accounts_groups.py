@@ -412,3 +412,22 @@ def test_the_clients_group_calls_say_what_went_wrong(site):
             assert message and "Traceback" not in message, given
             record_bad_input("function", given, f"{type(refused.value).__name__}: {message}")
         assert client.group("band").member_names == ["elvis"]
+
+
+@root_only
+def test_after_a_tutorial_the_admin_command_removes_the_accounts_and_a_new_room_makes_them(
+    state, tmp_path_factory, capsys
+):
+    assert admin(state, capsys, "--user", "room01")[0] == 0
+    assert os_user("room01") is not None
+    capsys.readouterr()
+    assert cli_main(["facility", "accounts", "remove", "--state", str(state)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("removed ") and "room01" in said, said
+    assert os_user("room01") is None and os_group("room01") is None
+
+    # The next tutorial, with a state of its own, makes its own room01 (nothing to refuse).
+    other = tmp_path_factory.mktemp("next-room")
+    other.chmod(0o711)
+    assert admin(other / "state", capsys, "--user", "room01") == (0, "")
+    assert os_user("room01") is not None

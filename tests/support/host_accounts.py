@@ -53,9 +53,9 @@ def _open_files() -> set[str]:
 def _test_facility_account(entry: pwd.struct_passwd) -> bool:
     """Made by a facility whose state lies in the temporary directory (a test's)."""
     temporary = os.path.realpath(tempfile.gettempdir()) + os.sep
-    return entry.pw_gecos.startswith(ACCOUNT_MARKER + " ") and os.path.realpath(
-        entry.pw_dir
-    ).startswith(temporary)
+    # The marker alone (no tag) is what facilities wrote before they kept a record.
+    marked = entry.pw_gecos == ACCOUNT_MARKER or entry.pw_gecos.startswith(ACCOUNT_MARKER + " ")
+    return marked and os.path.realpath(entry.pw_dir).startswith(temporary)
 
 
 class FacilityAccountSweeper:
