@@ -9,6 +9,7 @@ a warning when the client closes); and the requests per submit are what the docs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
 from collections import Counter
 
@@ -35,11 +36,20 @@ REFUSED = script("true", "-A no_such_account", "-J refused")
 
 
 class KindCounter(httpx.AsyncBaseTransport):
-    """Real HTTP, counting API requests by kind (``POST /compute/jobs``, ``GET /tasks/{id}``)."""
+    """Real HTTP, counting API requests by kind (``POST /compute/jobs``, ``GET /tasks/{id}``).
 
-    def __init__(self) -> None:
+    ``hold_posts=N`` hands the answers of the first N submits to the client together, once
+    all N are in: polls can only share a request when their submits were answered together,
+    and on a loaded machine the facility's answers to concurrent POSTs spread out (the count
+    of polls then says how busy the machine was, not whether the client shares them).
+    """
+
+    def __init__(self, hold_posts: int = 0) -> None:
         self._inner = httpx.AsyncHTTPTransport()
         self.kinds: Counter[str] = Counter()
+        self._hold = hold_posts
+        self._answered = 0
+        self._all_answered = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.split("/api/v1.2/", 1)[-1]
@@ -50,7 +60,15 @@ class KindCounter(httpx.AsyncBaseTransport):
         elif path.startswith("status/"):
             path = "status"
         self.kinds[f"{request.method} {path}"] += 1
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        if request.method == "POST" and path == "compute/jobs" and self._answered < self._hold:
+            self._answered += 1
+            if self._answered == self._hold:
+                self._all_answered.set()
+            # A submit that never gets an answer must not hang the test: the counts fail it.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._all_answered.wait(), 60)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -188,7 +206,7 @@ async def test_an_async_job_has_no_id_until_the_api_answers(facility, creds):
 
 
 async def test_many_submits_cost_one_post_each_and_share_their_task_polls(facility, creds):
-    counter = KindCounter()
+    counter = KindCounter(hold_posts=40)
     async with make_async_client(facility, creds, transport=counter) as client:
         machine = client.compute("perlmutter")
         jobs = await machine.submit_many([script("true", f"-J n{i}") for i in range(40)])
@@ -204,7 +222,7 @@ async def test_many_submits_cost_one_post_each_and_share_their_task_polls(facili
 
 
 async def test_concurrent_blocking_submits_share_their_task_polls_too(facility, creds):
-    counter = KindCounter()
+    counter = KindCounter(hold_posts=20)
     async with make_async_client(facility, creds, transport=counter) as client:
         machine = client.compute("perlmutter")
         jobs = await asyncio.gather(*(machine.submit(script("true")) for _ in range(20)))
