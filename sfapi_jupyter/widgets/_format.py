@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..client.models.jobs import JobState
-
 #: The one table of state families, colours, terminal states and order; the TypeScript
 #: views import the same file (js/src/lib/states.ts), so the two cannot disagree.
 STATES: dict[str, Any] = json.loads((Path(__file__).parent / "states.json").read_text())
@@ -33,11 +31,13 @@ def state_family(state: str) -> str:
     return _FAMILY.get(state.upper(), "other")
 
 
+#: Slurm's terminal states, from the palette file (tests/widgets/test_palette.py checks they
+#: are the client's): the widgets ask without importing the client (``%load_ext`` stays light).
+_TERMINAL: frozenset[str] = frozenset(STATES["terminal"])
+
+
 def is_terminal(state: str) -> bool:
-    try:
-        return JobState(state).is_terminal
-    except ValueError:
-        return False
+    return state in _TERMINAL
 
 
 def format_duration(seconds: float | None) -> str:
