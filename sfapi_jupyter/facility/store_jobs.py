@@ -53,6 +53,8 @@ _INSERT = (
     "INSERT OR REPLACE INTO jobs(machine, jobid, user, state, doc, finished, array_job_id, "
     "qos, partition, name, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: The largest integer SQLite stores.
+_SQLITE_MAX = 2**63 - 1
 
 
 def architecture(constraint: str | None) -> str:
@@ -218,7 +220,12 @@ class JobTable:
         sql += " ORDER BY jobid"
         if query.limit is not None or query.offset:
             sql += " LIMIT ? OFFSET ?"
-            params += [-1 if query.limit is None else max(query.limit, 0), max(query.offset, 0)]
+            # SQLite's integers are 64-bit: a larger index or limit (the API takes any int)
+            # means "past the end" or "all", which these say without overflowing.
+            params += [
+                -1 if query.limit is None else min(max(query.limit, 0), _SQLITE_MAX),
+                min(max(query.offset, 0), _SQLITE_MAX),
+            ]
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [JobRecord.from_json(json.loads(r[0])) for r in rows]

@@ -194,3 +194,15 @@ def test_any_number_of_job_ids_can_be_asked_for(tmp_path):
         FIRST + 27,
     ]
     store.close()
+
+
+def test_an_index_or_limit_past_what_sqlite_stores_is_past_the_end_or_everything(stored):
+    """The API takes any integer for ``index`` and ``limit`` (the schema fuzzer sent 2**64):
+    a 500 from SQLite's overflow is no answer."""
+    _, api = stored
+    huge = str(2**64)
+    past_end = api.get("compute/jobs/perlmutter", params={"sacct": "true", "index": huge})
+    assert past_end.status_code == 200 and past_end.json()["output"] == [], past_end.text
+    everything = api.get("compute/jobs/perlmutter", params={"sacct": "true", "limit": huge})
+    assert everything.status_code == 200, everything.text
+    assert len(everything.json()["output"]) == 55
