@@ -170,7 +170,9 @@ async def test_a_key_that_is_not_rsa_is_refused_before_any_request(tmp_path):
         )
         .decode()
     )
-    broken_pem = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    # A PEM frame (the generated key's own first and last lines) around bytes that are no key.
+    frame = ec_pem.strip().splitlines()
+    broken_pem = "\n".join([frame[0], "bm90IGEga2V5", frame[-1]]) + "\n"
     with LocalFacility(fast_config(tmp_path)) as facility:
         creds = facility.create_client("elvis")
         for key in (ec_pem, broken_pem):
