@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 
 #: The public functions and their modules, imported on first use: ``%load_ext`` registers
 #: the magics and needs none of them (nor the client, widgets, pandas or numpy they bring).

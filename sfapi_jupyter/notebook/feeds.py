@@ -1,7 +1,7 @@
 """The feed machinery: coroutines that keep live widgets up to date, and their registry.
 
 Each feed runs on the client's loop thread. It never touches a widget there: every widget
-call goes through :func:`~sfapi_jupyter.widgets._mainthread.dispatcher` and so runs on the
+call goes through :func:`~sfapi_jupyter.widgets.support.mainthread.dispatcher` and so runs on the
 kernel's main thread (ipykernel 7 mis-routes comm messages sent from other threads). A feed
 holds its widget only weakly, and stops when the widget is closed or collected, or on
 :func:`stop`. One module per feature (:mod:`.jobs`, :mod:`.queue`, :mod:`.tail`) subclasses
@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 
 if TYPE_CHECKING:
     from IPython.display import DisplayHandle

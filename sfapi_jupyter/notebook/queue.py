@@ -12,7 +12,7 @@ from typing import Any
 
 from ..client import AsyncJob, AsyncMachine, Client, JobInfo, JobState, Machine, SfApiError
 from ..widgets import QueueTable
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import resolve_machine, say
 from .feeds import FEEDS, Feed, run_soon
 from .records import JobRecord, job_records

@@ -27,7 +27,7 @@ from typing import Any
 from ..client import Client, CredentialsError, SfApiError
 from ..client.models.status import Note, Outage, Status
 from ..widgets import StatusBoard
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import say
 from .feeds import FEEDS, Feed
 from .session import get_client

@@ -14,7 +14,7 @@ from ..client import Client, SfApiError
 from ..client._sync import Transfer
 from ..client.resources.storage import AsyncTransfer, Location, parse_location
 from ..widgets import TransferCard
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from .feeds import FEEDS, Feed
 from .jobs import _finish_card
 from .session import get_client

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..client import AsyncJob, Client, Job, Machine, SfApiError
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import check_jobid, resolve_machine, say
 from .feeds import FEEDS
 

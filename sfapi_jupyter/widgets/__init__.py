@@ -17,8 +17,8 @@ from ._static import BundleMissingWarning, missing_bundles, warn_if_missing
 
 warn_if_missing()
 
-#: Each widget class and its module. The classes are imported on first use, not with the
-#: package: ``%load_ext sfapi_jupyter`` needs only the dispatcher (``._mainthread``), and
+#: Each widget class (and their base, ``SfWidget``) and its module. The classes are imported on first use, not with the
+#: package: ``%load_ext sfapi_jupyter`` needs only the dispatcher (``.support.mainthread``), and
 #: anywidget, ipywidgets and the client's models cost more than the whole extension.
 _WIDGETS = {
     "AccountView": ".account",
@@ -26,6 +26,7 @@ _WIDGETS = {
     "JobCard": ".job_card",
     "LogTail": ".log_tail",
     "QueueTable": ".queue_table",
+    "SfWidget": "._base",
     "StatusBoard": ".status_board",
     "SubmitForm": ".submit_form",
     "TransferCard": ".transfer",
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .file_browser import FileBrowser
     from .job_card import JobCard
     from .log_tail import LogTail
+    from ._base import SfWidget
     from .queue_table import QueueTable
     from .status_board import StatusBoard
     from .submit_form import SubmitForm
@@ -62,6 +64,7 @@ __all__ = [
     "JobCard",
     "LogTail",
     "QueueTable",
+    "SfWidget",
     "StatusBoard",
     "SubmitForm",
     "TransferCard",

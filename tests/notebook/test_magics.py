@@ -20,7 +20,7 @@ from sfapi_jupyter.notebook.magics import jobs as job_magics
 from sfapi_jupyter.notebook.records import forget_records, job_records
 from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
-from sfapi_jupyter.widgets._mainthread import MainThreadDispatcher
+from sfapi_jupyter.widgets.support.mainthread import MainThreadDispatcher
 
 from ..support.facility import make_client
 from .conftest import script, wait_for
@@ -378,7 +378,7 @@ def test_api_errors_are_short_usage_errors(ip, client):
 
 
 def test_updates_queued_from_other_threads_run_after_each_cell(ip):
-    from sfapi_jupyter.widgets._mainthread import dispatcher
+    from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
     ran: list[threading.Thread] = []
     worker = threading.Thread(target=dispatcher().call,
