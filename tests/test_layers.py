@@ -187,7 +187,7 @@ def test_no_module_is_over_400_lines() -> None:
     ("source", "target", "why"),
     [
         ("sfapi_jupyter.client._client", "sfapi_jupyter.widgets", "client may not import widgets"),
-        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.feeds", "widgets may not"),
+        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.controllers", "widgets may not"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.cli", "notebook may not import cli"),
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),

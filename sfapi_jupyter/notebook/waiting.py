@@ -10,7 +10,7 @@ from typing import Any
 from ..client import AsyncJob, Client, Job, Machine, SfApiError
 from ..widgets.support.mainthread import dispatcher
 from ._common import check_jobid, resolve_machine, say
-from .feeds import FEEDS
+from .controllers import controller_of
 
 
 def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bool:
@@ -22,7 +22,7 @@ def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bo
     """
     waiting = dispatcher()
     waiting.bind()
-    feed = FEEDS.get(card) if card is not None else None
+    feed = controller_of(card) if card is not None else None
     own = feed is None or feed.future is None
     future = job.client.loop_thread.submit(job.aio.wait()) if own else feed.future  # type: ignore[union-attr]
     assert future is not None

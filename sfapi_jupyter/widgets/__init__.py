@@ -17,9 +17,10 @@ from ._static import BundleMissingWarning, missing_bundles, warn_if_missing
 
 warn_if_missing()
 
-#: Each widget class (and their base, ``SfWidget``) and its module. The classes are imported on first use, not with the
-#: package: ``%load_ext sfapi_jupyter`` needs only the dispatcher (``.support.mainthread``), and
-#: anywidget, ipywidgets and the client's models cost more than the whole extension.
+#: Each widget class (and their base, ``SfWidget``) and its module. The classes are imported
+#: on first use, not with the package: ``%load_ext sfapi_jupyter`` needs only the dispatcher
+#: (``.support.mainthread``), and anywidget, ipywidgets and the client's models cost more
+#: than the whole extension.
 _WIDGETS = {
     "AccountView": ".account",
     "FileBrowser": ".file_browser",
@@ -33,11 +34,11 @@ _WIDGETS = {
 }
 
 if TYPE_CHECKING:
+    from ._base import SfWidget
     from .account import AccountView
     from .file_browser import FileBrowser
     from .job_card import JobCard
     from .log_tail import LogTail
-    from ._base import SfWidget
     from .queue_table import QueueTable
     from .status_board import StatusBoard
     from .submit_form import SubmitForm

@@ -77,9 +77,7 @@ class SfWidget(anywidget.AnyWidget):
         """
         if kind not in self._callbacks:
             known = ", ".join(self.actions) or "none"
-            raise ValueError(
-                f"{type(self).__name__} has no action {kind!r}; its actions: {known}"
-            )
+            raise ValueError(f"{type(self).__name__} has no action {kind!r}; its actions: {known}")
         self._callbacks[kind].append(callback)
         self._actions_changed()
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import traitlets as t
 
-from .support import static_html
 from ._base import SfWidget
-from .support.formatting import STATUS
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATUS
 
 #: Columns of :attr:`AccountView.dataframe`, in order.
 PROJECT_COLUMNS = [

@@ -17,13 +17,12 @@ from typing import Any
 import traitlets as t
 
 from ..client.models.files import RemoteEntry
-from .support import static_html
 from ._base import SfWidget
 from ._static import css, esm
+from .support import static_html
 
 #: Entries of the current directory kept for the static summary (the saved notebook).
 SUMMARY_ENTRIES = 30
-
 
 
 def entry_kind(entry: RemoteEntry) -> str:
@@ -180,6 +179,8 @@ class FileBrowser(SfWidget):
         more = len(ordered) - SUMMARY_ENTRIES
         body = static_html.table(["name", "size", "modified"], rows) if rows else ""
         extra = static_html.muted(f"… and {more} more") if more > 0 else ""
-        chosen = static_html.facts([("selected", ", ".join(self.selected))]) if self.selected else ""
-        return static_html.box(head + body + extra + chosen + static_html.message(self.error, "error"),
-                         kind="file-browser")  # fmt: skip
+        chosen = (
+            static_html.facts([("selected", ", ".join(self.selected))]) if self.selected else ""
+        )
+        error = static_html.message(self.error, "error")
+        return static_html.box(head + body + extra + chosen + error, kind="file-browser")

@@ -11,11 +11,11 @@ from typing import Any
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
-from .support import static_html
 from ._base import MessageMixin, SfWidget
-from .support.lines import LineBuffer
-from .support.formatting import clock_time, format_duration, is_terminal, iso, seconds
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import clock_time, format_duration, is_terminal, iso, seconds
+from .support.lines import LineBuffer
 
 STREAMS = ("stdout", "stderr")
 SUMMARY_LINES = 20

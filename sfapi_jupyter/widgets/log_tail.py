@@ -6,10 +6,10 @@ from typing import Any
 
 import traitlets as t
 
-from .support import static_html
 from ._base import SfWidget
-from .support.lines import LineBuffer
 from ._static import css, esm
+from .support import static_html
+from .support.lines import LineBuffer
 
 #: How many of the last lines the static fallback and the saved notebook keep.
 SUMMARY_LINES = 20

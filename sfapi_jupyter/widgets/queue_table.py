@@ -9,10 +9,10 @@ from typing import Any
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
-from .support import static_html
 from ._base import SfWidget
-from .support.formatting import format_duration, iso, seconds
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import format_duration, iso, seconds
 
 
 def job_row(info: JobInfo) -> dict[str, Any]:
@@ -158,7 +158,9 @@ class QueueTable(SfWidget):
         head = static_html.heading(
             static_html.strong(f"Queue on {self.machine}"),
             static_html.muted(f"user {self.user}") if self.user else "",
-            " ".join(static_html.badge(s, n) for s, n in sorted(self.counts.items()) if s != "done"),
+            " ".join(
+                static_html.badge(s, n) for s, n in sorted(self.counts.items()) if s != "done"
+            ),
             static_html.muted(f"{self.counts.get('done', 0)} done"),
         )
         body = []

@@ -11,10 +11,10 @@ from typing import Any
 import traitlets as t
 
 from ..client.models.status import Note, Outage, Status
-from .support import static_html
 from ._base import SfWidget
-from .support.formatting import STATUS, iso
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATUS, iso
 
 #: Status colours, labels, order and NERSC's resource groups (widgets/status_colours.json).
 STATUS_TABLE: dict[str, Any] = STATUS
@@ -281,10 +281,13 @@ class StatusBoard(SfWidget):
             f"{self.window_days} days</strong></div>"
             + static_html.table(["resource", "from", "to", "what"], planned)
             if planned
-            else static_html.muted(f"No outages now or planned in the next {self.window_days} days.")
+            else static_html.muted(
+                f"No outages now or planned in the next {self.window_days} days."
+            )
         )
         return static_html.box(
-            head + static_html.message(self.notice, "warning") + groups + outages, kind="status-board"
+            head + static_html.message(self.notice, "warning") + groups + outages,
+            kind="status-board",
         )
 
 

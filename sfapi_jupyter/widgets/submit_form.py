@@ -14,10 +14,10 @@ from typing import Any
 import traitlets as t
 from ipywidgets import widget_serialization
 
-from .support import static_html
 from ._base import MessageMixin, SfWidget
 from ._static import css, esm
 from .job_card import JobCard
+from .support import static_html
 
 #: The form's fields and the ``#SBATCH`` option (long name) each one edits.
 FIELDS = {

@@ -10,10 +10,10 @@ from typing import Any
 import traitlets as t
 
 from ..client.models import TransferInfo
-from .support import static_html
 from ._base import MessageMixin, SfWidget
-from .support.formatting import STATE_COLOURS, format_duration
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATE_COLOURS, format_duration
 
 #: Globus's states and the colour family each one is drawn with (``STARTING``: before the
 #: API answered the first time).

@@ -63,7 +63,9 @@ def test_actions_reach_their_callbacks_and_unknown_ones_are_refused() -> None:
     browser._handle_custom_msg({"type": "open", "path": "/tmp"}, [])
     browser._handle_custom_msg({"type": "bogus"}, [])
     assert opened == [{"type": "open", "path": "/tmp"}]
-    with pytest.raises(ValueError, match="FileBrowser has no action 'delete'; its actions: open, refresh"):
+    with pytest.raises(
+        ValueError, match="FileBrowser has no action 'delete'; its actions: open, refresh"
+    ):
         browser.on("delete", opened.append)
 
 

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from sfapi_jupyter.client.models.jobs import TERMINAL_STATES
+from sfapi_jupyter.widgets.account import _bar
 from sfapi_jupyter.widgets.support import static_html
 from sfapi_jupyter.widgets.support.formatting import MESSAGE_COLOURS, STATES, STATUS, tint
-from sfapi_jupyter.widgets.account import _bar
 
 ROOT = Path(__file__).resolve().parents[2]
 COLOUR = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})(?![0-9a-zA-Z_])|\b(?:rgba?|hsla?)\(\s*\d")

@@ -57,7 +57,9 @@ def test_each_action_is_answered_through_on_and_can_be_removed(name: str) -> Non
 def test_an_unknown_action_is_refused_with_the_known_ones(name: str) -> None:
     widget = make(name)
     known = ", ".join(type(widget).actions) or "none"
-    with pytest.raises(ValueError, match=re.escape(f"has no action 'bogus'; its actions: {known}") + "$"):
+    with pytest.raises(
+        ValueError, match=re.escape(f"has no action 'bogus'; its actions: {known}") + "$"
+    ):
         widget.on("bogus", print)
 
 
@@ -94,12 +96,17 @@ def test_every_callback_of_an_action_is_called_in_order() -> None:
     assert got == ["first", "second"]
 
 
-@pytest.mark.parametrize("name", [n for n in CLASSES if issubclass(getattr(widgets, n), MessageMixin)])
+@pytest.mark.parametrize(
+    "name", [n for n in CLASSES if issubclass(getattr(widgets, n), MessageMixin)]
+)
 def test_a_note_is_set_the_same_way_on_every_widget_with_one(name: str) -> None:
     widget = make(name)
     assert isinstance(widget, MessageMixin)
     widget.set_message("Perlmutter maintenance in 2 hours", "warn")
-    assert (widget.message, widget.message_level) == ("Perlmutter maintenance in 2 hours", "warning")
+    assert (widget.message, widget.message_level) == (
+        "Perlmutter maintenance in 2 hours",
+        "warning",
+    )
     widget.set_message("", "danger")
     assert (widget.message, widget.message_level) == ("", "error")
     with pytest.raises(ValueError, match="level must be one of info, success, warning, error"):

@@ -12,9 +12,9 @@ import pytest
 
 from sfapi_jupyter.client.models.jobs import JobInfo, JobState
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
+from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
 from sfapi_jupyter.widgets.support.formatting import STATE_COLOURS, state_family
 from sfapi_jupyter.widgets.support.static_html import FALLBACK_NOTE
-from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
 
 T0 = dt.datetime(2026, 5, 2, 18, 0, 0)
 
