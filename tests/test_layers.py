@@ -166,6 +166,17 @@ def test_no_import_crosses_the_layering_rule() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def test_the_notebook_uses_only_public_modules_of_the_widgets() -> None:
+    private = [
+        f"{i.source}:{i.line} imports {i.target}"
+        for i in all_imports()
+        if layer(i.source) == "notebook"
+        and layer(i.target) == "widgets"
+        and any(part.startswith("_") for part in i.target.split(".")[2:])
+    ]
+    assert not private, "use the widgets' public names (widgets/support/):\n" + "\n".join(private)
+
+
 def test_no_import_cycles_between_modules() -> None:
     runtime = [
         i for i in all_imports() if not (i.type_checking and layer(i.source) == layer(i.target))
