@@ -80,12 +80,15 @@ class SfWidget(anywidget.AnyWidget):
             raise ValueError(f"{type(self).__name__} has no action {kind!r}; its actions: {known}")
         self._callbacks[kind].append(callback)
         self._actions_changed()
+        # Only weakly: a controller keeps its removers, and the registry of controllers
+        # must not keep a closed widget (and its buffers) alive through them.
+        ref = weakref.ref(self)
 
         def remove() -> None:
-            callbacks = self._callbacks[kind]
-            if callback in callbacks:
-                callbacks.remove(callback)
-                self._actions_changed()
+            widget = ref()
+            if widget is not None and callback in widget._callbacks[kind]:
+                widget._callbacks[kind].remove(callback)
+                widget._actions_changed()
 
         return remove
 

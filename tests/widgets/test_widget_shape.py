@@ -116,3 +116,11 @@ def test_a_note_is_set_the_same_way_on_every_widget_with_one(name: str) -> None:
 def test_the_widgets_with_a_note_are_the_cards_and_the_form() -> None:
     with_note = {n for n in CLASSES if issubclass(getattr(widgets, n), MessageMixin)}
     assert with_note == {JobCard.__name__, SubmitForm.__name__, TransferCard.__name__}
+
+
+def test_a_remover_holds_its_widget_only_weakly() -> None:
+    # Controllers keep their removers in a registry keyed weakly by the widget: a remover
+    # that held the widget would keep every closed widget (and its buffers) alive.
+    card = JobCard(jobid="7", machine="m")
+    remove = card.on("cancel", lambda: None)
+    assert all(cell.cell_contents is not card for cell in remove.__closure__ or ())
