@@ -107,7 +107,15 @@ class Controller(Generic[W]):
 
     def run_soon(self, coro: Coroutine[Any, Any, Any], then: Callable[[Any], None]) -> None:
         """Run ``coro`` on the loop thread; ``then(result or exception)`` on the main thread."""
-        run_soon(self.client, coro, then)
+        future = self.client.loop_thread.submit(coro)
+
+        def done(f: concurrent.futures.Future[Any]) -> None:
+            if f.cancelled():
+                return
+            error = f.exception()
+            call(then, error if error is not None else f.result())
+
+        future.add_done_callback(done)
 
     def widget_call(self, method: str, *args: Any) -> None:
         """``widget.method(*args)`` on the main thread, if the widget is still there."""
@@ -211,19 +219,6 @@ class Feed(Controller[W]):
             aclose = getattr(tail, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-
-def run_soon(client: Client, coro: Coroutine[Any, Any, Any], then: Callable[[Any], None]) -> None:
-    """Run ``coro`` on the loop thread; ``then(result or exception)`` on the main thread."""
-    future = client.loop_thread.submit(coro)
-
-    def done(f: concurrent.futures.Future[Any]) -> None:
-        if f.cancelled():
-            return
-        error = f.exception()
-        call(then, error if error is not None else f.result())
-
-    future.add_done_callback(done)
 
 
 def show(widget: SfWidget) -> DisplayHandle | None:

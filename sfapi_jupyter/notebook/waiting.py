@@ -23,9 +23,11 @@ def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bo
     waiting = dispatcher()
     waiting.bind()
     feed = controller_of(card) if card is not None else None
-    own = feed is None or feed.future is None
-    future = job.client.loop_thread.submit(job.aio.wait()) if own else feed.future  # type: ignore[union-attr]
-    assert future is not None
+    # The card's feed ends after the job has ended and its output was read: wait for it.
+    future: Any = feed.future if feed is not None else None
+    own = future is None
+    if future is None:
+        future = job.client.loop_thread.submit(job.aio.wait())
     try:
         finished = waiting.wait_until(future.done, timeout)
     except KeyboardInterrupt:
