@@ -40,7 +40,7 @@ def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bo
             future.cancel()
         return False
     if own and future.exception() is not None:
-        raise future.exception()  # type: ignore[misc]
+        raise future.exception()
     return job.is_terminal
 
 
