@@ -166,6 +166,17 @@ def test_no_import_crosses_the_layering_rule() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def test_the_notebook_uses_only_public_modules_of_the_widgets() -> None:
+    private = [
+        f"{i.source}:{i.line} imports {i.target}"
+        for i in all_imports()
+        if layer(i.source) == "notebook"
+        and layer(i.target) == "widgets"
+        and any(part.startswith("_") for part in i.target.split(".")[2:])
+    ]
+    assert not private, "use the widgets' public names (widgets/support/):\n" + "\n".join(private)
+
+
 def test_no_import_cycles_between_modules() -> None:
     runtime = [
         i for i in all_imports() if not (i.type_checking and layer(i.source) == layer(i.target))
@@ -187,7 +198,7 @@ def test_no_module_is_over_400_lines() -> None:
     ("source", "target", "why"),
     [
         ("sfapi_jupyter.client._client", "sfapi_jupyter.widgets", "client may not import widgets"),
-        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.feeds", "widgets may not"),
+        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.controllers", "widgets may not"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.cli", "notebook may not import cli"),
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),

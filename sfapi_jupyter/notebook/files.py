@@ -19,8 +19,8 @@ from typing import Any
 
 from ..client import Client, Machine, NotFoundError
 from ..client.resources.files import Progress
-from ..widgets import _html
 from ..widgets.file_browser import human_size
+from ..widgets.support import static_html
 from ._common import resolve_machine, say
 
 _HOMES: dict[tuple[str, str, str], str] = {}
@@ -76,7 +76,9 @@ class ProgressBar:
             text = f"{self.verb} {self.what} · {share}"
         maximum = total or 1
         value = min(done, maximum) if total else 0
-        colour = _html.MESSAGE_COLOURS[{"error": "error", "done": "success"}.get(state, "info")]
+        colour = static_html.MESSAGE_COLOURS[
+            {"error": "error", "done": "success"}.get(state, "info")
+        ]
         html = (
             f'<div data-testid="sf-progress" data-state="{state}" style="display:flex;'
             f"gap:8px;align-items:center;font:13px system-ui,sans-serif;accent-color:{colour}"
