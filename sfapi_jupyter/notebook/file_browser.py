@@ -82,7 +82,7 @@ class BrowserSession:
     # -- listings ----------------------------------------------------------------------------------
     def list_now(self, path: str) -> list[RemoteEntry]:
         """Blocking ``ls`` of a directory (a link to one is followed), cached."""
-        entries = self.machine.ls(path.rstrip("/") + "/")
+        entries = self.machine.files.ls(path.rstrip("/") + "/")
         self.listings += 1
         self.cache[path] = entries
         return entries
@@ -110,7 +110,7 @@ class BrowserSession:
                 self.cache[path] = result
                 self.widget.show_listing(path, result)
 
-        run_soon(self.client, self.machine.aio.ls(path.rstrip("/") + "/"), shown)
+        run_soon(self.client, self.machine.aio.files.ls(path.rstrip("/") + "/"), shown)
 
     def _on_open(self, msg: dict[str, Any]) -> None:
         self.open(str(msg.get("path") or self.home))
@@ -144,7 +144,7 @@ class BrowserSession:
         self.widget.show_preview({"kind": "loading", "path": path})
 
         async def fetch() -> tuple[dict[str, Any], list[bytes], Any]:
-            data = await self.machine.aio.download(path)
+            data = await self.machine.aio.files.download(path)
             return await asyncio.to_thread(self._render, path, data, None)
 
         run_soon(self.client, fetch(), lambda result: self._show(path, result))
@@ -224,7 +224,7 @@ class BrowserSession:
             for path, name in zip(files, names, strict=True):
                 report = self._progress("download", name)
                 local = self._cwd / name
-                saved.append(await self.machine.aio.download(path, local, progress=report))
+                saved.append(await self.machine.aio.files.download(path, local, progress=report))
             return saved
 
         def done(result: Any) -> None:
@@ -268,7 +268,7 @@ class BrowserSession:
                 self.cache.pop(directory, None)
 
         self._transfer("upload", name, "running", total=size)
-        run_soon(self.client, self.machine.aio.upload(source, target, progress=report), done)
+        run_soon(self.client, self.machine.aio.files.upload(source, target, progress=report), done)
 
 
 def file_browser(
