@@ -2,7 +2,8 @@
 
 Every method runs the same coroutine as its async twin, on one private event-loop thread
 per client (:class:`sfapi_jupyter.client._loop.LoopThread`), so the sync client works in scripts
-and inside a running Jupyter kernel.
+and inside a running Jupyter kernel. The client's calls per area of the API (status, account,
+tasks, transfers, groups) are written beside their async twins, in ``resources/``.
 """
 
 from __future__ import annotations
