@@ -21,6 +21,7 @@ from .files import AsyncFiles, moved_to_files
 from .jobs import AsyncJob
 from .sacct_batch import Row, SacctBatcher
 from .submitting import Submitter
+from .tasks import cancel_on_the_way_out
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -288,8 +289,6 @@ class AsyncMachine:
         """The command's finished task. A command that outlives ``timeout``, or whose caller
         is interrupted (Ctrl-C, a cancelled coroutine), is cancelled on the machine: it must
         not go on running there unseen."""
-        from .tasks import cancel_on_the_way_out
-
         try:
             return await self.client.wait_task(task_id, timeout)
         except WaitTimeout:
