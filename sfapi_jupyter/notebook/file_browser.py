@@ -81,7 +81,7 @@ class BrowserSession(Controller[FileBrowser]):
     # -- listings ----------------------------------------------------------------------------------
     def list_now(self, path: str) -> list[RemoteEntry]:
         """Blocking ``ls`` of a directory (a link to one is followed), cached."""
-        entries = self.machine.ls(path.rstrip("/") + "/")
+        entries = self.machine.files.ls(path.rstrip("/") + "/")
         self.listings += 1
         self.cache[path] = entries
         return entries
@@ -113,7 +113,7 @@ class BrowserSession(Controller[FileBrowser]):
                 self.cache[path] = result
                 widget.show_listing(path, result)
 
-        self.run_soon(self.machine.aio.ls(path.rstrip("/") + "/"), shown)
+        self.run_soon(self.machine.aio.files.ls(path.rstrip("/") + "/"), shown)
 
     def _on_open(self, msg: dict[str, Any]) -> None:
         self.open(str(msg.get("path") or self.home))
@@ -151,7 +151,7 @@ class BrowserSession(Controller[FileBrowser]):
         widget.show_preview({"kind": "loading", "path": path})
 
         async def fetch() -> tuple[dict[str, Any], list[bytes], Any]:
-            data = await self.machine.aio.download(path)
+            data = await self.machine.aio.files.download(path)
             return await asyncio.to_thread(self._render, path, data, None)
 
         self.run_soon(fetch(), lambda result: self._show(path, result))
@@ -233,7 +233,7 @@ class BrowserSession(Controller[FileBrowser]):
             for path, name in zip(files, names, strict=True):
                 report = self._progress("download", name)
                 local = self._cwd / name
-                saved.append(await self.machine.aio.download(path, local, progress=report))
+                saved.append(await self.machine.aio.files.download(path, local, progress=report))
             return saved
 
         def done(result: Any) -> None:
@@ -280,7 +280,7 @@ class BrowserSession(Controller[FileBrowser]):
                 self.cache.pop(directory, None)
 
         self._transfer("upload", name, "running", total=size)
-        self.run_soon(self.machine.aio.upload(source, target, progress=report), done)
+        self.run_soon(self.machine.aio.files.upload(source, target, progress=report), done)
 
 
 def file_browser(

@@ -43,7 +43,7 @@ def home_directory(machine: Machine) -> str:
             return _HOMES[key]
     home = f"/global/homes/{user[:1]}/{user}"
     try:
-        machine.ls(f"~/{_PROBE}")
+        machine.files.ls(f"~/{_PROBE}")
     except NotFoundError as exc:
         found = re.search(r"'(/[^']*)/" + re.escape(_PROBE) + "'", exc.message)
         if found:
@@ -174,7 +174,9 @@ def get_file(
     try:
         saved = run_with_progress(
             client,
-            lambda report: handle.aio.download(remote, target, overwrite=force, progress=report),
+            lambda report: handle.aio.files.download(
+                remote, target, overwrite=force, progress=report
+            ),
             bar,
         )
     except Exception as exc:
@@ -192,9 +194,9 @@ def remote_target(handle: Machine, local: Path, remote: str) -> tuple[str, bool]
     file is already there."""
     remote = remote.rstrip("/") or "/"
     try:
-        entries = handle.ls(remote)
+        entries = handle.files.ls(remote)
         if is_single_file(entries, remote) and entries[0].is_symlink:
-            entries = handle.ls(remote + "/")  # a link to a directory is that directory
+            entries = handle.files.ls(remote + "/")  # a link to a directory is that directory
     except NotFoundError:
         return remote, False
     if is_single_file(entries, remote):
@@ -243,7 +245,7 @@ def put_file(
     bar = ProgressBar("Uploading", f"{source} → {handle.name}:{target}") if progress else None
     try:
         run_with_progress(
-            client, lambda report: handle.aio.upload(source, target, progress=report), bar
+            client, lambda report: handle.aio.files.upload(source, target, progress=report), bar
         )
     except Exception as exc:
         if bar is not None:

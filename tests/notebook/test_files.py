@@ -309,7 +309,7 @@ def test_a_failed_download_leaves_no_partial_file(client, home, workdir):
 
     machine = client.compute("perlmutter")
     with pytest.raises(RuntimeError, match="connection lost"):
-        machine.download(f"{home}/examples/scan_4d.npy", workdir, progress=boom)
+        machine.files.download(f"{home}/examples/scan_4d.npy", workdir, progress=boom)
     assert list(workdir.iterdir()) == []
 
 
@@ -371,7 +371,7 @@ def test_sfput_usage_errors(ip, client):
 def test_put_file_reports_progress_to_the_end(client, remote_dir, workdir):
     data = os.urandom(200_000)
     seen: list[tuple[int, int | None]] = []
-    client.compute("perlmutter").upload(io.BytesIO(data), f"{remote_dir}/p.bin",
+    client.compute("perlmutter").files.upload(io.BytesIO(data), f"{remote_dir}/p.bin",
                                         progress=lambda d, t: seen.append((d, t)))  # fmt: skip
     assert seen[-1] == (200_000, 200_000) and len(seen) > 1
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -250,7 +250,9 @@ def test_sftail_follows_a_jobs_output(ip, client):
 
 def test_sftail_reads_the_last_lines_of_a_file(ip, client, facility):
     path = f"{facility.config.home_of('elvis')}/numbers.txt"
-    client.compute("perlmutter").upload("".join(f"{i}\n" for i in range(1, 21)).encode(), path)
+    client.compute("perlmutter").files.upload(
+        "".join(f"{i}\n" for i in range(1, 21)).encode(), path
+    )
     tail = ip.run_line_magic("sftail", f"{path} --no-follow -n 5")
     wait_for(lambda: tail.status == "end of file", what="the file to be read")
     assert tail.lines == ["16", "17", "18", "19", "20"]
