@@ -1,0 +1,84 @@
+"""HDF5 files for the remote-HDF5 tests, written with h5py.
+
+:func:`write_4d` makes a 4D-STEM-shaped file whose ``/data`` is 128x128x256x256 uint16: 2 GiB
+logical, chunked and compressed, and nearly all fill value, so a few hundred kB on disk.
+:func:`write_emd` makes an EMD 1.0 file (the layout NCEM's EMD specification gives and
+py4DSTEM's ``emdfile`` follows: root ``version_major``/``version_minor``, a data group
+with ``emd_group_type = 1`` holding ``data`` and ``dim1..dimN``), as a stand-in for a file
+py4DSTEM writes (py4DSTEM itself is not installed here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SHAPE = (128, 128, 256, 256)
+CHUNKS = (4, 4, 256, 256)
+#: Where the written patterns have their bright disc (row, col) and its radius.
+CENTRE, DISC = (128, 120), 12
+
+
+def _patterns(n: int, rng: np.random.Generator, det: tuple[int, int]) -> np.ndarray:
+    """``n`` diffraction patterns: a bright disc with Poisson counts, and faint scatter."""
+    rr, cc = np.ogrid[: det[0], : det[1]]
+    disc = (rr - CENTRE[0]) ** 2 + (cc - CENTRE[1]) ** 2 <= DISC**2
+    frames = np.zeros((n, *det), np.uint16)
+    frames[:, disc] = rng.poisson(900, (n, int(disc.sum()))).astype(np.uint16)
+    ring = (rr - CENTRE[0]) ** 2 + (cc - CENTRE[1]) ** 2
+    ring = (ring >= 30**2) & (ring <= 34**2)
+    frames[:, ring] = rng.poisson(3, (n, int(ring.sum()))).astype(np.uint16)
+    return frames
+
+
+def write_4d(path: Path, shape: tuple[int, ...] = SHAPE, chunks: tuple[int, ...] = CHUNKS) -> Path:
+    """The 2 GiB-logical 4-D file (plus a 3-D and a 2-D dataset, groups, attributes, a link)."""
+    rng = np.random.default_rng(7)
+    with h5py.File(path, "w") as f:
+        f.attrs["instrument"] = "TEAM 0.5"
+        f.attrs["scan_step_nm"] = 0.25
+        f.attrs["voltage_kV"] = np.array([300.0])
+        f.attrs["big"] = np.arange(1000, dtype=np.float64)
+        ds = f.create_dataset(
+            "data", shape=shape, dtype=np.uint16, chunks=chunks, compression="gzip",
+            compression_opts=4, fillvalue=0,
+        )  # fmt: skip
+        ds.attrs["units"] = "counts"
+        # A written corner (whole chunks) and two lone positions: the rest stays fill value.
+        block = _patterns(8 * 8, rng, shape[2:]).reshape(8, 8, *shape[2:])
+        ds[0:8, 0:8] = block
+        ds[100, 50] = _patterns(1, rng, shape[2:])[0]
+        ds[127, 127, 10, 200] = 7
+        meta = f.create_group("meta")
+        meta.attrs["note"] = "x" * 500
+        meta.create_dataset("stack", data=rng.integers(0, 50, (5, 40, 60), dtype=np.int32))
+        meta.create_dataset("dark", data=rng.random((300, 200)).astype(np.float32))
+        meta.create_dataset("label", data="not an image")
+        f["alias"] = h5py.SoftLink("/data")
+    return path
+
+
+def write_emd(path: Path, shape: tuple[int, ...] = (24, 20, 64, 64)) -> Path:
+    """An EMD 1.0 file holding a small 4D-STEM datacube."""
+    rng = np.random.default_rng(11)
+    with h5py.File(path, "w") as f:
+        f.attrs["version_major"] = 1
+        f.attrs["version_minor"] = 0
+        group = f.create_group("data/datacube_0")
+        group.attrs["emd_group_type"] = 1
+        n = shape[0] * shape[1]
+        frames = np.zeros((n, *shape[2:]), np.float32)
+        rr, cc = np.ogrid[: shape[2], : shape[3]]
+        frames[:, (rr - 32) ** 2 + (cc - 30) ** 2 <= 36] = rng.random((n, 1)) * 100 + 50
+        group.create_dataset("data", data=frames.reshape(shape), chunks=(4, 4, *shape[2:]))
+        for k, (name, units, step) in enumerate(
+            [("R_y", "nm", 0.3), ("R_x", "nm", 0.3), ("Q_y", "mrad", 0.5), ("Q_x", "mrad", 0.5)]
+        ):
+            dim = group.create_dataset(f"dim{k + 1}", data=np.arange(shape[k]) * step)
+            dim.attrs["name"], dim.attrs["units"] = name, units
+        for name in ("microscope", "sample", "user", "comments"):
+            f.create_group(name)
+        f["microscope"].attrs["voltage"] = 300e3
+    return path
