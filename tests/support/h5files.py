@@ -21,14 +21,17 @@ CHUNKS = (4, 4, 256, 256)
 CENTRE, DISC = (128, 120), 12
 
 
-def _patterns(n: int, rng: np.random.Generator, det: tuple[int, int]) -> np.ndarray:
-    """``n`` diffraction patterns: a bright disc with Poisson counts, and faint scatter."""
+def _patterns(n: int, rng: np.random.Generator, det: tuple[int, ...]) -> np.ndarray:
+    """``n`` diffraction patterns: a bright disc with Poisson counts, and a faint ring
+    (at CENTRE with radius DISC on a 256x256 detector, scaled on another)."""
+    scale = det[0] / 256
+    row, col = CENTRE[0] * scale, CENTRE[1] * scale
     rr, cc = np.ogrid[: det[0], : det[1]]
-    disc = (rr - CENTRE[0]) ** 2 + (cc - CENTRE[1]) ** 2 <= DISC**2
+    distance = np.hypot(rr - row, cc - col)
+    disc = distance <= max(DISC * scale, 1.5)
+    ring = (distance >= 30 * scale) & (distance <= 34 * scale)
     frames = np.zeros((n, *det), np.uint16)
     frames[:, disc] = rng.poisson(900, (n, int(disc.sum()))).astype(np.uint16)
-    ring = (rr - CENTRE[0]) ** 2 + (cc - CENTRE[1]) ** 2
-    ring = (ring >= 30**2) & (ring <= 34**2)
     frames[:, ring] = rng.poisson(3, (n, int(ring.sum()))).astype(np.uint16)
     return frames
 
@@ -36,6 +39,7 @@ def _patterns(n: int, rng: np.random.Generator, det: tuple[int, int]) -> np.ndar
 def write_4d(path: Path, shape: tuple[int, ...] = SHAPE, chunks: tuple[int, ...] = CHUNKS) -> Path:
     """The 2 GiB-logical 4-D file (plus a 3-D and a 2-D dataset, groups, attributes, a link)."""
     rng = np.random.default_rng(7)
+    sy, sx, dy, dx = shape
     with h5py.File(path, "w") as f:
         f.attrs["instrument"] = "TEAM 0.5"
         f.attrs["scan_step_nm"] = 0.25
@@ -47,10 +51,11 @@ def write_4d(path: Path, shape: tuple[int, ...] = SHAPE, chunks: tuple[int, ...]
         )  # fmt: skip
         ds.attrs["units"] = "counts"
         # A written corner (whole chunks) and two lone positions: the rest stays fill value.
-        block = _patterns(8 * 8, rng, shape[2:]).reshape(8, 8, *shape[2:])
-        ds[0:8, 0:8] = block
-        ds[100, 50] = _patterns(1, rng, shape[2:])[0]
-        ds[127, 127, 10, 200] = 7
+        ny, nx = min(8, sy), min(8, sx)
+        ds[0:ny, 0:nx] = _patterns(ny * nx, rng, (dy, dx)).reshape(ny, nx, dy, dx)
+        if sy > 100 and sx > 50:
+            ds[100, 50] = _patterns(1, rng, (dy, dx))[0]
+        ds[sy - 1, sx - 1, dy // 25, dx * 200 // 256] = 7
         meta = f.create_group("meta")
         meta.attrs["note"] = "x" * 500
         meta.create_dataset("stack", data=rng.integers(0, 50, (5, 40, 60), dtype=np.int32))
