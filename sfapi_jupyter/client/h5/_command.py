@@ -35,15 +35,16 @@ NO_H5PY = 97
 # without is looked up on PATH, as the login shell would.
 _LOOP = r"""
 request=$1 boot=$2; shift 2; tried=
-for p in "$@"; do
+for given in "$@"; do
+  p=$given
   case $p in "~/"*) p=$HOME/${p#"~/"} ;; esac
   case $p in
-    */*) [ -x "$p" ] || { tried="$tried|$p: not found"; continue; } ;;
-    *) command -v "$p" >/dev/null 2>&1 || { tried="$tried|$p: not on PATH"; continue; } ;;
+    */*) [ -x "$p" ] || { tried="$tried|$given: not found"; continue; } ;;
+    *) command -v "$p" >/dev/null 2>&1 || { tried="$tried|$given: not on PATH"; continue; } ;;
   esac
   "$p" -c "$boot" "$request"; code=$?
   [ $code -eq 97 ] || exit $code
-  tried="$tried|$p: no h5py"
+  tried="$tried|$given: no h5py"
 done
 echo "SFH5-NOPYTHON:${tried#|}"
 exit 97
@@ -70,18 +71,21 @@ def command(request: dict[str, Any], pythons: tuple[str, ...]) -> str:
 
 def no_python_message(machine: str, named: str | None, tried: str) -> str:
     """One line: what was tried and how to get a Python with h5py there."""
+    if named is not None and "no h5py" not in tried:
+        return (
+            f"python={named!r} is not on {machine} ({tried.rpartition(': ')[2]}): check the "
+            "path, or leave python= out to use the remote kernel environment or python3"
+        )
     if named is not None:
         return (
-            f"python={named!r} on {machine} cannot read HDF5 ({tried}): install them there "
-            f"('{named} -m pip install h5py numpy') or pass another python= that has h5py "
-            "and numpy"
+            f"python={named!r} on {machine} cannot read HDF5; tried {tried}: install them "
+            f"there ('{named} -m pip install h5py numpy') or pass another python= that has them"
         )
     return (
-        f"No Python with h5py and numpy on {machine} (tried {tried}): make one with "
-        f"'sfapi-jupyter install-kernel --remote {machine}' and then "
-        f"'{KERNEL_VENV}/bin/python -m pip install h5py' there, or pass python='/path/to/python'"
-        " of an environment that has them (at NERSC, 'module load python' gives one: "
-        "its path is what 'which python' then prints)"
+        f"No Python with h5py and numpy on {machine}; tried {tried}: run 'sfapi-jupyter "
+        f"install-kernel --remote {machine}' and then '{KERNEL_VENV}/bin/python -m pip install "
+        "h5py' there, or pass python= one that has them (at NERSC: the path that "
+        "'module load python; which python' prints)"
     )
 
 

@@ -318,7 +318,10 @@ def answer(request: dict[str, Any]) -> str:
     path = os.path.expanduser(request["path"])
     shown = request["path"]
     if not os.path.exists(path):
-        raise Refusal("missing_file", f"{shown}: no such file on the machine")
+        raise Refusal(
+            "missing_file",
+            f"{shown}: no such file on the machine (a relative path starts at your home)",
+        )
     if os.path.isdir(path):
         raise Refusal("not_a_file", f"{shown} is a directory, not an HDF5 file")
     if not os.access(path, os.R_OK):
@@ -327,7 +330,7 @@ def answer(request: dict[str, Any]) -> str:
         raise Refusal(
             "not_hdf5",
             f"{shown} is not an HDF5 file (it does not start with HDF5's signature); .h5, .hdf5 "
-            "and .emd files are HDF5",
+            "and .emd files are HDF5: check the path",
         )
     started = time.time()
     with h5py.File(path, "r") as f:
