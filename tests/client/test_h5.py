@@ -106,6 +106,7 @@ async def test_mean_diffraction_and_slices_equal_h5py_here(wclient, home, h5_pyt
     path = readable(write_4d(home / "scan.h5"))
     h5 = wclient.compute("perlmutter").h5("~/scan.h5", python=h5_python)
     mean = await h5.mean_diffraction("/data")
+    record("hdf5", "mean diffraction of a 2 GiB dataset: command output", mean.response_chars, "B")
     with h5py.File(path, "r") as f:
         ds = f["data"]
         total = sum(ds[y].sum(axis=0, dtype=np.float64) for y in range(ds.shape[0]))
