@@ -139,17 +139,18 @@ async def test_the_remote_kernel_environment_is_used_by_default(wclient, home, h
 
 
 async def test_an_emd_file_shows_its_tree_and_a_virtual_image(wclient, home, h5_python):
-    path = readable(write_emd(home / "cube.emd"))
+    path = readable(write_emd(home / "cube.emd"))  # as py4DSTEM saves a DataCube
     h5 = wclient.compute("perlmutter").h5("cube.emd", python=h5_python)
     tree = await h5.tree()
-    assert tree.attrs == {"version_major": 1, "version_minor": 0}
-    cube = tree["data/datacube_0"]
-    assert cube.attrs["emd_group_type"] == 1
-    assert [c.name for c in cube.children] == ["data", "dim1", "dim2", "dim3", "dim4"]
-    assert cube["dim3"].attrs == {"name": "Q_y", "units": "mrad"}
-    image = await h5.virtual_image("/data/datacube_0/data", BrightField(32, 30, 6))
+    assert tree.attrs["emd_group_type"] == "file" and tree.attrs["version_major"] == 1
+    cube = tree["datacube_root/datacube"]
+    assert cube.attrs["emd_group_type"] == "array"
+    assert [c.name for c in cube.children] == ["data", "dim0", "dim1", "dim2", "dim3"]
+    assert cube["dim2"].attrs == {"name": "Qx", "units": "mrad"}
+    assert [n.path for n in tree.four_d()] == ["/datacube_root/datacube/data"]
+    image = await h5.virtual_image("/datacube_root/datacube/data", BrightField(32, 30, 6))
     assert image.data.dtype == np.float32
-    expected = local_virtual(path, "/data/datacube_0/data", (32, 30), 0, 6)
+    expected = local_virtual(path, "/datacube_root/datacube/data", (32, 30), 0, 6)
     np.testing.assert_allclose(image.data, expected, rtol=1e-6)
 
 

@@ -2,10 +2,10 @@
 
 :func:`write_4d` makes a 4D-STEM-shaped file whose ``/data`` is 128x128x256x256 uint16: 2 GiB
 logical, chunked and compressed, and nearly all fill value, so a few hundred kB on disk.
-:func:`write_emd` makes an EMD 1.0 file (the layout NCEM's EMD specification gives and
-py4DSTEM's ``emdfile`` follows: root ``version_major``/``version_minor``, a data group
-with ``emd_group_type = 1`` holding ``data`` and ``dim1..dimN``), as a stand-in for a file
-py4DSTEM writes (py4DSTEM itself is not installed here).
+:func:`write_emd` makes an EMD 1.0 file with ``emdfile``, the EMD writer py4DSTEM 0.14 saves
+with (``py4DSTEM.save`` hands its DataCube, an ``emdfile.Array``, to ``emdfile.save``): the
+layout of a py4DSTEM-written ``.emd``. py4DSTEM itself is not installed here (it brings
+numba, scipy, scikit-image and more); emdfile is.
 """
 
 from __future__ import annotations
@@ -66,24 +66,19 @@ def write_4d(path: Path, shape: tuple[int, ...] = SHAPE, chunks: tuple[int, ...]
 
 
 def write_emd(path: Path, shape: tuple[int, ...] = (24, 20, 64, 64)) -> Path:
-    """An EMD 1.0 file holding a small 4D-STEM datacube."""
+    """A 4D-STEM datacube saved as py4DSTEM 0.14 saves one: through ``emdfile`` (its EMD
+    writer), as an ``Array`` named ``datacube`` with dims Rx, Ry, Qx, Qy."""
+    import emdfile
+
     rng = np.random.default_rng(11)
-    with h5py.File(path, "w") as f:
-        f.attrs["version_major"] = 1
-        f.attrs["version_minor"] = 0
-        group = f.create_group("data/datacube_0")
-        group.attrs["emd_group_type"] = 1
-        n = shape[0] * shape[1]
-        frames = np.zeros((n, *shape[2:]), np.float32)
-        rr, cc = np.ogrid[: shape[2], : shape[3]]
-        frames[:, (rr - 32) ** 2 + (cc - 30) ** 2 <= 36] = rng.random((n, 1)) * 100 + 50
-        group.create_dataset("data", data=frames.reshape(shape), chunks=(4, 4, *shape[2:]))
-        for k, (name, units, step) in enumerate(
-            [("R_y", "nm", 0.3), ("R_x", "nm", 0.3), ("Q_y", "mrad", 0.5), ("Q_x", "mrad", 0.5)]
-        ):
-            dim = group.create_dataset(f"dim{k + 1}", data=np.arange(shape[k]) * step)
-            dim.attrs["name"], dim.attrs["units"] = name, units
-        for name in ("microscope", "sample", "user", "comments"):
-            f.create_group(name)
-        f["microscope"].attrs["voltage"] = 300e3
+    n = shape[0] * shape[1]
+    frames = np.zeros((n, *shape[2:]), np.float32)
+    rr, cc = np.ogrid[: shape[2], : shape[3]]
+    frames[:, (rr - 32) ** 2 + (cc - 30) ** 2 <= 36] = rng.random((n, 1)) * 100 + 50
+    cube = emdfile.Array(
+        data=frames.reshape(shape), name="datacube", units="counts",
+        dims=[0.3, 0.3, 0.5, 0.5], dim_names=["Rx", "Ry", "Qx", "Qy"],
+        dim_units=["nm", "nm", "mrad", "mrad"],
+    )  # fmt: skip
+    emdfile.save(str(path), cube)
     return path
