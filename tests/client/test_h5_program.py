@@ -145,3 +145,12 @@ def test_the_tree_finds_nodes_and_lists_them(small, tmp_path):
     text = str(tree)
     assert "data  uint16 10x9x64x64  720.0 KiB" in text and "chunks 4x3x64x64  gzip 4" in text
     assert "alias -> /data" in text and "@units = 'counts'" in text
+
+
+def test_a_file_still_open_for_writing_can_be_looked_at(tmp_path):
+    """A running job holds its output open (and HDF5's lock on it): a look still works."""
+    with h5py.File(tmp_path / "growing.h5", "w") as writer:
+        writer["frames"] = np.arange(12.0).reshape(3, 4)
+        writer.flush()
+        _, image = ask(tmp_path, {"op": "slice", "path": "growing.h5", "dataset": "frames"})
+        assert np.array_equal(image, np.arange(12.0).reshape(3, 4))

@@ -347,6 +347,10 @@ def answer(request: dict[str, Any]) -> str:
 
 def main(argv: list[str]) -> int:
     global np, h5py
+    # Read without HDF5's file lock: a file a running job still has open for writing
+    # refuses a locking reader ("unable to lock file"), and NERSC advises this for reading
+    # HDF5 on its file systems. Set before h5py loads the library.
+    os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
     try:
         import h5py as h5py_module
         import numpy as numpy_module
