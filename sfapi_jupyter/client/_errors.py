@@ -162,7 +162,8 @@ class H5Error(ApiError):
     """Reading an HDF5 file on the machine was refused or failed (``machine.h5``).
 
     ``reason`` says which: ``missing_file``, ``not_a_file``, ``unreadable``, ``not_hdf5``,
-    ``no_dataset``, ``not_a_dataset``, ``not_numeric``, ``bad_index``, ``not_4d``,
+    ``no_dataset``, ``not_a_dataset``, ``not_numeric``, ``missing_filter``, ``bad_index``,
+    ``not_4d``,
     ``detector_outside``, ``no_python`` (no h5py and numpy in the chosen Python) or
     ``failed``; the message says what to do.
     """

@@ -20,7 +20,7 @@ from sfapi_jupyter.client.h5 import BLOCK_BYTES, KERNEL_VENV, MAX_PIXELS, H5Node
 from sfapi_jupyter.client.h5._command import command, parse_answer
 from sfapi_jupyter.client.h5._file import index_request
 
-from ..support.h5files import write_4d
+from ..support.h5files import write_4d, write_bitshuffle
 
 REMOTE = Path(importlib.import_module("sfapi_jupyter.client.h5._remote").__file__ or "")
 
@@ -154,3 +154,16 @@ def test_a_file_still_open_for_writing_can_be_looked_at(tmp_path):
         writer.flush()
         _, image = ask(tmp_path, {"op": "slice", "path": "growing.h5", "dataset": "frames"})
         assert np.array_equal(image, np.arange(12.0).reshape(3, 4))
+
+
+def test_a_filter_this_python_lacks_is_named_with_the_cure(tmp_path):
+    write_bitshuffle(tmp_path / "camera.h5")
+    header, _ = ask(tmp_path, {"op": "tree", "path": "camera.h5"})
+    frames = H5Node.from_dict(header["tree"])["frames"]
+    assert frames.filters == ("bitshuffle",) and frames.compression is None
+    assert "filters bitshuffle" in frames.line()
+    with pytest.raises(H5Error) as caught:
+        ask(tmp_path, {"op": "slice", "path": "camera.h5", "dataset": "frames", "index": [0]})
+    assert caught.value.reason == "missing_filter"
+    assert "/frames is compressed with bitshuffle" in str(caught.value)
+    assert "-m pip install hdf5plugin" in str(caught.value)

@@ -14,7 +14,7 @@ from sfapi_jupyter.client import AnnularDarkField, BrightField, H5Error
 from sfapi_jupyter.facility.server import LocalFacility
 from tests.support.facility import fast_config, new_client, serve, sync_client
 from tests.support.figures import record_bad_input, record_text
-from tests.support.h5files import write_4d
+from tests.support.h5files import write_4d, write_bitshuffle
 from tests.support.reachable import reachable_python
 
 
@@ -38,6 +38,7 @@ def client(facility, pythons) -> Iterator[Client]:
         write_4d(home / "scan.h5", (6, 5, 32, 32), (2, 5, 32, 32)).chmod(0o644)
         (home / "notes.h5").write_text("not HDF5 at all\n")
         (home / "notes.h5").chmod(0o644)
+        write_bitshuffle(home / "camera.h5").chmod(0o644)
         yield client
 
 
@@ -59,6 +60,8 @@ CASES: list[tuple[str, str, str, Callable[[Any, str], Any]]] = [
      "h5('scan.h5').virtual_image('/data', AnnularDarkField(3.5, 3.5, .1, .2))",
      lambda m, py: m.h5("scan.h5", python=py).virtual_image(
          "/data", AnnularDarkField(3.5, 3.5, 0.1, 0.2))),
+    ("missing_filter", "pip install hdf5plugin", "h5('camera.h5')['/frames'][0]",
+     lambda m, py: m.h5("camera.h5", python=py)["/frames"][0]),
     ("bad_index", "outside axis 0 of /data (0..5)", "h5('scan.h5')['/data'][6, 0]",
      lambda m, py: m.h5("scan.h5", python=py)["/data"][6, 0]),
 ]  # fmt: skip

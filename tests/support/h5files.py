@@ -82,3 +82,16 @@ def write_emd(path: Path, shape: tuple[int, ...] = (24, 20, 64, 64)) -> Path:
     )  # fmt: skip
     emdfile.save(str(path), cube)
     return path
+
+
+def write_bitshuffle(path: Path) -> Path:
+    """A dataset compressed with bitshuffle (HDF5 filter 32008, as Dectris and other camera
+    files are), written as raw chunks: reading it needs hdf5plugin, which the tests lack."""
+    with h5py.File(path, "w") as f:
+        ds = f.create_dataset(
+            "frames", shape=(2, 4, 4), dtype=np.uint16, chunks=(1, 4, 4), compression=32008,
+            compression_opts=(0, 2), allow_unknown_filter=True,
+        )  # fmt: skip
+        for k in range(2):
+            ds.id.write_direct_chunk((k, 0, 0), bytes(40))
+    return path

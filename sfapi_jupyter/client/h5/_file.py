@@ -108,6 +108,11 @@ class H5Image:
     response_chars: int = 0
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        data = f"{getattr(self.data, 'dtype', '?')} {getattr(self.data, 'shape', '?')}"
+        binned = f", binned={self.binned}" if self.binned > 1 else ""
+        return f"H5Image({self.kind} of {self.dataset}: {data}{binned})"
+
 
 def index_request(key: Any) -> list[Any]:
     """An index as the machine reads it: integers, null for a drawn axis, "..." once."""

@@ -19,6 +19,7 @@ in whole chunks along its scan axes), and an image larger than ``max_pixels`` is
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import math
@@ -59,23 +60,19 @@ def encode(header: dict[str, Any], array: Any = None) -> str:
 def summarise(value: Any) -> Any:
     """A small JSON value for an attribute: numbers and short text as they are, arrays of
     up to 8 numbers as lists, anything larger as its shape and dtype."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, (bool, int, float)) or value is None:
         return value
-    if isinstance(value, str):
-        return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
     if isinstance(value, np.ndarray):
         if value.size <= 8 and value.dtype.kind in "biuf":
             return value.tolist()
         if value.size <= 8 and value.dtype.kind in "SOU":
             return [summarise(v) for v in value.ravel()]
         return "array {} {}".format("x".join(map(str, value.shape)), value.dtype)
-    text = repr(value)
+    text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
@@ -92,18 +89,31 @@ def attributes(obj: Any) -> dict[str, Any]:
     return found
 
 
+#: Filters h5py does not name: those of hdf5plugin, which camera files use (bitshuffle+LZ4).
+FILTERS = {32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32015: "zstd", 32026: "blosc2"}
+
+
+def filters(ds: Any) -> list[str]:
+    plist = ds.id.get_create_plist()
+    found = [plist.get_filter(i) for i in range(plist.get_nfilters())]
+    return [FILTERS.get(code) or name.decode(errors="replace") or str(code)
+            for code, _, _, name in found]  # fmt: skip
+
+
 def describe_dataset(ds: Any) -> dict[str, Any]:
     opts = ds.compression_opts
     fill = ds.fillvalue
+    string = h5py.check_string_dtype(ds.dtype) is not None
     return {
         "kind": "dataset",
-        "shape": list(ds.shape),
-        "dtype": str(ds.dtype)[:200],
+        "shape": list(ds.shape) if ds.shape is not None else None,
+        "dtype": "str" if string else str(ds.dtype)[:200],
         "chunks": list(ds.chunks) if ds.chunks else None,
-        "compression": ds.compression,
+        "compression": ds.compression if ds.compression != "unknown" else None,
         "compression_opts": opts if isinstance(opts, (int, type(None))) else str(opts),
-        "fillvalue": summarise(fill) if fill is not None else None,
-        "nbytes": int(math.prod(ds.shape) * ds.dtype.itemsize) if ds.shape else 0,
+        "filters": filters(ds),
+        "fillvalue": summarise(fill) if fill is not None and not string else None,
+        "nbytes": int(math.prod(ds.shape) * ds.dtype.itemsize) if ds.shape is not None else 0,
         "storage_bytes": int(ds.id.get_storage_size()),
     }
 
@@ -340,7 +350,17 @@ def answer(request: dict[str, Any]) -> str:
             header["seconds"] = round(time.time() - started, 3)
             return encode(header)
         ds = dataset(f, request["dataset"], shown)
-        image, extra = OPERATIONS[request["op"]](ds, request)
+        try:
+            image, extra = OPERATIONS[request["op"]](ds, request)
+        except OSError as exc:  # most often a compression filter this Python lacks
+            if "filter" not in str(exc) and "plugin" not in str(exc):
+                raise
+            raise Refusal(
+                "missing_filter",
+                f"{ds.name} is compressed with {', '.join(filters(ds))}, which this Python "
+                f"({sys.executable}) cannot decode: install hdf5plugin there "
+                f"('{sys.executable} -m pip install hdf5plugin')",
+            ) from None
         header.update(extra, dataset=ds.name, seconds=round(time.time() - started, 3))
         return encode(header, image)
 
@@ -358,6 +378,8 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(f"SFH5-NOH5PY:{sys.executable}: {str(exc).splitlines()[0]}\n")
         return NO_H5PY
     np, h5py = numpy_module, h5py_module
+    with contextlib.suppress(ImportError):  # the filters camera files use, where installed
+        import hdf5plugin  # noqa: F401
     request = json.loads(base64.b64decode(argv[0]))
     try:
         sys.stdout.write(answer(request))

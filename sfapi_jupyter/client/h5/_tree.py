@@ -42,6 +42,8 @@ class H5Node:
     chunks: tuple[int, ...] | None = None
     compression: str | None = None
     compression_opts: Any = None
+    #: Every filter of its pipeline, in order (``["shuffle", "gzip"]``, ``["bitshuffle"]``).
+    filters: tuple[str, ...] = ()
     fillvalue: Any = None
     nbytes: int | None = None
     storage_bytes: int | None = None
@@ -66,6 +68,7 @@ class H5Node:
             chunks=tup(node.get("chunks")),
             compression=node.get("compression"),
             compression_opts=node.get("compression_opts"),
+            filters=tuple(node.get("filters") or ()),
             fillvalue=node.get("fillvalue"),
             nbytes=node.get("nbytes"),
             storage_bytes=node.get("storage_bytes"),
@@ -120,6 +123,9 @@ class H5Node:
         if self.compression:
             opts = "" if self.compression_opts is None else f" {self.compression_opts}"
             parts.append(f"{self.compression}{opts}")
+        others = [f for f in self.filters if f not in ("deflate", self.compression)]
+        if others:
+            parts.append("filters " + ",".join(others))
         return "  ".join(parts)
 
     def text(self, attrs: bool = True) -> str:
@@ -137,6 +143,9 @@ class H5Node:
 
     def __str__(self) -> str:
         return self.text()
+
+    def __repr__(self) -> str:
+        return f"H5Node({self.path!r}, {self.line()!r})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text())
