@@ -9,12 +9,16 @@ Every value is checked against h5py reading the same file here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
 import numpy as np
+import psutil
 import pytest
 
 from sfapi_jupyter import Client
@@ -107,6 +111,7 @@ async def test_mean_diffraction_and_slices_equal_h5py_here(wclient, home, h5_pyt
     h5 = wclient.compute("perlmutter").h5("~/scan.h5", python=h5_python)
     mean = await h5.mean_diffraction("/data")
     record("hdf5", "mean diffraction of a 2 GiB dataset: command output", mean.response_chars, "B")
+    record("hdf5", "mean diffraction of a 2 GiB dataset: seconds on the machine", mean.seconds, "s")
     with h5py.File(path, "r") as f:
         ds = f["data"]
         total = sum(ds[y].sum(axis=0, dtype=np.float64) for y in range(ds.shape[0]))
@@ -167,3 +172,35 @@ def test_the_blocking_client(logged_facility, home, h5_python):
         assert frame.shape == (16, 16) and frame.data.sum() > 0
         mean = h5["data"].mean_diffraction()
         assert mean.data.shape == (16, 16)
+
+
+def remote_programs() -> list[psutil.Process]:
+    """The remote program's Pythons running now (their ``-c`` text starts with this)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if any(a.startswith("import base64,zlib;exec(") for a in proc.info["cmdline"] or []):
+                found.append(proc)
+    return found
+
+
+async def test_a_cancelled_question_stops_its_command_there(wclient, request_log, home, h5_python):
+    """What a viewer does while the detector is dragged: the superseded question's command
+    is cancelled on the machine (DELETE /tasks/{id}), not left reading the file."""
+    readable(write_4d(home / "scan.h5"))
+    # 1 MiB blocks: two thousand reads, long enough to be caught running.
+    h5 = wclient.compute("perlmutter").h5("scan.h5", python=h5_python, block_bytes=1 << 20)
+    start = len(request_log.seen)
+    asking = asyncio.create_task(h5.mean_diffraction("/data"))
+    deadline = time.monotonic() + 30
+    while not remote_programs() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert remote_programs(), "the program never started"
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    assert any(r.method == "DELETE" and "/tasks/" in r.path for r in request_log.since(start))
+    deadline = time.monotonic() + 10
+    while remote_programs() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not remote_programs()

@@ -114,3 +114,23 @@ def test_no_python_with_h5py_on_the_machine_says_how_to_make_one(client):
     assert "~/.venvs/sfapi-jupyter/bin/python: not found" in message
     assert "python3: " in message and "install-kernel --remote perlmutter" in message
     record_bad_input("function", "machine.h5('scan.h5') with no h5py on the machine", message)
+
+
+def test_detectors_and_indexes_refused_before_any_request(client):
+    """Caught here, before a command is sent: numbers a detector cannot have, an index
+    entry that is neither an integer nor ':'."""
+    h5 = client.compute("perlmutter").h5("scan.h5")
+    tried: list[tuple[str, Callable[[], Any], type[Exception]]] = [
+        ("BrightField(128, 120, 0)", lambda: BrightField(128, 120, 0), ValueError),
+        ("AnnularDarkField(128, 120, 60, 30)", lambda: AnnularDarkField(128, 120, 60, 30),
+         ValueError),
+        ("BrightField('centre', 120, 10)", lambda: BrightField("centre", 120, 10), ValueError),
+        ("h5('scan.h5')['/data'][0:4, 0]", lambda: h5["/data"][0:4, 0], H5Error),
+    ]  # fmt: skip
+    for given, call, kind in tried:
+        with pytest.raises(kind) as caught:
+            call()
+        message = str(caught.value)
+        assert clear(message), message
+        record_bad_input("function", given, message)
+    assert h5.commands == 0
