@@ -73,10 +73,21 @@ class H5File:
     ) -> H5Image:
         return self._client._run(self.aio.slice(dataset, index, max_pixels=max_pixels))
 
-    def mean_diffraction(self, dataset: str, *, max_pixels: int | None = None) -> H5Image:
-        return self._client._run(self.aio.mean_diffraction(dataset, max_pixels=max_pixels))
+    def mean_diffraction(
+        self, dataset: str, *, max_pixels: int | None = None, scan_step: int = 1
+    ) -> H5Image:
+        return self._client._run(
+            self.aio.mean_diffraction(dataset, max_pixels=max_pixels, scan_step=scan_step)
+        )
 
     def virtual_image(
-        self, dataset: str, detector: Detector, *, max_pixels: int | None = None
+        self,
+        dataset: str,
+        detector: Detector,
+        *,
+        max_pixels: int | None = None,
+        scan_step: int = 1,
     ) -> H5Image:
-        return self._client._run(self.aio.virtual_image(dataset, detector, max_pixels=max_pixels))
+        return self._client._run(
+            self.aio.virtual_image(dataset, detector, max_pixels=max_pixels, scan_step=scan_step)
+        )

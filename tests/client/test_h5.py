@@ -103,7 +103,9 @@ async def test_tree_and_virtual_image_of_2_gib_cost_under_200_kb(
 
     ring = await h5.virtual_image("/data", AnnularDarkField(*CENTRE, 28, 36))
     assert np.array_equal(ring.data, local_virtual(path, "/data", CENTRE, 28, 36))
-    assert h5.commands == 3 and h5.python_found == h5_python
+    quick = await h5.virtual_image("/data", BrightField(*CENTRE, DISC), scan_step=4)
+    assert quick.shape == (32, 32) and np.array_equal(quick.data, bright.data[::4, ::4])
+    assert h5.commands == 4 and h5.python_found == h5_python
 
 
 async def test_mean_diffraction_and_slices_equal_h5py_here(wclient, home, h5_python):

@@ -56,7 +56,7 @@ def test_blocks_are_whole_chunks_within_the_bound(small):
         ds = f["data"]
         frame = 64 * 64 * 2
         for bound in (frame, 12 * frame, 27 * frame, 90 * frame, 10**9):
-            blocks = remote.scan_blocks(ds, frame, bound)
+            blocks = remote.scan_blocks(ds, frame, {"block_bytes": bound})
             covered = np.zeros((10, 9), int)
             for rows, cols in blocks:
                 covered[rows, cols] += 1
@@ -65,7 +65,7 @@ def test_blocks_are_whole_chunks_within_the_bound(small):
                 if bound >= 12 * frame:  # a chunk fits: blocks start on chunk edges
                     assert rows.start % 4 == 0 and cols.start % 3 == 0
             assert (covered == 1).all()  # every position once
-        assert len(remote.scan_blocks(ds, frame, 10**9)) == 1
+        assert len(remote.scan_blocks(ds, frame, {"block_bytes": 10**9})) == 1
 
 
 def test_small_blocks_give_the_same_answers(small, tmp_path):
@@ -167,3 +167,19 @@ def test_a_filter_this_python_lacks_is_named_with_the_cure(tmp_path):
     assert caught.value.reason == "missing_filter"
     assert "/frames is compressed with bitshuffle" in str(caught.value)
     assert "-m pip install hdf5plugin" in str(caught.value)
+
+
+def test_a_scan_step_reads_every_kth_position(small, tmp_path):
+    """A quick look: every 3rd scan position of each axis, 1/9 of the reads."""
+    detector = AnnularDarkField(32, 30, 2, 9).request()
+    request = {"op": "virtual", "path": str(small), "dataset": "data", "detector": detector}
+    _, full = ask(tmp_path, request)
+    for bound in (BLOCK_BYTES, 12 * 19 * 19 * 8):  # one block, or blocks of whole chunks
+        header, quick = ask(tmp_path, {**request, "scan_step": 3, "block_bytes": bound})
+        assert header["shape"] == [4, 3] and np.array_equal(quick, full[::3, ::3])
+    header, mean = ask(tmp_path, {"op": "mean", "path": str(small), "dataset": "data",
+                                  "scan_step": 2})  # fmt: skip
+    with h5py.File(small, "r") as f:
+        expected = f["data"][::2, ::2].astype(np.float64).mean(axis=(0, 1))
+    assert header["patterns"] == 5 * 5
+    np.testing.assert_allclose(mean, expected, rtol=1e-6)

@@ -126,6 +126,8 @@ def test_detectors_and_indexes_refused_before_any_request(client):
          ValueError),
         ("BrightField('centre', 120, 10)", lambda: BrightField("centre", 120, 10), ValueError),
         ("h5('scan.h5')['/data'][0:4, 0]", lambda: h5["/data"][0:4, 0], H5Error),
+        ("h5('scan.h5').mean_diffraction('/data', scan_step=0)",
+         lambda: h5.mean_diffraction("/data", scan_step=0), ValueError),
     ]  # fmt: skip
     for given, call, kind in tried:
         with pytest.raises(kind) as caught:

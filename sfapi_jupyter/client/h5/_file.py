@@ -101,6 +101,8 @@ class H5Image:
     detector: Detector | None = None
     #: Detector pixels summed (virtual images).
     pixels: int | None = None
+    #: Every ``scan_step``-th scan position of each axis was used (4-D results).
+    scan_step: int = 1
     #: Seconds the machine spent, and the Python that ran there.
     seconds: float = 0.0
     python: str = ""
@@ -268,20 +270,38 @@ class AsyncH5File:
         request = {"op": "slice", "dataset": dataset, "index": key or None}
         return await self._image("slice", request, max_pixels, index=tuple(key))
 
-    async def mean_diffraction(self, dataset: str, *, max_pixels: int | None = None) -> H5Image:
-        """The mean diffraction pattern of a 4-D dataset (scan_y, scan_x, det_y, det_x)."""
-        request = {"op": "mean", "dataset": dataset}
-        return await self._image("mean_diffraction", request, max_pixels)
+    async def mean_diffraction(
+        self, dataset: str, *, max_pixels: int | None = None, scan_step: int = 1
+    ) -> H5Image:
+        """The mean diffraction pattern of a 4-D dataset (scan_y, scan_x, det_y, det_x);
+        ``scan_step=k`` averages every k-th scan position of each axis only (a quick look)."""
+        request = {"op": "mean", "dataset": dataset, "scan_step": _step(scan_step)}
+        return await self._image("mean_diffraction", request, max_pixels, scan_step=scan_step)
 
     async def virtual_image(
-        self, dataset: str, detector: Detector, *, max_pixels: int | None = None
+        self,
+        dataset: str,
+        detector: Detector,
+        *,
+        max_pixels: int | None = None,
+        scan_step: int = 1,
     ) -> H5Image:
         """The virtual image of a 4-D dataset for ``detector`` (:class:`BrightField` or
         :class:`AnnularDarkField`): at each scan position, the sum of the pattern's pixels
-        inside the detector."""
+        inside the detector. ``scan_step=k`` computes it at every k-th scan position of
+        each axis only, reading 1/k² of the data (a quick look while a detector moves)."""
         if not isinstance(detector, (BrightField, AnnularDarkField)):
             raise TypeError(
                 f"the detector must be a BrightField or an AnnularDarkField, not {detector!r}"
             )
-        request = {"op": "virtual", "dataset": dataset, "detector": detector.request()}
-        return await self._image("virtual_image", request, max_pixels, detector=detector)
+        request = {"op": "virtual", "dataset": dataset, "detector": detector.request(),
+                   "scan_step": _step(scan_step)}  # fmt: skip
+        return await self._image(
+            "virtual_image", request, max_pixels, detector=detector, scan_step=scan_step
+        )
+
+
+def _step(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"scan_step must be a whole number of at least 1, not {value!r}")
+    return value

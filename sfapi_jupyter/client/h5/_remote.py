@@ -1,19 +1,12 @@
-"""The program that runs ON the machine, in a Python with h5py and numpy.
+"""The program that runs ON the machine, in a Python (3.8 or later) with h5py and numpy.
 
-Not imported by the package: :mod:`._command` reads this file's text, compresses it and
-sends it through ``POST /utilities/command`` as ``python -c <bootstrap> <request>``. It
-imports nothing but the standard library, h5py and numpy, and keeps to Python 3.8 (a
-login node's environment may be old).
-
-The request is one base64 JSON argument. The answer is one stdout line, ``SFH5:`` and then
-base64 of zlib of: the header (JSON, one line), and for an image ``\\n`` and its ``.npy``
-bytes. A refusal (not an HDF5 file, no such dataset, ...) is a header with ``error`` (the
-reason) and ``message``. Without h5py or numpy it prints ``SFH5-NOH5PY:`` and exits 97,
-so that the shell tries the next Python.
-
-Memory stays bounded: datasets are read in blocks of at most ``block_bytes`` (a 4-D dataset
-in whole chunks along its scan axes), and an image larger than ``max_pixels`` is binned
-(block means) before it is sent.
+Not imported by the package: :mod:`._command` sends its text, compressed, as ``python -c``
+with the request as one base64 JSON argument; it imports only the standard library, h5py
+and numpy. The answer is one stdout line, ``SFH5:`` + base64(zlib(header JSON [+ "\\n" +
+.npy bytes])); a refusal is a header with ``error`` and ``message``; without h5py or numpy
+it prints ``SFH5-NOH5PY:`` and exits 97 (the shell tries the next Python). Memory stays
+bounded: datasets are read in blocks of at most ``block_bytes`` (a 4-D one in whole chunks
+along its scan axes), and images over ``max_pixels`` are binned before they are sent.
 """
 
 from __future__ import annotations
@@ -56,7 +49,6 @@ def encode(header: dict[str, Any], array: Any = None) -> str:
     return "SFH5:" + base64.b64encode(zlib.compress(body, 6)).decode() + "\n"
 
 
-# -- the tree -------------------------------------------------------------------------------
 def summarise(value: Any) -> Any:
     """A small JSON value for an attribute: numbers and short text as they are, arrays of
     up to 8 numbers as lists, anything larger as its shape and dtype."""
@@ -148,7 +140,6 @@ def tree(f: Any, budget: list[int]) -> dict[str, Any]:
     return visit(f, "/")
 
 
-# -- datasets ---------------------------------------------------------------------------------
 def dataset(f: Any, name: str, filename: str) -> Any:
     obj = f.get(name)
     if obj is None:
@@ -191,9 +182,7 @@ def binned(image: Any, factor: int) -> Any:
 
 def compact(image: Any) -> Any:
     """Integer sums in the smallest integer type that holds them exactly; floats as float32."""
-    if image.dtype.kind in "iu":
-        if image.size == 0:
-            return image
+    if image.dtype.kind in "iu" and image.size:
         low, high = int(image.min()), int(image.max())
         return image.astype(np.result_type(np.min_scalar_type(low), np.min_scalar_type(high)))
     return image.astype(np.complex64 if image.dtype.kind == "c" else np.float32)
@@ -246,34 +235,46 @@ def four_d(ds: Any) -> None:
         )
 
 
-def scan_blocks(ds: Any, frame_bytes: int, block_bytes: int) -> list[tuple[slice, slice]]:
+def scan_blocks(ds: Any, frame_bytes: int, request: dict[str, Any]) -> list[tuple[slice, slice]]:
     """Blocks of scan positions, whole chunks along the scan axes, of at most ``block_bytes``
-    (at least one chunk column, or one position when a chunk is larger than that)."""
+    (at least one chunk column, or one position when a chunk is larger than that); with
+    ``scan_step`` k, every k-th position of each (a quick look: 1/k² of the reads)."""
     sy, sx = ds.shape[:2]
     cy, cx = (ds.chunks or (1, 1))[:2]
-    if cy * cx * frame_bytes > block_bytes:
+    bound, k = request["block_bytes"], request.get("scan_step", 1)
+    if cy * cx * frame_bytes > bound:
         cy = cx = 1
-    if cy * sx * frame_bytes <= block_bytes:
-        by, bx = max(cy, block_bytes // (sx * frame_bytes) // cy * cy), sx
+    if cy * sx * frame_bytes <= bound:
+        by, bx = max(cy, bound // (sx * frame_bytes) // cy * cy), sx
     else:
-        by, bx = cy, max(cx, block_bytes // (cy * frame_bytes) // cx * cx)
+        by, bx = cy, max(cx, bound // (cy * frame_bytes) // cx * cx)
+    by, bx = -(-by // k) * k, -(-bx // k) * k  # blocks start on the kept positions
     return [
-        (slice(y, min(y + by, sy)), slice(x, min(x + bx, sx)))
+        (slice(y, min(y + by, sy), k), slice(x, min(x + bx, sx), k))
         for y in range(0, sy, by)
         for x in range(0, sx, bx)
     ]
 
 
+def kept(part: slice) -> slice:
+    """Where a block of kept positions goes in the result."""
+    return slice(part.start // part.step, -(-part.stop // part.step))
+
+
 def mean_diffraction(ds: Any, request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     four_d(ds)
-    sy, sx, dy, dx = ds.shape
+    dy, dx = ds.shape[2:]
     total = np.zeros((dy, dx), np.complex128 if ds.dtype.kind == "c" else np.float64)
-    blocks = scan_blocks(ds, dy * dx * ds.dtype.itemsize, request["block_bytes"])
+    blocks = scan_blocks(ds, dy * dx * ds.dtype.itemsize, request)
+    count = 0
     for rows, cols in blocks:
-        total += ds[rows, cols].sum(axis=(0, 1), dtype=total.dtype)
+        block = ds[rows, cols]
+        total += block.sum(axis=(0, 1), dtype=total.dtype)
+        count += block.shape[0] * block.shape[1]
     factor = bin_factor((dy, dx), request["max_pixels"])
-    mean = binned(total / max(sy * sx, 1), factor)
-    return compact(mean), {"binned": factor, "shape": [dy, dx], "blocks": len(blocks)}
+    mean = binned(total / max(count, 1), factor)
+    return compact(mean), {"binned": factor, "shape": [dy, dx], "blocks": len(blocks),
+                           "patterns": count}  # fmt: skip
 
 
 def detector_mask(detector: dict[str, Any], dy: int, dx: int) -> tuple[Any, slice, slice]:
@@ -310,14 +311,16 @@ def virtual_image(ds: Any, request: dict[str, Any]) -> tuple[Any, dict[str, Any]
     # Sums in a type that holds them exactly (integers) or to double precision.
     total = {"c": np.complex128, "f": np.float64}.get(ds.dtype.kind, np.int64)
     weights = mask.astype(total)
-    image = np.zeros((sy, sx), total)
+    k = request.get("scan_step", 1)
+    image = np.zeros((-(-sy // k), -(-sx // k)), total)
     # The bound counts the block once converted to that type.
-    blocks = scan_blocks(ds, mask.size * np.dtype(total).itemsize, request["block_bytes"])
+    blocks = scan_blocks(ds, mask.size * np.dtype(total).itemsize, request)
     for rows, cols in blocks:
         data = ds[rows, cols, rows_box, cols_box].astype(total)
-        image[rows, cols] = np.einsum("ijkl,kl->ij", data, weights)
-    factor = bin_factor((sy, sx), request["max_pixels"])
-    extra = {"binned": factor, "shape": [sy, sx], "blocks": len(blocks), "pixels": int(mask.sum())}
+        image[kept(rows), kept(cols)] = np.einsum("ijkl,kl->ij", data, weights)
+    factor = bin_factor(image.shape, request["max_pixels"])
+    extra = {"binned": factor, "shape": list(image.shape), "blocks": len(blocks),
+             "pixels": int(mask.sum())}  # fmt: skip
     return compact(binned(image, factor)), extra
 
 
