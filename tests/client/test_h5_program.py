@@ -183,3 +183,11 @@ def test_a_scan_step_reads_every_kth_position(small, tmp_path):
         expected = f["data"][::2, ::2].astype(np.float64).mean(axis=(0, 1))
     assert header["patterns"] == 5 * 5
     np.testing.assert_allclose(mean, expected, rtol=1e-6)
+
+
+def test_an_answer_cut_short_says_so():
+    """An output limit on the way (the facility cuts command output at 4 MiB) leaves half a
+    line: that is said, with what to do, not a decoding traceback."""
+    with pytest.raises(H5Error, match=r"cut short or garbled .*max_pixels=") as caught:
+        parse_answer("here", None, "SFH5:eJzT0d", "[output truncated at 4194304 bytes]", 0)
+    assert caught.value.reason == "failed" and "output truncated" in str(caught.value)

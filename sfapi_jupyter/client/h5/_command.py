@@ -53,7 +53,7 @@ exit 97
 
 @cache
 def bootstrap() -> str:
-    """``python -c`` text that unpacks and runs the remote program (about 4 kB)."""
+    """``python -c`` text that unpacks and runs the remote program (about 7.5 kB)."""
     source = Path(__file__).with_name("_remote.py").read_bytes()
     blob = base64.b64encode(zlib.compress(source, 9)).decode()
     return (
@@ -95,12 +95,21 @@ def parse_answer(
     """(header, image or None) from the command's output; :class:`H5Error` for a refusal."""
     for line in output.splitlines():
         if line.startswith("SFH5:"):
-            body = zlib.decompress(base64.b64decode(line[5:]))
-            head, _, npy = body.partition(b"\n")
-            header: dict[str, Any] = json.loads(head)
+            try:
+                body = zlib.decompress(base64.b64decode(line[5:]))
+                head, _, npy = body.partition(b"\n")
+                header: dict[str, Any] = json.loads(head)
+                image = _load_npy(npy) if npy and "error" not in header else None
+            except (ValueError, zlib.error, EOFError):  # binascii.Error is a ValueError
+                raise H5Error(
+                    f"the answer from {machine} arrived cut short or garbled ({len(line)} "
+                    f"characters; {error.strip()[-200:] or 'nothing on stderr'}): ask for a "
+                    "smaller image (max_pixels=)",
+                    reason="failed",
+                ) from None
             if "error" in header:
                 raise H5Error(str(header["message"]), reason=str(header["error"]))
-            return header, _load_npy(npy) if npy else None
+            return header, image
     lines = output.splitlines()
     ends = [line for line in lines if line.startswith("SFH5-NOPYTHON:")]
     if ends:
