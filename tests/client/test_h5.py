@@ -139,10 +139,15 @@ async def test_the_remote_kernel_environment_is_used_by_default(wclient, home, h
     venv.parent.mkdir(parents=True)
     venv.symlink_to(Path(h5_python).parent.parent)  # as install-kernel --remote makes it
     os.chmod(venv.parent, 0o755)
-    h5 = wclient.compute("perlmutter").h5("scan.h5")
+    machine = wclient.compute("perlmutter")
+    h5 = machine.h5("scan.h5")
     image = await h5.virtual_image("data", BrightField(16, 16, 3))
     assert image.shape == (8, 8)
     assert h5.python_found == f"{venv}/bin/python"
+    # A Python found before and gone since (the environment removed): looked for again.
+    machine.h5_pythons[None] = "/gone/bin/python"
+    assert (await h5.tree())["data"].shape == (8, 8, 32, 32)
+    assert h5.python_found == f"{venv}/bin/python" and h5.commands == 3
 
 
 async def test_an_emd_file_shows_its_tree_and_a_virtual_image(wclient, home, h5_python):

@@ -195,8 +195,8 @@ class AsyncH5File:
         self.machine = machine
         self.path = path
         self.python = python
-        self.max_pixels = int(max_pixels)
-        self.block_bytes = int(block_bytes)
+        self.max_pixels = _at_least_one("max_pixels", max_pixels)
+        self.block_bytes = _at_least_one("block_bytes", block_bytes)
         self.timeout = timeout
         self.commands = 0
         self.response_chars = 0
@@ -222,9 +222,16 @@ class AsyncH5File:
         self.commands += 1
         chars = len(result.output) + len(result.error)
         self.response_chars += chars
-        header, image = parse_answer(
-            self.machine.name, self.python, result.output, result.error, result.exit_code
-        )
+        try:
+            header, image = parse_answer(
+                self.machine.name, self.python, result.output, result.error, result.exit_code
+            )
+        except H5Error as exc:
+            if exc.reason != "no_python" or not found:
+                raise
+            # The Python found before is gone (an environment removed): look again.
+            self.machine.h5_pythons.pop(self.python, None)
+            return await self.ask(request)
         if header.get("python"):
             self.machine.h5_pythons[self.python] = str(header["python"])
         return header, image, chars
@@ -239,7 +246,7 @@ class AsyncH5File:
         self, kind: str, request: dict[str, Any], max_pixels: int | None, **fields: Any
     ) -> H5Image:
         if max_pixels is not None:
-            request["max_pixels"] = int(max_pixels)
+            request["max_pixels"] = _at_least_one("max_pixels", max_pixels)
         started = time.monotonic()
         header, image, chars = await self.ask(request)
         fields.setdefault("pixels", header.get("pixels"))
@@ -301,7 +308,11 @@ class AsyncH5File:
         )
 
 
-def _step(value: Any) -> int:
+def _at_least_one(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"scan_step must be a whole number of at least 1, not {value!r}")
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
     return value
+
+
+def _step(value: Any) -> int:
+    return _at_least_one("scan_step", value)
