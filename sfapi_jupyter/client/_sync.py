@@ -17,6 +17,7 @@ from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
 from ._errors import SubmitError
 from ._loop import LoopThread
+from ._sync_h5 import H5File
 from ._sync_transfer import SyncTransfers, Transfer
 from .models import CommandResult, JobInfo, JobState
 from .resources.account import SyncAccount
@@ -186,6 +187,10 @@ class Machine:
         self, command: str | list[str], *, check: bool = False, timeout: float | None = None
     ) -> CommandResult:
         return self._client._run(self.aio.run(command, check=check, timeout=timeout))
+
+    def h5(self, path: str, *, python: str | None = None, **options: Any) -> H5File:
+        """An HDF5 or EMD file here, read where it lies; see :meth:`AsyncMachine.h5`."""
+        return H5File(self._client, self.aio.h5(path, python=python, **options))
 
     def tail(self, path: str, *, follow: bool = True, **options: Any) -> Iterator[str]:
         """Follow a remote file as it grows (blocking); see :meth:`AsyncMachine.tail`.

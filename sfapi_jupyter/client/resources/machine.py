@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
+    from ..h5 import AsyncH5File
     from ..scripts import CheckedScript
     from ..tail_batch import TailBatcher
     from ..watch import JobWatcher
@@ -49,6 +50,8 @@ class AsyncMachine:
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
         #: Shared sacct requests (see ``sacct_rows``).
         self.sacct_batch = SacctBatcher(self)
+        #: The Python that read HDF5 here, by the ``python=`` asked for (see ``h5``).
+        self.h5_pythons: dict[str | None, str] = {}
 
     def __repr__(self) -> str:
         return f"AsyncMachine({self.name!r})"
@@ -324,3 +327,14 @@ class AsyncMachine:
         from ..tail import tail_remote_file
 
         return tail_remote_file(self, path, follow=follow, **options)
+
+    def h5(self, path: str, *, python: str | None = None, **options: Any) -> AsyncH5File:
+        """An HDF5 or EMD file here, read where it lies (no request until asked).
+
+        ``await h5.tree()``, ``await h5.slice(...)``, ``await h5.mean_diffraction(...)``,
+        ``await h5.virtual_image(...)``: see :class:`~sfapi_jupyter.client.h5.AsyncH5File`
+        and ``docs/hdf5.md``.
+        """
+        from ..h5 import AsyncH5File
+
+        return AsyncH5File(self, path, python=python, **options)
