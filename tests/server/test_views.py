@@ -1,0 +1,88 @@
+"""The extension's routes over real HTTP: status, jobs, output and cancel, with a key and without.
+
+A real Jupyter server (subprocess, shipped config) in front of the local facility; the jobs
+are real processes of the local backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sfapi_jupyter.client._constants import HOW_TO_ADD_A_KEY
+
+from ..support.facility import make_async_client, script
+from ._servers import Jupyter
+
+
+async def submit(facility, creds, body: str) -> str:
+    async with make_async_client(facility, creds) as client:
+        job = await client.compute("perlmutter").submit(script(body))
+        return job.jobid
+
+
+async def test_status_lists_every_resource_with_its_outages(jupyter: Jupyter) -> None:
+    async with jupyter.http() as tab:
+        answer = await tab.get(jupyter.route("status"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    names = {r["name"]: r["status"] for r in body["resources"]}
+    assert names["perlmutter"] == "active"
+    assert body["stale"] is False and body["fetched_at"]
+    assert isinstance(body["outages"], list)
+
+
+async def test_status_works_without_a_key_and_jobs_say_how_to_add_one(
+    keyless_jupyter: Jupyter, api_log
+) -> None:
+    async with keyless_jupyter.http() as tab:
+        status = await tab.get(keyless_jupyter.route("status"))
+        jobs = await tab.get(keyless_jupyter.route("jobs"))
+        info = await tab.get(keyless_jupyter.route("info"))
+    assert status.status_code == 200
+    assert any(r["name"] == "perlmutter" for r in status.json()["resources"])
+    assert jobs.status_code == 200, jobs.text
+    body = jobs.json()
+    assert body["key"] == "missing"
+    assert "add a key: " + HOW_TO_ADD_A_KEY in body["message"]
+    assert body["machines"] == []
+    assert info.json()["key"] == "missing"
+    assert not any(s.is_listing for s in api_log.seen), "no job listing is sent without a key"
+
+
+async def test_a_key_added_later_is_found_without_a_restart(
+    keyless_jupyter: Jupyter, facility, elvis
+) -> None:
+    from ._servers import write_key
+
+    async with keyless_jupyter.http() as tab:
+        assert (await tab.get(keyless_jupyter.route("jobs"))).json()["key"] == "missing"
+        write_key(keyless_jupyter.home, elvis)
+        body = (await tab.get(keyless_jupyter.route("jobs"))).json()
+    assert body["key"] == "ok", body
+    assert [m["machine"] for m in body["machines"]] == ["perlmutter"]
+
+
+async def test_jobs_show_the_queue_then_the_finished_job(jupyter: Jupyter, facility, elvis) -> None:
+    jobid = await submit(facility, elvis, "sleep 2; echo done")
+    async with jupyter.http() as tab:
+        body = (await tab.get(jupyter.route("jobs/perlmutter"))).json()
+        assert body["key"] == "ok", body
+        (machine,) = body["machines"]
+        queued = {j["jobid"]: j for j in machine["jobs"]}
+        assert jobid in queued and queued[jobid]["state"] in ("PENDING", "RUNNING")
+        for _ in range(100):
+            await asyncio.sleep(0.5)
+            body = (await tab.get(jupyter.route("jobs/perlmutter"))).json()
+            recent = {j["jobid"]: j for j in body["machines"][0]["recent"]}
+            if jobid in recent:
+                break
+    assert recent[jobid]["state"] == "COMPLETED"
+    assert recent[jobid]["exit_code"] == 0
+    assert jobid not in {j["jobid"] for j in body["machines"][0]["jobs"]}
+
+
+async def test_an_unknown_machine_is_a_clear_404(jupyter: Jupyter) -> None:
+    async with jupyter.http() as tab:
+        answer = await tab.get(jupyter.route("jobs/nosuch"))
+    assert answer.status_code == 404
+    assert "perlmutter" in answer.text
