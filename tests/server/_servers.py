@@ -86,7 +86,9 @@ class LogMiddleware:
         for name, value in scope["headers"]:
             if name.lower() == b"authorization":
                 bearer = value.decode().partition(" ")[2] or None
-        seen = Seen(scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), bearer)
+        seen = Seen(
+            scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), bearer
+        )
         self.log.seen.append(seen)
         if seen.is_listing and self.log.listing_429 is not None:
             headers = [(b"content-type", b"application/json"),
@@ -149,9 +151,7 @@ def start_jupyter(
     for d in (home, config / "jupyter_server_config.d", root / "runtime", root / "notebooks"):
         d.mkdir(parents=True, exist_ok=True)
     shutil.copy(SHIPPED_CONFIG, config / "jupyter_server_config.d" / SHIPPED_CONFIG.name)
-    (config / "jupyter_server_config.json").write_text(
-        json.dumps({"SfApiServer": settings or {}})
-    )
+    (config / "jupyter_server_config.json").write_text(json.dumps({"SfApiServer": settings or {}}))
     if creds is not None:
         write_key(home, creds)
     env = {
