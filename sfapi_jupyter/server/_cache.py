@@ -33,12 +33,15 @@ class Answer:
     fetched_at: dt.datetime
     stale: bool = False
     error: str | None = None
+    #: Seconds until the API is asked again, when it said 429 or failed (else None).
+    retry_in: float | None = None
 
     def meta(self) -> dict[str, Any]:
         return {
             "fetched_at": self.fetched_at.isoformat(timespec="milliseconds"),
             "stale": self.stale,
             "error": self.error,
+            "retry_in": None if self.retry_in is None else round(self.retry_in, 1),
         }
 
 
@@ -82,8 +85,8 @@ class SharedCache:
         if now < self._quiet_until and self._quiet_error is not None:
             if entry is None:
                 raise self._quiet_error
-            reason = self._quiet_error.message
-            return Answer(entry.value, entry.fetched_at, stale=True, error=reason)
+            reason, wait = self._quiet_error.message, self.quiet_for()
+            return Answer(entry.value, entry.fetched_at, True, reason, wait)
         future = self._inflight.get(key)
         if future is None:
             future = asyncio.ensure_future(self._fetch(key, fetch, ttl))
@@ -96,7 +99,7 @@ class SharedCache:
             entry = self._entries.get(key)
             if entry is None:
                 raise
-            return Answer(entry.value, entry.fetched_at, stale=True, error=exc.message)
+            return Answer(entry.value, entry.fetched_at, True, exc.message, self.quiet_for() or None)
 
     async def _fetch(
         self, key: Hashable, fetch: Callable[[], Awaitable[Any]], ttl: float
