@@ -99,7 +99,9 @@ class SharedCache:
             entry = self._entries.get(key)
             if entry is None:
                 raise
-            return Answer(entry.value, entry.fetched_at, True, exc.message, self.quiet_for() or None)
+            return Answer(
+                entry.value, entry.fetched_at, True, exc.message, self.quiet_for() or None
+            )
 
     async def _fetch(
         self, key: Hashable, fetch: Callable[[], Awaitable[Any]], ttl: float

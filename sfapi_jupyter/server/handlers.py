@@ -16,7 +16,13 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..client import NotFoundError, RateLimitedError, SfApiError, ValidationError
+from ..client import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    SfApiError,
+    ValidationError,
+)
 from ._views import JOBID, Views
 
 #: The resource name ``authorized`` checks (an authorizer may grant or refuse it).
@@ -51,6 +57,11 @@ class _Handler(APIHandler):
             self.answer({"error": exc.message}, 404)
         except ValidationError as exc:
             self.answer({"error": exc.message}, 400)
+        except AuthenticationError as exc:  # no key, or a key the token endpoint refused
+            state, message = self.views.upstream.key_state()
+            if state == "ok":
+                state = "refused"
+            self.answer({"error": message or exc.message, "key": state}, 400)
         except RateLimitedError as exc:
             if exc.retry_after is not None:
                 self.set_header("Retry-After", str(max(1, round(exc.retry_after))))
