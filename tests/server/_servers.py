@@ -145,8 +145,10 @@ def start_jupyter(
     creds: NewClient | None,
     settings: dict[str, Any] | None = None,
     base_url: str = "/user/elvis/",
+    app: str = "jupyter_server",
 ) -> Jupyter:
-    """``python -m jupyter_server`` with the shipped config (and ``SfApiServer`` settings)."""
+    """``python -m APP`` (``jupyter_server``, ``jupyterlab``, ``notebook``) with the shipped
+    config (and ``SfApiServer`` settings)."""
     home, config = root / "home", root / "jupyter-config-path"
     for d in (home, config / "jupyter_server_config.d", root / "runtime", root / "notebooks"):
         d.mkdir(parents=True, exist_ok=True)
@@ -171,7 +173,7 @@ def start_jupyter(
     port = free_port()
     process = ManagedProcess(
         "jupyter",
-        [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        [sys.executable, "-m", app, "--no-browser", "--allow-root",
          "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
          f"--IdentityProvider.token={token}", f"--ServerApp.base_url={base_url}",
          f"--ServerApp.root_dir={root / 'notebooks'}", "--ServerApp.log_level=DEBUG"],

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sfapi_jupyter.client._constants import HOW_TO_ADD_A_KEY
 
 from ..support.facility import make_async_client, script
-from ._servers import Jupyter
+from ._servers import Jupyter, start_jupyter
 
 
 async def submit(facility, creds, body: str) -> str:
@@ -86,3 +88,17 @@ async def test_an_unknown_machine_is_a_clear_404(jupyter: Jupyter) -> None:
         answer = await tab.get(jupyter.route("jobs/nosuch"))
     assert answer.status_code == 404
     assert "perlmutter" in answer.text
+
+
+@pytest.mark.parametrize("app", ["jupyterlab", "notebook"])
+async def test_jupyterlab_and_notebook_7_load_the_extension(tmp_path, facility, elvis, app) -> None:
+    server = start_jupyter(tmp_path / app, facility, elvis, {"min_interval": 1.0}, app=app)
+    try:
+        async with server.http() as tab:
+            info = await tab.get(server.route("info"))
+            jobs = await tab.get(server.route("jobs"))
+    finally:
+        server.stop()
+    assert info.status_code == 200, info.text
+    assert info.json()["key"] == "ok" and info.json()["machines"] == ["perlmutter"]
+    assert jobs.json()["machines"][0]["machine"] == "perlmutter"
