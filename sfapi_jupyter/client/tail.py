@@ -283,6 +283,9 @@ async def read_since(
     >>> later = await read_since(machine, "job.out", first.offset, first.inode)  # doctest: +SKIP
     """
     start_at = max(int(offset), 0)
+    # A UTF-8 character is at most 4 bytes: a full read of 4 always completes one, so the
+    # offset always moves on.
+    chunk_size = max(chunk_size, 4)
     header, payload, _chars = await machine.tails.poll((path, start_at, inode, chunk_size, None))
     try:
         status, size, new_inode, start, reason, data = parse_poll(header, payload)
