@@ -1,7 +1,7 @@
 """Bad requests to the extension's routes and bad settings, each with one clear message.
 
 Recorded for docs/bad-inputs.md (surface "jupyter server"); the message a panel shows is
-the answer's ``error``, ``message`` or ``message`` field, never a traceback.
+the answer's ``error`` (tornado's own errors: ``message``), never a traceback.
 """
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ import pytest
 from traitlets import TraitError
 
 from sfapi_jupyter.server._settings import SfApiServer
-
-from ..support.figures import record_bad_input, record_text
-from ._servers import Jupyter
+from tests.server._servers import Jupyter
+from tests.server.fixtures import (  # noqa: F401 - fixtures
+    api_log,
+    elvis,
+    facility,
+    jupyter,
+    keyless_jupyter,
+)
+from tests.support.figures import record_bad_input, record_text
 
 SURFACE = "jupyter server"
 
