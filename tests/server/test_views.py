@@ -7,6 +7,9 @@ are real processes of the local backend.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
@@ -102,3 +105,47 @@ async def test_jupyterlab_and_notebook_7_load_the_extension(tmp_path, facility, 
     assert info.status_code == 200, info.text
     assert info.json()["key"] == "ok" and info.json()["machines"] == ["perlmutter"]
     assert jobs.json()["machines"][0]["machine"] == "perlmutter"
+
+
+def admin(facility, *args: str) -> None:
+    """``sfapi-jupyter facility ...`` on the facility's state, as its admin would run it."""
+    command = [sys.executable, "-m", "sfapi_jupyter", "facility", *args]
+    command += ["--state", str(facility.config.state_dir)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+
+async def test_status_turns_degraded_with_its_outage_within_one_interval(
+    jupyter: Jupyter, facility, api_log
+) -> None:
+    async with jupyter.http() as tab:
+        before = (await tab.get(jupyter.route("status"))).json()
+        now = dt.datetime.now(dt.timezone.utc)
+        start, end = (now - dt.timedelta(minutes=5)).isoformat(), (now + dt.timedelta(hours=2))
+        admin(facility, "outage", "add", "perlmutter", "--start", start,
+              "--end", end.isoformat(), "--description", "Scratch is slow")  # fmt: skip
+        admin(facility, "status", "set", "perlmutter", "degraded", "--note", "scratch slow")
+        await asyncio.sleep(1.1)  # the server's interval (1 s)
+        after = (await tab.get(jupyter.route("status"))).json()
+    status = {r["name"]: r for r in after["resources"]}
+    assert {r["name"]: r["status"] for r in before["resources"]}["perlmutter"] == "active"
+    assert status["perlmutter"]["status"] == "degraded"
+    assert status["perlmutter"]["notes"] == ["scratch slow"]
+    assert after["fetched_at"] > before["fetched_at"]
+    # the change of status made the server read the outages again at once (not in 5 min)
+    assert "Scratch is slow" in [o["description"] for o in after["outages"]]
+    assert sum(1 for s in api_log.seen if s.is_status) == 2
+
+
+async def test_a_key_others_can_read_is_unusable_and_the_message_says_chmod(
+    keyless_jupyter: Jupyter, elvis, api_log
+) -> None:
+    from ._servers import write_key
+
+    write_key(keyless_jupyter.home, elvis).chmod(0o644)
+    async with keyless_jupyter.http() as tab:
+        body = (await tab.get(keyless_jupyter.route("jobs"))).json()
+        status = await tab.get(keyless_jupyter.route("status"))
+    assert body["key"] == "unusable" and body["machines"] == []
+    assert "chmod 600" in body["message"]
+    assert status.status_code == 200
+    assert not any(s.bearer for s in api_log.seen), "a key others can read is never used"
