@@ -68,6 +68,17 @@ class SharedCache:
         """The next caller asks again (after a change made here, e.g. a cancel)."""
         self._entries.pop(key, None)
 
+    def prune(self, match: Callable[[Hashable], bool], older_than: float) -> None:
+        """Drop the entries of keys ``match`` accepts that went stale ``older_than`` seconds
+        ago: keys that are never asked again (an output read at an offset left behind)
+        must not pile up for as long as the server runs."""
+        limit = self.clock() - older_than
+        for key in [k for k, e in self._entries.items() if e.fresh_until < limit and match(k)]:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def peek(self, key: Hashable) -> Any:
         entry = self._entries.get(key)
         return None if entry is None else entry.value

@@ -76,6 +76,10 @@ def outage_json(outage: Outage) -> dict[str, Any]:
     }
 
 
+def _is_output(key: Any) -> bool:
+    return isinstance(key, tuple) and key[:1] == ("output",)
+
+
 def _signature(statuses: list[Status]) -> list[str]:
     return [f"{s.name} {s.status.value} {s.updated_at}" for s in statuses]
 
@@ -213,6 +217,8 @@ class Views:
             key, lambda: read_since(remote, path, offset, inode), self.settings.output_interval
         )
         read = answer.value
+        # each offset is a key of its own, asked once or twice: forget the old ones
+        self.cache.prune(_is_output, 60.0)
         return {
             **answer.meta(), "machine": machine, "jobid": jobid, "path": path,
             "text": read.text, "offset": read.offset, "inode": read.inode, "size": read.size,

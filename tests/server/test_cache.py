@@ -104,3 +104,15 @@ async def test_a_bad_request_fails_alone_and_quiets_nothing() -> None:
         await cache.get("job 9", upstream, 2)
     upstream.fail = None
     assert (await cache.get("job 10", upstream, 2)).value == 2
+
+
+async def test_keys_left_behind_are_pruned_others_kept() -> None:
+    clock, upstream = Clock(), Upstream()
+    cache = SharedCache(clock)
+    for offset in range(50):
+        await cache.get(("output", offset), upstream, 2)
+        clock.now += 3
+    await cache.get("queue", upstream, 2)
+    clock.now += 100
+    cache.prune(lambda key: key[0] == "output", 60)
+    assert len(cache) == 1 and cache.peek("queue") is not None
