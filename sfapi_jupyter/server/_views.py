@@ -22,6 +22,14 @@ from ._settings import SfApiServer
 from ._upstream import Upstream
 
 
+class NotHere(Exception):
+    """A machine the panel does not list, or a job with no output file yet (HTTP 404)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _time(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -95,7 +103,7 @@ class Views:
     def check_machine(self, machine: str) -> None:
         if machine not in self.settings.machines:
             known = ", ".join(self.settings.machines)
-            raise LookupError(f"No machine {machine!r} here; the panel's machines are: {known}")
+            raise NotHere(f"No machine {machine!r} here; the panel's machines are: {known}")
 
     # -- status -------------------------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
@@ -210,7 +218,7 @@ class Views:
         if path is None:
             path = output_path(await self._info(machine, jobid))
             if path is None:
-                raise LookupError(f"Job {jobid} has no work directory yet, so no output file")
+                raise NotHere(f"Job {jobid} has no work directory yet, so no output file")
         remote = self.upstream.client(need_key=True).compute(machine)
         key = ("output", self.upstream.who(), machine, path, offset, inode)
         answer = await self.cache.get(

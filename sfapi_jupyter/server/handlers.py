@@ -23,7 +23,7 @@ from ..client import (
     SfApiError,
     ValidationError,
 )
-from ._views import JOBID, Views
+from ._views import JOBID, NotHere, Views
 
 #: The resource name ``authorized`` checks (an authorizer may grant or refuse it).
 AUTH_RESOURCE = "sfapi_jupyter"
@@ -51,8 +51,8 @@ class _Handler(APIHandler):
         saying whose it is (4xx: the request; 502/503: the SF API)."""
         try:
             body = await work
-        except LookupError as exc:  # an unknown machine, a job without a work dir
-            self.answer({"error": str(exc.args[0])}, 404)
+        except NotHere as exc:  # an unknown machine, a job without a work dir
+            self.answer({"error": exc.message}, 404)
         except NotFoundError as exc:
             self.answer({"error": exc.message}, 404)
         except ValidationError as exc:
@@ -75,8 +75,8 @@ class _Handler(APIHandler):
     def machine_arg(self, machine: str) -> str:
         try:
             self.views.check_machine(machine)
-        except LookupError as exc:
-            raise web.HTTPError(404, str(exc)) from None
+        except NotHere as exc:
+            raise web.HTTPError(404, exc.message) from None
         return machine
 
 
