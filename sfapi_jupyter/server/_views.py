@@ -88,6 +88,10 @@ def _is_output(key: Any) -> bool:
     return isinstance(key, tuple) and key[:1] == ("output",)
 
 
+def _active(jobs: list[JobInfo]) -> set[str]:
+    return {j.jobid for j in jobs if not j.is_terminal}
+
+
 def _signature(statuses: list[Status]) -> list[str]:
     return [f"{s.name} {s.status.value} {s.updated_at}" for s in statuses]
 
@@ -151,8 +155,9 @@ class Views:
         rows = await self.upstream.client().compute(machine).fetch_rows(user=user)
         jobs = [JobInfo.from_row(r) for r in rows]
         before = self.cache.peek(("queue", self.upstream.who(), machine))
-        if before is not None and {j.jobid for j in before} - {j.jobid for j in jobs}:
-            self.cache.forget(("recent", self.upstream.who(), machine))  # a job has ended
+        if before is not None and _active(before) - _active(jobs):
+            # a job has ended (left the queue, or is listed as ended): read its final state
+            self.cache.forget(("recent", self.upstream.who(), machine))
         return jobs
 
     async def _recent(self, machine: str) -> list[JobInfo]:
@@ -173,12 +178,16 @@ class Views:
             ("recent", who, machine), lambda: self._recent(machine), self.settings.recent_interval
         )
         queued = [i for i in queue.value if not i.is_terminal]
-        shown = {i.jobid for i in queued}
+        queued_ids = {i.jobid for i in queued}
+        shown = queued_ids | {i.jobid for i in recent.value}
+        # squeue lists an ended job for a while: shown as ended until sacct has it
+        ending = [i for i in queue.value if i.is_terminal and i.jobid not in shown]
+        ended = [*ending, *(i for i in recent.value if i.jobid not in queued_ids)]
         return {
             "machine": machine,
             **queue.meta(),
             "jobs": [job_json(i) for i in queued],
-            "recent": [job_json(i) for i in recent.value if i.jobid not in shown],
+            "recent": [job_json(i) for i in ended],
             "recent_meta": recent.meta(),
         }
 

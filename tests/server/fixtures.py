@@ -38,7 +38,8 @@ def elvis(facility: LocalFacility) -> NewClient:
 @pytest.fixture
 def jupyter(tmp_path: Path, facility: LocalFacility, elvis: NewClient) -> Iterator[Jupyter]:
     """A server holding elvis's key, asking the API at most every second per view."""
-    server = start_jupyter(tmp_path / "jupyter", facility, elvis, {"min_interval": 1.0})
+    settings = {"min_interval": 1.0, "output_interval": 1.0}
+    server = start_jupyter(tmp_path / "jupyter", facility, elvis, settings)
     yield server
     server.stop()
 

@@ -43,7 +43,7 @@ async def read_all(tab: httpx.AsyncClient, jupyter: Jupyter, jobid: str) -> list
 
 
 async def test_output_route_gives_only_the_new_bytes(jupyter: Jupyter, facility, elvis) -> None:
-    body = f'for i in $(seq 1 {LINES}); do echo "line $i é"; sleep 0.2; done'
+    body = f'for i in $(seq 1 {LINES}); do echo "line $i é"; sleep 0.4; done'
     jobid, path = await submit(facility, elvis, body)
     async with jupyter.http() as tab:
         reads = await read_all(tab, jupyter, jobid)
