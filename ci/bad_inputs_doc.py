@@ -20,13 +20,14 @@ import json
 import sys
 from pathlib import Path
 
-ORDER = ["magic", "widget", "function", "function (hostile API)", "facility",
-         "facility (attack)", "facility (fuzz)"]  # fmt: skip
+ORDER = ["magic", "widget", "function", "function (hostile API)", "jupyter server",
+         "facility", "facility (attack)", "facility (fuzz)"]  # fmt: skip
 TITLES = {
     "magic": "Magics (`%load_ext sfapi_jupyter`, run in a real kernel)",
     "widget": "Widgets",
     "function": "Functions of the client (`Client`, `Machine`, `Job`)",
     "function (hostile API)": "The client against a hostile or broken API (a loopback server)",
+    "jupyter server": "The Jupyter server extension (the panel's routes, its settings)",
     "facility": "The facility, over plain HTTP",
     "facility (attack)": "The facility, attacked (each refused with nothing changed)",
     "facility (fuzz)": "The facility, fuzzed: answers that were 5xx",

@@ -1,5 +1,6 @@
-"""The package's layers, enforced: ``client`` ← ``widgets`` ← ``notebook`` ← ``cli``; the
-``facility`` stands alone; no import cycle between modules.
+"""The package's layers, enforced: ``client`` ← ``widgets`` ← ``notebook`` ← ``cli``, and
+``client`` ← ``server`` (the Jupyter server extension); the ``facility`` stands alone; no
+import cycle between modules.
 
 Every import counts, function-level ones included, and ``TYPE_CHECKING`` ones count for the
 layering rule too. Only for cycles may a ``TYPE_CHECKING`` import inside one layer be left
@@ -17,6 +18,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
 #: Each layer may import the layers at or before it in this order.
 ORDER = ["client", "widgets", "notebook", "cli"]
+#: Layers beside the chain, and the only layers each may import (besides itself).
+BRANCHES = {"server": {"client"}}
 STANDALONE = "facility"
 #: The package's own top-level modules: the front door may reach every layer but the facility
 #: (``load_ipython_extension`` hands over to the notebook layer); none of the layers may
@@ -106,6 +109,12 @@ def breaks_the_rule(item: Import) -> str | None:
         return "the facility imports nothing else of the package"
     if dst == STANDALONE:
         return None if src == "cli" else f"{src} must not import the facility"
+    if src in BRANCHES:
+        if dst in BRANCHES[src]:
+            return None
+        return f"{src} may not import {dst} (it imports {', '.join(sorted(BRANCHES[src]))} only)"
+    if dst in BRANCHES:
+        return f"{src} may not import {dst} (only the Jupyter server loads it)"
     if src not in ORDER or dst not in ORDER:
         return f"{src} or {dst} is not a known layer: add it to tests/test_layers.py ORDER"
     if ORDER.index(dst) > ORDER.index(src):
@@ -154,7 +163,15 @@ def cycles(edges: list[Import]) -> list[list[str]]:
 
 def test_every_layer_is_a_package_and_nothing_else_sits_at_the_top() -> None:
     top = sorted(p.name for p in PACKAGE.iterdir() if not p.name.startswith((".", "__pycache")))
-    expected = {*ORDER, STANDALONE, "__init__.py", "__main__.py", "_version.py", "py.typed"}
+    expected = {
+        *ORDER,
+        *BRANCHES,
+        STANDALONE,
+        "__init__.py",
+        "__main__.py",
+        "_version.py",
+        "py.typed",
+    }
     assert set(top) == expected, "the top of sfapi_jupyter/ should read as its layers"
 
 
@@ -203,6 +220,9 @@ def test_no_module_is_over_400_lines() -> None:
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),
         ("sfapi_jupyter.client.watch", "sfapi_jupyter", "a layer imports the root"),
+        ("sfapi_jupyter.server._views", "sfapi_jupyter.widgets", "server may not import"),
+        ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.server", "notebook may not import"),
+        ("sfapi_jupyter.server", "sfapi_jupyter.facility", "server must not import"),
     ],
 )
 def test_the_rule_catches_each_kind_of_wrong_arrow(source: str, target: str, why: str) -> None:

@@ -26,6 +26,7 @@ from ._constants import (
     DEFAULT_TOKEN_URL,
     ENV_API_URL,
     ENV_TOKEN_URL,
+    HOW_TO_ADD_A_KEY,
     REQUEST_TIMEOUT,
 )
 from ._credentials import Credentials, discover_credentials
@@ -169,8 +170,8 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         """
         if auth_required and self._auth is None:
             raise AuthenticationError(
-                f"{method} {path} needs an API client: pass client_id= and key=, set "
-                "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
+                f"{method} {path} needs an API client: pass client_id= and key=, "
+                + HOW_TO_ADD_A_KEY
             )
         attempts = self.retry.attempts
         transient = retry_statuses(method)

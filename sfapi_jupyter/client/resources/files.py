@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .._constants import HOW_TO_ADD_A_KEY
 from .._errors import (
     ApiError,
     AuthenticationError,
@@ -309,8 +310,7 @@ class AsyncFiles:
         client = self.machine.client
         if not client.authenticated:
             raise AuthenticationError(
-                f"GET {url} needs an API client: pass client_id= and key=, set "
-                "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
+                f"GET {url} needs an API client: pass client_id= and key=, " + HOW_TO_ADD_A_KEY
             )
         policy = client.retry
         for attempt in range(policy.attempts):
