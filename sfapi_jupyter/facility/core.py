@@ -15,6 +15,7 @@ from typing import Any
 from .accounts import Accounts, lock_down
 from .auth import TokenService
 from .backends.base import JobBackend
+from .callbacks import Callbacks
 from .config import MACHINES, FacilityConfig
 from .seed import seed
 from .slots import UserSlots
@@ -64,6 +65,8 @@ class Facility:
         self.transfer_slots = UserSlots()
         self._backend: JobBackend | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self.callbacks = Callbacks(self)
+        self._callback_loop: asyncio.Task[Any] | None = None
 
     @property
     def isolation_notice(self) -> str:
@@ -91,6 +94,7 @@ class Facility:
         self.tasks.recover()
         self._recover_transfers()
         await self.backend.start()
+        self._callback_loop = self.spawn(self.callbacks.run())
 
     def _recover_transfers(self) -> None:
         """Transfers cut off by a restart end FAILED (their copy died with the old server)."""
@@ -103,6 +107,8 @@ class Facility:
                 self.store.put_transfer(transfer_id, user, doc)
 
     async def shutdown(self) -> None:
+        if self._callback_loop is not None:
+            self._callback_loop.cancel()
         await self.tasks.shutdown()
         self.transfer_slots.shutdown()
         if self._backend is not None:

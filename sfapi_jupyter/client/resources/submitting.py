@@ -65,9 +65,7 @@ def add_submit_marker(script: str, marker: str) -> str | None:
     return f"{first}\n#SBATCH --comment={marker}\n{rest}" if sep else None
 
 
-def callback_fields(
-    url: str | None, email: str | None, timeout: int | None
-) -> dict[str, Any]:
+def callback_fields(url: str | None, email: str | None, timeout: int | None) -> dict[str, Any]:
     """The submit form's ``callbackUrl``, ``callbackEmail``, ``callbackTimeout`` (only those
     given). A URL that is not http(s), or an address without ``@``, raises ValueError here,
     before anything is sent."""

@@ -1,0 +1,112 @@
+"""What a job used, as sacct reports it: MaxRSS and TotalCPU.
+
+The ``local`` backend measures its jobs the way Slurm's ``jobacct_gather/linux`` does: it
+polls /proc for the processes of the job's process group, sums their resident memory (the
+peak of that sum is MaxRSS) and their CPU time, and, as ``JobAcctGatherParams=OverMemoryKill``
+does, kills a job whose sum passes the memory it asked for (``--mem``/``--mem-per-cpu``), which
+then ends OUT_OF_MEMORY. The ``slurm`` backend reads the same figures from sacct's step rows.
+Both keep them in ``JobRecord.extra["usage"]``; :func:`usage_columns` makes the sacct columns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICK = os.sysconf("SC_CLK_TCK")
+_UNITS = {"": 1024**2, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def memory_bytes(text: str | None) -> int | None:
+    """sbatch's ``--mem`` value (``100``, ``100M``, ``4G``; megabytes when bare) in bytes."""
+    match = re.fullmatch(r"(\d+)([KMGT]?)B?", (text or "").strip().upper())
+    return int(match[1]) * _UNITS[match[2]] if match else None
+
+
+def job_memory(mem: str | None, mem_per_cpu: str | None, nodes: int, cpus: int) -> int | None:
+    """The memory a job has, in bytes, for the whole job (None: no limit asked)."""
+    per_node = memory_bytes(mem)
+    if per_node:
+        return per_node * max(nodes, 1)
+    per_cpu = memory_bytes(mem_per_cpu)
+    return per_cpu * max(cpus, 1) if per_cpu else None
+
+
+@dataclass
+class UsageMeter:
+    """Samples one job's process group; keeps its peak memory and CPU time."""
+
+    pgid: int
+    limit: int | None = None
+    peak_rss: int = 0
+    #: CPU seconds of each process seen, by (pid, start time): a reused pid is another one.
+    cpu: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
+
+    def sample(self) -> int:
+        """One pass over /proc; the group's resident memory now, in bytes."""
+        rss = 0
+        seen: dict[tuple[int, str], tuple[float, float]] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if len(fields) < 22 or int(fields[2]) != self.pgid or fields[0] == "Z":
+                continue
+            rss += int(fields[21]) * _PAGE
+            seen[(int(entry.name), fields[19])] = (
+                int(fields[11]) / _TICK,
+                int(fields[12]) / _TICK,
+            )
+        self.cpu.update(seen)  # one step: a sample cut off by the job's end loses nothing
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
+
+    @property
+    def over_limit(self) -> bool:
+        return bool(self.limit) and self.peak_rss >= (self.limit or 0)
+
+    def to_json(self) -> dict[str, Any]:
+        times = list(self.cpu.values())
+        user, system = sum(u for u, _ in times), sum(s for _, s in times)
+        return {"maxrss": self.peak_rss, "user": user, "system": system}
+
+
+def cpu_duration(seconds: float) -> str:
+    """sacct's TotalCPU format: ``MM:SS.mmm`` under an hour, ``[D-]HH:MM:SS`` above."""
+    if seconds < 3600:
+        minutes, secs = divmod(seconds, 60)
+        return f"{int(minutes):02d}:{secs:06.3f}"
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}-{text}" if days else text
+
+
+def usage_columns(extra: dict[str, Any]) -> dict[str, str]:
+    """The sacct columns a job's recorded usage fills (none before it has any)."""
+    columns: dict[str, str] = {}
+    memory = extra.get("mem_bytes")
+    if memory:
+        megabytes = -(-int(memory) // 1024**2)
+        columns["reqmem"] = f"{megabytes}M"
+        columns["mem_tres"] = f"mem={megabytes}M"
+    usage = extra.get("usage")
+    if isinstance(usage, dict):
+        if "raw" in usage:  # from Slurm's own sacct: its text, as it printed it
+            columns.update({k: str(v) for k, v in usage["raw"].items()})
+            return columns
+        user, system = float(usage.get("user", 0.0)), float(usage.get("system", 0.0))
+        columns.update(
+            maxrss=f"{-(-int(usage.get('maxrss', 0)) // 1024)}K",
+            totalcpu=cpu_duration(user + system),
+            usercpu=cpu_duration(user),
+            systemcpu=cpu_duration(system),
+        )
+    return columns
