@@ -110,3 +110,36 @@ def usage_columns(extra: dict[str, Any]) -> dict[str, str]:
             systemcpu=cpu_duration(system),
         )
     return columns
+
+
+#: sacct's columns for what a Slurm job used (every row: the allocation and its steps).
+SLURM_USAGE_FIELDS = ("JobIDRaw", "MaxRSS", "TotalCPU", "UserCPU", "SystemCPU", "ReqMem")
+
+
+def slurm_usage(text: str) -> dict[int, dict[str, Any]]:
+    """``sacct -P -n -o SLURM_USAGE_FIELDS`` (steps included) → per job id, the ``usage``
+    to keep: MaxRSS of its largest step, the allocation row's CPU times, its ReqMem."""
+    found: dict[int, dict[str, Any]] = {}
+    for line in text.splitlines():
+        cells = line.split("|")
+        if len(cells) != len(SLURM_USAGE_FIELDS):
+            continue
+        jobid_text, maxrss, total, user, system, reqmem = cells
+        base, _, step = jobid_text.partition(".")
+        if not base.isdigit():
+            continue
+        raw = found.setdefault(int(base), {"raw": {}})["raw"]
+        if maxrss and _kib(maxrss) >= 0 and re.fullmatch(r"[0-9.]+[KMGT]?", maxrss):
+            best = raw.get("maxrss")
+            if best is None or _kib(maxrss) > _kib(best):
+                raw["maxrss"] = maxrss
+        if not step:
+            raw.update(totalcpu=total, usercpu=user, systemcpu=system, reqmem=reqmem)
+    return found
+
+
+def _kib(text: str) -> float:
+    match = re.fullmatch(r"([0-9.]+)([KMGT]?)", text.strip().upper())
+    if not match:
+        return 0.0
+    return float(match[1]) * {"": 1 / 1024, "K": 1, "M": 1024, "G": 1024**2, "T": 1024**3}[match[2]]
