@@ -31,8 +31,7 @@ def test_cost_of_a_job_measured_on_the_local_backend(tmp_path):
         with sync_client(facility, creds) as client:
             machine = client.compute("perlmutter")
             job = machine.submit(
-                "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 5\n#SBATCH -c 2\n#SBATCH --mem=1G\n"
-                + HOG
+                "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 5\n#SBATCH -c 2\n#SBATCH --mem=1G\n" + HOG
             )
             job.wait(timeout=120)
             assert job.state is JobState.COMPLETED
@@ -78,13 +77,9 @@ def test_callback_url_gets_one_post_and_the_email_one_message(tmp_path):
             job.wait(timeout=60)
             wait_for(lambda: hook.posts, timeout=30)
             time.sleep(1.0)  # several more passes of the callback loop: no second POST
-    assert hook.posts == [
-        {
-            "path": "/hook",
-            "body": {"jobid": job.jobid, "machine": "perlmutter", "state": "FAILED",
-                     "name": "hooked", "exitcode": "3:0"},  # fmt: skip
-        }
-    ]
+    event = {"jobid": job.jobid, "machine": "perlmutter", "state": "FAILED"}
+    event.update(name="hooked", exitcode="3:0")
+    assert hook.posts == [{"path": "/hook", "body": event}]
     mails = list(config.outbox.glob("*.eml"))
     assert len(mails) == 1
     message = email.message_from_bytes(mails[0].read_bytes())
