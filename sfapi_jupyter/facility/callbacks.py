@@ -4,7 +4,7 @@ directory (``state_dir/private/outbox``), ``callbackTimeout`` bounds the POST in
 
 NERSC documents the fields, not their semantics (docs/job-cost.md says what we chose). The
 pending callbacks live in the store, so each is sent once even across a restart. A URL that
-refuses is retried :data:`MAX_ATTEMPTS` times with growing waits, then given up and logged;
+refuses is tried :data:`MAX_ATTEMPTS` times with growing waits, then given up and logged;
 nothing here blocks the scheduler or raises into it. Not a way in: http/https only, no
 redirects followed, loopback/private/link-local addresses refused (unless the config allows
 them), a bounded timeout, at most :data:`MAX_RESPONSE_BYTES` of the answer read.
@@ -13,7 +13,6 @@ them), a bounded timeout, at most :data:`MAX_RESPONSE_BYTES` of the answer read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import json
 import logging
@@ -34,7 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sfapi_jupyter.facility.callbacks")
 
-MAX_ATTEMPTS = 4
+#: Tries of one callback before it is given up (logged): a URL that refuses costs a bounded
+#: number of requests, and never holds anything else up.
+MAX_ATTEMPTS = 5
 #: Seconds of a POST when the submit gave no ``callbackTimeout``; and the most it may give.
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
@@ -61,9 +62,15 @@ def check_url(url: str, private_ok: bool) -> str:
         raise CallbackError(f"callbackUrl must be an http:// or https:// URL, not {url!r}")
     if len(url) > 2048:
         raise CallbackError("callbackUrl is longer than 2048 characters")
-    with contextlib.suppress(ValueError):
-        if not private_ok and not ipaddress.ip_address(parts.hostname).is_global:
-            raise CallbackError(f"callbackUrl may not point at {parts.hostname}: not public")
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:  # a host name: checked as it resolves, before each POST
+        return url
+    if not private_ok and not literal.is_global:
+        raise CallbackError(
+            f"callbackUrl may not point at {parts.hostname}: it is not a public address; "
+            "give a URL of a server reachable from the internet"
+        )
     return url
 
 
@@ -84,6 +91,12 @@ def _refused_address(host: str, port: int) -> str | None:
         if not address.is_global:
             return f"{host} resolves to {address}, which is not a public address"
     return None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time (callbackTimeout)"
+    return str(exc) or type(exc).__name__
 
 
 class Callbacks:
@@ -163,13 +176,15 @@ class Callbacks:
             attempts = row["attempts"] + 1
             give_up = attempts >= MAX_ATTEMPTS
             log.warning(
-                "callback for job %s to %s failed (attempt %d of %d): %s",
-                row["jobid"], row["target"], attempts, MAX_ATTEMPTS, exc,
+                "callback for job %s to %s failed (attempt %d of %d%s): %s",
+                row["jobid"], row["target"], attempts, MAX_ATTEMPTS,
+                "; given up" if give_up else "; will try again", _reason(exc),
             )  # fmt: skip
             self.store._run(
                 "UPDATE callbacks SET attempts=?, next_try=?, state=?, error=? WHERE id=?",
-                (attempts, time.time() + 2**attempts, "failed" if give_up else "pending",
-                 str(exc)[:500], row["id"]),
+                (attempts, time.time() + self.facility.config.callback_retry_base * 2**attempts,
+                 "failed" if give_up else "pending",
+                 _reason(exc)[:500], row["id"]),
             )  # fmt: skip
             return
         self.store._run("UPDATE callbacks SET state='done', error=NULL WHERE id=?", (row["id"],))

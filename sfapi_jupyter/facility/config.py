@@ -182,6 +182,8 @@ class FacilityConfig:
     callback_private_ok: bool = False
     #: Seconds between looks at the jobs that have callbacks pending.
     callback_interval: float = 1.0
+    #: A refused callback is tried again after base x 2, 4, 8 … seconds (at most 5 tries).
+    callback_retry_base: float = 1.0
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser().resolve()

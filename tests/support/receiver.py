@@ -16,6 +16,8 @@ class Receiver:
         self.posts: list[dict[str, Any]] = []
         #: Answer this status to every POST (a callback URL that refuses: 503).
         self.status = 200
+        #: A ``Location`` to answer with (a redirect, with a 3xx status).
+        self.location: str | None = None
 
     @property
     def url(self) -> str:
@@ -34,6 +36,8 @@ def receiver() -> Iterator[Receiver]:
             got = holder["r"]
             got.posts.append({"path": self.path, "body": json.loads(body or b"{}")})
             self.send_response(got.status)
+            if got.location:
+                self.send_header("Location", got.location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
