@@ -1,4 +1,4 @@
-"""NERSC's charging rule, read from the package's one data file (``sfapi_jupyter/_data/
+"""NERSC's charging rule, read from the package's one data file (``sfapi_jupyter/client/data/
 nersc_charges.json``): charged node-hours = walltime hours x nodes x QOS factor x machine
 charge factor. The file says when it was read and from where; a factor it does not hold is
 never guessed (the caller gets None and a note saying so).
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The data file (beside the package's modules, so the facility reads the same one).
-CHARGES_FILE = Path(__file__).resolve().parents[1] / "_data" / "nersc_charges.json"
+#: The data file (package data of the client layer).
+CHARGES_FILE = Path(__file__).resolve().parent / "data" / "nersc_charges.json"
 
 
 @dataclass(frozen=True)
