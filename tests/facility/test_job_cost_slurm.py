@@ -33,7 +33,8 @@ def test_cost_and_callback_from_real_sacct(tmp_path):
         tmp_path / "state", backend="slurm", callback_private_ok=True, callback_interval=0.2
     )
     with receiver() as hook, serve(config) as facility:
-        with sync_client(facility, new_client(facility)) as client:
+        client = sync_client(facility, new_client(facility))
+        with client:
             job = client.compute("perlmutter").submit(
                 "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -t 5\n#SBATCH -c 2\n" + HOLD,
                 callback_url=hook.url,
