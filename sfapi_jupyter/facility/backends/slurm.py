@@ -43,7 +43,7 @@ from .slurm_parse import (
     parse_sbatch_output,
     parse_squeue_json,
 )
-from .usage import SLURM_USAGE_FIELDS, slurm_usage
+from .usage import read_slurm_usage
 
 #: Seconds any Slurm command may take before we give up on it.
 COMMAND_TIMEOUT = 60.0
@@ -294,12 +294,7 @@ class SlurmBackend:
                     raise SlurmCommandError(argv, 0, f"unreadable output: {exc}") from None
             ended = [j for j in changed.values() if j.is_terminal and "usage" not in j.extra]
             if ended:  # what they used: sacct's step rows, read once as each job ends
-                argv = ["sacct", "-P", "-n", "-o", ",".join(SLURM_USAGE_FIELDS), "-j"]
-                used = slurm_usage(
-                    await self._query([*argv, ",".join(str(j.jobid) for j in ended)])
-                )
-                for job in ended:
-                    job.extra["usage"] = used.get(job.jobid, {"raw": {}})
+                await read_slurm_usage(ended, self._query)
             if changed:
                 self.store.save_jobs(changed.values())
 

@@ -10,11 +10,17 @@ Both keep them in ``JobRecord.extra["usage"]``; :func:`usage_columns` makes the 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .base import JobRecord
+
+log = logging.getLogger("sfapi_jupyter.facility.backends")
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -136,6 +142,23 @@ def slurm_usage(text: str) -> dict[int, dict[str, Any]]:
         if not step:
             raw.update(totalcpu=total, usercpu=user, systemcpu=system, reqmem=reqmem)
     return found
+
+
+async def read_slurm_usage(
+    jobs: list[JobRecord], query: Callable[[list[str]], Awaitable[str]]
+) -> None:
+    """Keep in each ended job's ``extra["usage"]`` what sacct says it used (one sacct for
+    all). A sacct that fails costs the figures (the client then asks sacct itself), never
+    the refresh of the jobs' states."""
+    ids = ",".join(str(j.jobid) for j in jobs)
+    try:
+        used = slurm_usage(await query(["sacct", "-P", "-n", "-o", ",".join(SLURM_USAGE_FIELDS),
+                                        "-j", ids]))  # fmt: skip
+    except RuntimeError as exc:
+        log.warning("usage of jobs %s not read: %s", ids, exc)
+        used = {}
+    for job in jobs:
+        job.extra["usage"] = used.get(job.jobid, {"raw": {}})
 
 
 def _kib(text: str) -> float:
