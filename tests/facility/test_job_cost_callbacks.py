@@ -107,3 +107,23 @@ def test_callback_is_sent_once_across_restarts(tmp_path):
             time.sleep(1.0)
     assert [p["body"]["jobid"] for p in hook.posts] == [job.jobid]
     assert hook.posts[0]["body"]["state"] == "COMPLETED"
+
+
+def test_a_row_without_usage_asks_sacct_through_the_command_api(tmp_path):
+    """A job cancelled before it started has no MaxRSS in the API's row: ``cost()`` asks
+    ``sacct`` on the machine (a command task), which does not know it either, and the cost
+    says what is missing instead of failing."""
+    with serve(fast_config(tmp_path / "state")) as facility:
+        creds = new_client(facility)
+        with sync_client(facility, creds) as client:
+            machine = client.compute("perlmutter")
+            never = machine.submit(batch("true", "--begin=now+1hour"))
+            never.cancel(wait=True, timeout=60)
+            before = len(facility.facility.store.list_tasks("elvis"))
+            cost = never.cost()
+            tasks = facility.facility.store.list_tasks("elvis")[before:]
+            assert [t["kind"] for t in tasks] == ["command"]
+            assert never.cost(fallback=False).notes == cost.notes  # no command this time
+            assert len(facility.facility.store.list_tasks("elvis")) == before + 1
+    assert cost.state == "CANCELLED" and cost.peak_memory is None
+    assert "sacct gave no MaxRSS for this job" in cost.notes
