@@ -69,16 +69,26 @@ def table(rows: list[tuple[str, float | None, float | None, str]]) -> str:
     for name, ours, theirs, target in rows:
         shown_target = target.replace("ratio<= ", "ratio <= ").replace("ours<= ", "ours <= ")
         lines.append(
-            (name, _fmt(ours), _fmt(theirs), _ratio(ours, theirs), shown_target,
-             _verdict(ours, theirs, target))
-        )  # fmt: skip
+            (
+                name,
+                _fmt(ours),
+                _fmt(theirs),
+                _ratio(ours, theirs),
+                shown_target,
+                _verdict(ours, theirs, target),
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = []
     for k, line in enumerate(lines):
         out.append(
-            "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                              for i, (c, w) in enumerate(zip(line, widths, strict=True))) + " |"
-        )  # fmt: skip
+            "| "
+            + " | ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            )
+            + " |"
+        )
         if k == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
@@ -136,12 +146,20 @@ def main(argv: list[str] | None = None) -> int:
                     o, t = w["ours"], w["theirs"]
                     label = f"1. watch {size} jobs ({low:g}-{high:g} s)"
                     rows += [
-                        (f"{label}: job-status requests", o["job_status_requests"],
-                         t["job_status_requests"], "ratio<= 1"),
-                        (f"{label}: median delay, s", o["median_delay"], t["median_delay"],
-                         "ratio<= 0.2"),
+                        (
+                            f"{label}: job-status requests",
+                            o["job_status_requests"],
+                            t["job_status_requests"],
+                            "ratio<= 1",
+                        ),
+                        (
+                            f"{label}: median delay, s",
+                            o["median_delay"],
+                            t["median_delay"],
+                            "ratio<= 0.2",
+                        ),
                         (f"{label}: worst delay, s", o["worst_delay"], t["worst_delay"], ""),
-                    ]  # fmt: skip
+                    ]
             if step("submit"):
                 count = n if short else 100
                 at_once = min(n, 40) if short else 40
@@ -151,24 +169,55 @@ def main(argv: list[str] | None = None) -> int:
                 lp, g, th = s["loop"], s["gather"], s["threads"]
                 theirs_loop = lp["theirs"]["wall"]
                 rows += [
-                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"]["wall"],
-                     theirs_loop, ""),
-                    (f"2. submit {count}, loop of submit_nowait: wall s",
-                     lp["ours_nowait"]["wall"], theirs_loop, "ratio<= 0.333"),
-                    (f"2. submit {count}, submit_many: wall s", lp["ours_many"]["wall"],
-                     theirs_loop, "ratio<= 0.333"),
-                    ("2. plain loop: requests per submit", lp["ours"]["requests_per_submit"],
-                     lp["theirs"]["requests_per_submit"], ""),
-                    ("2. submit_nowait: requests per submit",
-                     lp["ours_nowait"]["requests_per_submit"],
-                     lp["theirs"]["requests_per_submit"], ""),
-                    (f"2. submit {at_once} at once, asyncio.gather: wall s", g["ours"]["wall"],
-                     g["theirs"]["wall"], "ratio<= 1"),
-                    (f"2. submit {at_once} at once, {at_once} threads: wall s",
-                     th["ours"]["wall"], th["theirs"]["wall"], "ratio<= 1"),
-                    ("2. at once, gather: requests per submit",
-                     g["ours"]["requests_per_submit"], g["theirs"]["requests_per_submit"], ""),
-                ]  # fmt: skip
+                    (
+                        f"2. submit {count}, sync plain loop: wall s",
+                        lp["ours"]["wall"],
+                        theirs_loop,
+                        "",
+                    ),
+                    (
+                        f"2. submit {count}, loop of submit_nowait: wall s",
+                        lp["ours_nowait"]["wall"],
+                        theirs_loop,
+                        "ratio<= 0.333",
+                    ),
+                    (
+                        f"2. submit {count}, submit_many: wall s",
+                        lp["ours_many"]["wall"],
+                        theirs_loop,
+                        "ratio<= 0.333",
+                    ),
+                    (
+                        "2. plain loop: requests per submit",
+                        lp["ours"]["requests_per_submit"],
+                        lp["theirs"]["requests_per_submit"],
+                        "",
+                    ),
+                    (
+                        "2. submit_nowait: requests per submit",
+                        lp["ours_nowait"]["requests_per_submit"],
+                        lp["theirs"]["requests_per_submit"],
+                        "",
+                    ),
+                    (
+                        f"2. submit {at_once} at once, asyncio.gather: wall s",
+                        g["ours"]["wall"],
+                        g["theirs"]["wall"],
+                        "ratio<= 1",
+                    ),
+                    (
+                        f"2. submit {at_once} at once, {at_once} threads: wall s",
+                        th["ours"]["wall"],
+                        th["theirs"]["wall"],
+                        "ratio<= 1",
+                    ),
+                    (
+                        "2. at once, gather: requests per submit",
+                        g["ours"]["requests_per_submit"],
+                        g["theirs"]["requests_per_submit"],
+                        "",
+                    ),
+                ]
             if step("tail"):
                 size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
                 tl = tail_log.run(fac, size, seconds)
@@ -177,21 +226,37 @@ def main(argv: list[str] | None = None) -> int:
                 if not (tl["ours"]["correct"] and tl["theirs"]["correct"]):
                     print("!!! a client did not end up with the bytes written", tl)
                 rows += [
-                    (f"3. follow a log to {size / 1e6:g} MB: bytes moved / written",
-                     tl["ours"]["ratio"], tl["theirs"]["ratio"], "ours<= 1.1"),
-                    ("3. follow the log: API requests", tl["ours"]["requests"],
-                     tl["theirs"]["requests"], ""),
-                ]  # fmt: skip
+                    (
+                        f"3. follow a log to {size / 1e6:g} MB: bytes moved / written",
+                        tl["ours"]["ratio"],
+                        tl["theirs"]["ratio"],
+                        "ours<= 1.1",
+                    ),
+                    (
+                        "3. follow the log: API requests",
+                        tl["ours"]["requests"],
+                        tl["theirs"]["requests"],
+                        "",
+                    ),
+                ]
         if step("imports"):
             im = imports.run(2 if short else 5)
             figures["imports"] = im
             print("   ", json.dumps(im), flush=True)
             rows += [
-                ("4. from … import Client, ours / theirs, s", im["import"]["ours"],
-                 im["import"]["theirs"], "ratio<= 1"),
-                ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
-                 im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),
-            ]  # fmt: skip
+                (
+                    "4. from … import Client, ours / theirs, s",
+                    im["import"]["ours"],
+                    im["import"]["theirs"],
+                    "ratio<= 1",
+                ),
+                (
+                    "4. %load_ext sfapi_jupyter / import sfapi_client, s",
+                    im["load_ext"]["ours"],
+                    im["load_ext"]["theirs"],
+                    "ratio<= 1",
+                ),
+            ]
         if step("facility"):
             jobs = 200 if short else 1000
             fl = facility_load.run(jobs, 2.0 if short else 8.0)
@@ -235,16 +300,24 @@ def main(argv: list[str] | None = None) -> int:
                 rows += [
                     (f"{what}: first call (token) p50 ms", first["p50"] * 1000, None, ""),
                     (f"{what}: first call (token) p99 ms", first["p99"] * 1000, None, ""),
-                    (f"{what}: other calls, worst p99 ms",
-                     max(q["p99"] for q in others) * 1000, None, ""),
+                    (
+                        f"{what}: other calls, worst p99 ms",
+                        max(q["p99"] for q in others) * 1000,
+                        None,
+                        "",
+                    ),
                     (f"{what}: queue wait p50 s", room["queue_wait_s"]["p50"], None, ""),
                     (f"{what}: queue wait max s", room["queue_wait_s"]["max"], None, ""),
-                    (f"{what}: client saw the end, p50 s after",
-                     room["seen_end_after_end_s"]["p50"], None, ""),
+                    (
+                        f"{what}: client saw the end, p50 s after",
+                        room["seen_end_after_end_s"]["p50"],
+                        None,
+                        "",
+                    ),
                     (f"{what}: errors", room["errors"], None, "ours<= 0"),
                     (f"{what}: jobs not completed", size - room["completed"], None, "ours<= 0"),
                     (f"{what}: facility CPU, % of a core", room["facility_cpu_percent"], None, ""),
-                ]  # fmt: skip
+                ]
             for text in rooms:
                 print(text, flush=True)
         if step("cards"):
@@ -261,14 +334,22 @@ def main(argv: list[str] | None = None) -> int:
                     f = cd[phase]
                     what = f"6. {count} live cards, {phase}"
                     rows += [
-                        (f"{what}: kernel CPU, % of a core", f["cpu_percent"], None,
-                         "ours<= 2" if phase == "idle" else ""),
+                        (
+                            f"{what}: kernel CPU, % of a core",
+                            f["cpu_percent"],
+                            None,
+                            "ours<= 2" if phase == "idle" else "",
+                        ),
                         (f"{what}: comm messages/s", f["comm_per_s"], None, ""),
                         (f"{what}: API requests/s", f["requests_per_s"], None, ""),
                         (f"{what}: remote commands/s", f["commands_per_s"], None, ""),
-                        (f"{what}: file polls per remote command", f["files_per_command"],
-                         None, ""),
-                    ]  # fmt: skip
+                        (
+                            f"{what}: file polls per remote command",
+                            f["files_per_command"],
+                            None,
+                            "",
+                        ),
+                    ]
 
     print()
     print(table(rows))

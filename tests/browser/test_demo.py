@@ -57,12 +57,20 @@ def demo(tmp_path: Path, chromium_executable: str) -> Iterator[RunningDemo]:
     (LOGS / "demo.log").unlink(missing_ok=True)  # the URL must be this run's
     process = ManagedProcess(
         "demo",
-        [*CLI, "demo", "--state", str(state), "--port", str(free_port()),
-         "--lab-port", str(free_port())],
+        [
+            *CLI,
+            "demo",
+            "--state",
+            str(state),
+            "--port",
+            str(free_port()),
+            "--lab-port",
+            str(free_port()),
+        ],
         LOGS / "demo.log",
         env=env,
         cwd=tmp_path,
-    ).start()  # fmt: skip
+    ).start()
     try:
         deadline = time.monotonic() + 120
         url = None

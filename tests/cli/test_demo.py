@@ -47,17 +47,40 @@ class Demo:
             nersc_key.chmod(0o600)
         self.home_before = snapshot(self.home)
         env = {**os.environ, "HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
-        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "JUPYTER_CONFIG_DIR",
-                     "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                     "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "SFAPI_JUPYTER_DATA"):  # fmt: skip
+        for name in (
+            "XDG_CONFIG_HOME",
+            "XDG_DATA_HOME",
+            "XDG_CACHE_HOME",
+            "JUPYTER_CONFIG_DIR",
+            "JUPYTER_DATA_DIR",
+            "JUPYTER_RUNTIME_DIR",
+            "JUPYTERLAB_SETTINGS_DIR",
+            "JUPYTERLAB_WORKSPACES_DIR",
+            "IPYTHONDIR",
+            "SFAPI_JUPYTER_DATA",
+        ):
             env.pop(name, None)  # everything defaults to the home we watch
         env["SFAPI_CLIENT_ID"] = "a-nersc-client-id"  # a user's shell set up for NERSC
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sfapi_jupyter", "demo", "--state", str(self.state),
-             "--port", str(free_port()), "--lab-port", str(free_port()), *extra],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "sfapi_jupyter",
+                "demo",
+                "--state",
+                str(self.state),
+                "--port",
+                str(free_port()),
+                "--lab-port",
+                str(free_port()),
+                *extra,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
-        )  # fmt: skip
+        )
         self.lines: list[str] = []
 
     def wait_for(self, pattern: str, timeout: float = 120) -> re.Match[str]:

@@ -47,18 +47,47 @@ def test_the_client_against_a_hostile_api():
     token = fake_jwt({"sub": "elvis", "scope": "red", "jti": "hostile"})
     SEEN_SECRETS.add(token)
     cases: list[tuple[str, str, int, Any, dict[str, str], str | None, Any]] = [
-        ("user() against an API that echoes the bearer token in its 401", "account/", 401,
-         lambda seen: {"detail": f"Invalid token {seen['headers'].get('Authorization')}"},
-         {}, key, lambda c: c.user()),
-        ("user() against a token endpoint that echoes the client assertion", TOKEN, 401,
-         lambda seen: {"error": "invalid_client", "error_description": seen["body"]},
-         {}, key, lambda c: c.user()),
-        ("status('perlmutter') answered 503 with Retry-After: nan", "status/perlmutter", 503,
-         {"detail": "busy"}, {"Retry-After": "nan"}, None, lambda c: c.status("perlmutter")),
-    ]  # fmt: skip
+        (
+            "user() against an API that echoes the bearer token in its 401",
+            "account/",
+            401,
+            lambda seen: {"detail": f"Invalid token {seen['headers'].get('Authorization')}"},
+            {},
+            key,
+            lambda c: c.user(),
+        ),
+        (
+            "user() against a token endpoint that echoes the client assertion",
+            TOKEN,
+            401,
+            lambda seen: {"error": "invalid_client", "error_description": seen["body"]},
+            {},
+            key,
+            lambda c: c.user(),
+        ),
+        (
+            "status('perlmutter') answered 503 with Retry-After: nan",
+            "status/perlmutter",
+            503,
+            {"detail": "busy"},
+            {"Retry-After": "nan"},
+            None,
+            lambda c: c.status("perlmutter"),
+        ),
+    ]
     cases += [(given, path, 200, body, {}, None, call) for given, path, body, call, _ in MALFORMED]
-    cases += [(f"user() with a token endpoint answering {given}", TOKEN, 200, body, {}, key,
-               lambda c: c.user()) for given, body, _ in TOKEN_ANSWERS]  # fmt: skip
+    cases += [
+        (
+            f"user() with a token endpoint answering {given}",
+            TOKEN,
+            200,
+            body,
+            {},
+            key,
+            lambda c: c.user(),
+        )
+        for given, body, _ in TOKEN_ANSWERS
+    ]
     unclear = 0
     for given, path, status, body, headers, client_key, call in cases:
         with HostileApi() as api:
