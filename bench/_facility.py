@@ -127,20 +127,8 @@ def remove_os_accounts(state_dir: Path) -> None:
     (a later facility refuses, never adopts, an account it did not make)."""
     if os.geteuid() != 0 or not (state_dir / "private" / "facility.db").exists():
         return
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sfapi_jupyter",
-            "facility",
-            "accounts",
-            "remove",
-            "--state",
-            str(state_dir),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    remove = [sys.executable, "-m", "sfapi_jupyter", "facility", "accounts", "remove"]
+    subprocess.run([*remove, "--state", str(state_dir)], check=True, stdout=subprocess.DEVNULL)
 
 
 class BenchFacility:

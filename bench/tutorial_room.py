@@ -69,15 +69,8 @@ class RoomFacility:
 
     def __init__(self, state_dir: Path, backend: str, nodes: int) -> None:
         self.state_dir = state_dir
-        argv = [
-            sys.executable,
-            "-m",
-            "bench.tutorial_room",
-            "serve",
-            str(state_dir),
-            backend,
-            str(nodes),
-        ]
+        module = [sys.executable, "-m", "bench.tutorial_room"]
+        argv = [*module, "serve", str(state_dir), backend, str(nodes)]
         root = Path(__file__).resolve().parent.parent
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         self.proc = subprocess.Popen(
@@ -96,21 +89,11 @@ class RoomFacility:
         from sfapi_jupyter.cli import main
 
         made = []
+        create = ["facility", "client", "create", "--state", str(self.state_dir), "--json"]
         for user in users:
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                code = main(
-                    [
-                        "facility",
-                        "client",
-                        "create",
-                        "--state",
-                        str(self.state_dir),
-                        "--user",
-                        user,
-                        "--json",
-                    ]
-                )
+                code = main([*create, "--user", user])
             if code != 0:
                 raise RuntimeError(f"client create --user {user} failed")
             made.append(json.loads(out.getvalue()))
