@@ -74,12 +74,8 @@ def test_status_board_shows_a_change_without_rerunning(
     expect(perlmutter.locator('[data-testid="status-chip"]')).to_have_text("Up")
     groups = board.locator('[data-testid="status-group"]')
     expect(groups).to_have_count(4)
-    assert [groups.nth(i).get_attribute("data-group") for i in range(4)] == [
-        "compute",
-        "storage",
-        "filesystem",
-        "service",
-    ]
+    in_order = ["compute", "storage", "filesystem", "service"]
+    assert [groups.nth(i).get_attribute("data-group") for i in range(4)] == in_order
     ui.wait_cell_done(1)
     shot(page, f"{frontend}-status-board", board)
     before = ui.prompt(1).inner_text()
