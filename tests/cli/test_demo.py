@@ -35,11 +35,18 @@ def snapshot(folder: Path) -> dict[str, tuple[int, float]]:
 
 
 # Where the demo or Jupyter would write: all left to default to the home the test watches.
-HOME_VARIABLES = """
-    XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME
-    JUPYTER_CONFIG_DIR JUPYTER_DATA_DIR JUPYTER_RUNTIME_DIR
-    JUPYTERLAB_SETTINGS_DIR JUPYTERLAB_WORKSPACES_DIR IPYTHONDIR SFAPI_JUPYTER_DATA
-""".split()
+HOME_VARIABLES = (
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "JUPYTERLAB_SETTINGS_DIR",
+    "JUPYTERLAB_WORKSPACES_DIR",
+    "IPYTHONDIR",
+    "SFAPI_JUPYTER_DATA",
+)
 
 
 class Demo:

@@ -138,20 +138,8 @@ def test_an_account_the_facility_did_not_make_is_never_adopted(site, capsys):
     # primary group is another user's group.
     new_client(site, "victim")
     victim_gid = site.facility.accounts.get_user("victim").gid
-    subprocess.run(
-        [
-            "useradd",
-            "--uid",
-            "79990",
-            "--gid",
-            str(victim_gid),
-            "--no-create-home",
-            "--comment",
-            "sfapi-jupyter facility user",
-            "stray",
-        ],
-        check=True,
-    )
+    useradd = ["useradd", "--uid", "79990", "--gid", str(victim_gid), "--no-create-home"]
+    subprocess.run([*useradd, "--comment", "sfapi-jupyter facility user", "stray"], check=True)
     try:
         code, message = admin(site.config.state_dir, capsys, "--user", "stray")
         assert code == 2 and "this facility did not create" in message
