@@ -30,7 +30,7 @@ from .local_jobs import (
     process_start_time,
     signal_group,
 )
-from .usage import UsageMeter
+from .usage import UsageMeter, sample_all
 
 log = logging.getLogger("sfapi_jupyter.facility.backends.local")
 
@@ -54,6 +54,8 @@ class _Active:
     #: Set once the job is being ended from outside (cancel, time limit, shutdown).
     final_state: str | None = None
     watcher: asyncio.Task[None] | None = None
+    #: What its processes use, sampled by the backend's one sampler while they run.
+    meter: UsageMeter | None = None
 
 
 class _OutputError(OSError):
@@ -74,6 +76,8 @@ class JobProcesses:
     config: FacilityConfig
     store: Store
     _active: dict[tuple[str, int], _Active]
+    #: The sampler of running jobs' processes is running (:meth:`_measure`).
+    _sampling: bool = False
     _wake: asyncio.Event
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -234,8 +238,10 @@ class JobProcesses:
         assert proc is not None and job.start_time is not None
         limit = job.extra.get("time_limit_seconds")
         deadline = job.start_time + limit if limit else None
-        meter = UsageMeter(proc.pid, job.extra.get("mem_bytes"))
-        sampler = asyncio.create_task(self._measure(active, meter))
+        active.meter = meter = UsageMeter(proc.pid, job.extra.get("mem_bytes"))
+        if not self._sampling:
+            self._sampling = True
+            self._spawn(self._measure())
         while True:
             timeout = None
             if deadline is not None and active.final_state is None:
@@ -247,7 +253,6 @@ class JobProcesses:
                 self._begin_end(active, "TIMEOUT", "TimeLimit")
         # Whatever the script left behind in its process group dies with the job, and the job
         # stays COMPLETING until it has (as Slurm's proctrack waits for the step's processes).
-        sampler.cancel()
         job.extra["usage"] = meter.to_json()
         signal_group(proc.pid, signal.SIGKILL)
         for _ in range(int(UNKILLABLE_WAIT / 0.02)):
@@ -256,15 +261,24 @@ class JobProcesses:
             await asyncio.sleep(0.02)
         self._finish(active)
 
-    async def _measure(self, active: _Active, meter: UsageMeter) -> None:
-        """Sample the job's processes until it ends; over its memory it is killed at once
-        and ends OUT_OF_MEMORY (Slurm's OverMemoryKill)."""
-        while True:
-            await asyncio.to_thread(meter.sample)
-            if meter.over_limit and active.final_state is None:
-                self._begin_end(active, "OUT_OF_MEMORY", "OutOfMemory")
-                signal_group(meter.pgid, signal.SIGKILL)
-            await asyncio.sleep(MEASURE_INTERVAL)
+    async def _measure(self) -> None:
+        """Sample every running job's processes (one pass over /proc for all of them) until
+        none runs; a job over its memory is killed at once and ends OUT_OF_MEMORY (Slurm's
+        OverMemoryKill)."""
+        try:
+            while True:
+                running = [a for a in self._active.values() if a.meter is not None]
+                if not running:
+                    return
+                await asyncio.to_thread(sample_all, [a.meter for a in running if a.meter])
+                for active in running:
+                    meter = active.meter
+                    if meter is not None and meter.over_limit and active.final_state is None:
+                        self._begin_end(active, "OUT_OF_MEMORY", "OutOfMemory")
+                        signal_group(meter.pgid, signal.SIGKILL)
+                await asyncio.sleep(MEASURE_INTERVAL)
+        finally:
+            self._sampling = False
 
     def _begin_end(
         self, active: _Active, state: str, reason: str, cancelled_by: int | None = None

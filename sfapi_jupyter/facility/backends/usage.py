@@ -44,7 +44,7 @@ def job_memory(mem: str | None, mem_per_cpu: str | None, nodes: int, cpus: int) 
 
 @dataclass
 class UsageMeter:
-    """Samples one job's process group; keeps its peak memory and CPU time."""
+    """What one job's process group used: its peak memory and its processes' CPU time."""
 
     pgid: int
     limit: int | None = None
@@ -52,27 +52,10 @@ class UsageMeter:
     #: CPU seconds of each process seen, by (pid, start time): a reused pid is another one.
     cpu: dict[tuple[int, str], tuple[float, float]] = field(default_factory=dict)
 
-    def sample(self) -> int:
-        """One pass over /proc; the group's resident memory now, in bytes."""
-        rss = 0
-        seen: dict[tuple[int, str], tuple[float, float]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if len(fields) < 22 or int(fields[2]) != self.pgid or fields[0] == "Z":
-                continue
-            rss += int(fields[21]) * _PAGE
-            seen[(int(entry.name), fields[19])] = (
-                int(fields[11]) / _TICK,
-                int(fields[12]) / _TICK,
-            )
-        self.cpu.update(seen)  # one step: a sample cut off by the job's end loses nothing
+    def record(self, rss: int, seen: dict[tuple[int, str], tuple[float, float]]) -> None:
+        """One sample: the group's resident bytes now, and its processes' CPU seconds."""
+        self.cpu.update(seen)
         self.peak_rss = max(self.peak_rss, rss)
-        return rss
 
     @property
     def over_limit(self) -> bool:
@@ -82,6 +65,31 @@ class UsageMeter:
         times = list(self.cpu.values())
         user, system = sum(u for u, _ in times), sum(s for _, s in times)
         return {"maxrss": self.peak_rss, "user": user, "system": system}
+
+
+def sample_all(meters: list[UsageMeter]) -> None:
+    """One pass over /proc for every meter: the processes of each meter's process group,
+    their resident memory summed, their CPU times (as jobacct_gather/linux reads them)."""
+    by_group = {m.pgid: m for m in meters}
+    rss = dict.fromkeys(by_group, 0)
+    seen: dict[int, dict[tuple[int, str], tuple[float, float]]] = {g: {} for g in by_group}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            group = int(fields[2])
+        except (OSError, IndexError, ValueError):
+            continue
+        if group not in by_group or len(fields) < 22 or fields[0] == "Z":
+            continue
+        rss[group] += int(fields[21]) * _PAGE
+        seen[group][(int(entry.name), fields[19])] = (
+            int(fields[11]) / _TICK,
+            int(fields[12]) / _TICK,
+        )
+    for group, meter in by_group.items():
+        meter.record(rss[group], seen[group])
 
 
 def cpu_duration(seconds: float) -> str:
