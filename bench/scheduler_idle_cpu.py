@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sfapi_jupyter.facility import FacilityConfig
 from sfapi_jupyter.facility.backends import local
-from sfapi_jupyter.facility.backends.base import FacilityUser, SubmitRequest
+from sfapi_jupyter.facility.models import FacilityUser, SubmitRequest
 from sfapi_jupyter.facility.store import Store
 
 TASKS = 1000

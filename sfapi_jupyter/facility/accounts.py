@@ -19,7 +19,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .backends.base import FacilityUser
 from .clients import CLIENT_LIFETIMES as CLIENT_LIFETIMES
 from .clients import AccountError as AccountError
 from .clients import ClientRegistry
@@ -30,6 +29,7 @@ from .config import FacilityConfig
 from .host_accounts import HOME_MODE as HOME_MODE
 from .host_accounts import PROJECT_MODE as PROJECT_MODE
 from .host_accounts import HostAccounts, rollback
+from .models import FacilityUser
 from .os_accounts import PREFIX_LENGTH
 from .store import Store
 from .unix import (

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 
-from .backends.base import FacilityUser
+from .models import FacilityUser
 from .store import Store
 
 #: Client lifetimes by security level, as NERSC's policy has them.

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .backends.base import FacilityUser
 from .clients import AccountError
 from .config import FacilityConfig
+from .models import FacilityUser
 from .os_accounts import (
     ACCOUNT_MARKER,
     HOST_LOCK,

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from sfapi_jupyter.facility.accounts import Accounts
-from sfapi_jupyter.facility.backends.base import (
+from sfapi_jupyter.facility.backends.local import LocalBackend
+from sfapi_jupyter.facility.config import FacilityConfig
+from sfapi_jupyter.facility.models import (
     FacilityUser,
     JobQuery,
     JobRecord,
@@ -26,8 +28,6 @@ from sfapi_jupyter.facility.backends.base import (
     ScancelError,
     SubmitRequest,
 )
-from sfapi_jupyter.facility.backends.local import LocalBackend
-from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config
@@ -412,7 +412,7 @@ CRASHING_SERVER = """
 import asyncio, sys
 from pathlib import Path
 from sfapi_jupyter.facility.accounts import Accounts
-from sfapi_jupyter.facility.backends.base import SubmitRequest
+from sfapi_jupyter.facility.models import SubmitRequest
 from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store

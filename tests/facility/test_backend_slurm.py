@@ -16,7 +16,8 @@ import pytest
 
 from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends import slurm as slurm_module
-from sfapi_jupyter.facility.backends.base import (
+from sfapi_jupyter.facility.backends.slurm import SlurmBackend
+from sfapi_jupyter.facility.models import (
     FacilityUser,
     JobQuery,
     JobRecord,
@@ -24,7 +25,6 @@ from sfapi_jupyter.facility.backends.base import (
     ScancelError,
     SubmitRequest,
 )
-from sfapi_jupyter.facility.backends.slurm import SlurmBackend
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config

@@ -41,9 +41,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ..config import FacilityConfig
+from ..models import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from ..sbatch import parse_batch_script
 from ..store import Store
-from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
     dependency_states,

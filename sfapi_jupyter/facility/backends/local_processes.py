@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..config import FacilityConfig
+from ..models import JobRecord
 from ..store import Store
 from ..unix import Credentials, acting_as
-from .base import JobRecord
 from .local_jobs import (
     compress_nodelist,
     group_has_live_members,

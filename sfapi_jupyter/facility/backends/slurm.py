@@ -30,10 +30,10 @@ from typing import Any
 
 from ..config import FacilityConfig
 from ..environment import login_environment
+from ..models import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from ..sbatch import BatchOptions, parse_batch_script
 from ..store import Store
 from ..unix import acting_as, isolation_enabled
-from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .slurm_parse import (
     SACCT_FIELDS,
     SlurmJob,

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import JSONResponse
 
-from ...facility.backends.base import JobQuery, SbatchError, ScancelError, SubmitRequest
 from ..auth import Identity
 from ..backends.rows import sacct_row, squeue_row
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..job_filters import FilterError, base_jobid, parse_kwargs
+from ..models import JobQuery, SbatchError, ScancelError, SubmitRequest
 from ..paths import PathDenied, resolve_user_path
 from ..sbatch import check_policy, parse_batch_script
 from ..sbatch_limits import script_too_large

@@ -24,10 +24,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException
 
-from ..backends.base import FacilityUser
 from ..config import FacilityConfig
 from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
+from ..models import FacilityUser
 from ..paths import PathDenied, absolute_remote_path, check_access, resolve_user_path
 from ..unix import Credentials, acting_as
 
