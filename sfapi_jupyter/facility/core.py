@@ -30,7 +30,7 @@ BACKENDS = {
 }
 
 
-def make_backend(config: FacilityConfig, store: Store) -> JobBackend:
+def make_backend(config: FacilityConfig, store: Store, accounts: Accounts) -> JobBackend:
     try:
         module_name, _, class_name = BACKENDS[config.backend].partition(":")
     except KeyError:
@@ -38,7 +38,7 @@ def make_backend(config: FacilityConfig, store: Store) -> JobBackend:
             f"unknown backend {config.backend!r}; choose one of {', '.join(BACKENDS)}"
         ) from None
     backend_class = getattr(importlib.import_module(module_name), class_name)
-    backend: JobBackend = backend_class(config, store)
+    backend: JobBackend = backend_class(config, store, accounts)
     return backend
 
 
@@ -80,7 +80,7 @@ class Facility:
     @property
     def backend(self) -> JobBackend:
         if self._backend is None:
-            self._backend = make_backend(self.config, self.store)
+            self._backend = make_backend(self.config, self.store, self.accounts)
         return self._backend
 
     async def startup(self) -> None:

@@ -69,7 +69,7 @@ async def backend(tmp_path: Path) -> AsyncIterator[SlurmBackend]:
     config = fast_config(tmp_path / "state", backend="slurm")
     config.ensure_dirs()
     store = Store(config.db_path)
-    backend = SlurmBackend(config, store)
+    backend = SlurmBackend(config, store, Accounts(config, store))
     await backend.start()
     yield backend
     # leave no job of ours behind on the shared Slurm
@@ -291,6 +291,7 @@ async def test_start_without_slurm_says_how_to_get_it(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     config = fast_config(tmp_path / "state", backend="slurm")
-    backend = SlurmBackend(config, Store(tmp_path / "db.sqlite"))
+    store = Store(tmp_path / "db.sqlite")
+    backend = SlurmBackend(config, store, Accounts(config, store))
     with pytest.raises(RuntimeError, match=r"ci/slurm-up\.sh.*--backend local"):
         await backend.start()
