@@ -19,17 +19,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .clients import CLIENT_LIFETIMES as CLIENT_LIFETIMES
-from .clients import AccountError as AccountError
 from .clients import ClientRegistry
-from .clients import NewClient as NewClient
-from .clients import client_is_usable as client_is_usable
-from .clients import parse_ranges as parse_ranges
 from .config import FacilityConfig
-from .host_accounts import HOME_MODE as HOME_MODE
-from .host_accounts import PROJECT_MODE as PROJECT_MODE
 from .host_accounts import HostAccounts, rollback
-from .models import FacilityUser
+from .models import AccountError, FacilityUser
 from .os_accounts import PREFIX_LENGTH
 from .store import Store
 from .unix import (

@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .clients import AccountError
 from .config import FacilityConfig
-from .models import FacilityUser
+from .models import AccountError, FacilityUser
 from .os_accounts import (
     ACCOUNT_MARKER,
     HOST_LOCK,

@@ -41,6 +41,10 @@ class ScancelError(Exception):
     """scancel refused; the message is scancel's own text."""
 
 
+class AccountError(ValueError):
+    """A bad request to the account registry; the message says what to do instead."""
+
+
 @dataclass(frozen=True)
 class FacilityUser:
     """A facility account as a login node sees it."""
