@@ -253,6 +253,14 @@ def upload_too_big(shown: str, limit: int) -> dict[str, Any]:
 _TMP_NAME_KEEP = 64
 
 
+def part_file(target: Path) -> tuple[int, str]:
+    """(descriptor, name) of a new, hidden temporary file beside ``target``, which an upload or
+    a transfer fills and then moves onto ``target`` (one directory: the move is atomic)."""
+    return tempfile.mkstemp(
+        prefix=f".{target.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=target.parent
+    )
+
+
 def upload(
     config: FacilityConfig,
     user: FacilityUser,
@@ -281,9 +289,7 @@ def _write_upload(
         return _error("upload", f"{target.parent}: No such file or directory")
     limit = config.max_upload_bytes
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=target.parent
-        )
+        fd, tmp_name = part_file(target)
     except OSError as exc:
         return _error("upload", f"{shown}: {exc.strerror}")
     written = 0

@@ -17,7 +17,6 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Any
 
 from .accounts import Accounts
 from .config import FacilityConfig
+from .files import part_file
 from .models import FacilityUser
 from .paths import PathDenied, absolute_remote_path, check_access, resolve_user_path
 from .slots import UserSlots
@@ -110,10 +110,6 @@ class _NotCopyable(OSError):
     """A source that is neither a regular file, a directory nor a symlink."""
 
 
-#: Characters of the file name kept in a temporary name (the whole must fit NAME_MAX).
-_TMP_NAME_KEEP = 64
-
-
 def _copy_file(src: Path, dst: Path, counter: _Counter) -> int:
     """Copy one regular file's bytes (as many as it had when opened) and its times and mode,
     counting them as they are written.
@@ -136,9 +132,7 @@ def _copy_file(src: Path, dst: Path, counter: _Counter) -> int:
         st = os.fstat(reader.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise _NotCopyable(errno.EINVAL, "not a regular file, directory or symlink", str(src))
-        out_fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{dst.name[:_TMP_NAME_KEEP]}.", suffix=".part", dir=dst.parent
-        )
+        out_fd, tmp_name = part_file(dst)
         try:
             with os.fdopen(out_fd, "wb") as writer:
                 left = st.st_size
