@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib
 import logging
 
-from .accounts import Accounts, lock_down
+from .accounts import Accounts
 from .auth import TokenService
 from .backends.base import JobBackend
 from .config import MACHINES, FacilityConfig
+from .host_accounts import lock_down
 from .seed import seed
 from .store import Store
 from .tasks import TaskManager

@@ -50,6 +50,23 @@ PROJECT_MODE = 0o2770
 Undo = list[Callable[[], None]]
 
 
+def lock_down(config: FacilityConfig) -> None:
+    """Run as root: users reach the file trees and nothing else of the state directory."""
+    config.ensure_dirs()
+    config.state_dir.chmod(0o711)  # users pass through to fs/ and spool/, list nothing
+    config.private_dir.chmod(0o700)
+    for directory in (
+        config.fs_root,
+        config.fs_root / "homes",
+        config.fs_root / "scratch",
+        config.fs_root / "projects",
+    ):
+        directory.chmod(0o755)
+    config.user_spool.chmod(0o711)
+    for changed in make_searchable(config.state_dir):
+        log.warning("made %s searchable by users (o+x) so they reach their homes", changed)
+
+
 @contextlib.contextmanager
 def rollback() -> Iterator[Undo]:
     """Collect undo steps; on any failure run them, last first, and re-raise (a failure of
