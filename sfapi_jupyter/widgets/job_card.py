@@ -80,7 +80,7 @@ class JobCard(SfWidget):
     """
 
     _esm = esm("job_card")
-    _css = css()
+    _css = css("job_card")
 
     jobid = t.Unicode("").tag(sync=True)
     """Slurm job id. - Type: str"""

@@ -30,7 +30,7 @@ class LogTail(SfWidget):
     """
 
     _esm = esm("log_tail")
-    _css = css()
+    _css = css("log_tail")
 
     title = t.Unicode("").tag(sync=True)
     """Heading of the panel. - Type: str - Default: ``""``"""

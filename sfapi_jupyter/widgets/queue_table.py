@@ -57,7 +57,7 @@ class QueueTable(SfWidget):
     """
 
     _esm = esm("queue_table")
-    _css = css()
+    _css = css("queue_table")
 
     machine = t.Unicode("").tag(sync=True)
     """Machine whose queue this is. - Type: str"""

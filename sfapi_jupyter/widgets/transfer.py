@@ -54,7 +54,7 @@ class TransferCard(SfWidget):
     """
 
     _esm = esm("transfer")
-    _css = css()
+    _css = css("transfer")
 
     transfer_id = t.Unicode("").tag(sync=True)
     """The transfer's id. - Type: str"""

@@ -20,7 +20,8 @@ PYTHON_THEME = {
     "sfapi_jupyter/widgets/_html.py": "THEME",
     "sfapi_jupyter/notebook/previews.py": "VIRIDIS",
 }
-#: The front end's theme: the custom properties of the widget root in styles.css.
+#: The front end's theme: the custom properties of the widget root in js/src/lib/theme.css.
+THEME_CSS = ROOT / "js" / "src" / "lib" / "theme.css"
 CSS_THEME = re.compile(r"^\.sfj-root \{.*?^\}", re.S | re.M)
 
 
@@ -45,7 +46,7 @@ def _python_colours(path: Path) -> list[str]:
 def _front_end_colours(path: Path) -> list[str]:
     text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
     text = re.sub(r"(^|\s)//.*$", "", text, flags=re.M)
-    if path.name == "styles.css":
+    if path == THEME_CSS:
         text = CSS_THEME.sub("", text, count=1)
     return [f"{path.name}: {m}" for m in COLOUR.findall(text)]
 
@@ -60,8 +61,7 @@ def test_no_colour_is_written_outside_the_palette_files_and_the_themes() -> None
 
 def test_the_front_end_theme_is_where_the_check_looks() -> None:
     # if the theme block moved, the check above would skip nothing and pass or fail for no reason
-    css = (ROOT / "js" / "src" / "styles.css").read_text()
-    theme = CSS_THEME.search(css)
+    theme = CSS_THEME.search(THEME_CSS.read_text())
     assert theme and "--sfj-on-colour:" in theme.group(0)
     assert all(not _python_colours(ROOT / p) for p in PYTHON_THEME)
 

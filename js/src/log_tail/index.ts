@@ -1,10 +1,10 @@
 // LogTail: a remote file's lines as they are written.
 
-import type { AnyModel } from "@anywidget/types";
-import { h, setText } from "./lib/dom";
-import { LogPanel } from "./lib/log_panel";
-import { requestSnapshot, send, subscribe } from "./lib/protocol";
-import { guardedRender } from "./lib/ui";
+import { h, setText } from "../lib/dom";
+import { LogPanel } from "../lib/log_panel";
+import { requestSnapshot } from "../lib/protocol";
+import { defineView } from "../lib/view";
+import type { FromView, ToView } from "./protocol";
 
 interface Model {
   title: string;
@@ -14,17 +14,18 @@ interface Model {
   last_lines: string[];
 }
 
-function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
+export default defineView<Model, ToView, FromView>("log view", (view) => {
+  const { model } = view;
   const title = h("span", { class: "sfj-log__title" });
   const path = h("code", { class: "sfj-path", "data-testid": "log-path" });
   const status = h("span", { class: "sfj-pill", "data-testid": "log-status" });
   const panel = new LogPanel({
     maxLines: model.get("max_lines"),
-    onFollowChange: (value) => send(model, { type: "follow", value }),
+    onFollowChange: (value) => view.send({ type: "follow", value }),
   });
+  view.cleanup(() => panel.destroy());
   const head = h("div", { class: "sfj-log__head" }, title, path, status);
-  const root = h("div", { class: "sfj-root sfj-tail" }, head, panel.el);
-  el.replaceChildren(root);
+  view.el.replaceChildren(h("div", { class: "sfj-root sfj-tail" }, head, panel.el));
 
   const paint = () => {
     setText(title, model.get("title") || "Output");
@@ -45,7 +46,8 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
     setText(status, "saved output (kernel not connected)");
     status.hidden = false;
   });
-  const off = subscribe(model, (msg) => {
+  view.cleanup(snapshot.cancel);
+  view.onMessage((msg) => {
     if (msg.type === "snapshot") {
       snapshot.answered();
       paint(); // a late answer: the kernel was busy, not gone
@@ -54,20 +56,6 @@ function draw(model: AnyModel<Model>, el: HTMLElement): () => void {
       panel.append(msg.lines, msg.partial);
     }
   });
-  const onMax = () => panel.setMaxLines(model.get("max_lines"));
-  model.on("change:title", paint);
-  model.on("change:path", paint);
-  model.on("change:status", paint);
-  model.on("change:max_lines", onMax);
-  return () => {
-    off();
-    snapshot.cancel();
-    panel.destroy();
-    model.off("change:title", paint);
-    model.off("change:path", paint);
-    model.off("change:status", paint);
-    model.off("change:max_lines", onMax);
-  };
-}
-
-export default { render: guardedRender<Model>("log view", draw) };
+  view.watch(["title", "path", "status"], paint);
+  view.watch(["max_lines"], () => panel.setMaxLines(model.get("max_lines")));
+});

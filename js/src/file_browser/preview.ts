@@ -1,15 +1,10 @@
 // The preview pane of the FileBrowser: text (first and last lines), an image, or a slice of
 // a .npy array drawn on the kernel side, with its colour bar and one slider per leading axis.
 
-import { h, setText } from "./dom";
-import { humanBytes } from "./inject_css";
-
-export interface Preview {
-  type: "preview"; kind: string; path: string; message?: string; mime?: string; size?: number;
-  head?: string[]; tail?: string[]; skipped?: number; total_lines?: number;
-  shape?: number[]; dtype?: string; index?: number[]; slider_axes?: number[]; vmin?: number; vmax?: number;
-  colormap?: string[]; note?: string; stride?: number;
-}
+import { h, setText } from "../lib/dom";
+import { humanBytes } from "../lib/format";
+import type { Preview } from "./protocol";
+import type { Browser } from "./state";
 
 const fmtNumber = (v: number | undefined) => (v === undefined ? "" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toPrecision(5)));
 
@@ -59,4 +54,35 @@ export function renderPreview(
   } else if (p.kind === "binary") target.replaceChildren(head, h("div", { class: "sfj-muted", text: "A binary file: no preview. Download it to open it here." }));
   else target.replaceChildren(head, h("div", { class: p.kind === "error" ? "sfj-message" : "sfj-muted", "data-level": "error", text: p.message ?? "" }));
   return url;
+}
+
+/** The preview pane: a hint until a file is selected, then the kernel's previews of it; a slider
+ *  move asks for another slice once the slider stops. */
+export function previewPane(b: Browser): { el: HTMLElement; show: (p: Preview, buffers: DataView[]) => void } {
+  const el = h("div", { class: "sfj-fb__preview", "data-testid": "fb-preview", "aria-live": "polite" });
+  el.replaceChildren(
+    h("div", {
+      class: "sfj-muted",
+      text: "Select a file to preview it (text, PNG/JPEG, .npy). Double-click a folder to open it.",
+    }),
+  );
+  let objectUrl = "";
+  let slice: { path: string; index: number[] } | null = null;
+  const sliceTimer = b.view.debounce(60, () => {
+    if (slice) b.view.send({ type: "slice", ...slice });
+  });
+  b.view.cleanup(() => {
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+  });
+  const show = (p: Preview, buffers: DataView[]) => {
+    // a late preview of a file no longer selected is dropped
+    if (p.path !== b.previewPath && b.selected.size && !b.selected.has(p.path)) return;
+    b.previewPath = p.path;
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = renderPreview(el, p, buffers, (index) => {
+      slice = { path: p.path, index };
+      sliceTimer.start(); // one request when the slider stops, not one per step
+    });
+  };
+  return { el, show };
 }
