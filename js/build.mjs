@@ -15,7 +15,8 @@ const widgets = readdirSync("src", { withFileTypes: true })
   .sort();
 for (const widget of widgets) {
   for (const file of ["index.ts", "style.css"]) {
-    if (!existsSync(`src/${widget}/${file}`)) throw new Error(`src/${widget}/ has no ${file}: every widget folder needs both`);
+    if (!existsSync(`src/${widget}/${file}`))
+      throw new Error(`src/${widget}/ has no ${file}: every widget folder needs both`);
   }
 }
 const entryPoints = widgets.flatMap((widget) => [

@@ -52,8 +52,16 @@ function bar(used: number | null, given: number | null, what: string): HTMLEleme
   const level = share >= 0.9 ? "error" : share >= 0.75 ? "warning" : "ok";
   const left = given - (used ?? 0);
   cell.append(
-    h("span", { class: "sfj-acc-bar", "data-level": level, "data-testid": "hours-bar", title: `${what}: ${hours(used)} of ${hours(given)} node-hours used (${Math.round(share * 100)}%)` },
-      h("span", { style: `width:${(share * 100).toFixed(1)}%` })),
+    h(
+      "span",
+      {
+        class: "sfj-acc-bar",
+        "data-level": level,
+        "data-testid": "hours-bar",
+        title: `${what}: ${hours(used)} of ${hours(given)} node-hours used (${Math.round(share * 100)}%)`,
+      },
+      h("span", { style: `width:${(share * 100).toFixed(1)}%` }),
+    ),
     h("span", { text: `${hours(left)} left` }),
     h("span", { class: "sfj-muted", text: ` of ${hours(given)}` }),
   );
@@ -69,7 +77,10 @@ function header(user: Model["user"], checkedAt: string): HTMLElement {
     full ? h("span", { class: "sfj-muted", text: full }) : null,
     user.email ? h("span", { class: "sfj-muted sfj-small", text: user.email }) : null,
     h("span", { class: "sfj-spacer" }),
-    h("span", { class: "sfj-muted sfj-small", text: checkedAt ? `checked ${new Date(checkedAt).toLocaleString()}` : "" }),
+    h("span", {
+      class: "sfj-muted sfj-small",
+      text: checkedAt ? `checked ${new Date(checkedAt).toLocaleString()}` : "",
+    }),
   );
 }
 
@@ -90,10 +101,16 @@ function projectTable(projects: Project[]): HTMLElement {
     );
   }
   const columns = ["Project", "Role", "CPU node-hours", "GPU node-hours"].map((t) => h("th", { text: t }));
-  return h("table", { class: "sfj-acc-table", "data-testid": "project-table" }, h("thead", {}, h("tr", {}, ...columns)), body);
+  return h(
+    "table",
+    { class: "sfj-acc-table", "data-testid": "project-table" },
+    h("thead", {}, h("tr", {}, ...columns)),
+    body,
+  );
 }
 
-const labelled = (label: string, ...value: HTMLElement[]) => h("span", {}, h("span", { class: "sfj-fact__label", text: label }), ...value);
+const labelled = (label: string, ...value: HTMLElement[]) =>
+  h("span", {}, h("span", { class: "sfj-fact__label", text: label }), ...value);
 
 /** This session's API client: its security level (what it may do), IP ranges and expiry. */
 function clientFacts(api: ApiClient): HTMLElement {
@@ -101,17 +118,36 @@ function clientFacts(api: ApiClient): HTMLElement {
   if (api.client_id) {
     const level = api.level || "unknown";
     const can =
-      level === "red" ? "can submit jobs and run commands" : level === "green" ? "read-only: cannot submit jobs or run commands" : "";
-    const how = [can, api.level_source === "lifetime" ? "level inferred from its lifetime" : ""].filter(Boolean).join("; ");
-    const expiry = api.expires_at ? `${new Date(api.expires_at).toLocaleString()} (in ${formatDuration(api.expires_in_s ?? 0)})` : "not known";
+      level === "red"
+        ? "can submit jobs and run commands"
+        : level === "green"
+          ? "read-only: cannot submit jobs or run commands"
+          : "";
+    const how = [can, api.level_source === "lifetime" ? "level inferred from its lifetime" : ""]
+      .filter(Boolean)
+      .join("; ");
+    const expiry = api.expires_at
+      ? `${new Date(api.expires_at).toLocaleString()} (in ${formatDuration(api.expires_in_s ?? 0)})`
+      : "not known";
     facts.push(
-      labelled("API client", h("b", { text: api.name ?? "" }), h("span", { class: "sfj-muted sfj-mono", text: ` ${api.client_id}` })),
+      labelled(
+        "API client",
+        h("b", { text: api.name ?? "" }),
+        h("span", { class: "sfj-muted sfj-mono", text: ` ${api.client_id}` }),
+      ),
       labelled(
         "level",
         h("span", { class: "sfj-level", "data-level": level, "data-testid": "client-level", text: level }),
         h("span", { class: "sfj-muted sfj-small", text: how ? ` ${how}` : "" }),
       ),
-      labelled("IP ranges", h("span", { class: "sfj-mono", "data-testid": "client-ranges", text: (api.ip_ranges ?? []).join(", ") || "not known" })),
+      labelled(
+        "IP ranges",
+        h("span", {
+          class: "sfj-mono",
+          "data-testid": "client-ranges",
+          text: (api.ip_ranges ?? []).join(", ") || "not known",
+        }),
+      ),
       labelled("expires", h("span", { "data-testid": "client-expiry", text: expiry })),
     );
   } else {

@@ -6,8 +6,8 @@
 import { h, setText } from "../lib/dom";
 import { requestSnapshot } from "../lib/protocol";
 import { defineView } from "../lib/view";
-import { join } from "./listing";
 import { list } from "./list";
+import { join } from "./listing";
 import { ROW_HEIGHT } from "./look";
 import { previewPane } from "./preview";
 import type { FromView, Listing, ToView } from "./protocol";

@@ -25,7 +25,12 @@ export interface List {
 export function list(b: Browser, filter: HTMLInputElement, onUp: () => void, afterPaint: () => void): List {
   const sortButtons = new Map<SortKey, HTMLButtonElement>();
   const sortButton = (key: SortKey, numeric = false) => {
-    const button = h("button", { type: "button", text: LABELS[key], "data-testid": `fb-sort-${key}`, "data-num": numeric || undefined });
+    const button = h("button", {
+      type: "button",
+      text: LABELS[key],
+      "data-testid": `fb-sort-${key}`,
+      "data-num": numeric || undefined,
+    });
     button.addEventListener("click", () => {
       b.sortDir = b.sortKey === key ? -b.sortDir : key === "name" ? 1 : -1;
       b.sortKey = key;
@@ -34,12 +39,25 @@ export function list(b: Browser, filter: HTMLInputElement, onUp: () => void, aft
     sortButtons.set(key, button);
     return button;
   };
-  const cols = h("div", { class: "sfj-fb__cols", role: "row" }, h("span"), sortButton("name"), sortButton("size", true), sortButton("date"));
+  const cols = h(
+    "div",
+    { class: "sfj-fb__cols", role: "row" },
+    h("span"),
+    sortButton("name"),
+    sortButton("size", true),
+    sortButton("date"),
+  );
   const windowEl = h("div", { class: "sfj-fb__window", role: "presentation" });
   const spacer = h("div", { role: "presentation" });
   const scroller = h(
     "div",
-    { class: "sfj-fb__scroller", tabindex: 0, role: "listbox", "aria-multiselectable": "true", "data-testid": "fb-rows" },
+    {
+      class: "sfj-fb__scroller",
+      tabindex: 0,
+      role: "listbox",
+      "aria-multiselectable": "true",
+      "data-testid": "fb-rows",
+    },
     spacer,
     windowEl,
   );
@@ -96,7 +114,13 @@ export function list(b: Browser, filter: HTMLInputElement, onUp: () => void, aft
   };
 
   const paint = () => {
-    const { start, end } = visibleRange(scroller.scrollTop, scroller.clientHeight || 364, b.shown.length, ROW_HEIGHT, OVERSCAN);
+    const { start, end } = visibleRange(
+      scroller.scrollTop,
+      scroller.clientHeight || 364,
+      b.shown.length,
+      ROW_HEIGHT,
+      OVERSCAN,
+    );
     windowEl.style.transform = `translateY(${start * ROW_HEIGHT}px)`;
     const wanted: HTMLElement[] = [];
     for (let i = start; i < end; i++) {
@@ -120,7 +144,13 @@ function wireEvents(b: Browser, scroller: HTMLElement, schedule: () => void, onU
   const choose = (i: number, mods: Modifiers) => {
     const row = b.shown[i];
     if (!row) return;
-    const next = clickSelect(b.selected, b.shown.map((r) => b.pathOf(r)), i, b.anchor, mods);
+    const next = clickSelect(
+      b.selected,
+      b.shown.map((r) => b.pathOf(r)),
+      i,
+      b.anchor,
+      mods,
+    );
     b.selected.clear();
     for (const p of next.selected) b.selected.add(p);
     b.anchor = next.anchor;
@@ -155,7 +185,8 @@ function wireEvents(b: Browser, scroller: HTMLElement, schedule: () => void, onU
       choose(i, ev);
       const top = i * ROW_HEIGHT;
       if (top < scroller.scrollTop) scroller.scrollTop = top;
-      else if (top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = top + ROW_HEIGHT - scroller.clientHeight;
+      else if (top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight)
+        scroller.scrollTop = top + ROW_HEIGHT - scroller.clientHeight;
       ev.preventDefault();
     };
     if (ev.key === "ArrowDown") move(current + 1);

@@ -18,7 +18,13 @@ export function header(b: Browser): { el: HTMLElement; paint: () => void } {
   const crumbs = h("nav", { class: "sfj-fb__crumbs", "data-testid": "fb-breadcrumbs", "aria-label": "Path" });
   const updated = h("span", { class: "sfj-muted sfj-small" });
   const crumb = (label: string, target: string, current: boolean) => {
-    const attrs = { class: "sfj-fb__crumb", type: "button", text: label, "data-testid": "fb-crumb", "data-path": target };
+    const attrs = {
+      class: "sfj-fb__crumb",
+      type: "button",
+      text: label,
+      "data-testid": "fb-crumb",
+      "data-path": target,
+    };
     const el = h("button", { ...attrs, "aria-current": current ? "location" : undefined });
     if (!current) el.addEventListener("click", () => b.open(target));
     return el;
@@ -35,7 +41,10 @@ export function header(b: Browser): { el: HTMLElement; paint: () => void } {
     const when = model.get("updated");
     setText(updated, model.get("loading") ? "loading…" : when ? `listed ${shortDateTime(when)}` : "");
   };
-  return { el: h("div", { class: "sfj-card__head" }, title, crumbs, h("span", { class: "sfj-spacer" }), updated), paint };
+  return {
+    el: h("div", { class: "sfj-card__head" }, title, crumbs, h("span", { class: "sfj-spacer" }), updated),
+    paint,
+  };
 }
 
 export interface Toolbar {
@@ -56,10 +65,20 @@ export function toolbar(b: Browser, onFilter: () => void): Toolbar {
   const home = button("⌂ Home", "fb-home", "Go to your home directory");
   const upBtn = button("↑ Up", "fb-up", "Go to the parent directory");
   const refresh = button("⟳ Refresh", "fb-refresh", "List this directory again");
-  const filter = h("input", { class: "sfj-input", type: "search", placeholder: "Filter by name", "data-testid": "fb-filter", "aria-label": "Filter by name" });
+  const filter = h("input", {
+    class: "sfj-input",
+    type: "search",
+    placeholder: "Filter by name",
+    "data-testid": "fb-filter",
+    "aria-label": "Filter by name",
+  });
   const copy = button("Copy path", "fb-copy-path", "Copy the selected path(s), or this directory's");
   const download = button("↓ Download", "fb-download", "Download the selected files to the kernel's working directory");
-  const local = h("select", { class: "sfj-input", "data-testid": "fb-upload-select", "aria-label": "File to upload from the kernel's working directory" });
+  const local = h("select", {
+    class: "sfj-input",
+    "data-testid": "fb-upload-select",
+    "aria-label": "File to upload from the kernel's working directory",
+  });
   const upload = button("↑ Upload", "fb-upload", "Upload the chosen file into this directory");
   let onYes: (() => void) | null = null;
   const confirm = confirmBar(() => onYes?.());
@@ -91,7 +110,10 @@ export function toolbar(b: Browser, onFilter: () => void): Toolbar {
     const name = local.value;
     if (!name) return;
     if (!b.rows.some((r) => r[0] === name)) b.view.send({ type: "upload", name });
-    else ask(`${name} already exists in ${b.listedPath}. Replace it?`, `Replace ${name}`, () => b.view.send({ type: "upload", name, overwrite: true }));
+    else
+      ask(`${name} already exists in ${b.listedPath}. Replace it?`, `Replace ${name}`, () =>
+        b.view.send({ type: "upload", name, overwrite: true }),
+      );
   });
   local.addEventListener("focus", () => b.view.send({ type: "local?" }));
   local.addEventListener("change", () => (upload.disabled = !local.value));
@@ -109,7 +131,19 @@ export function toolbar(b: Browser, onFilter: () => void): Toolbar {
     }
     upload.disabled = !local.value;
   };
-  const el = h("div", { class: "sfj-fb__toolbar" }, home, upBtn, refresh, filter, h("span", { class: "sfj-spacer" }), copy, download, local, upload);
+  const el = h(
+    "div",
+    { class: "sfj-fb__toolbar" },
+    home,
+    upBtn,
+    refresh,
+    filter,
+    h("span", { class: "sfj-spacer" }),
+    copy,
+    download,
+    local,
+    upload,
+  );
   return {
     el,
     filter,

@@ -80,7 +80,17 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     }
   });
 
-  const jobTraits = ["state", "name", "jobid", "machine", "nodes", "nodelist", "exit_code", "exit_signal", "reason"] as const;
+  const jobTraits = [
+    "state",
+    "name",
+    "jobid",
+    "machine",
+    "nodes",
+    "nodelist",
+    "exit_code",
+    "exit_signal",
+    "reason",
+  ] as const;
   view.watch([...jobTraits, "can_cancel", "cancel_requested", "clock"], paintJob);
   view.watch(["message", "message_level"], paintMsg);
   view.watch(["timeline"], steps.paint);

@@ -56,7 +56,13 @@ export function output(view: CardView): Output {
       onFollowChange: (value) => view.send({ type: "follow", value }),
     });
     view.cleanup(() => panels[stream].destroy());
-    tabs[stream] = h("button", { class: "sfj-tab", type: "button", role: "tab", "data-testid": "stream-tab", "data-stream": stream });
+    tabs[stream] = h("button", {
+      class: "sfj-tab",
+      type: "button",
+      role: "tab",
+      "data-testid": "stream-tab",
+      "data-stream": stream,
+    });
     tabs[stream].addEventListener("click", () => select(stream));
     tabBar.append(tabs[stream]);
     el.append(panels[stream].el);

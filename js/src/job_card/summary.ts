@@ -31,9 +31,17 @@ export function summary(view: CardView, live: Liveness): Summary {
     setText(cancel, "Cancelling…");
   });
   cancel.addEventListener("click", () =>
-    confirm.open(`Cancel job ${model.get("jobid")} on ${model.get("machine")}? This cannot be undone.`, "Yes, cancel job"),
+    confirm.open(
+      `Cancel job ${model.get("jobid")} on ${model.get("machine")}? This cannot be undone.`,
+      "Yes, cancel job",
+    ),
   );
-  const title = h("div", { class: "sfj-card__title" }, name, h("span", { class: "sfj-muted sfj-card__id" }, "#", jobid, " · ", machine));
+  const title = h(
+    "div",
+    { class: "sfj-card__title" },
+    name,
+    h("span", { class: "sfj-muted sfj-card__id" }, "#", jobid, " · ", machine),
+  );
   const head = h("div", { class: "sfj-card__head" }, stateBadge, title, h("span", { class: "sfj-spacer" }), cancel);
 
   const queued = fact("Queued", "job-queued");

@@ -2,8 +2,8 @@
 // state and the task list that arrives as messages.
 
 import { h, setText } from "../lib/dom";
-import { clockTime, formatDuration, shortDateTime } from "../lib/time";
 import { family, stateOrder } from "../lib/states";
+import { clockTime, formatDuration, shortDateTime } from "../lib/time";
 import { badge } from "../lib/ui";
 import type { CardView } from "./model";
 import type { TaskRow } from "./protocol";
@@ -16,7 +16,12 @@ export function timeline(view: CardView): { el: HTMLElement; paint: () => void }
       ...steps.map((step, i) =>
         h(
           "li",
-          { class: "sfj-step", "data-state": step.state, "data-family": family(step.state), title: shortDateTime(step.time || step.seen) },
+          {
+            class: "sfj-step",
+            "data-state": step.state,
+            "data-family": family(step.state),
+            title: shortDateTime(step.time || step.seen),
+          },
           h("span", { class: "sfj-step__dot" }),
           h("span", { class: "sfj-step__state", text: step.state }),
           h("span", { class: "sfj-step__time", text: clockTime(step.time || step.seen) }),
@@ -47,10 +52,19 @@ export function arrayTasks(view: CardView): ArrayTasks {
   const counts = h("div", { class: "sfj-counts", "data-testid": "array-counts" });
   const body = h("tbody");
   const tasks = new Map<string, TaskRow>();
-  const head = h("thead", {}, h("tr", {}, ...["Task", "State", "Elapsed", "Exit", "Nodes / reason"].map((t) => h("th", { text: t }))));
+  const head = h(
+    "thead",
+    {},
+    h("tr", {}, ...["Task", "State", "Elapsed", "Exit", "Nodes / reason"].map((t) => h("th", { text: t }))),
+  );
   const table = h("table", { class: "sfj-table sfj-table--compact", "data-testid": "array-tasks" }, head, body);
   const summaryEl = h("summary", { text: "Tasks" });
-  const el = h("div", { class: "sfj-array", hidden: true }, counts, h("details", { class: "sfj-tasks" }, summaryEl, table));
+  const el = h(
+    "div",
+    { class: "sfj-array", hidden: true },
+    counts,
+    h("details", { class: "sfj-tasks" }, summaryEl, table),
+  );
 
   const paintCounts = () => {
     el.hidden = !model.get("array");

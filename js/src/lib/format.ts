@@ -5,7 +5,8 @@ export function humanBytes(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   let size = value;
   for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
-    if (Math.abs(size) < 1024 || unit === "TiB") return unit === "B" ? `${Math.round(size)} B` : `${size.toFixed(1)} ${unit}`;
+    if (Math.abs(size) < 1024 || unit === "TiB")
+      return unit === "B" ? `${Math.round(size)} B` : `${size.toFixed(1)} ${unit}`;
     size /= 1024;
   }
   return `${size.toFixed(1)} PiB`;

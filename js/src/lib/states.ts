@@ -18,7 +18,8 @@ export function isTerminal(state: string): boolean {
 }
 
 export function stateOrder(a: string, b: string): number {
-  const ia = ORDER.indexOf(a), ib = ORDER.indexOf(b);
+  const ia = ORDER.indexOf(a),
+    ib = ORDER.indexOf(b);
   return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
 }
 

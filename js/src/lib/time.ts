@@ -43,7 +43,10 @@ export function shortDateTime(iso: string | null | undefined, compact = false): 
   if (!match) return iso;
   if (compact) {
     const today = new Date();
-    const sameDay = Number(match[1]) === today.getFullYear() && Number(match[2]) === today.getMonth() + 1 && Number(match[3]) === today.getDate();
+    const sameDay =
+      Number(match[1]) === today.getFullYear() &&
+      Number(match[2]) === today.getMonth() + 1 &&
+      Number(match[3]) === today.getDate();
     if (sameDay) return match[4];
   }
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -8,8 +8,8 @@ import { formatDuration, shortDateTime } from "../lib/time";
 import { badge, confirmBar } from "../lib/ui";
 import { defineView, type View } from "../lib/view";
 import type { FromView, ToView } from "./protocol";
-import { COLUMNS, compareBy, elapsedOf, matches, type Row, type SortKey, tableLines } from "./rows";
-import { Rows, reconcile } from "./table";
+import { applyMessage, COLUMNS, compareBy, elapsedOf, matches, type Row, type SortKey, tableLines } from "./rows";
+import { type RowState, Rows, reconcile } from "./table";
 
 interface Model {
   machine: string;
@@ -39,7 +39,10 @@ function header(view: QueueView): { el: HTMLElement; paint: () => void } {
   };
   view.watch(["counts", "updated", "machine"], paint);
   paint();
-  return { el: h("div", { class: "sfj-card__head" }, title, counts, h("span", { class: "sfj-spacer" }), updated), paint };
+  return {
+    el: h("div", { class: "sfj-card__head" }, title, counts, h("span", { class: "sfj-spacer" }), updated),
+    paint,
+  };
 }
 
 /** The column heads: a click (or Enter) sorts by the column, again reverses. */
@@ -69,22 +72,32 @@ function paintFilterOptions(select: HTMLSelectElement, all: Row[]): void {
   }
 }
 
-export default defineView<Model, ToView, FromView>("queue table", (view) => {
-  const { model } = view;
-  const rows = new Map<string, Row>();
-  const selected = new Set<string>();
-  let sort: { key: SortKey; dir: number } = { key: "jobid", dir: -1 }; // newest first
-  let kernelGone = false;
-  const { schedule, cancel: cancelPaint } = frameScheduler(() => paint());
-  view.cleanup(cancelPaint);
-  const state = { selected, expanded: new Set<string>(), cancelling: new Set<string>(), schedule };
-  const lines = new Rows({ ...state, selectable: () => model.get("can_cancel") && !kernelGone });
+interface Toolbar {
+  el: HTMLElement;
+  confirmEl: HTMLElement;
+  visible: (r: Row) => boolean;
+  /** Repaint the cancel button and the state filter's options. */
+  paint: (all: Row[], cancellable: boolean) => void;
+}
 
-  const head = header(view);
-  const stateFilter = h("select", { class: "sfj-input", "data-testid": "state-filter", "aria-label": "Filter by state" });
-  const nameAttrs = { class: "sfj-input", type: "search", placeholder: "Filter by name or id", "data-testid": "name-filter" };
+/** The filters (state, name or id) and "Cancel selected" with its confirmation. */
+function toolbar(view: QueueView, state: RowState): Toolbar {
+  const { model } = view;
+  const { selected, schedule } = state;
+  const stateFilter = h("select", {
+    class: "sfj-input",
+    "data-testid": "state-filter",
+    "aria-label": "Filter by state",
+  });
+  const nameAttrs = {
+    class: "sfj-input",
+    type: "search",
+    placeholder: "Filter by name or id",
+    "data-testid": "name-filter",
+  };
   const nameFilter = h("input", { ...nameAttrs, "aria-label": "Filter by name or job id" });
-  const cancelBtn = h("button", { class: "sfj-btn sfj-btn--danger-outline", type: "button", "data-testid": "cancel-button" });
+  const cancelAttrs = { class: "sfj-btn sfj-btn--danger-outline", type: "button", "data-testid": "cancel-button" };
+  const cancelBtn = h("button", cancelAttrs);
   const confirm = confirmBar(() => {
     const jobids = Array.from(selected);
     view.send({ type: "cancel", jobids });
@@ -92,23 +105,6 @@ export default defineView<Model, ToView, FromView>("queue table", (view) => {
     selected.clear();
     schedule();
   });
-  const headRow = columnHeads((key) => {
-    sort = { key, dir: sort.key === key ? -sort.dir : 1 };
-    schedule();
-  });
-  const body = h("tbody");
-  const empty = h("div", { class: "sfj-muted sfj-empty", text: "No jobs in the queue." });
-  const doneBody = h("tbody");
-  const doneSummary = h("summary");
-  const doneHead = h("thead", {}, h("tr", {}, ...COLUMNS.map(([, label]) => h("th", { text: label }))));
-  const done = h("details", { class: "sfj-done", "data-testid": "done-section" }, doneSummary, h("table", { class: "sfj-table" }, doneHead, doneBody));
-  const notice = h("div", { class: "sfj-message", "data-level": "info", hidden: true });
-  const toolbar = h("div", { class: "sfj-toolbar" }, stateFilter, nameFilter, h("span", { class: "sfj-spacer" }), cancelBtn);
-  const table = h("div", { class: "sfj-table-wrap" }, h("table", { class: "sfj-table" }, h("thead", {}, headRow), body), empty);
-  const root = h("div", { class: "sfj-root sfj-queue", "data-testid": "queue-table" }, head.el, toolbar, confirm.el, notice, table, done);
-  applyStateColours(root);
-  view.el.replaceChildren(root);
-
   stateFilter.addEventListener("change", () => schedule());
   nameFilter.addEventListener("input", () => schedule());
   cancelBtn.addEventListener("click", () => {
@@ -117,22 +113,78 @@ export default defineView<Model, ToView, FromView>("queue table", (view) => {
     const what = n === 1 ? `job ${Array.from(selected)[0]}` : `${n} jobs`;
     confirm.open(`Cancel ${what} on ${model.get("machine")}? This cannot be undone.`, `Yes, cancel ${what}`);
   });
+  const paint = (all: Row[], cancellable: boolean) => {
+    cancelBtn.hidden = !cancellable;
+    cancelBtn.disabled = selected.size === 0;
+    setText(cancelBtn, selected.size ? `Cancel selected (${selected.size})` : "Cancel selected");
+    paintFilterOptions(stateFilter, all);
+  };
+  const el = h("div", { class: "sfj-toolbar" }, stateFilter, nameFilter, h("span", { class: "sfj-spacer" }), cancelBtn);
+  return { el, confirmEl: confirm.el, visible: (r) => matches(r, stateFilter.value, nameFilter.value), paint };
+}
+
+/** The "done" section: finished jobs, folded. */
+function doneSection(): { el: HTMLElement; body: HTMLElement; paint: (count: number) => void } {
+  const body = h("tbody");
+  const summary = h("summary");
+  const head = h("thead", {}, h("tr", {}, ...COLUMNS.map(([, label]) => h("th", { text: label }))));
+  const table = h("table", { class: "sfj-table" }, head, body);
+  const el = h("details", { class: "sfj-done", "data-testid": "done-section" }, summary, table);
+  const paint = (count: number) => {
+    setText(summary, `Done (${count})`);
+    el.hidden = count === 0;
+  };
+  return { el, body, paint };
+}
+
+const SAVED_NOTE =
+  "Saved view: the kernel that made this table is not connected, and rows are not saved with the notebook. Run the cell again to see the queue.";
+
+export default defineView<Model, ToView, FromView>("queue table", (view) => {
+  const { model } = view;
+  const rows = new Map<string, Row>();
+  let sort: { key: SortKey; dir: number } = { key: "jobid", dir: -1 }; // newest first
+  let kernelGone = false;
+  const { schedule, cancel: cancelPaint } = frameScheduler(() => paint());
+  view.cleanup(cancelPaint);
+  const selected = new Set<string>();
+  const selectable = () => model.get("can_cancel") && !kernelGone;
+  const state: RowState = { selected, expanded: new Set(), cancelling: new Set(), schedule, selectable };
+  const lines = new Rows(state);
+  const head = header(view);
+  const tools = toolbar(view, state);
+  const headRow = columnHeads((key) => {
+    sort = { key, dir: sort.key === key ? -sort.dir : 1 };
+    schedule();
+  });
+  const body = h("tbody");
+  const empty = h("div", { class: "sfj-muted sfj-empty", text: "No jobs in the queue." });
+  const done = doneSection();
+  const notice = h("div", { class: "sfj-message", "data-level": "info", hidden: true });
+  const table = h("table", { class: "sfj-table" }, h("thead", {}, headRow), body);
+  const attrs = { class: "sfj-root sfj-queue", "data-testid": "queue-table" };
+  const wrap = h("div", { class: "sfj-table-wrap" }, table, empty);
+  const root = h("div", attrs, head.el, tools.el, tools.confirmEl, notice, wrap, done.el);
+  applyStateColours(root);
+  view.el.replaceChildren(root);
 
   // -- the whole body, reconciled: existing <tr>s are moved, not rebuilt ----------------------
   const paint = () => {
-    const visible = (r: Row) => matches(r, stateFilter.value, nameFilter.value);
     const cmp = compareBy(sort.key, sort.dir);
     const all = Array.from(rows.values());
     const active = all.filter((r) => !r.done).sort(cmp);
     const finished = all.filter((r) => r.done).sort(cmp);
-    const ordered = tableLines(active, visible, state.expanded).map((line) => {
+    const ordered = tableLines(active, tools.visible, state.expanded).map((line) => {
       if (line.kind === "group") return lines.group(line.arrayId, line.tasks);
       const tr = lines.row(line.row);
       if (line.task) tr.classList.add("sfj-row--task");
       return tr;
     });
     reconcile(body, ordered);
-    reconcile(doneBody, finished.filter(visible).map((r) => lines.row(r)));
+    reconcile(
+      done.body,
+      finished.filter(tools.visible).map((r) => lines.row(r)),
+    );
     const arrays = new Set(active.map((r) => r.array_job_id).filter(Boolean));
     for (const id of lines.groupEls.keys()) if (!arrays.has(id)) lines.groupEls.delete(id);
     // Selection only of what is still cancellable.
@@ -142,26 +194,18 @@ export default defineView<Model, ToView, FromView>("queue table", (view) => {
     }
     empty.hidden = ordered.length > 0;
     setText(empty, active.length ? "No job matches the filter." : "No jobs in the queue.");
-    setText(doneSummary, `Done (${finished.length})`);
-    done.hidden = finished.length === 0;
-    cancelBtn.hidden = !model.get("can_cancel") || kernelGone;
-    cancelBtn.disabled = selected.size === 0;
-    setText(cancelBtn, selected.size ? `Cancel selected (${selected.size})` : "Cancel selected");
+    done.paint(finished.length);
     for (const th of Array.from(headRow.children) as HTMLElement[]) {
       const key = th.dataset.sort;
       setAttr(th, "aria-sort", key === sort.key ? (sort.dir > 0 ? "ascending" : "descending") : key ? "none" : null);
     }
-    paintFilterOptions(stateFilter, all);
+    tools.paint(all, model.get("can_cancel") && !kernelGone);
   };
 
-  // -- messages -------------------------------------------------------------------------------
   const snapshot = requestSnapshot(model, () => {
     kernelGone = true;
     notice.hidden = false;
-    setText(
-      notice,
-      "Saved view: the kernel that made this table is not connected, and rows are not saved with the notebook. Run the cell again to see the queue.",
-    );
+    setText(notice, SAVED_NOTE);
     schedule();
   });
   view.cleanup(snapshot.cancel);
@@ -171,29 +215,10 @@ export default defineView<Model, ToView, FromView>("queue table", (view) => {
       kernelGone = false;
       notice.hidden = true;
     }
-    if (msg.type === "snapshot") {
-      snapshot.answered();
-      rows.clear();
-      for (const r of msg.rows ?? []) rows.set(r.jobid, { ...r, at_ms: msg.at_ms ?? Date.now() });
-    } else if (msg.type === "upsert") {
-      for (const r of msg.rows) {
-        const before = rows.get(r.jobid);
-        if (before && before.state !== r.state) state.cancelling.delete(r.jobid);
-        rows.set(r.jobid, { ...r, at_ms: msg.at_ms });
-      }
-    } else if (msg.type === "done") {
-      for (const id of msg.jobids) {
-        const r = rows.get(id);
-        if (r) rows.set(id, { ...r, done: true });
-      }
-    } else if (msg.type === "remove") {
-      for (const id of msg.jobids) {
-        rows.delete(id);
-        lines.remove(id);
-      }
-    } else {
-      return;
-    }
+    if (msg.type === "snapshot") snapshot.answered();
+    const removed = applyMessage(rows, msg, state.cancelling);
+    if (removed === null) return;
+    for (const id of removed) lines.remove(id);
     schedule();
   });
   view.watch(["can_cancel"], schedule);

@@ -3,7 +3,7 @@
 
 import { stateOrder } from "../lib/states";
 import { liveSeconds } from "../lib/time";
-import type { JobRow } from "./protocol";
+import type { JobRow, ToView } from "./protocol";
 
 /** A row and when (kernel clock, ms) its elapsed time was measured. */
 export type Row = JobRow & { at_ms: number };
@@ -21,7 +21,8 @@ export const COLUMNS: [SortKey | null, string][] = [
 ];
 
 /** "123_4" for task 4 of array 123, else the job id. */
-export const displayId = (r: JobRow) => (r.array_job_id && r.array_task_id ? `${r.array_job_id}_${r.array_task_id}` : r.jobid);
+export const displayId = (r: JobRow) =>
+  r.array_job_id && r.array_task_id ? `${r.array_job_id}_${r.array_task_id}` : r.jobid;
 
 /** Seconds run so far: a running job's count goes on between updates. */
 export const elapsedOf = (r: Row, nowMs: number = Date.now()) =>
@@ -57,7 +58,9 @@ export function compareBy(key: SortKey, dir: number): (a: Row, b: Row) => number
  *  contains `needle`. */
 export function matches(r: Row, state: string, needle: string): boolean {
   const wanted = needle.trim().toLowerCase();
-  return (!state || r.state === state) && (!wanted || r.name.toLowerCase().includes(wanted) || displayId(r).includes(wanted));
+  return (
+    (!state || r.state === state) && (!wanted || r.name.toLowerCase().includes(wanted) || displayId(r).includes(wanted))
+  );
 }
 
 export type Line = { kind: "row"; row: Row; task: boolean } | { kind: "group"; arrayId: string; tasks: Row[] };
@@ -84,4 +87,31 @@ export function tableLines(active: Row[], visible: (r: Row) => boolean, expanded
     if (expanded.has(r.array_job_id)) for (const t of shown) lines.push({ kind: "row", row: t, task: true });
   }
   return lines;
+}
+
+/** Apply one of the kernel's messages to `rows` (by job id). A job whose state changed is no
+ *  longer being cancelled (`cancelling`). Returns the ids removed for good, or null if `msg`
+ *  is not a change of rows. */
+export function applyMessage(rows: Map<string, Row>, msg: ToView, cancelling: Set<string>): string[] | null {
+  if (msg.type === "snapshot") {
+    rows.clear();
+    for (const r of msg.rows ?? []) rows.set(r.jobid, { ...r, at_ms: msg.at_ms ?? Date.now() });
+  } else if (msg.type === "upsert") {
+    for (const r of msg.rows) {
+      const before = rows.get(r.jobid);
+      if (before && before.state !== r.state) cancelling.delete(r.jobid);
+      rows.set(r.jobid, { ...r, at_ms: msg.at_ms });
+    }
+  } else if (msg.type === "done") {
+    for (const id of msg.jobids) {
+      const r = rows.get(id);
+      if (r) rows.set(id, { ...r, done: true });
+    }
+  } else if (msg.type === "remove") {
+    for (const id of msg.jobids) rows.delete(id);
+    return msg.jobids;
+  } else {
+    return null;
+  }
+  return [];
 }

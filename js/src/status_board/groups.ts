@@ -20,7 +20,12 @@ function details(view: BoardView, r: Resource): HTMLElement {
     info.append(h("div", { class: "sfj-st-change", "data-testid": "status-change", text }));
   }
   for (const o of current) {
-    info.append(h("div", { class: "sfj-st-now", text: `Outage now: ${o.description}${o.end_at ? ` (until ${when(o.end_at)})` : ""}` }));
+    info.append(
+      h("div", {
+        class: "sfj-st-now",
+        text: `Outage now: ${o.description}${o.end_at ? ` (until ${when(o.end_at)})` : ""}`,
+      }),
+    );
   }
   for (const n of r.notes) info.append(h("div", { class: "sfj-st-note", "data-testid": "status-note", text: n }));
   if (!current.length && planned.length) {
@@ -60,7 +65,12 @@ export function groupSections(view: BoardView, lines: Timelines, resources: Reso
       .sort((a, b) => rank(a.status) - rank(b.status) || resources.indexOf(a) - resources.indexOf(b));
     if (!members.length) continue;
     const up = members.filter((r) => r.status === "active").length;
-    const heading = h("div", { class: "sfj-st-group__title" }, h("span", { text: title }), h("span", { class: "sfj-small", text: `${up} of ${members.length} up` }));
+    const heading = h(
+      "div",
+      { class: "sfj-st-group__title" },
+      h("span", { text: title }),
+      h("span", { class: "sfj-small", text: `${up} of ${members.length} up` }),
+    );
     const section = h("section", { class: "sfj-st-group", "data-testid": "status-group", "data-group": key }, heading);
     if (!sections.length) section.append(lines.axis());
     const shown = members.length > FOLD_AFTER ? members.filter(interesting) : members;

@@ -46,30 +46,74 @@ function reportVisibility(view: BoardView, root: HTMLElement): void {
   });
 }
 
+/** The head (title, counts by status, when checked, Refresh, Mark as seen) and the messages
+ *  under it (the kernel's notice and error, what changed since the last look). */
+function boardHead(view: BoardView): { el: HTMLElement[]; paint: () => void } {
+  const { model } = view;
+  const counts = h("span", { class: "sfj-counts", "data-testid": "status-counts" });
+  const checked = h("span", { class: "sfj-muted sfj-small", "data-testid": "status-checked" });
+  const refreshAttrs = { class: "sfj-btn", type: "button", "data-testid": "status-refresh" };
+  const refreshBtn = h("button", { ...refreshAttrs, text: "Refresh", title: "Read the status now" });
+  const seenBtn = h("button", { class: "sfj-btn", type: "button", "data-testid": "status-seen", text: "Mark as seen" });
+  const message = (level: string, testid: string) =>
+    h("div", { class: "sfj-message", "data-level": level, "data-testid": testid, hidden: true });
+  const notice = message("warning", "status-notice");
+  const error = message("error", "status-error");
+  const changes = message("warning", "status-changes");
+  const title = h("span", { class: "sfj-card__name", text: "NERSC status" });
+  const spacer = h("span", { class: "sfj-spacer" });
+  const head = h("div", { class: "sfj-card__head" }, title, counts, spacer, checked, refreshBtn, seenBtn);
+  refreshBtn.addEventListener("click", () => {
+    view.send({ type: "refresh" });
+    setText(refreshBtn, "Refreshing…");
+  });
+  seenBtn.addEventListener("click", () => view.send({ type: "seen" }));
+
+  const paint = () => {
+    const resources = model.get("resources") ?? [];
+    const byStatus = new Map<string, number>();
+    for (const r of resources) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    const sorted = Array.from(byStatus.entries()).sort(([a], [b]) => rank(a) - rank(b));
+    counts.replaceChildren(...sorted.map(([s, n]) => chip(s, n)));
+    const interval = model.get("interval");
+    const every = interval >= 60 ? `${Math.round(interval / 60)} min` : `${interval} s`;
+    const at = model.get("checked_at");
+    setText(checked, at ? `checked ${clock(at)} · refreshes every ${every} while visible` : "");
+    setText(refreshBtn, "Refresh");
+    const changed = resources.filter((r) => r.changed);
+    changes.hidden = changed.length === 0;
+    seenBtn.hidden = changed.length === 0;
+    const what = changed.map((r) =>
+      r.was ? `${r.full_name} ${label(r.was)} → ${label(r.status)}` : `${r.full_name} (notes)`,
+    );
+    setText(changes, changed.length ? `Changed since your last look: ${what.join("; ")}` : "");
+    notice.hidden = !model.get("notice");
+    setText(notice, model.get("notice"));
+    error.hidden = !model.get("error");
+    setText(error, model.get("error"));
+  };
+  return { el: [head, notice, error, changes], paint };
+}
+
 export default defineView<Model, ToView, FromView>("status board", (view) => {
   const { model } = view;
   const { schedule, cancel } = frameScheduler(() => paint());
   view.cleanup(cancel);
   const lines = timelines(view, schedule);
-  const counts = h("span", { class: "sfj-counts", "data-testid": "status-counts" });
-  const checked = h("span", { class: "sfj-muted sfj-small", "data-testid": "status-checked" });
-  const refreshBtn = h("button", { class: "sfj-btn", type: "button", "data-testid": "status-refresh", text: "Refresh", title: "Read the status now" });
-  const seenBtn = h("button", { class: "sfj-btn", type: "button", "data-testid": "status-seen", text: "Mark as seen" });
-  const message = (level: string, testid: string) => h("div", { class: "sfj-message", "data-level": level, "data-testid": testid, hidden: true });
-  const notice = message("warning", "status-notice");
-  const error = message("error", "status-error");
-  const changes = message("warning", "status-changes");
+  const head = boardHead(view);
   const groupsEl = h("div", { "data-testid": "status-groups" });
-  const legend = h("span", { class: "sfj-st-legend" }, h("span", {}, h("i"), "planned outage"), h("span", {}, h("i", { class: "sfj-now" }), "outage now"));
-  const title = h("span", { class: "sfj-card__name", text: "NERSC status" });
+  const now = h("i", { class: "sfj-now" });
+  const legend = h(
+    "span",
+    { class: "sfj-st-legend" },
+    h("span", {}, h("i"), "planned outage"),
+    h("span", {}, now, "outage now"),
+  );
   const foot = h("span", { text: "Timeline: now and the next days; hover or click a bar for its description." });
   const root = h(
     "div",
     { class: "sfj-root sfj-status", "data-testid": "status-board" },
-    h("div", { class: "sfj-card__head" }, title, counts, h("span", { class: "sfj-spacer" }), checked, refreshBtn, seenBtn),
-    notice,
-    error,
-    changes,
+    ...head.el,
     groupsEl,
     lines.detail,
     h("div", { class: "sfj-st-foot" }, foot, legend),
@@ -77,50 +121,33 @@ export default defineView<Model, ToView, FromView>("status board", (view) => {
   applyStateColours(root);
   applyStatusColours(root);
   view.el.replaceChildren(root);
-  refreshBtn.addEventListener("click", () => {
-    view.send({ type: "refresh" });
-    setText(refreshBtn, "Refreshing…");
-  });
-  seenBtn.addEventListener("click", () => view.send({ type: "seen" }));
-
-  const paintHead = () => {
-    const resources = model.get("resources") ?? [];
-    const byStatus = new Map<string, number>();
-    for (const r of resources) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
-    counts.replaceChildren(...Array.from(byStatus.entries()).sort(([a], [b]) => rank(a) - rank(b)).map(([s, n]) => chip(s, n)));
-    const interval = model.get("interval");
-    const every = interval >= 60 ? `${Math.round(interval / 60)} min` : `${interval} s`;
-    setText(checked, model.get("checked_at") ? `checked ${clock(model.get("checked_at"))} · refreshes every ${every} while visible` : "");
-    setText(refreshBtn, "Refresh");
-    const changed = resources.filter((r) => r.changed);
-    changes.hidden = changed.length === 0;
-    seenBtn.hidden = changed.length === 0;
-    const what = changed.map((r) => (r.was ? `${r.full_name} ${label(r.was)} → ${label(r.status)}` : `${r.full_name} (notes)`));
-    setText(changes, changed.length ? `Changed since your last look: ${what.join("; ")}` : "");
-    notice.hidden = !model.get("notice");
-    setText(notice, model.get("notice"));
-    error.hidden = !model.get("error");
-    setText(error, model.get("error"));
-  };
 
   let lastSignature = "";
   const paint = () => {
-    paintHead();
+    head.paint();
     // Rows are rebuilt only when what they show changed (not at every refresh), so hovering,
     // focus and open sections survive; the timeline moves on every ten minutes.
     const resources = model.get("resources") ?? [];
     const selected = lines.selected();
-    const signature = JSON.stringify([resources, model.get("outages"), selected, Math.floor(lines.windowStart() / 600_000)]);
+    const signature = JSON.stringify([
+      resources,
+      model.get("outages"),
+      selected,
+      Math.floor(lines.windowStart() / 600_000),
+    ]);
     if (signature === lastSignature) return;
     lastSignature = signature;
     const groups = groupSections(view, lines, resources);
     // keep open <details> open across repaints
-    const openGroups = (el: HTMLElement) => Array.from(el.querySelectorAll("details[open]"), (d) => d.closest("section")?.dataset.group);
+    const openGroups = (el: HTMLElement) =>
+      Array.from(el.querySelectorAll("details[open]"), (d) => d.closest("section")?.dataset.group);
     const open = new Set(openGroups(groupsEl));
     groupsEl.replaceChildren(...groups);
-    for (const d of Array.from(groupsEl.querySelectorAll("details"))) if (open.has(d.closest("section")?.dataset.group)) d.open = true;
+    for (const d of Array.from(groupsEl.querySelectorAll("details")))
+      if (open.has(d.closest("section")?.dataset.group)) d.open = true;
     if (selected) lines.showDetail(model.get("outages").find((o) => outageKey(o) === selected));
-    if (!resources.length) groupsEl.replaceChildren(h("div", { class: "sfj-muted sfj-empty", text: "No status read yet." }));
+    if (!resources.length)
+      groupsEl.replaceChildren(h("div", { class: "sfj-muted sfj-empty", text: "No status read yet." }));
   };
 
   reportVisibility(view, root);

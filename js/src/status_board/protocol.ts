@@ -4,7 +4,4 @@
 
 export type ToView = never;
 
-export type FromView =
-  | { type: "visible"; view: string; value: boolean }
-  | { type: "refresh" }
-  | { type: "seen" };
+export type FromView = { type: "visible"; view: string; value: boolean } | { type: "refresh" } | { type: "seen" };

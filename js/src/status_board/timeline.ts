@@ -52,7 +52,12 @@ export function timelines(view: BoardView, repaint: () => void): Timelines {
     const resource = model.get("resources").find((r) => r.name === o.name);
     const what = `${resource?.full_name ?? o.name}: ${o.current ? "outage now" : "planned outage"}`;
     detail.replaceChildren(
-      h("div", {}, h("strong", { text: what }), h("span", { class: "sfj-muted", text: o.status ? `  · ${o.status}` : "" })),
+      h(
+        "div",
+        {},
+        h("strong", { text: what }),
+        h("span", { class: "sfj-muted", text: o.status ? `  · ${o.status}` : "" }),
+      ),
       h("div", { text: `${when(o.start_at)} → ${o.end_at ? when(o.end_at) : "until further notice"}` }),
       h("div", { text: o.description || "(no description)" }),
     );

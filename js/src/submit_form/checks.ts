@@ -14,11 +14,21 @@ export function costText(c: Cost): string {
 
 export function checks(view: FormView, selectLine: (line: number) => void): { el: HTMLElement[]; paint: () => void } {
   const { model } = view;
-  const list = h("ul", { class: "sfj-form__checks", "data-testid": "form-checks", "aria-label": "Checks before submit" });
+  const list = h("ul", {
+    class: "sfj-form__checks",
+    "data-testid": "form-checks",
+    "aria-label": "Checks before submit",
+  });
   const costValue = h("span", { class: "sfj-form__cost-value", "data-testid": "form-cost" });
   const meterFill = h("div");
   const meter = h("div", { class: "sfj-form__meter", title: "share of the project's hours left" }, meterFill);
-  const cost = h("div", { class: "sfj-form__cost" }, h("span", { class: "sfj-fact__label", text: "Cost" }), costValue, meter);
+  const cost = h(
+    "div",
+    { class: "sfj-form__cost" },
+    h("span", { class: "sfj-fact__label", text: "Cost" }),
+    costValue,
+    meter,
+  );
 
   const item = (issue: Issue) => {
     const attrs = { class: "sfj-form__check", "data-severity": issue.severity, "data-line": issue.line ?? null };
@@ -35,7 +45,14 @@ export function checks(view: FormView, selectLine: (line: number) => void): { el
   const paint = () => {
     const items = (model.get("issues") ?? []).map(item);
     for (const text of model.get("warnings") ?? []) {
-      items.push(h("li", { class: "sfj-form__check", "data-severity": "warning", "data-kind": "notice" }, h("b", { text: "Warning" }), text));
+      items.push(
+        h(
+          "li",
+          { class: "sfj-form__check", "data-severity": "warning", "data-kind": "notice" },
+          h("b", { text: "Warning" }),
+          text,
+        ),
+      );
     }
     if (!items.length) {
       const ok = { class: "sfj-form__check", "data-severity": "ok", style: "border-left-color: var(--sfj-completed)" };

@@ -18,7 +18,12 @@ export const lineCount = (text: string) => text.split("\n").length - (text.endsW
 
 export function editor(view: FormView): Editor {
   const { model } = view;
-  const area = h("textarea", { class: "sfj-form__script", spellcheck: "false", "data-testid": "script-editor", "aria-label": "Batch script" });
+  const area = h("textarea", {
+    class: "sfj-form__script",
+    spellcheck: "false",
+    "data-testid": "script-editor",
+    "aria-label": "Batch script",
+  });
   const lineInfo = h("span", { class: "sfj-small" });
   const head = h("div", { class: "sfj-form__editor-head" }, h("strong", { text: "Batch script" }), lineInfo);
   const el = h("div", { class: "sfj-form__editor" }, head, area);

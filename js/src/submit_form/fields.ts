@@ -13,8 +13,10 @@ export function accountOptions(
   fallback: string,
 ): [string, string][] {
   const options: [string, string][] = [["", fallback ? `default (${fallback})` : "default project"]];
-  for (const a of accounts) options.push([a.name, `${a.name} · ${hours(a.cpu_left)} CPU h, ${hours(a.gpu_left)} GPU h left`]);
-  if (current && !accounts.some((a) => a.name === current)) options.push([current, `${current} (not one of your projects)`]);
+  for (const a of accounts)
+    options.push([a.name, `${a.name} · ${hours(a.cpu_left)} CPU h, ${hours(a.gpu_left)} GPU h left`]);
+  if (current && !accounts.some((a) => a.name === current))
+    options.push([current, `${current} (not one of your projects)`]);
   return options;
 }
 
@@ -31,7 +33,14 @@ export function fields(view: FormView): { el: HTMLElement; paint: () => void } {
   nodes.step = "1";
   const time = input("text", "HH:MM:SS", "time", "Time limit");
   const jobName = input("text", "job name", "job_name", "Job name");
-  const inputs: Record<Field, HTMLInputElement | HTMLSelectElement> = { job_name: jobName, account, qos, constraint, nodes, time };
+  const inputs: Record<Field, HTMLInputElement | HTMLSelectElement> = {
+    job_name: jobName,
+    account,
+    qos,
+    constraint,
+    nodes,
+    time,
+  };
   const row = (label: string, el: HTMLElement) => [h("label", { text: label }), el];
   const el = h(
     "div",
@@ -47,18 +56,33 @@ export function fields(view: FormView): { el: HTMLElement; paint: () => void } {
   );
 
   const paint = () => {
-    setOptions(machine, (model.get("machines") ?? []).map((m) => [m, m]), model.get("machine"));
+    setOptions(
+      machine,
+      (model.get("machines") ?? []).map((m) => [m, m]),
+      model.get("machine"),
+    );
     const current = model.get("account");
     setOptions(account, accountOptions(model.get("accounts") ?? [], current, model.get("default_account")), current);
     const q = model.get("qos");
-    const qopts: [string, string][] = [["", "default (regular)"], ...(model.get("qos_names") ?? []).map((n): [string, string] => [n, n])];
+    const qopts: [string, string][] = [
+      ["", "default (regular)"],
+      ...(model.get("qos_names") ?? []).map((n): [string, string] => [n, n]),
+    ];
     if (q && !qopts.some(([v]) => v === q)) qopts.push([q, `${q} (unknown)`]);
     setOptions(qos, qopts, q);
     const c = model.get("constraint");
-    const copts: [string, string][] = [["", "none"], ["cpu", "cpu"], ["gpu", "gpu"]];
+    const copts: [string, string][] = [
+      ["", "none"],
+      ["cpu", "cpu"],
+      ["gpu", "gpu"],
+    ];
     if (c && !copts.some(([v]) => v === c)) copts.push([c, c]);
     setOptions(constraint, copts, c);
-    for (const [box, field] of [[nodes, "nodes"], [time, "time"], [jobName, "job_name"]] as const) {
+    for (const [box, field] of [
+      [nodes, "nodes"],
+      [time, "time"],
+      [jobName, "job_name"],
+    ] as const) {
       const value = model.get(field);
       if (document.activeElement !== box && box.value !== value) box.value = value;
     }

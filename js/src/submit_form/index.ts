@@ -24,7 +24,12 @@ export function submitBlocker(blocked: string, errors: number): string | null {
 /** After a submit: the job's own card (its view on its own model) and "Edit and submit again". */
 function jobPane(view: FormView): { el: HTMLElement; paint: () => boolean } {
   const { model } = view;
-  const again = h("button", { class: "sfj-btn", type: "button", "data-testid": "edit-again", text: "Edit and submit again" });
+  const again = h("button", {
+    class: "sfj-btn",
+    type: "button",
+    "data-testid": "edit-again",
+    text: "Edit and submit again",
+  });
   const label = h("span", { class: "sfj-muted", "data-testid": "form-job-label" });
   const cardBox = h("div", { "data-testid": "form-job-card" });
   const bar = h("div", { class: "sfj-form__jobbar" }, label, h("span", { class: "sfj-spacer" }), again);
@@ -68,16 +73,35 @@ export default defineView<Model, ToView, FromView>("submit form", (view) => {
   const script = editor(view);
   const checksPart = checks(view, script.selectLine);
   const blocked = h("div", { class: "sfj-form__blocked", role: "alert", "data-testid": "form-blocked", hidden: true });
-  const submit = h("button", { class: "sfj-btn sfj-btn--primary", type: "button", "data-testid": "submit-button", text: "Submit job" });
+  const submit = h("button", {
+    class: "sfj-btn sfj-btn--primary",
+    type: "button",
+    "data-testid": "submit-button",
+    text: "Submit job",
+  });
   const busy = h("span", { class: "sfj-form__busy", "data-testid": "form-busy" });
   const message = h("div", { class: "sfj-message", role: "status", "data-testid": "form-message", hidden: true });
-  const lastJob = h("button", { class: "sfj-btn sfj-btn--flat", type: "button", "data-testid": "show-job", hidden: true });
+  const lastJob = h("button", {
+    class: "sfj-btn sfj-btn--flat",
+    type: "button",
+    "data-testid": "show-job",
+    hidden: true,
+  });
   const machineLabel = h("span", { class: "sfj-muted", "data-testid": "form-machine-label" });
   const name = h("span", { class: "sfj-card__name", text: "Batch job" });
   const title = h("div", { class: "sfj-card__head" }, name, machineLabel, h("span", { class: "sfj-spacer" }), lastJob);
   const grid = h("div", { class: "sfj-form__grid" }, fieldsPart.el, script.el);
   const actions = h("div", { class: "sfj-form__actions" }, submit, busy);
-  const form = h("div", { class: "sfj-card sfj-form", "data-testid": "submit-form" }, title, grid, ...checksPart.el, blocked, actions, message);
+  const form = h(
+    "div",
+    { class: "sfj-card sfj-form", "data-testid": "submit-form" },
+    title,
+    grid,
+    ...checksPart.el,
+    blocked,
+    actions,
+    message,
+  );
   const job = jobPane(view);
   const root = h("div", { class: "sfj-root" }, form, job.el);
   applyStateColours(root);

@@ -65,7 +65,8 @@ export function progressOf(
   const running = state === "ACTIVE" || state === "STARTING";
   const seconds = elapsed ?? (running ? (nowMs - startedMs) / 1000 : null);
   let time = formatDuration(seconds);
-  if (running && rate && expected && expected > done) time += ` · about ${formatDuration(Math.ceil((expected - done) / rate))} left`;
+  if (running && rate && expected && expected > done)
+    time += ` · about ${formatDuration(Math.ceil((expected - done) / rate))} left`;
   return { percent, running, time };
 }
 
@@ -86,7 +87,15 @@ export default defineView<Model, ToView, FromView>("transfer card", (view) => {
   const time = fact("Time", "transfer-time");
   const facts = h("div", { class: "sfj-facts" }, files.el, bytes.el, rate.el, time.el);
   const message = h("div", { class: "sfj-message", "data-testid": "transfer-message", role: "status", hidden: true });
-  const card = h("div", { class: "sfj-card sfj-transfer", "data-testid": "transfer-card" }, head, route, progress, facts, message);
+  const card = h(
+    "div",
+    { class: "sfj-card sfj-transfer", "data-testid": "transfer-card" },
+    head,
+    route,
+    progress,
+    facts,
+    message,
+  );
   const root = h("div", { class: "sfj-root" }, card);
   applyStateColours(root);
   view.el.replaceChildren(root);
