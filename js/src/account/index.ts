@@ -32,7 +32,7 @@ interface ApiClient {
   revoked?: boolean;
 }
 
-interface Model {
+export interface Model {
   user: { name?: string; uid?: number; firstname?: string; lastname?: string; email?: string };
   projects: Project[];
   api_client: ApiClient;

@@ -16,7 +16,16 @@ const traits = {
   local_files: [{ name: "run.sh", size: 2048 }],
   updated: "",
 };
-const entry = (name: string, kind = "f", size = 10): Row => [name, kind, size, "2026-05-01T10:00:00", "-rw-r--r--", "elvis", "elvis", ""];
+const entry = (name: string, kind = "f", size = 10): Row => [
+  name,
+  kind,
+  size,
+  "2026-05-01T10:00:00",
+  "-rw-r--r--",
+  "elvis",
+  "elvis",
+  "",
+];
 let unmount = () => {};
 afterEach(() => unmount());
 
@@ -85,7 +94,13 @@ describe("the file browser view", () => {
     expect(model.sentOf("upload")).toEqual([]);
     byTestId(el, "confirm-cancel").click();
     expect(model.sentOf("upload")).toEqual([{ type: "upload", name: "run.sh", overwrite: true }]);
-    model.kernelSend({ type: "preview", kind: "text", path: "/home/elvis/run.sh", head: ["#!/bin/bash"], total_lines: 1 });
+    model.kernelSend({
+      type: "preview",
+      kind: "text",
+      path: "/home/elvis/run.sh",
+      head: ["#!/bin/bash"],
+      total_lines: 1,
+    });
     expect(byTestId(el, "fb-preview-text").textContent).toBe("#!/bin/bash");
   });
 

@@ -4,7 +4,15 @@ import { applyStateColours, family, isTerminal, stateLabel, stateOrder } from ".
 describe("job states", () => {
   it("sorts states in the order of a job's life, unknown ones last then by name", () => {
     const states = ["CANCELLED", "BOOT_FAIL", "COMPLETED", "RUNNING", "ZOMBIE", "PENDING", "FAILED"];
-    expect(states.sort(stateOrder)).toEqual(["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "BOOT_FAIL", "ZOMBIE"]);
+    expect(states.sort(stateOrder)).toEqual([
+      "PENDING",
+      "RUNNING",
+      "COMPLETED",
+      "FAILED",
+      "CANCELLED",
+      "BOOT_FAIL",
+      "ZOMBIE",
+    ]);
   });
 
   it("gives each state its colour family, whatever its case", () => {

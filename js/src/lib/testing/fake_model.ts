@@ -71,7 +71,7 @@ export class FakeModel<T extends object> {
   }
 
   /** The kernel sends a custom message (with binary buffers, if any). */
-  kernelSend(msg: object, buffers: DataView[] = []): void {
+  kernelSend(msg: unknown, buffers: DataView[] = []): void {
     this.emit("msg:custom", msg, buffers);
   }
 
