@@ -16,6 +16,8 @@ PYTEST_ARGS ?=
 # again here whenever js/ changes after that. Never committed.
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
 BUNDLE := sfapi_jupyter/widgets/static/job_card.js
+# The front end's tools (esbuild, tsc, biome, vitest), installed from the lock.
+JS_DEPS := js/node_modules/.installed
 
 DEMO_STAMP := $(VENV)/.demo-installed
 # When `make` started (epoch seconds): the demo prints how long it took to reach JupyterLab.
@@ -54,8 +56,11 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed $(BUNDLE)
 
-$(BUNDLE): $(JS_SOURCES) | $(DEMO_STAMP)
+$(JS_DEPS): js/package.json js/package-lock.json
 	npm --prefix js ci --no-audit --no-fund
+	touch $@
+
+$(BUNDLE): $(JS_SOURCES) $(JS_DEPS) | $(DEMO_STAMP)
 	npm --prefix js run build
 	touch $@
 
@@ -72,6 +77,8 @@ demo-check: $(DEMO_STAMP) $(BUNDLE)
 test: venv lint typecheck
 	@if [ "$$(id -u)" = 0 ]; then SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh; \
 	  else echo "not root: Slurm-backed tests will be skipped (run as root to include them)"; fi
+	@# the views' unit tests (vitest in jsdom with a fake model): seconds, no browser
+	npm --prefix js test
 	mkdir -p $(ARTIFACTS)
 	$(VENV)/bin/pytest -ra --durations=15 -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
@@ -104,10 +111,11 @@ reliability: venv
 	  || status=1; \
 	exit $$status
 
-## lint: ruff's checks and formatting
-lint: $(VENV)/.installed
+## lint: ruff's checks and formatting, and biome's for the widgets' TypeScript and CSS
+lint: $(VENV)/.installed $(JS_DEPS)
 	$(VENV)/bin/ruff check sfapi_jupyter tests
 	$(VENV)/bin/ruff format --check sfapi_jupyter tests
+	npm --prefix js run lint
 
 ## typecheck: mypy for the Python, tsc for the widgets' TypeScript (its packages come with the bundle)
 typecheck: venv

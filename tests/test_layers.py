@@ -183,6 +183,16 @@ def test_no_module_is_over_400_lines() -> None:
     assert not long, f"split these modules: {long}"
 
 
+def test_no_typescript_file_is_over_400_lines() -> None:
+    js_src = PACKAGE.parent / "js" / "src"
+    long = {
+        str(p.relative_to(js_src)): n
+        for p in js_src.rglob("*.ts")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert not long, f"split these files by concept: {long}"
+
+
 @pytest.mark.parametrize(
     ("source", "target", "why"),
     [
