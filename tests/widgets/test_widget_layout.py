@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sfapi_jupyter.widgets._base import SfWidget
-from sfapi_jupyter.widgets._static import BUNDLES
+from sfapi_jupyter.widgets._static import BUNDLES, widget_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_SRC = ROOT / "js" / "src"
@@ -33,6 +33,14 @@ def widget_classes(name: str) -> list[type[SfWidget]]:
 def test_the_widget_folders_are_the_widget_modules() -> None:
     assert WIDGETS, "no widget folder in js/src"
     assert set(WIDGETS) == set(BUNDLES), "js/src/<widget>/ and widgets/<widget>.py must pair up"
+
+
+def test_the_bundle_list_is_the_modules_that_define_a_widget(tmp_path: Path) -> None:
+    (tmp_path / "gauge.py").write_text("from ._base import SfWidget\nclass Gauge(SfWidget): ...\n")
+    (tmp_path / "dial.py").write_text("from . import _base\nclass Dial(_base.SfWidget): ...\n")
+    (tmp_path / "helpers.py").write_text("class Helper: ...\n")  # a public helper: no bundle
+    (tmp_path / "_format.py").write_text("class Hidden(SfWidget): ...\n")  # private
+    assert widget_modules(tmp_path) == ("dial", "gauge")
 
 
 @pytest.mark.parametrize("name", WIDGETS)

@@ -14,7 +14,7 @@ from sfapi_jupyter.client.models.jobs import JobInfo, JobState
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
 from sfapi_jupyter.widgets._format import STATE_COLOURS, state_family
 from sfapi_jupyter.widgets._html import FALLBACK_NOTE
-from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
+from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, css, esm, missing_bundles
 
 T0 = dt.datetime(2026, 5, 2, 18, 0, 0)
 
@@ -394,4 +394,5 @@ def test_missing_bundle_says_how_to_fix(tmp_path: Any) -> None:
     assert {"job_card", "queue_table", "log_tail"} <= set(BUNDLES)
     fallback = esm("job_card", tmp_path)
     assert isinstance(fallback, str) and "export default" in fallback
+    assert css("job_card", tmp_path) == ""  # the fallback module carries its own style
     assert "npm --prefix js run build" in fallback and "pip install -e ." in fallback
