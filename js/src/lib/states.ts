@@ -28,7 +28,7 @@ export function stateLabel(state: string): string {
   return (state || "UNKNOWN").replace(/_/g, " ");
 }
 
-/** The family colours as the CSS variables styles.css uses (`--sfj-running`, ...), set on
+/** The family colours as the CSS variables the stylesheets use (`--sfj-running`, ...), set on
  *  each widget's root so the stylesheet holds no copy of them. */
 export function applyStateColours(el: HTMLElement): void {
   for (const [name, [bg, fg]] of Object.entries(table.colours as Record<string, string[]>)) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { allByTestId, byTestId, mount, nextFrame } from "../lib/testing/fake_model";
 import widget from "./index";
-import type { JobRow } from "./protocol";
+import { job } from "./testing";
 
 const traits = {
   machine: "perlmutter",
@@ -10,27 +10,6 @@ const traits = {
   can_cancel: true,
   updated: "",
 };
-const job = (jobid: string, more: Partial<JobRow> = {}): JobRow => ({
-  jobid,
-  name: `job ${jobid}`,
-  user: "elvis",
-  state: "RUNNING",
-  reason: "",
-  partition: "regular",
-  qos: "regular",
-  nodes: 1,
-  nodelist: "nid001",
-  submit_time: "2026-05-02T18:00:00",
-  start_time: "",
-  end_time: "",
-  elapsed_s: 10,
-  time_limit_s: null,
-  exit_code: null,
-  array_job_id: "",
-  array_task_id: "",
-  done: false,
-  ...more,
-});
 let unmount = () => {};
 afterEach(() => unmount());
 

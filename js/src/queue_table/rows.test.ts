@@ -1,26 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { JobRow } from "./protocol";
 import { applyMessage, compareBy, displayId, elapsedOf, matches, type Row, tableLines } from "./rows";
+import { job as fixture } from "./testing";
 
 const job = (jobid: string, more: Partial<JobRow> = {}): Row => ({
-  jobid,
-  name: `job ${jobid}`,
-  user: "elvis",
-  state: "RUNNING",
-  reason: "",
-  partition: "regular",
-  qos: "regular",
-  nodes: 1,
-  nodelist: "nid001",
-  submit_time: "2026-05-02T18:00:00",
-  start_time: "",
-  end_time: "",
-  elapsed_s: 10,
-  time_limit_s: null,
-  exit_code: null,
-  array_job_id: "",
-  array_task_id: "",
-  done: false,
+  ...fixture(jobid, more),
   at_ms: 1_000_000,
   ...more,
 });
