@@ -3,11 +3,8 @@ import type { JobRow } from "./protocol";
 import { applyMessage, compareBy, displayId, elapsedOf, matches, type Row, tableLines } from "./rows";
 import { job as fixture } from "./testing";
 
-const job = (jobid: string, more: Partial<JobRow> = {}): Row => ({
-  ...fixture(jobid, more),
-  at_ms: 1_000_000,
-  ...more,
-});
+/** A row measured at 1,000,000 ms on the kernel's clock. */
+const job = (jobid: string, more: Partial<JobRow> = {}): Row => ({ ...fixture(jobid, more), at_ms: 1_000_000 });
 
 describe("queue rows", () => {
   it("name array tasks as Slurm does", () => {
