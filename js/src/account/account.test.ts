@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allByTestId, byTestId, mount } from "../lib/testing/fake_model";
 import widget, { type Model } from "./index";
 
@@ -20,14 +20,10 @@ const traits: Model = {
   messages: [{ level: "warning", text: "m1234 has 5 node-hours left" }],
   checked_at: "",
 };
-let unmount = () => {};
-afterEach(() => unmount());
 
 describe("the account view", () => {
   it("shows each project's hours with a bar coloured by how much is used", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { el } = mounted;
+    const { el } = mount(widget, traits);
     expect(byTestId(el, "account-user").textContent).toBe("elvis");
     expect(allByTestId(el, "project-row").map((r) => r.dataset.project)).toEqual(["m1234", "m9999"]);
     expect(allByTestId(el, "hours-bar").map((b) => b.dataset.level)).toEqual(["error", "ok"]);

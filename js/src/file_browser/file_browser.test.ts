@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allByTestId, byTestId, mount, nextFrame } from "../lib/testing/fake_model";
 import widget from "./index";
 import type { Row } from "./protocol";
@@ -26,12 +26,9 @@ const entry = (name: string, kind = "f", size = 10): Row => [
   "elvis",
   "",
 ];
-let unmount = () => {};
-afterEach(() => unmount());
 
 function browser(entries: Row[]) {
   const mounted = mount(widget, traits);
-  unmount = mounted.unmount;
   mounted.model.kernelSend({ type: "listing", path: "/home/elvis", entries });
   return mounted;
 }
@@ -105,9 +102,8 @@ describe("the file browser view", () => {
   });
 
   it("removes all its listeners when it goes away", () => {
-    const { model, unmount: off } = browser([]);
-    off();
-    unmount = () => {};
+    const { model, unmount } = browser([]);
+    unmount();
     expect(model.listenerCount()).toBe(0);
   });
 });

@@ -31,17 +31,11 @@ const traits: Model = {
   max_lines: 1000,
   last_output: { stdout: ["saved line"] },
 };
-let unmount = () => {};
-afterEach(() => {
-  unmount();
-  vi.useRealTimers();
-});
+afterEach(() => vi.useRealTimers());
 
 describe("the job card view", () => {
   it("shows the job's state, facts and timeline, and repaints when the state changes", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     expect(byTestId(el, "job-state").textContent).toBe("RUNNING");
     expect(byTestId(el, "job-nodes").textContent).toBe("2 (nid[001-002])");
     expect(byTestId(el, "job-running").textContent).toBe("1m 00s");
@@ -54,9 +48,7 @@ describe("the job card view", () => {
   });
 
   it("cancels only after the user confirms", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     byTestId(el, "cancel-button").click();
     expect(model.sentOf("cancel")).toHaveLength(0);
     byTestId(el, "confirm-cancel").click();
@@ -65,9 +57,7 @@ describe("the job card view", () => {
   });
 
   it("shows output from the snapshot and appends, counting unread lines on the hidden tab", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     model.kernelSend({ type: "snapshot", streams: { stdout: { lines: ["a", "b"], partial: "" } }, tasks: [] });
     model.kernelSend({ type: "append", stream: "stderr", lines: ["oops"], partial: "" });
     const tabs = allByTestId(el, "stream-tab").map((t) => t.textContent);
@@ -77,9 +67,7 @@ describe("the job card view", () => {
 
   it("says it is a saved view when no kernel answers, showing the saved output", () => {
     vi.useFakeTimers();
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     vi.advanceTimersByTime(3000);
     expect(byTestId(el, "saved-note").hidden).toBe(false);
     expect(byTestId(el, "cancel-button").hidden).toBe(true);
@@ -89,9 +77,7 @@ describe("the job card view", () => {
   });
 
   it("lists an array's tasks in task order", () => {
-    const mounted = mount(widget, { ...traits, array: true, array_counts: { RUNNING: 1, PENDING: 2 } });
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, { ...traits, array: true, array_counts: { RUNNING: 1, PENDING: 2 } });
     const task = (task: string) => ({
       jobid: `42_${task}`,
       task,

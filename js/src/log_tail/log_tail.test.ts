@@ -9,17 +9,11 @@ const traits = {
   max_lines: 3,
   last_lines: ["saved"],
 };
-let unmount = () => {};
-afterEach(() => {
-  unmount();
-  vi.useRealTimers();
-});
+afterEach(() => vi.useRealTimers());
 
 describe("the log tail view", () => {
   it("shows the file's lines as they come, keeping the last max_lines", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     expect(byTestId(el, "log-path").textContent).toBe("/home/elvis/train.log");
     expect(byTestId(el, "log-status").dataset.status).toBe("following");
     model.kernelSend({ type: "snapshot", streams: { "": { lines: ["1", "2"], partial: "" } } });
@@ -29,23 +23,19 @@ describe("the log tail view", () => {
 
   it("tells the kernel when the user pauses following", () => {
     const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
     byTestId(mounted.el, "follow-toggle").click();
     expect(mounted.model.sentOf("follow")).toEqual([{ type: "follow", value: false }]);
   });
 
   it("repaints on a new status, and shows the saved lines without a kernel", () => {
     vi.useFakeTimers();
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el, unmount } = mount(widget, traits);
     model.kernelSet({ status: "ended (file removed)" });
     expect(byTestId(el, "log-status").dataset.status).toBe("ended");
     vi.advanceTimersByTime(3000);
     expect(byTestId(el, "log-lines").textContent).toBe("saved");
     expect(byTestId(el, "log-status").textContent).toBe("saved output (kernel not connected)");
-    mounted.unmount();
-    unmount = () => {};
+    unmount();
     expect(model.listenerCount()).toBe(0);
   });
 });

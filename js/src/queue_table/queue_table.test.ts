@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allByTestId, byTestId, mount, nextFrame } from "../lib/testing/fake_model";
 import widget from "./index";
 import { job } from "./testing";
@@ -10,14 +10,10 @@ const traits = {
   can_cancel: true,
   updated: "",
 };
-let unmount = () => {};
-afterEach(() => unmount());
 
 describe("the queue table view", () => {
   it("shows the snapshot's rows newest first, then moves a done job to the done section", async () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     model.kernelSend({ type: "snapshot", rows: [job("7"), job("9")], at_ms: Date.now() });
     await nextFrame();
     expect(allByTestId(el, "queue-row").map((r) => r.dataset.jobid)).toEqual(["9", "7"]);
@@ -29,9 +25,7 @@ describe("the queue table view", () => {
   });
 
   it("cancels the selected jobs after the user confirms", async () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     model.kernelSend({ type: "upsert", rows: [job("7"), job("9")], at_ms: Date.now() });
     await nextFrame();
     const box = el.querySelector<HTMLInputElement>('[data-jobid="7"] [data-testid=row-select]');

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allByTestId, byTestId, mount, nextFrame } from "../lib/testing/fake_model";
 import widget from "./index";
 import type { Model, Outage, Resource } from "./model";
@@ -39,8 +39,6 @@ const traits: Model = {
   error: "",
   refreshes: 1,
 };
-let unmount = () => {};
-afterEach(() => unmount());
 
 describe("the status board", () => {
   it("places an outage in the window, and leaves out one past", () => {
@@ -53,9 +51,7 @@ describe("the status board", () => {
   });
 
   it("lists the worst first, counts statuses and opens an outage's description on click", async () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { el } = mounted;
+    const { el } = mount(widget, traits);
     await nextFrame();
     expect(allByTestId(el, "status-row").map((r) => r.dataset.resource)).toEqual(["dtn", "perlmutter"]);
     expect(allByTestId(el, "status-count").map((c) => c.textContent)).toEqual(["Degraded 1", "Up 1"]);
@@ -66,9 +62,7 @@ describe("the status board", () => {
   });
 
   it("marks what changed until seen, and passes on Refresh and Mark as seen", async () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     model.kernelSet({ resources: [resource("perlmutter", "unavailable", { changed: true, was: "active" })] });
     await nextFrame();
     expect(byTestId(el, "status-changes").textContent).toContain("PERLMUTTER");

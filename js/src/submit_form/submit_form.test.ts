@@ -30,11 +30,7 @@ const traits: Model = {
   card: null,
   submitted: [],
 };
-let unmount = () => {};
-afterEach(() => {
-  unmount();
-  vi.useRealTimers();
-});
+afterEach(() => vi.useRealTimers());
 
 describe("the submit form's rules of display", () => {
   it("words the cost and the account choices", () => {
@@ -54,9 +50,7 @@ describe("the submit form's rules of display", () => {
 describe("the submit form view", () => {
   it("sends a script edit once typing pauses, and a submit with the latest text", () => {
     vi.useFakeTimers();
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     const editor = byTestId<HTMLTextAreaElement>(el, "script-editor");
     expect(editor.value).toBe(traits.script);
     editor.value += "echo 1\n";
@@ -74,9 +68,7 @@ describe("the submit form view", () => {
   });
 
   it("disables submit while the kernel's check finds an error, and shows it", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el } = mount(widget, traits);
     model.kernelSet({ issues: [{ line: 2, severity: "error", message: "bad -N" }] });
     const submit = byTestId<HTMLButtonElement>(el, "submit-button");
     expect(submit.disabled).toBe(true);
@@ -85,9 +77,7 @@ describe("the submit form view", () => {
   });
 
   it("sends a field edit, and shows the submitted job's own card", async () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el, unmount } = mount(widget, traits);
     const qos = byTestId<HTMLSelectElement>(el, "field-qos");
     qos.value = "debug";
     qos.dispatchEvent(new Event("change"));
@@ -103,8 +93,7 @@ describe("the submit form view", () => {
     expect(byTestId(el, "submit-form").hidden).toBe(true);
     expect(byTestId(el, "form-job-label").textContent).toContain("Job 77 submitted");
     expect(card.sentOf("snapshot?")).toHaveLength(1);
-    mounted.unmount();
-    unmount = () => {};
+    unmount();
     expect(model.listenerCount()).toBe(0);
     expect(card.listenerCount()).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { byTestId, mount } from "../lib/testing/fake_model";
 import widget, { progressOf } from "./index";
 
@@ -19,8 +19,6 @@ const traits = {
   message: "",
   message_level: "",
 };
-let unmount = () => {};
-afterEach(() => unmount());
 
 describe("the transfer card", () => {
   it("works out the share done and the time left", () => {
@@ -34,9 +32,7 @@ describe("the transfer card", () => {
   });
 
   it("shows the route, the progress and the bytes, and repaints as the kernel reports", () => {
-    const mounted = mount(widget, traits);
-    unmount = mounted.unmount;
-    const { model, el } = mounted;
+    const { model, el, unmount } = mount(widget, traits);
     expect(byTestId(el, "transfer-id").textContent).toBe("#01234567");
     expect(byTestId(el, "transfer-source").textContent).toBe("dtn:/global/cfs/run");
     expect(byTestId(el, "transfer-percent").textContent).toBe("25%");
@@ -52,8 +48,7 @@ describe("the transfer card", () => {
     expect(byTestId(el, "transfer-state").dataset.family).toBe("completed");
     expect(byTestId(el, "transfer-percent").textContent).toBe("100%");
     expect(byTestId(el, "transfer-message").dataset.level).toBe("success");
-    mounted.unmount();
-    unmount = () => {};
+    unmount();
     expect(model.listenerCount()).toBe(0);
   });
 });

@@ -90,8 +90,16 @@ export class FakeModel<T extends object> {
   }
 }
 
+const mounted = new Set<() => void>();
+
+/** Take down every view still mounted (setup.ts runs it after each test). */
+export function unmountAll(): void {
+  for (const unmount of Array.from(mounted)) unmount();
+}
+
 /** Render `widget` (a default export of a view) on a fake model with `traits`, in a fresh
- *  element attached to the document (so focus and layout queries work). */
+ *  element attached to the document (so focus and layout queries work). It is unmounted after
+ *  the test unless the test does it first. */
 export function mount<T extends object>(
   widget: { render: (props: never) => () => void },
   traits: T,
@@ -101,14 +109,13 @@ export function mount<T extends object>(
   document.body.append(el);
   const render = widget.render as unknown as (props: { model: AnyModel<T>; el: HTMLElement }) => () => void;
   const cleanup = render({ model: model.asModel(), el });
-  return {
-    model,
-    el,
-    unmount: () => {
-      cleanup();
-      el.remove();
-    },
+  const unmount = () => {
+    if (!mounted.delete(unmount)) return;
+    cleanup();
+    el.remove();
   };
+  mounted.add(unmount);
+  return { model, el, unmount };
 }
 
 /** The element with `data-testid="<id>"` under `el` (fails the test if there is none). */
