@@ -140,8 +140,8 @@ async def attendee(fac: RoomFacility, creds: dict[str, str], start: asyncio.Even
         await timed("account", client.projects())
         machine = client.compute("perlmutter")
         home = (await timed("run", machine.run("echo $HOME"))).output.strip()
-        await timed("upload", machine.upload(b"scan,frames\n42,1800\n", f"{home}/scan42.csv"))
-        await timed("ls", machine.ls(home))
+        await timed("upload", machine.files.upload(b"scan,frames\n42,1800\n", f"{home}/scan42.csv"))
+        await timed("ls", machine.files.ls(home))
         job = await timed("submit", machine.submit(QUICKSTART_JOB))
         record["jobid"] = job.jobid
         out_path = f"{home}/slurm-{job.jobid}.out"
@@ -162,7 +162,7 @@ async def attendee(fac: RoomFacility, creds: dict[str, str], start: asyncio.Even
         followed = await following
         await noting
         record["state"] = job.state.value
-        content = await timed("download", machine.download(out_path, binary=False))
+        content = await timed("download", machine.files.download(out_path, binary=False))
         if not content.rstrip().endswith("done") or followed != content:
             record["error"] = f"output followed {followed!r} differs from the file {content!r}"
     except Exception as exc:  # every failure counts, with what it said

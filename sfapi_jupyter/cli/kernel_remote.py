@@ -190,7 +190,7 @@ class RemoteKernelInstall:
             'mktemp -d "$HOME/.sfapi-kernel-upload.XXXXXX"', "mktemp"
         ).strip()
         target = f"{self.upload_dir}/{self.wheel.name}"
-        self.machine.upload(self.wheel, target)
+        self.machine.files.upload(self.wheel, target)
         self.remote_spec = target
         return f"{self.wheel.stat().st_size / 1024:.0f} KiB to {target}"
 

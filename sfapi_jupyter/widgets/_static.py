@@ -13,7 +13,7 @@ import json
 import warnings
 from pathlib import Path
 
-from ._format import MESSAGE_COLOURS, tint
+from .support.formatting import MESSAGE_COLOURS, tint
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: The base class that makes a module a widget (see ``widget_modules``).
@@ -24,8 +24,8 @@ def widget_modules(package: Path = Path(__file__).parent) -> tuple[str, ...]:
     """The modules of ``package`` that define a widget (a class deriving from ``SfWidget``).
 
     Read from the source, not imported: this module is imported by the widget modules
-    themselves. Private helpers (``_format``, ...) and any module without a widget class are
-    left out, wherever the helpers live.
+    themselves. Private modules (``_base``, ...), packages (``support/``) and any module
+    without a widget class are left out, wherever the helpers live.
     """
     names = []
     for path in sorted(package.glob("*.py")):

@@ -131,21 +131,24 @@ def function_cases(facility: LocalFacility, tmp: Path) -> list[tuple[str, Callab
          lambda c: c.compute("perlmutter").submit("/no/such/script.sh")),
         ("compute('cori').jobs()", lambda c: c.compute("cori").jobs()),
         ("upload('no-such-local-file', path)",
-         lambda c: c.compute("perlmutter").upload("no-such-local-file", f"{home}/x")),
+         lambda c: c.compute("perlmutter").files.upload("no-such-local-file", f"{home}/x")),
         ("upload(b'x', '/usr/bin/planted')",
-         lambda c: c.compute("perlmutter").upload(b"x", "/usr/bin/planted")),
+         lambda c: c.compute("perlmutter").files.upload(b"x", "/usr/bin/planted")),
         ("download('~/missing.txt')",
-         lambda c: c.compute("perlmutter").download(f"{home}/missing.txt")),
-        ("download(<a directory>)", lambda c: c.compute("perlmutter").download(str(home))),
-        ("download('/etc/shadow')", lambda c: c.compute("perlmutter").download("/etc/shadow")),
-        ("ls('~/missing')", lambda c: c.compute("perlmutter").ls(f"{home}/missing")),
+         lambda c: c.compute("perlmutter").files.download(f"{home}/missing.txt")),
+        ("download(<a directory>)", lambda c: c.compute("perlmutter").files.download(str(home))),
+        ("download('/etc/shadow')",
+         lambda c: c.compute("perlmutter").files.download("/etc/shadow")),
+        ("ls('~/missing')", lambda c: c.compute("perlmutter").files.ls(f"{home}/missing")),
+        ("machine.ls('~')  (the files calls are machine.files.ls/download/upload)",
+         lambda c: c.compute("perlmutter").ls("~")),
         ("job(987654321)", lambda c: c.compute("perlmutter").job(987654321)),
         ("run('exit 3', check=True)", lambda c: c.compute("perlmutter").run("exit 3", check=True)),
         ("run('sleep 60', timeout=1)",
          lambda c: c.compute("perlmutter").run("sleep 60", timeout=1)),
         ("compute('cori').run('true')", lambda c: c.compute("cori").run("true")),
         ("download('~/..')  (a directory: the path reaches the API as given)",
-         lambda c: c.compute("perlmutter").download("~/..")),
+         lambda c: c.compute("perlmutter").files.download("~/..")),
         ("task('no-such-task')", lambda c: c.task("no-such-task")),
         ("submit(...).wait(timeout=0.01)",
          lambda c: c.compute("perlmutter").submit(GOOD + "sleep 5").wait(timeout=0.01)),
@@ -160,7 +163,7 @@ def test_functions(facility, tmp_path):
         for given, call in function_cases(facility, tmp_path):
             try:
                 call(client)
-            except (SfApiError, FileNotFoundError, ValueError, TypeError) as exc:
+            except (SfApiError, FileNotFoundError, ValueError, TypeError, AttributeError) as exc:
                 check("function", given, f"{type(exc).__name__}: {exc}")
             else:
                 pytest.fail(f"{given} did not raise")

@@ -9,13 +9,13 @@ from typing import Any
 
 #: The one table of state families, colours, terminal states and order; the TypeScript
 #: views import the same file (js/src/lib/states.ts), so the two cannot disagree.
-STATES: dict[str, Any] = json.loads((Path(__file__).parent / "states.json").read_text())
+STATES: dict[str, Any] = json.loads((Path(__file__).parents[1] / "states.json").read_text())
 # (background, text) per state family: readable at a glance in light and dark themes.
 STATE_COLOURS: dict[str, tuple[str, str]] = {k: (v[0], v[1]) for k, v in STATES["colours"].items()}
 _FAMILY: dict[str, str] = STATES["families"]
 #: The status palette (resource statuses, message levels, API client levels) and how the
 #: StatusBoard shows statuses; js/src/lib/status_colours.ts imports the same file.
-STATUS: dict[str, Any] = json.loads((Path(__file__).parent / "status_colours.json").read_text())
+STATUS: dict[str, Any] = json.loads((Path(__file__).parents[1] / "status_colours.json").read_text())
 #: Edge colour of a message, by level (error, warning, success, info).
 MESSAGE_COLOURS: dict[str, str] = STATUS["messages"]
 
