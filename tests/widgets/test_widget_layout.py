@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from sfapi_jupyter.widgets._base import SfWidget
-from sfapi_jupyter.widgets._static import BUNDLES, widget_modules
+from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, widget_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_SRC = ROOT / "js" / "src"
 WIDGETS = sorted(p.name for p in JS_SRC.iterdir() if p.is_dir() and p.name != "lib")
+CSS_CLASS = re.compile(r"\.(sfj-[\w-]+)")
 #: A view is built from section builders: the body given to ``defineView`` stays short.
 VIEW_LINES = 120
 
@@ -94,3 +95,14 @@ def test_lib_holds_only_what_two_widgets_share() -> None:
                 importers.setdefault(module, set()).add(name)
     lone = {module: sorted(users) for module, users in importers.items() if len(users) < 2}
     assert not lone, f"used by one widget only, move into its folder: {lone}"
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widget_stylesheet_styles_every_class_its_view_uses(name: str) -> None:
+    """Each widget's _css is all it gets on a page where it is alone: a class its view draws
+    that a stylesheet styles must be styled by the widget's own bundle (its style.css and
+    what that imports), not by another widget's that happens to be loaded."""
+    styled = {c for p in JS_SRC.rglob("*.css") for c in CSS_CLASS.findall(p.read_text())}
+    used = set(re.findall(r"sfj-[\w-]+", (STATIC_DIR / f"{name}.js").read_text())) & styled
+    missing = used - set(CSS_CLASS.findall((STATIC_DIR / f"{name}.css").read_text()))
+    assert not missing, f"js/src/{name}/style.css should import the rules of {sorted(missing)}"
