@@ -8,39 +8,31 @@ the notebook what is missing and how to fix it, and one warning is raised at imp
 
 from __future__ import annotations
 
-import ast
 import json
+import re
 import warnings
 from pathlib import Path
 
 from .support.formatting import MESSAGE_COLOURS, tint
 
 STATIC_DIR = Path(__file__).parent / "static"
-#: The base class that makes a module a widget (see ``widget_modules``).
-WIDGET_BASE = "SfWidget"
+#: A class statement with ``SfWidget`` among its bases (``_base.SfWidget`` too): a widget.
+_WIDGET_CLASS = re.compile(r"^class \w+\([^)]*\bSfWidget\b", re.MULTILINE)
 
 
 def widget_modules(package: Path = Path(__file__).parent) -> tuple[str, ...]:
     """The modules of ``package`` that define a widget (a class deriving from ``SfWidget``).
 
-    Read from the source, not imported: this module is imported by the widget modules
-    themselves. Private modules (``_base``, ...), packages (``support/``) and any module
-    without a widget class are left out, wherever the helpers live.
+    Read from the source, not imported (this module is imported by the widget modules
+    themselves), with a pattern rather than a parse: it runs when the widgets are imported.
+    Private modules (``_base``, ...), packages (``support/``) and any module without a
+    widget class are left out, wherever the helpers live.
     """
-    names = []
-    for path in sorted(package.glob("*.py")):
-        if path.stem.startswith("_"):
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        bases = (
-            base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-            for node in tree.body
-            if isinstance(node, ast.ClassDef)
-            for base in node.bases
-        )
-        if WIDGET_BASE in bases:
-            names.append(path.stem)
-    return tuple(names)
+    return tuple(
+        path.stem
+        for path in sorted(package.glob("*.py"))
+        if not path.stem.startswith("_") and _WIDGET_CLASS.search(path.read_text(encoding="utf-8"))
+    )
 
 
 #: One bundle per widget module: ``widgets/job_card.py`` ↔ ``js/src/job_card/`` (its
