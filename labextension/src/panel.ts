@@ -9,8 +9,8 @@ import { notifyEnded } from './notify';
 import { applyPalette } from './palette';
 import { jobSections, statusSection } from './views';
 
-/** The panel's own floor: the schema's minimum; the server's `info.interval` may raise it. */
-export const MIN_INTERVAL = 10;
+/** The schema's minimum; the real floor is the server's `info.interval` (SfApiServer.min_interval, 10 s by default), which protects the API. */
+export const MIN_INTERVAL = 2;
 
 export interface PanelOptions {
   api: Api;
