@@ -31,6 +31,8 @@ export class NerscPanel extends Widget {
   private seen = false;
   /** Jobs last seen queued or running, to tell when one ends. */
   private active = new Map<string, { machine: string; job: Job }>();
+  /** Per machine, the finished jobs known so far (undefined: no good sacct answer yet). */
+  private recentKnown = new Map<string, Set<string>>();
   /** Jobs this tab saw end, newest first: they stay in "Recent" even before sacct has them. */
   readonly ended = new Map<string, { machine: string; job: Job }>();
   private readonly body: HTMLElement;
@@ -57,8 +59,9 @@ export class NerscPanel extends Widget {
       factory: () => this.tick(),
       frequency: { interval: this.interval * 1000, backoff: true, max: 300 * 1000 },
       name: 'sfapi-jupyter:panel',
-      // Stands by while the panel is closed, or the browser tab is hidden.
-      standby: () => !this.isVisible || 'when-hidden'
+      // Stands by while the panel is closed or the browser tab is hidden, unless the user
+      // asked to be notified: then it keeps going, so an ending job is noticed anywhere.
+      standby: () => (this.notify ? false : !this.isVisible || 'when-hidden')
     });
     this.render();
   }
@@ -169,18 +172,38 @@ export class NerscPanel extends Widget {
         continue;
       }
       const job = finished.get(key);
-      if (!job) {
+      if (job) {
+        this.ended.delete(key);
+        this.ended.set(key, { machine: before.machine, job });
+        this.announce(before.machine, job);
+      } else {
         now.set(key, before); // left the queue, not in sacct yet: look again next time
+      }
+    }
+    // A job that came and went between two refreshes shows up only in "Recent": new there
+    // (after a first good sacct answer, which is the baseline) means it has just ended.
+    for (const m of jobs.machines) {
+      if (!m.recent_meta?.fetched_at || m.recent_meta.error) {
         continue;
       }
-      this.ended.delete(key);
-      this.ended.set(key, { machine: before.machine, job });
-      if (this.seen && this.notify) {
-        notifyEnded(before.machine, job);
+      const known = this.recentKnown.get(m.machine);
+      for (const job of m.recent) {
+        const key = keyOf(m.machine, job.jobid);
+        if (known && !known.has(key) && !this.ended.has(key)) {
+          this.ended.set(key, { machine: m.machine, job });
+          this.announce(m.machine, job);
+        }
       }
+      this.recentKnown.set(m.machine, new Set([...(known ?? []), ...m.recent.map(j => keyOf(m.machine, j.jobid))]));
     }
     this.active = now;
     this.seen = true;
+  }
+
+  private announce(machine: string, job: Job): void {
+    if (this.seen && this.notify) {
+      notifyEnded(machine, job);
+    }
   }
 
   private async cancel(machine: string, job: Job): Promise<void> {
