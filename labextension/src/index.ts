@@ -53,8 +53,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         widget.disposed.connect(() => outputs.delete(key));
         app.shell.add(widget, 'main');
         if (!widget.isAttached) {
-          // Notebook 7's notebook page holds one main widget: the output goes to the right.
-          app.shell.add(widget, 'right', { rank: 1000 });
+          // Notebook 7's pages hold one main widget (the notebook, the file tree): there the
+          // output goes to the area below it, which activateById shows.
+          app.shell.add(widget, 'down');
         }
       }
       app.shell.activateById(widget.id);
