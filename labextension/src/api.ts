@@ -48,7 +48,7 @@ export interface Job {
   state: string;
   terminal: boolean;
   reason: string | null;
-  exit_code: string | null;
+  exit_code: number | null;
   elapsed: number | null;
   time_limit: number | null;
   submit_time: string | null;

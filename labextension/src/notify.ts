@@ -7,7 +7,7 @@ export function notifyEnded(machine: string, job: Job): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') {
     return;
   }
-  const exit = job.exit_code && job.exit_code !== '0:0' ? ` (exit ${job.exit_code})` : '';
+  const exit = job.exit_code ? ` (exit ${job.exit_code})` : '';
   // One notification per job: a second tab showing the same end replaces it (tag).
   new Notification(`NERSC job ${job.jobid}: ${stateLabel(job.state)}${exit}`, {
     body: `${job.name || '(no name)'} on ${machine}`,

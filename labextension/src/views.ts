@@ -87,7 +87,7 @@ function staleNote(fetchedAt: string | null, error: string | null): HTMLElement 
 
 function jobRow(machine: string, job: Job, fetchedAt: string | null, actions: JobActions, now: number): HTMLElement {
   const why = job.terminal
-    ? job.exit_code && job.exit_code !== '0:0'
+    ? job.exit_code
       ? `exit ${job.exit_code}`
       : job.reason && job.reason !== 'None'
         ? job.reason
