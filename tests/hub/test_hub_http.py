@@ -1,0 +1,137 @@
+"""Under a real JupyterHub, over HTTP as a browser would: logins, each user's own server,
+the toolkit's server extension under ``/user/NAME/sfapi-jupyter/``, and nothing of one user
+reaching the other.
+
+Each user logs in through the Hub's login form with their OS password (PAM); each submits a
+job with their own key to the local facility; each user's server answers with that user's
+jobs only, and no answer holds a key, the other user's name or client id.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+import pytest
+
+from sfapi_jupyter.client import Client
+
+from .conftest import HubSession
+from .hub import Hub
+from .users import USERS, HubUser
+
+pytestmark = pytest.mark.hub
+
+ALMA, BRUNO = USERS
+SCRIPT = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 00:05:00\n"
+
+
+def submit(facility: Any, user: HubUser, body: str) -> str:
+    """A job of ``user``, submitted with ``user``'s own key (the file in their home)."""
+    with Client(
+        api_base_url=facility.api_url, token_url=facility.token_url, key=user.key_text
+    ) as client:
+        return str(client.compute("perlmutter").submit(SCRIPT + body).jobid)
+
+
+def listed(answer: dict[str, Any]) -> dict[str, str]:
+    """``{jobid: state}`` of every job (queue and recent) in a ``jobs`` answer."""
+    return {
+        str(job["jobid"]): str(job["state"])
+        for machine in answer["machines"]
+        for job in (*machine["jobs"], *machine["recent"])
+    }
+
+
+def wait_listed(session: HubSession, jobid: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = session.ext("jobs")
+        assert answer.status_code == 200, answer.text
+        doc: dict[str, Any] = answer.json()
+        if jobid in listed(doc) or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.5)
+
+
+def assert_no_secret(session: HubSession, users: dict[str, HubUser]) -> None:
+    """No key of anyone in any answer; nothing naming the other user."""
+    other = next(u for u in users.values() if u.name != session.user.name)
+    for body in session.bodies:
+        for user in users.values():
+            for secret in user.secrets():
+                assert secret not in body, f"{user.name}'s key reached {session.user.name}"
+        assert other.client_id not in body, f"{other.name}'s client id in an answer"
+        assert other.name not in body, f"{other.name} named in {session.user.name}'s answer"
+
+
+def test_login_form_takes_only_the_users_own_password(hub: Hub, hub_users):
+    alma, bruno = hub_users[ALMA], hub_users[BRUNO]
+    wrong = HubSession(hub, alma)
+    try:
+        refused = wrong.login(password=bruno.password)
+        assert refused.status_code == 403, refused.status_code
+        assert "Invalid username or password" in refused.text
+        assert "jupyterhub-session-id" not in {c.name for c in wrong.http.cookies.jar} or (
+            wrong.http.get("/hub/api/user").status_code == 403
+        )
+    finally:
+        wrong.close()
+
+
+def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, hub_facility):
+    jobs = {name: submit(hub_facility, hub_users[name], f"echo job of {name}\n") for name in USERS}
+    for name in USERS:
+        session = hub_session(name)
+        lab = session.lab
+        assert lab is not None and lab.status_code == 200, lab
+        assert str(lab.url).endswith(f"/user/{name}/lab"), lab.url
+        assert "JupyterLab" in lab.text
+        # The page config tells the front end its base URL: the extension's URLs follow it.
+        assert f'"baseUrl": "/user/{name}/"' in lab.text
+
+        info = session.ext("info").json()
+        assert info["key"] == "ok", info
+        status = session.ext("status").json()
+        assert {r["name"] for r in status["resources"]} >= {"perlmutter"}
+
+        doc = wait_listed(session, jobs[name])
+        mine = listed(doc)
+        assert jobs[name] in mine, f"{name}'s job {jobs[name]} not in {mine}"
+        other = next(n for n in USERS if n != name)
+        assert jobs[other] not in mine, f"{other}'s job {jobs[other]} shown to {name}"
+        assert_no_secret(session, hub_users)
+
+
+def test_a_user_cannot_reach_the_other_users_server(hub_session, hub_users):
+    alma = hub_session(ALMA)
+    hub_session(BRUNO)  # running, so the Hub has somewhere to route to
+    answer = alma.http.get(f"/user/{BRUNO}/sfapi-jupyter/jobs")
+    assert answer.status_code == 403 or "application/json" not in answer.headers.get(
+        "content-type", ""
+    ), (answer.status_code, answer.text[:200])
+    assert hub_users[BRUNO].client_id not in answer.text
+
+
+def test_install_kernel_as_a_hub_user_shows_in_their_kernelspecs(
+    hub: Hub, hub_session, hub_users, hub_python
+):
+    user = hub_users[BRUNO]
+    done = subprocess.run(
+        # A clean login environment (not the test run's JUPYTER_*/HOME): the user's own.
+        ["runuser", "-u", user.name, "--", "env", "-i", f"HOME={user.home}", f"USER={user.name}",
+         "PATH=/usr/bin:/bin", str(hub_python), "-m", "sfapi_jupyter", "install-kernel", "--user"],
+        capture_output=True, text=True, timeout=120, cwd=user.home, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    spec = user.home / ".local" / "share" / "jupyter" / "kernels" / "sfapi" / "kernel.json"
+    assert spec.exists() and spec.stat().st_uid == user.uid
+    for name in USERS:
+        session = hub_session(name)
+        specs = session.get(f"/user/{name}/api/kernelspecs").json()["kernelspecs"]
+        names = {s["spec"]["display_name"] for s in specs.values()}
+        if name == BRUNO:
+            assert "Python (SF API)" in names, names
+        else:  # installed for bruno alone (--user)
+            assert "Python (SF API)" not in names, names
