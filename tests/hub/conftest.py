@@ -49,6 +49,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.hub)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """``item.rep_call``: whether the test failed, for the browser fixtures' screenshots."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 def _missing() -> str | None:
     if os.geteuid() != 0:
         return "the JupyterHub tests run as root (the Hub spawns servers as other OS users)"

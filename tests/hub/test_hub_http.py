@@ -9,7 +9,6 @@ jobs only, and no answer holds a key, the other user's name or client id.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from sfapi_jupyter.client import Client
 
 from .conftest import HubSession
 from .hub import Hub
-from .users import USERS, HubUser
+from .users import USERS, HubUser, install_kernel
 
 pytestmark = pytest.mark.hub
 
@@ -118,13 +117,7 @@ def test_install_kernel_as_a_hub_user_shows_in_their_kernelspecs(
     hub: Hub, hub_session, hub_users, hub_python
 ):
     user = hub_users[BRUNO]
-    done = subprocess.run(
-        # A clean login environment (not the test run's JUPYTER_*/HOME): the user's own.
-        ["runuser", "-u", user.name, "--", "env", "-i", f"HOME={user.home}", f"USER={user.name}",
-         "PATH=/usr/bin:/bin", str(hub_python), "-m", "sfapi_jupyter", "install-kernel", "--user"],
-        capture_output=True, text=True, timeout=120, cwd=user.home, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    install_kernel(user, hub_python)
     spec = user.home / ".local" / "share" / "jupyter" / "kernels" / "sfapi" / "kernel.json"
     assert spec.exists() and spec.stat().st_uid == user.uid
     for name in USERS:

@@ -101,3 +101,15 @@ def start_facility(root: Path, logs: Path) -> tuple[FacilityServer, list[HubUser
         process.stop()
         raise
     return FacilityServer(state, users[0].key_path, process, port, users[0].client_id), users
+
+
+def install_kernel(user: HubUser, python: Path) -> subprocess.CompletedProcess[str]:
+    """``sfapi-jupyter install-kernel --user`` run by ``user`` in a clean login environment
+    (their HOME, not the test run's JUPYTER_* directories), with the Hub's Python."""
+    done = subprocess.run(
+        ["runuser", "-u", user.name, "--", "env", "-i", f"HOME={user.home}", f"USER={user.name}",
+         "PATH=/usr/bin:/bin", str(python), "-m", "sfapi_jupyter", "install-kernel", "--user"],
+        capture_output=True, text=True, timeout=120, cwd=user.home, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
