@@ -9,10 +9,15 @@ Session fixtures, each stopped by PID at the end (the Hub first: it stops the us
 ``hub_python``    the environment the users' servers run (see env.py)
 ``hub``           JupyterHub (PAM logins, LocalProcessSpawner, configurable-http-proxy)
 
-Per test: ``hub_session(name)`` logs a user in through the Hub's login form (httpx, with the
-form's XSRF token), starts their server and returns a :class:`HubSession` whose requests go
-to ``/user/NAME/...`` with the user's cookies. The browser tests add ``page`` etc. from
-tests/browser (imported below) and ``hub_login(page, name)`` in test_hub_browser.py.
+Per test:
+
+``hub_session(name)``  logs a user in through the Hub's login form (httpx, with the form's
+                       XSRF token), starts their server and returns a :class:`HubSession`
+                       whose requests go to ``/user/NAME/...`` with the user's cookies
+``as_user(name)``      (browser tests) a browser context of that user's own, logged in on the
+                       Hub's login page and on their lab: ``(page, UserServer)``; Chromium
+                       comes from tests/browser's ``browser`` fixture (imported below)
+``hub_submit(name, body)``  a job of that user, submitted with their own key; its job id
 
 Logs go to ``test-artifacts/hub/``. Without root, the proxy (``npm ci`` in tests/hub) or
 jupyterhub, the tests skip with the reason (CI fails on any skip: ci/check_skips.py).
@@ -29,16 +34,25 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import (  # noqa: F401 - browser, chromium_executable: fixtures
+    _STATE_RECORDER,
+    ARTIFACTS,
+    VIEWPORT,
+    browser,
+    chromium_executable,
+)
 from tests.browser.servers import FacilityServer
 
 from .env import hub_python as make_hub_python
 from .hub import PROXY, Hub
-from .users import HubUser, start_facility
+from .hub_ui import UserServer, login
+from .users import HubUser, start_facility, submit_job
 
 LOGS = ARTIFACTS / "hub"
 
@@ -207,3 +221,41 @@ def hub_session(hub: Hub, hub_users: dict[str, HubUser]) -> Iterator[Callable[[s
     for session in sessions:
         with contextlib.suppress(Exception):
             session.close()
+
+
+@pytest.fixture
+def hub_submit(hub_facility: FacilityServer, hub_users: dict[str, HubUser]) -> Callable[..., str]:
+    """``hub_submit(name, body)``: a perlmutter job of ``name``, submitted with their own key
+    (the one in their home) from the test process; returns its job id."""
+
+    def _submit(name: str, body: str) -> str:
+        return submit_job(hub_facility, hub_users[name], body)
+
+    return _submit
+
+
+@pytest.fixture
+def as_user(
+    browser: Any, hub: Hub, hub_users: dict[str, HubUser], request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], tuple[Page, UserServer]]]:
+    """``as_user(name)``: a new browser context, logged in as ``name`` through the Hub's
+    login page, on their lab; and their server (for notebooks and the REST API)."""
+    contexts: list[tuple[str, Any, Page]] = []
+
+    def _open(name: str) -> tuple[Page, UserServer]:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.add_init_script(_STATE_RECORDER)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        contexts.append((name, context, page))
+        login(page, hub, hub_users[name])
+        return page, UserServer(hub, hub_users[name], hub.user_token(name))
+
+    yield _open
+    failed = getattr(getattr(request.node, "rep_call", None), "failed", False)
+    for name, context, page in contexts:
+        if failed:
+            LOGS.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(LOGS / f"FAILED-hub-{request.node.name}-{name}.png"))
+        context.close()

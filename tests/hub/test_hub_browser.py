@@ -10,59 +10,21 @@ Screenshots: ``test-artifacts/screenshots/hub-*.png``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import test_job_cards as cards
-from tests.browser.conftest import (  # noqa: F401 - fixtures
-    _STATE_RECORDER,
-    LOGS,
-    VIEWPORT,
-    browser,
-    chromium_executable,
-    shot,
-)
+from tests.browser.conftest import shot
 
-from .hub import Hub
-from .hub_ui import HubNotebookUI, UserServer, login
+from .hub_ui import HubNotebookUI, UserServer
 from .users import USERS, HubUser, install_kernel
 
 pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
 ALMA, BRUNO = USERS
-
-
-@pytest.fixture
-def as_user(
-    browser: Any, hub: Hub, hub_users: dict[str, HubUser], request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], tuple[Page, UserServer]]]:
-    """``as_user(name)``: a new browser context, logged in as ``name`` through the Hub's
-    login page, on their lab; and their server (for notebooks and the REST API)."""
-    contexts: list[tuple[str, Any, Page]] = []
-
-    def _open(name: str) -> tuple[Page, UserServer]:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_init_script(_STATE_RECORDER)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        contexts.append((name, context, page))
-        login(page, hub, hub_users[name])
-        return page, UserServer(hub, hub_users[name], hub.user_token(name))
-
-    yield _open
-    failed = getattr(getattr(request.node, "rep_call", None), "failed", False)
-    for name, context, page in contexts:
-        if failed:
-            LOGS.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(LOGS / f"FAILED-hub-{request.node.name}-{name}.png"))
-        context.close()
 
 
 def assert_nothing_of(other: HubUser, text: str, users: dict[str, HubUser]) -> None:

@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from sfapi_jupyter.client import Client
-
 from .conftest import HubSession
 from .hub import Hub
 from .users import USERS, HubUser, install_kernel
@@ -23,15 +21,6 @@ from .users import USERS, HubUser, install_kernel
 pytestmark = pytest.mark.hub
 
 ALMA, BRUNO = USERS
-SCRIPT = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 00:05:00\n"
-
-
-def submit(facility: Any, user: HubUser, body: str) -> str:
-    """A job of ``user``, submitted with ``user``'s own key (the file in their home)."""
-    with Client(
-        api_base_url=facility.api_url, token_url=facility.token_url, key=user.key_text
-    ) as client:
-        return str(client.compute("perlmutter").submit(SCRIPT + body).jobid)
 
 
 def listed(answer: dict[str, Any]) -> dict[str, str]:
@@ -79,8 +68,8 @@ def test_login_form_takes_only_the_users_own_password(hub: Hub, hub_users):
         wrong.close()
 
 
-def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, hub_facility):
-    jobs = {name: submit(hub_facility, hub_users[name], f"echo job of {name}\n") for name in USERS}
+def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, hub_submit):
+    jobs = {name: hub_submit(name, f"echo job of {name}\n") for name in USERS}
     for name in USERS:
         session = hub_session(name)
         lab = session.lab

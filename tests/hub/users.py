@@ -17,8 +17,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfapi_jupyter.client import Client
 from tests.browser.servers import CLI, FacilityServer, ManagedProcess, free_port
 
+#: The head of the tests' batch scripts (perlmutter's debug QOS).
+SCRIPT = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 00:05:00\n"
 #: Facility users and Hub users at once; no other test uses these names.
 USERS = ("hubalma", "hubbruno")
 
@@ -113,3 +116,11 @@ def install_kernel(user: HubUser, python: Path) -> subprocess.CompletedProcess[s
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+def submit_job(facility: FacilityServer, user: HubUser, body: str) -> str:
+    """A job of ``user``, submitted with ``user``'s own key (the file in their home)."""
+    with Client(
+        api_base_url=facility.api_url, token_url=facility.token_url, key=user.key_text
+    ) as client:
+        return str(client.compute("perlmutter").submit(SCRIPT + body).jobid)
