@@ -95,10 +95,14 @@ def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, 
 def test_a_user_cannot_reach_the_other_users_server(hub_session, hub_users):
     alma = hub_session(ALMA)
     hub_session(BRUNO)  # running, so the Hub has somewhere to route to
+    # alma's cookies at bruno's server: his server refuses the extension's route outright...
     answer = alma.http.get(f"/user/{BRUNO}/sfapi-jupyter/jobs")
-    assert answer.status_code == 403 or "application/json" not in answer.headers.get(
-        "content-type", ""
-    ), (answer.status_code, answer.text[:200])
+    assert answer.status_code == 403, (answer.status_code, answer.url, answer.text[:300])
+    assert hub_users[BRUNO].client_id not in answer.text
+    # ...and his lab sends her through the Hub's OAuth, where the Hub refuses her.
+    answer = alma.http.get(f"/user/{BRUNO}/lab")
+    assert answer.status_code == 403, (answer.status_code, answer.url, answer.text[:300])
+    assert str(answer.url).startswith(f"{alma.hub.url}/hub/"), answer.url
     assert hub_users[BRUNO].client_id not in answer.text
 
 
