@@ -89,6 +89,7 @@ def test_install_kernel_puts_sfapi_in_the_launcher_and_sfstatus_runs_without_loa
 ):
     install_kernel(hub_users[BRUNO], hub_python)
     page, server = as_user(BRUNO)
+    page.goto(f"{server.base_url}/lab?reset")  # a fresh workspace: the launcher in front
     card = page.locator(".jp-LauncherCard", has_text="Python (SF API)")
     expect(card.first).to_be_visible(timeout=30_000)
     shot(page, "hub-launcher-sfapi-kernel")
@@ -106,6 +107,7 @@ def test_install_kernel_puts_sfapi_in_the_launcher_and_sfstatus_runs_without_loa
     ui.shutdown_kernel()
 
     # The other user never installed it: not in their launcher.
-    other, _ = as_user(ALMA)
+    other, alma = as_user(ALMA)
+    other.goto(f"{alma.base_url}/lab?reset")
     expect(other.locator(".jp-LauncherCard").first).to_be_visible(timeout=30_000)
     assert other.locator(".jp-LauncherCard", has_text="Python (SF API)").count() == 0
