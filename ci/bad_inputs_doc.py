@@ -20,8 +20,16 @@ import json
 import sys
 from pathlib import Path
 
-ORDER = ["magic", "widget", "function", "function (hostile API)", "jupyter server",
-         "facility", "facility (attack)", "facility (fuzz)"]  # fmt: skip
+ORDER = [
+    "magic",
+    "widget",
+    "function",
+    "function (hostile API)",
+    "jupyter server",
+    "facility",
+    "facility (attack)",
+    "facility (fuzz)",
+]
 TITLES = {
     "magic": "Magics (`%load_ext sfapi_jupyter`, run in a real kernel)",
     "widget": "Widgets",
@@ -63,8 +71,11 @@ def main(argv: list[str]) -> int:
     out = [HEAD]
     surfaces = sorted({s for s, _ in seen}, key=lambda s: [*ORDER, s].index(s))
     for surface in surfaces:
-        out += [f"\n## {TITLES.get(surface, surface)}\n", "| Input | What the user gets |",
-                "|---|---|"]  # fmt: skip
+        out += [
+            f"\n## {TITLES.get(surface, surface)}\n",
+            "| Input | What the user gets |",
+            "|---|---|",
+        ]
         for (where, given), message in sorted(seen.items()):
             if where == surface:
                 out.append(f"| `{cell(given)}` | {cell(message) or '(nothing)'} |")

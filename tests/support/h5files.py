@@ -46,9 +46,14 @@ def write_4d(path: Path, shape: tuple[int, ...] = SHAPE, chunks: tuple[int, ...]
         f.attrs["voltage_kV"] = np.array([300.0])
         f.attrs["big"] = np.arange(1000, dtype=np.float64)
         ds = f.create_dataset(
-            "data", shape=shape, dtype=np.uint16, chunks=chunks, compression="gzip",
-            compression_opts=4, fillvalue=0,
-        )  # fmt: skip
+            "data",
+            shape=shape,
+            dtype=np.uint16,
+            chunks=chunks,
+            compression="gzip",
+            compression_opts=4,
+            fillvalue=0,
+        )
         ds.attrs["units"] = "counts"
         # A written corner (whole chunks) and two lone positions: the rest stays fill value.
         ny, nx = min(8, sy), min(8, sx)
@@ -76,10 +81,13 @@ def write_emd(path: Path, shape: tuple[int, ...] = (24, 20, 64, 64)) -> Path:
     rr, cc = np.ogrid[: shape[2], : shape[3]]
     frames[:, (rr - 32) ** 2 + (cc - 30) ** 2 <= 36] = rng.random((n, 1)) * 100 + 50
     cube = emdfile.Array(
-        data=frames.reshape(shape), name="datacube", units="counts",
-        dims=[0.3, 0.3, 0.5, 0.5], dim_names=["Rx", "Ry", "Qx", "Qy"],
+        data=frames.reshape(shape),
+        name="datacube",
+        units="counts",
+        dims=[0.3, 0.3, 0.5, 0.5],
+        dim_names=["Rx", "Ry", "Qx", "Qy"],
         dim_units=["nm", "nm", "mrad", "mrad"],
-    )  # fmt: skip
+    )
     emdfile.save(str(path), cube)
     return path
 
@@ -89,9 +97,14 @@ def write_bitshuffle(path: Path) -> Path:
     files are), written as raw chunks: reading it needs hdf5plugin, which the tests lack."""
     with h5py.File(path, "w") as f:
         ds = f.create_dataset(
-            "frames", shape=(2, 4, 4), dtype=np.uint16, chunks=(1, 4, 4), compression=32008,
-            compression_opts=(0, 2), allow_unknown_filter=True,
-        )  # fmt: skip
+            "frames",
+            shape=(2, 4, 4),
+            dtype=np.uint16,
+            chunks=(1, 4, 4),
+            compression=32008,
+            compression_opts=(0, 2),
+            allow_unknown_filter=True,
+        )
         for k in range(2):
             ds.id.write_direct_chunk((k, 0, 0), bytes(40))
     return path
