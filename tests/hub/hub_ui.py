@@ -62,9 +62,10 @@ class UserServer:
 
     def api(self, path: str, method: str = "GET") -> Any:
         request = urllib.request.Request(
-            f"{self.base_url}{path}", method=method,
+            f"{self.base_url}{path}",
+            method=method,
             headers={"Authorization": f"token {self.token}"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None

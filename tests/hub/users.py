@@ -74,14 +74,13 @@ def start_facility(root: Path, logs: Path) -> tuple[FacilityServer, list[HubUser
     users = []
     for name in USERS:
         key = keys / f"{name}.pem"
-        _run([*CLI, "facility", "client", "create", "--state", str(state), "--user", name,
-              "--key-file", str(key)], f"facility client create --user {name}")  # fmt: skip
+        create = [*CLI, "facility", "client", "create", "--state", str(state)]
+        _run([*create, "--user", name, "--key-file", str(key)], f"client create --user {name}")
         entry = pwd.getpwnam(name)
         text = key.read_text()
-        user = HubUser(
-            name, os.urandom(9).hex(), Path(entry.pw_dir), entry.pw_uid, entry.pw_gid,
-            text.split("\n", 1)[0].strip(), text,
-        )  # fmt: skip
+        client_id, password = text.split("\n", 1)[0].strip(), os.urandom(9).hex()
+        home = Path(entry.pw_dir)
+        user = HubUser(name, password, home, entry.pw_uid, entry.pw_gid, client_id, text)
         user.key_path.parent.mkdir(mode=0o700, exist_ok=True)
         user.key_path.write_text(text)
         user.key_path.chmod(0o600)
@@ -91,12 +90,8 @@ def start_facility(root: Path, logs: Path) -> tuple[FacilityServer, list[HubUser
         _run(["chpasswd"], f"chpasswd {name}", stdin=f"{name}:{user.password}\n")
         users.append(user)
     port = free_port()
-    process = ManagedProcess(
-        "facility",
-        [*CLI, "facility", "serve", "--state", str(state), "--port", str(port),
-         "--log-level", "warning"],
-        logs / "facility.log",
-    )  # fmt: skip
+    serve = [*CLI, "facility", "serve", "--state", str(state), "--log-level", "warning"]
+    process = ManagedProcess("facility", [*serve, "--port", str(port)], logs / "facility.log")
     process.start()
     try:
         process.wait_for_url(f"http://127.0.0.1:{port}/api/v1.2/status", timeout=60)
@@ -109,11 +104,16 @@ def start_facility(root: Path, logs: Path) -> tuple[FacilityServer, list[HubUser
 def install_kernel(user: HubUser, python: Path) -> subprocess.CompletedProcess[str]:
     """``sfapi-jupyter install-kernel --user`` run by ``user`` in a clean login environment
     (their HOME, not the test run's JUPYTER_* directories), with the Hub's Python."""
+    login = ["env", "-i", f"HOME={user.home}", f"USER={user.name}", "PATH=/usr/bin:/bin"]
+    command = [str(python), "-m", "sfapi_jupyter", "install-kernel", "--user"]
     done = subprocess.run(
-        ["runuser", "-u", user.name, "--", "env", "-i", f"HOME={user.home}", f"USER={user.name}",
-         "PATH=/usr/bin:/bin", str(python), "-m", "sfapi_jupyter", "install-kernel", "--user"],
-        capture_output=True, text=True, timeout=120, cwd=user.home, check=False,
-    )  # fmt: skip
+        ["runuser", "-u", user.name, "--", *login, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=user.home,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
