@@ -144,6 +144,8 @@ def hub(
         environment={
             "SFAPI_API_URL": hub_facility.api_url,
             "SFAPI_TOKEN_URL": hub_facility.token_url,
+            # the users' environment first, as a Hub admin sets it (not the test run's PATH)
+            "PATH": f"{hub_python.parent}:/usr/local/bin:/usr/bin:/bin",
         },
     )
     print(f"[hub] JupyterHub answered after {time.monotonic() - started:.1f} s")
