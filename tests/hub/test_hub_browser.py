@@ -111,3 +111,17 @@ def test_install_kernel_puts_sfapi_in_the_launcher_and_sfstatus_runs_without_loa
     other.goto(f"{alma.base_url}/lab?reset")
     expect(other.locator(".jp-LauncherCard").first).to_be_visible(timeout=30_000)
     assert other.locator(".jp-LauncherCard", has_text="Python (SF API)").count() == 0
+
+
+def test_notebook7_under_the_hub_runs_a_job_card_to_completed(as_user):
+    """Notebook 7 (``/user/NAME/notebooks/...``) is served by the same single-user server."""
+    page, server = as_user(ALMA)
+    body = 'echo "nb7 line under the hub"\n'
+    server.write_notebook("hub-nb7.ipynb", [cards.LOAD, cards.sfjob("", body)])
+    ui = HubNotebookUI(page, server, "nb7").open("hub-nb7.ipynb")  # type: ignore[arg-type]
+    assert f"/user/{ALMA}/notebooks/" in page.url, page.url
+    ui.run_all()
+    cards.wait_state(ui, 1, "COMPLETED")
+    expect(cards.stdout_lines(ui, 1)).to_contain_text("nb7 line under the hub")
+    shot(page, "hub-nb7-job-card-completed", cards.card(ui, 1))
+    ui.shutdown_kernel()
