@@ -91,9 +91,9 @@ def hub_root() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="sfapi-hub-"))
     root.chmod(0o711)  # the users reach their homes in the facility's file system
     LOGS.mkdir(parents=True, exist_ok=True)
-    for old in LOGS.glob("*"):
-        if old.is_file():
-            old.unlink()
+    # Logs are appended to (the HTTP and browser runs each start a Hub); old failures go.
+    for old in LOGS.glob("FAILED-*"):
+        old.unlink()
     try:
         yield root
     finally:
