@@ -23,7 +23,8 @@ _lock = threading.Lock()
 _VOLATILE = [
     (re.compile(r"https?://127\.0\.0\.1:\d+"), "http://127.0.0.1:PORT"),
     (re.compile(r"/tmp/[^\s'\"]*?/(fs|state[^/]*)/"), "STATE/"),
-    (re.compile(r"(?<=[\s'\"])/tmp/[^\s'\":]+"), "/tmp/…"),
+    (re.compile(r"(?<=[\s'\"(=])/tmp/[^\s'\":)]+"), "/tmp/…"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "UUID"),
 ]
 
 
