@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from .conftest import HubSession
@@ -120,3 +121,49 @@ def test_install_kernel_as_a_hub_user_shows_in_their_kernelspecs(
             assert "Python (SF API)" in names, names
         else:  # installed for bruno alone (--user)
             assert "Python (SF API)" not in names, names
+
+
+def run_in_kernel(hub: Hub, user: HubUser, kernel: str, code: str) -> list[dict[str, Any]]:
+    """Start ``kernel`` on the user's server (REST, with a token of the user's own), run
+    ``code`` in it through its connection file, and return what it sent (iopub content)."""
+    from jupyter_client import BlockingKernelClient
+
+    base = f"{hub.url}/user/{user.name}/api/kernels"
+    headers = {"Authorization": f"token {hub.user_token(user.name)}"}
+    started = httpx.post(base, json={"name": kernel}, headers=headers, timeout=60)
+    assert started.status_code == 201, started.text
+    kernel_id = started.json()["id"]
+    runtime = user.home / ".local" / "share" / "jupyter" / "runtime"
+    client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{kernel_id}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    sent: list[dict[str, Any]] = []
+    try:
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(
+            code, timeout=60, output_hook=lambda msg: sent.append(msg["content"])
+        )
+        sent.append({"reply": reply["content"]})
+    finally:
+        client.stop_channels()
+        httpx.delete(f"{base}/{kernel_id}", headers=headers, timeout=60)
+    return sent
+
+
+def test_the_sfapi_kernel_runs_sfstatus_without_load_ext(
+    hub: Hub, hub_session, hub_users, hub_python
+):
+    user = hub_users[BRUNO]  # the user who has it (test_install_kernel... checks alma has not)
+    install_kernel(user, hub_python)
+    hub_session(BRUNO)
+    sent = run_in_kernel(hub, user, "sfapi", "%sfstatus")
+    assert sent[-1]["reply"]["status"] == "ok", sent
+    text = repr(sent)
+    assert "UsageError" not in text and "Traceback" not in text, text[:2000]
+    # the status board: a widget view (anywidget) with a text fallback naming the machine
+    views = [m for m in sent if "application/vnd.jupyter.widget-view+json" in m.get("data", {})]
+    assert views, text[:2000]
+    assert "perlmutter" in text.lower(), text[:2000]
+    # the plain python3 kernel of the same server has no magics until %load_ext
+    plain = repr(run_in_kernel(hub, user, "python3", "%sfstatus"))
+    assert "UsageError" in plain and "sfstatus" in plain, plain[:2000]
