@@ -78,6 +78,8 @@ def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, 
         assert "JupyterLab" in lab.text
         # The page config tells the front end its base URL: the extension's URLs follow it.
         assert f'"baseUrl": "/user/{name}/"' in lab.text
+        # The Hub passes the spawner's arguments on (the browser tests ask window.jupyterapp).
+        assert '"exposeAppInBrowser": true' in lab.text
 
         info = session.ext("info").json()
         assert info["key"] == "ok", info
