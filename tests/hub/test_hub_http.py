@@ -80,6 +80,8 @@ def test_each_user_reaches_their_lab_and_their_own_jobs(hub_session, hub_users, 
         assert f'"baseUrl": "/user/{name}/"' in lab.text
         # The Hub passes the spawner's arguments on (the browser tests ask window.jupyterapp).
         assert '"exposeAppInBrowser": true' in lab.text
+        tree = session.get(f"/user/{name}/tree")  # Notebook 7, from the same server
+        assert tree.status_code == 200 and '"appName": "Jupyter Notebook"' in tree.text
 
         info = session.ext("info").json()
         assert info["key"] == "ok", info
