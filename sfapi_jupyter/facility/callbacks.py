@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .backends.base import JobQuery, JobRecord
+from .models import JobQuery, JobRecord
 
 if TYPE_CHECKING:
     from .core import Facility
@@ -107,6 +107,8 @@ class Callbacks:
         self.store = facility.store
         #: Callbacks being sent now (by id): a slow URL is not sent to twice.
         self._in_flight: set[int] = set()
+        #: Their tasks (a reference kept until each ends).
+        self._sending: set[asyncio.Task[None]] = set()
         with self.store._lock:
             self.store._db.executescript(SCHEMA)
 
@@ -153,7 +155,9 @@ class Callbacks:
             jobs = ended.get((row["machine"], row["jobid"]), [])
             if jobs and all(j.is_terminal for j in jobs) and row["id"] not in self._in_flight:
                 self._in_flight.add(row["id"])
-                self.facility.spawn(self._deliver(row, jobs))
+                task = asyncio.get_running_loop().create_task(self._deliver(row, jobs))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
 
     async def _deliver(self, row: dict[str, Any], jobs: list[JobRecord]) -> None:
         try:

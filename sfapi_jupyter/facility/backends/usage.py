@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .base import JobRecord
+from ..models import JobRecord
 
 log = logging.getLogger("sfapi_jupyter.facility.backends")
 
