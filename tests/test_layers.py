@@ -1,5 +1,6 @@
-"""The package's layers, enforced: ``client`` ← ``widgets`` ← ``notebook`` ← ``cli``; the
-``facility`` stands alone; no import cycle between modules.
+"""The package's layers, enforced: ``client`` ← ``keyless`` ← ``widgets`` ← ``notebook`` ←
+``cli``; the ``facility`` stands alone, and only ``keyless`` and ``cli`` may import it; no
+import cycle between modules.
 
 Every import counts, function-level ones included, and ``TYPE_CHECKING`` ones count for the
 layering rule too. Only for cycles may a ``TYPE_CHECKING`` import inside one layer be left
@@ -16,8 +17,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
 #: Each layer may import the layers at or before it in this order.
-ORDER = ["client", "widgets", "notebook", "cli"]
+ORDER = ["client", "keyless", "widgets", "notebook", "cli"]
 STANDALONE = "facility"
+#: The layers that may import the facility: ``keyless`` serves the client with the
+#: facility's routes in-process; the CLI serves and administers it.
+FACILITY_USERS = ("keyless", "cli")
 #: The package's own top-level modules: the front door may reach every layer but the facility
 #: (``load_ipython_extension`` hands over to the notebook layer); none of the layers may
 #: import it back, except for the version.
@@ -105,7 +109,7 @@ def breaks_the_rule(item: Import) -> str | None:
     if src == STANDALONE:
         return "the facility imports nothing else of the package"
     if dst == STANDALONE:
-        return None if src == "cli" else f"{src} must not import the facility"
+        return None if src in FACILITY_USERS else f"{src} must not import the facility"
     if src not in ORDER or dst not in ORDER:
         return f"{src} or {dst} is not a known layer: add it to tests/test_layers.py ORDER"
     if ORDER.index(dst) > ORDER.index(src):
@@ -192,6 +196,8 @@ def test_no_module_is_over_400_lines() -> None:
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),
         ("sfapi_jupyter.client.watch", "sfapi_jupyter", "a layer imports the root"),
+        ("sfapi_jupyter.client._client", "sfapi_jupyter.keyless", "client may not import"),
+        ("sfapi_jupyter.widgets._base", "sfapi_jupyter.facility", "widgets must not import"),
     ],
 )
 def test_the_rule_catches_each_kind_of_wrong_arrow(source: str, target: str, why: str) -> None:

@@ -177,6 +177,9 @@ class FacilityConfig:
     #: ``X-Forwarded-Proto`` are believed. Empty: forwarded headers are ignored, so a
     #: client cannot claim another source address to pass its client's IP ranges.
     trusted_proxies: tuple[str, ...] = ()
+    #: Serve only the OS user running the facility, as themself (:mod:`.host_user`): their
+    #: own home and files, which may hold this state directory.
+    host_user: bool = False
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser().resolve()
