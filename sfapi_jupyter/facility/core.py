@@ -86,7 +86,7 @@ class Facility:
     async def startup(self) -> None:
         if self.isolated:
             log.info(self.isolation_notice)
-        else:
+        elif not self.config.host_user:  # serving its own OS user only, there is no one else
             log.warning(self.isolation_notice)
         self.tasks.recover()
         self._recover_transfers()

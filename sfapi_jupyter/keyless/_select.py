@@ -57,7 +57,7 @@ def keyless_transport(api_base_url: str) -> httpx.AsyncBaseTransport:
 
     problem = slurm_problem()
     if problem is not None:
-        raise KeylessError(f"no keyless mode: {problem}; use an API key in ~/.superfacility/")
+        raise KeylessError(f"no keyless mode: {problem}; or use an API key in ~/.superfacility/")
     try:
         app = host_user_app(FacilityConfig(state_dir=state_dir(), backend="slurm"))
     except HostUserError as exc:
@@ -79,7 +79,11 @@ def provide(api_base_url: str, required: bool) -> httpx.AsyncBaseTransport | Non
     except KeylessError as exc:
         if required:
             raise
-        tell_once(f"sfapi_jupyter: no API key found, and {exc}; using the SF API without a key")
+        tell_once(f"sfapi_jupyter: no API key found and {exc}: only public status works")
         return None
-    tell_once(f"sfapi_jupyter: {transport.keyless_description}")  # type: ignore[attr-defined]
+    user = transport.user  # type: ignore[attr-defined]
+    tell_once(
+        f"sfapi_jupyter: keyless: no API key needed here; jobs and files go through this "
+        f"node's Slurm as {user} (status and outages still come from the SF API)"
+    )
     return transport

@@ -34,10 +34,7 @@ class KeylessTransport(httpx.AsyncBaseTransport):
         self._app = app
         self.user: str = app.user.name
         #: One line saying how requests reach the machine (the client shows it).
-        self.keyless_description = (
-            f"keyless: jobs and files go through this node's Slurm as {self.user}, with no "
-            "API key (status and outages still come from the SF API)"
-        )
+        self.keyless_description = f"this node's Slurm as {self.user}, no API key"
         self._local = httpx.ASGITransport(app, raise_app_exceptions=False)
         self._public = httpx.AsyncHTTPTransport()
         self._started = False
