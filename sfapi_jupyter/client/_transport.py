@@ -86,6 +86,6 @@ def key_refused_message(reason: str, credentials: Any) -> str:
     return (
         f"{reason}. Public calls (status, outages, notes) go on without the key; the others "
         "fail until it is fixed: check the client in Iris (expired? revoked?) and the key "
-        f"file. The SF API is used because a key was found ({source}); where Slurm "
-        f"answers, {ENV_TRANSPORT}=slurm runs jobs without a key."
+        f"file. Transport: the SF API, since a key was found ({source}); "
+        f"{ENV_TRANSPORT}=slurm uses this node's Slurm without a key."
     )

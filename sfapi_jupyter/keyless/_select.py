@@ -57,7 +57,10 @@ def keyless_transport(api_base_url: str) -> httpx.AsyncBaseTransport:
 
     problem = slurm_problem()
     if problem is not None:
-        raise KeylessError(f"no keyless mode: {problem}; or use an API key in ~/.superfacility/")
+        raise KeylessError(
+            f"no keyless mode: {problem}: try again when `sinfo` answers, or put an API key "
+            "in ~/.superfacility/"
+        )
     try:
         app = host_user_app(FacilityConfig(state_dir=state_dir(), backend="slurm"))
     except HostUserError as exc:
@@ -79,7 +82,7 @@ def provide(api_base_url: str, required: bool) -> httpx.AsyncBaseTransport | Non
     except KeylessError as exc:
         if required:
             raise
-        tell_once(f"sfapi_jupyter: no API key found and {exc}: only public status works")
+        tell_once(f"sfapi_jupyter: no API key found, and {exc}; meanwhile only public status works")
         return None
     user = transport.user  # type: ignore[attr-defined]
     tell_once(

@@ -41,6 +41,7 @@ def test_slurm_commands_but_no_controller_say_so_in_one_line(keyless_host: Keyle
     chosen = keyless_host.run("client", home=home, extra_env={"SLURM_CONF": str(conf)})
     line = one_line(chosen["stderr"])
     assert "controller does not answer" in line and "only public status works" in line, line
+    assert "try again when `sinfo` answers, or put an API key in ~/.superfacility/" in line
     assert "anonymous" in chosen["repr"]
     asked = keyless_host.run(
         "client", home=home, extra_env={"SLURM_CONF": str(conf), "SFAPI_TRANSPORT": "slurm"}
@@ -77,7 +78,7 @@ def test_a_refused_key_says_the_sf_api_is_used_because_of_it(keyless_host: Keyle
     token_url = keyless_host.tripwire_url.replace("/api/v1.2", "/c2id/token")
     out = keyless_host.run("refused", home=home, extra_env={"SFAPI_TOKEN_URL": token_url})
     assert "client_id='nosuchclient1'" in out["repr"]
-    refusals = [w for w in out["warnings"] if "The SF API is used because a key was found" in w]
+    refusals = [w for w in out["warnings"] if "Transport: the SF API, since a key was found" in w]
     assert len(refusals) == 1, out["warnings"]
     assert "SFAPI_TRANSPORT=slurm" in refusals[0]
     assert "keyless" not in out["stderr"]
