@@ -88,7 +88,10 @@ class Facility:
             log.info(self.isolation_notice)
         elif not self.config.host_user:  # serving its own OS user only, there is no one else
             log.warning(self.isolation_notice)
-        self.tasks.recover()
+        if not self.config.host_user:
+            # Serving its own OS user, several kernels share one state directory: a task
+            # another one is running is not a task cut off by a restart.
+            self.tasks.recover()
         self._recover_transfers()
         await self.backend.start()
 

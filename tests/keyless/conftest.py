@@ -56,6 +56,30 @@ class KeylessHost:
             os.chown(directory, uid, uid)
         return home
 
+    def environment(self, home: Path | None, extra_env: dict[str, str] | None) -> dict[str, str]:
+        """The user's environment: no ``SFAPI_*`` but the tripwire's API URL, shims first."""
+        env = {k: v for k, v in without_checkout(os.environ).items() if not k.startswith("SFAPI_")}
+        env.update(
+            HOME=str(home or self.home),
+            PATH=f"{self.shims}:{self.python.parent}:{env.get('PATH', '/usr/bin:/bin')}",
+            SFAPI_API_URL=self.tripwire_url,
+            KEYLESS_CALLS=str(self.calls),
+            **(extra_env or {}),
+        )
+        return env
+
+    def run_command(
+        self, args: list[str], *, uid: int = NOBODY, home: Path | None = None,
+        extra_env: dict[str, str] | None = None, timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        """``python ARGS`` of the reachable environment, as ``uid``, in ``home``."""
+        return subprocess.run(
+            [*("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"),
+             str(self.python), *args],
+            capture_output=True, text=True, timeout=timeout, cwd=str(home or self.home),
+            env=self.environment(home, extra_env),
+        )  # fmt: skip
+
     def run(
         self,
         step: str,
@@ -66,19 +90,9 @@ class KeylessHost:
         timeout: float = 600,
     ) -> dict[str, Any]:
         """Run one scenario step as ``uid``; its JSON, with its stderr under ``"stderr"``."""
-        env = {k: v for k, v in without_checkout(os.environ).items() if not k.startswith("SFAPI_")}
-        env.update(
-            HOME=str(home or self.home),
-            PATH=f"{self.shims}:{env.get('PATH', '/usr/bin:/bin')}",
-            SFAPI_API_URL=self.tripwire_url,
-            KEYLESS_CALLS=str(self.calls),
-            **(extra_env or {}),
+        proc = self.run_command(
+            [str(SCENARIO), step], uid=uid, home=home, extra_env=extra_env, timeout=timeout
         )
-        proc = subprocess.run(
-            [*("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"),
-             str(self.python), str(SCENARIO), step],
-            capture_output=True, text=True, timeout=timeout, cwd=str(home or self.home), env=env,
-        )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-4000:]
         out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
         out["stderr"] = proc.stderr
@@ -110,6 +124,16 @@ def counting_shims(directory: Path, calls: Path) -> None:
 
 @pytest.fixture(scope="module")
 def keyless_host() -> Iterator[KeylessHost]:
+    yield from _keyless_host(("facility",))
+
+
+@pytest.fixture(scope="module")
+def keyless_notebook_host() -> Iterator[KeylessHost]:
+    """The same, with a kernel and nbval in the environment ``nobody`` runs."""
+    yield from _keyless_host(("facility", "test"))
+
+
+def _keyless_host(extras: tuple[str, ...]) -> Iterator[KeylessHost]:
     if os.geteuid() != 0:
         pytest.skip("runs the toolkit as another OS user (nobody): needs root")
     require_slurm()
@@ -129,7 +153,7 @@ def keyless_host() -> Iterator[KeylessHost]:
     tripwire = LocalFacility(fast_config(root / "tripwire"))
     tripwire.app.add_middleware(Recorder, seen=seen)
     try:
-        with reachable_python() as python, tripwire:
+        with reachable_python(extras) as python, tripwire:
             yield KeylessHost(python, home, calls, shims, tripwire.api_url, seen)
     finally:
         subprocess.run(["rm", "-rf", str(root)], check=False)
