@@ -165,6 +165,10 @@ def _account_routes(user: FacilityUser) -> FastAPI:
             for i, name in enumerate(user.projects, 1)
         ]
 
+    @front.get(f"{API_PREFIX}/account/clients")
+    def get_clients() -> list[dict[str, Any]]:
+        return []  # this way uses no API client
+
     @front.api_route(f"{API_PREFIX}/account/{{rest:path}}", methods=["GET", "POST", "PUT"])
     def account_other(rest: str) -> None:
         raise HTTPException(403, f"/account/{rest} {NEEDS_KEY}")

@@ -3,7 +3,8 @@
 As ``nobody`` on the real Slurm with no key, a notebook made from the quickstart's job cells
 runs in a real kernel (``pytest --nbval-lax``; the cells assert what a user would see): the
 ``%%sfjob`` card reaches COMPLETED with its output streamed, ``%sfcancel`` cancels a second
-job, ``%sfjobs`` lists both, ``%sftail`` follows a growing file, ``%sfls`` lists the home; then
+job, ``%sfjobs`` lists both, ``%sftail`` follows a growing file, ``%sfaccount`` shows the Slurm
+accounts and says balances need a key, ``%sfls`` lists the home; then
 a second notebook (a new kernel: a restart) reattaches with ``%sfjob JOBID``. The tripwire
 at ``SFAPI_API_URL`` sees public status reads only.
 """
@@ -86,6 +87,11 @@ wait_for(lambda: "grow.txt" in [e.name for e in machine.ls("~")])
     """\
 wait_for(lambda: "line 5" in tail.lines)
 assert tail.lines[:2] == ["line 1", "line 2"], tail.lines
+""",
+    "%sfaccount --out account",
+    """\
+assert account.user["name"] == "nobody" and [p["project"] for p in account.projects] == ["root"]
+assert "balances need an SF API key" in " ".join(m["text"] for m in account.messages)
 """,
     "%sfls --out files",
     """\
