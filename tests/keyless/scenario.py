@@ -57,7 +57,7 @@ def jobs() -> dict:
         out["tail"] = seen
         grow.wait(timeout=60)
         out["ls_home"] = sorted(e.name for e in m.ls(os.environ["HOME"]))
-        out["run"] = m.run("echo $USER").stdout.strip()
+        out["run"] = m.run("echo $USER").output.strip()
         out["user"] = client.user().name
         out["projects"] = [[p.repo_name, p.description] for p in client.projects()]
         try:
