@@ -59,8 +59,13 @@ class RequestLogMiddleware:
         if scope["type"] == "http" and scope["path"] == "/_bench/log":
             since = int(parse_qs(scope["query_string"].decode()).get("since", ["0"])[0])
             body = json.dumps(self.log[since:]).encode()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         if scope["type"] != "http" or not scope["path"].startswith(API):
@@ -122,8 +127,8 @@ def remove_os_accounts(state_dir: Path) -> None:
     (a later facility refuses, never adopts, an account it did not make)."""
     if os.geteuid() != 0 or not (state_dir / "private" / "facility.db").exists():
         return
-    subprocess.run([sys.executable, "-m", "sfapi_jupyter", "facility", "accounts", "remove",
-                    "--state", str(state_dir)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    remove = [sys.executable, "-m", "sfapi_jupyter", "facility", "accounts", "remove"]
+    subprocess.run([*remove, "--state", str(state_dir)], check=True, stdout=subprocess.DEVNULL)
 
 
 class BenchFacility:
@@ -141,8 +146,9 @@ class BenchFacility:
         ]
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         root = Path(__file__).resolve().parent.parent
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, cwd=root, env=env)  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env=env
+        )
         assert self.proc.stdout is not None
         ready = json.loads(self.proc.stdout.readline())
         self.base_url = ready["base_url"]

@@ -29,16 +29,19 @@ print(time.perf_counter() - start)
 
 def _interpreter(code: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True,
-                   stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], check=True, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
 def _in_shell(line: str) -> float:
     out = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", _IN_SHELL.format(line=line)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -63,22 +63,19 @@ def _verdict(ours: float | None, theirs: float | None, target: str) -> str:
     return "ok" if value <= bound else "MISS"
 
 
-def table(rows: list[tuple[str, float | None, float | None, str]]) -> str:
+def table(rows: list[Row]) -> str:
     head = ("figure", "ours", "sfapi-client", "ours/theirs", "target", "")
     lines = [head]
     for name, ours, theirs, target in rows:
         shown_target = target.replace("ratio<= ", "ratio <= ").replace("ours<= ", "ours <= ")
-        lines.append(
-            (name, _fmt(ours), _fmt(theirs), _ratio(ours, theirs), shown_target,
-             _verdict(ours, theirs, target))
-        )  # fmt: skip
+        verdict = _verdict(ours, theirs, target)
+        lines.append((name, _fmt(ours), _fmt(theirs), _ratio(ours, theirs), shown_target, verdict))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = []
     for k, line in enumerate(lines):
-        out.append(
-            "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                              for i, (c, w) in enumerate(zip(line, widths, strict=True))) + " |"
-        )  # fmt: skip
+        padded = [cell.rjust(width) for cell, width in zip(line, widths, strict=True)]
+        padded[0] = line[0].ljust(widths[0])  # names to the left, figures to the right
+        out.append("| " + " | ".join(padded) + " |")
         if k == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
@@ -103,6 +100,166 @@ def machine() -> str:
     )
 
 
+def versus(label: str, pair: dict[str, Any], key: str | None = None, target: str = "") -> Row:
+    """A row of one figure measured for both clients: ``pair["ours"]`` against ``pair["theirs"]``
+    (or their ``key``)."""
+    ours, theirs = pair["ours"], pair["theirs"]
+    if key is not None:
+        ours, theirs = ours[key], theirs[key]
+    return (label, ours, theirs, target)
+
+
+def _shown(figures: dict[str, Any], name: str, value: dict[str, Any]) -> dict[str, Any]:
+    figures[name] = value
+    print("   ", json.dumps(value), flush=True)
+    return value
+
+
+def watch_rows(fac: BenchFacility, short: bool, n: int, figures: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    sizes = [(n, 2.0, 10.0)] if short else [(40, 4.0, 40.0), (200, 4.0, 40.0)]
+    for size, low, high in sizes:
+        w = _shown(figures, f"watch_{size}", watch_jobs.run(fac, size, low, high))
+        label = f"1. watch {size} jobs ({low:g}-{high:g} s)"
+        rows += [
+            versus(f"{label}: job-status requests", w, "job_status_requests", "ratio<= 1"),
+            versus(f"{label}: median delay, s", w, "median_delay", "ratio<= 0.2"),
+            versus(f"{label}: worst delay, s", w, "worst_delay"),
+        ]
+    return rows
+
+
+def submit_rows(fac: BenchFacility, short: bool, n: int, figures: dict[str, Any]) -> list[Row]:
+    count = n if short else 100
+    at_once = min(n, 40) if short else 40
+    s = _shown(figures, "submit", submit_jobs.run(fac, count, at_once, rounds=2 if short else 3))
+    loop, gather, threads = s["loop"], s["gather"], s["threads"]
+    # Our faster ways to submit, each against their plain loop.
+    nowait = {"ours": loop["ours_nowait"], "theirs": loop["theirs"]}
+    many = {"ours": loop["ours_many"], "theirs": loop["theirs"]}
+    per_submit = "requests_per_submit"
+    in_turn, together = f"2. submit {count}", f"2. submit {at_once} at once"
+    return [
+        versus(f"{in_turn}, sync plain loop: wall s", loop, "wall"),
+        versus(f"{in_turn}, loop of submit_nowait: wall s", nowait, "wall", "ratio<= 0.333"),
+        versus(f"{in_turn}, submit_many: wall s", many, "wall", "ratio<= 0.333"),
+        versus("2. plain loop: requests per submit", loop, per_submit),
+        versus("2. submit_nowait: requests per submit", nowait, per_submit),
+        versus(f"{together}, asyncio.gather: wall s", gather, "wall", "ratio<= 1"),
+        versus(f"{together}, {at_once} threads: wall s", threads, "wall", "ratio<= 1"),
+        versus("2. at once, gather: requests per submit", gather, per_submit),
+    ]
+
+
+def tail_rows(fac: BenchFacility, short: bool, figures: dict[str, Any]) -> list[Row]:
+    size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
+    tl = _shown(figures, "tail", tail_log.run(fac, size, seconds))
+    if not (tl["ours"]["correct"] and tl["theirs"]["correct"]):
+        print("!!! a client did not end up with the bytes written", tl)
+    label = f"3. follow a log to {size / 1e6:g} MB"
+    return [
+        versus(f"{label}: bytes moved / written", tl, "ratio", "ours<= 1.1"),
+        versus("3. follow the log: API requests", tl, "requests"),
+    ]
+
+
+def imports_rows(short: bool, figures: dict[str, Any]) -> list[Row]:
+    im = _shown(figures, "imports", imports.run(2 if short else 5))
+    return [
+        versus("4. from … import Client, ours / theirs, s", im["import"], target="ratio<= 1"),
+        versus(
+            "4. %load_ext sfapi_jupyter / import sfapi_client, s",
+            im["load_ext"],
+            target="ratio<= 1",
+        ),
+    ]
+
+
+def facility_rows(short: bool, figures: dict[str, Any]) -> list[Row]:
+    jobs = 200 if short else 1000
+    fl = _shown(figures, "facility", facility_load.run(jobs, 2.0 if short else 8.0))
+    rows: list[Row] = []
+    for key, label in (("status", "GET /status"), ("jobs_listing", "GET /compute/jobs")):
+        f = fl[key]
+        what = f"5. {label} ({fl['jobs']} jobs queued)"
+        rows += [
+            (f"{what}: requests/s", f["rps"], None, ""),
+            (f"{what}: p50 ms", f["p50"] * 1000, None, ""),
+            (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
+        ]
+    return rows
+
+
+def stored_rows(short: bool, figures: dict[str, Any]) -> list[Row]:
+    st = _shown(figures, "stored_jobs", stored_jobs.run(100 if short else 400))
+    rows: list[Row] = []
+    for key, label in (("queue", "one user's queue"), ("jobid", "a jobid= query")):
+        f = st[key]
+        what = f"7. list {label} ({f['rows']} rows)"
+        rows += [
+            (f"{what}, 100 jobs stored: p50 ms", f["small"]["p50_ms"], None, ""),
+            (f"{what}, 10,000 jobs stored: p50 ms", f["large"]["p50_ms"], None, ""),
+            (f"{what}: 10,000 / 100 stored", f["ratio"], None, "ours<= 1.2"),
+        ]
+    return rows
+
+
+def room_rows(short: bool, figures: dict[str, Any]) -> list[Row]:
+    size = 10 if short else 30
+    rows: list[Row] = []
+    rooms = []
+    for backend in ("local", "slurm"):
+        try:
+            room = tutorial_room.run(size, backend)
+        except RuntimeError as exc:  # no Slurm here: say so, measure the rest
+            print(f"    {backend} room skipped: {exc}", flush=True)
+            continue
+        figures[f"room_{backend}"] = room
+        rooms.append(tutorial_room.table(room))
+        print("   ", json.dumps(room), flush=True)
+        what = f"8. room of {size} ({backend})"
+        first = room["calls"]["status (first call: token)"]
+        others = [q for name, q in room["calls"].items() if not name.startswith("status")]
+        queue_wait, seen_end = room["queue_wait_s"], room["seen_end_after_end_s"]
+        rows += [
+            (f"{what}: first call (token) p50 ms", first["p50"] * 1000, None, ""),
+            (f"{what}: first call (token) p99 ms", first["p99"] * 1000, None, ""),
+            (f"{what}: other calls, worst p99 ms", max(q["p99"] for q in others) * 1000, None, ""),
+            (f"{what}: queue wait p50 s", queue_wait["p50"], None, ""),
+            (f"{what}: queue wait max s", queue_wait["max"], None, ""),
+            (f"{what}: client saw the end, p50 s after", seen_end["p50"], None, ""),
+            (f"{what}: errors", room["errors"], None, "ours<= 0"),
+            (f"{what}: jobs not completed", size - room["completed"], None, "ours<= 0"),
+            (f"{what}: facility CPU, % of a core", room["facility_cpu_percent"], None, ""),
+        ]
+    for text in rooms:
+        print(text, flush=True)
+    return rows
+
+
+def cards_rows(short: bool, n: int, figures: dict[str, Any]) -> list[Row]:
+    try:
+        from . import cards
+    except ImportError as exc:  # the notebook layer is not there
+        print(f"    skipped: {exc}")
+        return []
+    count = n if short else 100
+    cd = _shown(figures, "cards", cards.run(count, 5.0 if short else 40.0))
+    rows: list[Row] = []
+    for phase in ("idle", "changing"):
+        f = cd[phase]
+        what = f"6. {count} live cards, {phase}"
+        idle_target = "ours<= 2" if phase == "idle" else ""
+        rows += [
+            (f"{what}: kernel CPU, % of a core", f["cpu_percent"], None, idle_target),
+            (f"{what}: comm messages/s", f["comm_per_s"], None, ""),
+            (f"{what}: API requests/s", f["requests_per_s"], None, ""),
+            (f"{what}: remote commands/s", f["commands_per_s"], None, ""),
+            (f"{what}: file polls per remote command", f["files_per_command"], None, ""),
+        ]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=None, help="short run: N jobs everywhere")
@@ -117,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     print(f"machine: {machine()}", flush=True)
     figures: dict[str, Any] = {}
-    rows: list[tuple[str, float | None, float | None, str]] = []
+    rows: list[Row] = []
 
     def step(name: str) -> bool:
         wanted = only is None or name in only
@@ -128,147 +285,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="sfapi-bench-") as tmp:
         with BenchFacility(Path(tmp) / "state") as fac:
             if step("watch"):
-                sizes = [(n, 2.0, 10.0)] if short else [(40, 4.0, 40.0), (200, 4.0, 40.0)]
-                for size, low, high in sizes:
-                    w = watch_jobs.run(fac, size, low, high)
-                    figures[f"watch_{size}"] = w
-                    print("   ", json.dumps(w), flush=True)
-                    o, t = w["ours"], w["theirs"]
-                    label = f"1. watch {size} jobs ({low:g}-{high:g} s)"
-                    rows += [
-                        (f"{label}: job-status requests", o["job_status_requests"],
-                         t["job_status_requests"], "ratio<= 1"),
-                        (f"{label}: median delay, s", o["median_delay"], t["median_delay"],
-                         "ratio<= 0.2"),
-                        (f"{label}: worst delay, s", o["worst_delay"], t["worst_delay"], ""),
-                    ]  # fmt: skip
+                rows += watch_rows(fac, short, n, figures)
             if step("submit"):
-                count = n if short else 100
-                at_once = min(n, 40) if short else 40
-                s = submit_jobs.run(fac, count, at_once, rounds=2 if short else 3)
-                figures["submit"] = s
-                print("   ", json.dumps(s), flush=True)
-                lp, g, th = s["loop"], s["gather"], s["threads"]
-                theirs_loop = lp["theirs"]["wall"]
-                rows += [
-                    (f"2. submit {count}, sync plain loop: wall s", lp["ours"]["wall"],
-                     theirs_loop, ""),
-                    (f"2. submit {count}, loop of submit_nowait: wall s",
-                     lp["ours_nowait"]["wall"], theirs_loop, "ratio<= 0.333"),
-                    (f"2. submit {count}, submit_many: wall s", lp["ours_many"]["wall"],
-                     theirs_loop, "ratio<= 0.333"),
-                    ("2. plain loop: requests per submit", lp["ours"]["requests_per_submit"],
-                     lp["theirs"]["requests_per_submit"], ""),
-                    ("2. submit_nowait: requests per submit",
-                     lp["ours_nowait"]["requests_per_submit"],
-                     lp["theirs"]["requests_per_submit"], ""),
-                    (f"2. submit {at_once} at once, asyncio.gather: wall s", g["ours"]["wall"],
-                     g["theirs"]["wall"], "ratio<= 1"),
-                    (f"2. submit {at_once} at once, {at_once} threads: wall s",
-                     th["ours"]["wall"], th["theirs"]["wall"], "ratio<= 1"),
-                    ("2. at once, gather: requests per submit",
-                     g["ours"]["requests_per_submit"], g["theirs"]["requests_per_submit"], ""),
-                ]  # fmt: skip
+                rows += submit_rows(fac, short, n, figures)
             if step("tail"):
-                size, seconds = (2_000_000, 4.0) if short else (20_000_000, 20.0)
-                tl = tail_log.run(fac, size, seconds)
-                figures["tail"] = tl
-                print("   ", json.dumps(tl), flush=True)
-                if not (tl["ours"]["correct"] and tl["theirs"]["correct"]):
-                    print("!!! a client did not end up with the bytes written", tl)
-                rows += [
-                    (f"3. follow a log to {size / 1e6:g} MB: bytes moved / written",
-                     tl["ours"]["ratio"], tl["theirs"]["ratio"], "ours<= 1.1"),
-                    ("3. follow the log: API requests", tl["ours"]["requests"],
-                     tl["theirs"]["requests"], ""),
-                ]  # fmt: skip
+                rows += tail_rows(fac, short, figures)
         if step("imports"):
-            im = imports.run(2 if short else 5)
-            figures["imports"] = im
-            print("   ", json.dumps(im), flush=True)
-            rows += [
-                ("4. from … import Client, ours / theirs, s", im["import"]["ours"],
-                 im["import"]["theirs"], "ratio<= 1"),
-                ("4. %load_ext sfapi_jupyter / import sfapi_client, s",
-                 im["load_ext"]["ours"], im["load_ext"]["theirs"], "ratio<= 1"),
-            ]  # fmt: skip
+            rows += imports_rows(short, figures)
         if step("facility"):
-            jobs = 200 if short else 1000
-            fl = facility_load.run(jobs, 2.0 if short else 8.0)
-            figures["facility"] = fl
-            print("   ", json.dumps(fl), flush=True)
-            for key, label in (("status", "GET /status"), ("jobs_listing", "GET /compute/jobs")):
-                f = fl[key]
-                what = f"5. {label} ({fl['jobs']} jobs queued)"
-                rows += [
-                    (f"{what}: requests/s", f["rps"], None, ""),
-                    (f"{what}: p50 ms", f["p50"] * 1000, None, ""),
-                    (f"{what}: p99 ms", f["p99"] * 1000, None, ""),
-                ]
+            rows += facility_rows(short, figures)
         if step("stored"):
-            st = stored_jobs.run(100 if short else 400)
-            figures["stored_jobs"] = st
-            print("   ", json.dumps(st), flush=True)
-            for key, label in (("queue", "one user's queue"), ("jobid", "a jobid= query")):
-                f = st[key]
-                what = f"7. list {label} ({f['rows']} rows)"
-                rows += [
-                    (f"{what}, 100 jobs stored: p50 ms", f["small"]["p50_ms"], None, ""),
-                    (f"{what}, 10,000 jobs stored: p50 ms", f["large"]["p50_ms"], None, ""),
-                    (f"{what}: 10,000 / 100 stored", f["ratio"], None, "ours<= 1.2"),
-                ]
+            rows += stored_rows(short, figures)
         if step("room"):
-            size = 10 if short else 30
-            rooms = []
-            for backend in ("local", "slurm"):
-                try:
-                    room = tutorial_room.run(size, backend)
-                except RuntimeError as exc:  # no Slurm here: say so, measure the rest
-                    print(f"    {backend} room skipped: {exc}", flush=True)
-                    continue
-                figures[f"room_{backend}"] = room
-                rooms.append(tutorial_room.table(room))
-                print("   ", json.dumps(room), flush=True)
-                what = f"8. room of {size} ({backend})"
-                first = room["calls"]["status (first call: token)"]
-                others = [q for n, q in room["calls"].items() if not n.startswith("status")]
-                rows += [
-                    (f"{what}: first call (token) p50 ms", first["p50"] * 1000, None, ""),
-                    (f"{what}: first call (token) p99 ms", first["p99"] * 1000, None, ""),
-                    (f"{what}: other calls, worst p99 ms",
-                     max(q["p99"] for q in others) * 1000, None, ""),
-                    (f"{what}: queue wait p50 s", room["queue_wait_s"]["p50"], None, ""),
-                    (f"{what}: queue wait max s", room["queue_wait_s"]["max"], None, ""),
-                    (f"{what}: client saw the end, p50 s after",
-                     room["seen_end_after_end_s"]["p50"], None, ""),
-                    (f"{what}: errors", room["errors"], None, "ours<= 0"),
-                    (f"{what}: jobs not completed", size - room["completed"], None, "ours<= 0"),
-                    (f"{what}: facility CPU, % of a core", room["facility_cpu_percent"], None, ""),
-                ]  # fmt: skip
-            for text in rooms:
-                print(text, flush=True)
+            rows += room_rows(short, figures)
         if step("cards"):
-            try:
-                from . import cards
-            except ImportError as exc:  # the notebook layer is not there
-                print(f"    skipped: {exc}")
-            else:
-                count = n if short else 100
-                cd = cards.run(count, 5.0 if short else 40.0)
-                figures["cards"] = cd
-                print("   ", json.dumps(cd), flush=True)
-                for phase in ("idle", "changing"):
-                    f = cd[phase]
-                    what = f"6. {count} live cards, {phase}"
-                    rows += [
-                        (f"{what}: kernel CPU, % of a core", f["cpu_percent"], None,
-                         "ours<= 2" if phase == "idle" else ""),
-                        (f"{what}: comm messages/s", f["comm_per_s"], None, ""),
-                        (f"{what}: API requests/s", f["requests_per_s"], None, ""),
-                        (f"{what}: remote commands/s", f["commands_per_s"], None, ""),
-                        (f"{what}: file polls per remote command", f["files_per_command"],
-                         None, ""),
-                    ]  # fmt: skip
+            rows += cards_rows(short, n, figures)
 
     print()
     print(table(rows))

@@ -53,23 +53,43 @@ def stored_jobs(total: int, first: int) -> tuple[list[JobRecord], int, int]:
         array = chunk % 10 == 0  # a tenth of the jobs are tasks of 10-task arrays
         records.append(
             JobRecord(
-                machine="perlmutter", jobid=jobid, name=f"scan{k}", user=USERS[k % len(USERS)],
-                uid=70001 + k % len(USERS), gid=70001, group="g", account="m4001",
-                state="COMPLETED" if k % 7 else "FAILED", submit_time=now - 3600,
-                start_time=now - 3000, end_time=now - 2900, nodelist="nid001001",
-                work_dir="/tmp", array_job_id=first + chunk * 10 if array else None,
+                machine="perlmutter",
+                jobid=jobid,
+                name=f"scan{k}",
+                user=USERS[k % len(USERS)],
+                uid=70001 + k % len(USERS),
+                gid=70001,
+                group="g",
+                account="m4001",
+                state="COMPLETED" if k % 7 else "FAILED",
+                submit_time=now - 3600,
+                start_time=now - 3000,
+                end_time=now - 2900,
+                nodelist="nid001001",
+                work_dir="/tmp",
+                array_job_id=first + chunk * 10 if array else None,
                 array_task_id=k % 10 if array else None,
             )
-        )  # fmt: skip
+        )
     for k in range(LIVE_MINE + LIVE_OTHERS):
         user = "elvis" if k < LIVE_MINE else USERS[k % (len(USERS) - 1)]
         records.append(
             JobRecord(
-                machine="perlmutter", jobid=first + finished + k, name=f"live{k}", user=user,
-                uid=70000, gid=70000, group="g", account="m4001", state="RUNNING",
-                submit_time=now - 60, start_time=now - 50, nodelist="nid001002", work_dir="/tmp",
+                machine="perlmutter",
+                jobid=first + finished + k,
+                name=f"live{k}",
+                user=user,
+                uid=70000,
+                gid=70000,
+                group="g",
+                account="m4001",
+                state="RUNNING",
+                submit_time=now - 60,
+                start_time=now - 50,
+                nodelist="nid001002",
+                work_dir="/tmp",
             )
-        )  # fmt: skip
+        )
     plain = next(r.jobid for r in reversed(records[:finished]) if r.array_job_id is None)
     return records, plain, first  # the first chunk is an array
 

@@ -99,9 +99,11 @@ def _loop(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
     ours_cred, theirs_cred = fac.clients[:2]
     ours = Client(fac.api_url, fac.token_url, client_id=ours_cred.client_id, key=ours_cred.pem)
     theirs = sfapi_client.Client(
-        client_id=theirs_cred.client_id, secret=theirs_cred.pem, api_base_url=fac.api_url,
+        client_id=theirs_cred.client_id,
+        secret=theirs_cred.pem,
+        api_base_url=fac.api_url,
         token_url=fac.token_url,
-    )  # fmt: skip
+    )
     try:
         machine = ours.compute("perlmutter")
         compute = theirs.compute(Machine.perlmutter)
@@ -151,9 +153,11 @@ async def _gather_ours(fac: BenchFacility, cred: Credentials, n: int) -> float:
 
 async def _gather_theirs(fac: BenchFacility, cred: Credentials, n: int) -> float:
     async with sfapi_client.AsyncClient(
-        client_id=cred.client_id, secret=cred.pem, api_base_url=fac.api_url,
+        client_id=cred.client_id,
+        secret=cred.pem,
+        api_base_url=fac.api_url,
         token_url=fac.token_url,
-    ) as c:  # fmt: skip
+    ) as c:
         compute = await c.compute(Machine.perlmutter)
         await compute.submit_job(SCRIPT)
         start = time.perf_counter()
@@ -185,9 +189,11 @@ def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
     # Threads: one sync client each, n threads submitting once each.
     ours = Client(fac.api_url, fac.token_url, client_id=ours_cred.client_id, key=ours_cred.pem)
     theirs = sfapi_client.Client(
-        client_id=theirs_cred.client_id, secret=theirs_cred.pem, api_base_url=fac.api_url,
+        client_id=theirs_cred.client_id,
+        secret=theirs_cred.pem,
+        api_base_url=fac.api_url,
         token_url=fac.token_url,
-    )  # fmt: skip
+    )
     try:
         machine = ours.compute("perlmutter")
         compute = theirs.compute(Machine.perlmutter)
@@ -199,8 +205,11 @@ def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
                 cred = ours_cred if who == "ours" else theirs_cred
                 since = fac.request_count()
                 one: Callable[[], Any]
-                one = (lambda: machine.submit(SCRIPT)) if who == "ours" else (
-                    lambda: compute.submit_job(SCRIPT))  # fmt: skip
+                one = (
+                    (lambda: machine.submit(SCRIPT))
+                    if who == "ours"
+                    else (lambda: compute.submit_job(SCRIPT))
+                )
                 seconds = _threads(one, n)
                 time.sleep(0.3)
                 tallies[who].add(seconds, _kinds(fac, cred, since), n)

@@ -71,9 +71,11 @@ def run(fac: BenchFacility, size: int, seconds: float) -> dict[str, Any]:
 
     def theirs() -> None:
         with sfapi_client.Client(
-            client_id=theirs_cred.client_id, secret=theirs_cred.pem,
-            api_base_url=fac.api_url, token_url=fac.token_url,
-        ) as client:  # fmt: skip
+            client_id=theirs_cred.client_id,
+            secret=theirs_cred.pem,
+            api_base_url=fac.api_url,
+            token_url=fac.token_url,
+        ) as client:
             compute = client.compute(Machine.perlmutter)
             while True:
                 finished = done.is_set()

@@ -69,12 +69,13 @@ class RoomFacility:
 
     def __init__(self, state_dir: Path, backend: str, nodes: int) -> None:
         self.state_dir = state_dir
-        argv = [sys.executable, "-m", "bench.tutorial_room", "serve", str(state_dir), backend,
-                str(nodes)]  # fmt: skip
+        module = [sys.executable, "-m", "bench.tutorial_room"]
+        argv = [*module, "serve", str(state_dir), backend, str(nodes)]
         root = Path(__file__).resolve().parent.parent
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, cwd=root, env=env)  # fmt: skip
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root, env=env
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
@@ -88,11 +89,11 @@ class RoomFacility:
         from sfapi_jupyter.cli import main
 
         made = []
+        create = ["facility", "client", "create", "--state", str(self.state_dir), "--json"]
         for user in users:
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                code = main(["facility", "client", "create", "--state", str(self.state_dir),
-                             "--user", user, "--json"])  # fmt: skip
+                code = main([*create, "--user", user])
             if code != 0:
                 raise RuntimeError(f"client create --user {user} failed")
             made.append(json.loads(out.getvalue()))
@@ -132,16 +133,17 @@ async def attendee(fac: RoomFacility, creds: dict[str, str], start: asyncio.Even
         record["calls"][name] = time.perf_counter() - began
         return result
 
-    client = AsyncClient(fac.api_url, fac.token_url, client_id=creds["client_id"],
-                         key=creds["private_key_pem"])  # fmt: skip
+    client = AsyncClient(
+        fac.api_url, fac.token_url, client_id=creds["client_id"], key=creds["private_key_pem"]
+    )
     await start.wait()
     try:
         await timed("status (first call: token)", client.status("perlmutter"))
         await timed("account", client.projects())
         machine = client.compute("perlmutter")
         home = (await timed("run", machine.run("echo $HOME"))).output.strip()
-        await timed("upload", machine.upload(b"scan,frames\n42,1800\n", f"{home}/scan42.csv"))
-        await timed("ls", machine.ls(home))
+        await timed("upload", machine.files.upload(b"scan,frames\n42,1800\n", f"{home}/scan42.csv"))
+        await timed("ls", machine.files.ls(home))
         job = await timed("submit", machine.submit(QUICKSTART_JOB))
         record["jobid"] = job.jobid
         out_path = f"{home}/slurm-{job.jobid}.out"
@@ -162,7 +164,7 @@ async def attendee(fac: RoomFacility, creds: dict[str, str], start: asyncio.Even
         followed = await following
         await noting
         record["state"] = job.state.value
-        content = await timed("download", machine.download(out_path, binary=False))
+        content = await timed("download", machine.files.download(out_path, binary=False))
         if not content.rstrip().endswith("done") or followed != content:
             record["error"] = f"output followed {followed!r} differs from the file {content!r}"
     except Exception as exc:  # every failure counts, with what it said
@@ -177,8 +179,12 @@ def _quantiles(values: list[float]) -> dict[str, float]:
         return {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
     ordered = sorted(values)
     rank = min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))
-    return {"p50": ordered[(len(ordered) - 1) // 2], "p99": ordered[rank],
-            "max": ordered[-1], "n": len(ordered)}  # fmt: skip
+    return {
+        "p50": ordered[(len(ordered) - 1) // 2],
+        "p99": ordered[rank],
+        "max": ordered[-1],
+        "n": len(ordered),
+    }
 
 
 def run(attendees: int = 30, backend: str = "local") -> dict[str, Any]:
@@ -270,8 +276,9 @@ def table(result: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for name, q in result["calls"].items():
-        lines.append(f"| {name} | {q['p50'] * 1000:.0f} | {q['p99'] * 1000:.0f} | "
-                     f"{q['max'] * 1000:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {q['p50'] * 1000:.0f} | {q['p99'] * 1000:.0f} | {q['max'] * 1000:.0f} |"
+        )
     for key, label in (
         ("queue_wait_s", "queue wait (facility: start - submit), s"),
         ("seen_running_after_start_s", "client saw RUNNING after the start, s"),

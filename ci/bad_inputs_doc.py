@@ -1,6 +1,12 @@
-"""Write docs/bad-inputs.md from the (input, message) pairs the tests recorded.
+"""Write the bad-inputs page from the (input, message) pairs the tests recorded.
 
-    python ci/bad_inputs_doc.py [test-artifacts/reliability] [docs/bad-inputs.md]
+    python ci/bad_inputs_doc.py [test-artifacts/reliability] [OUT.md] [--check docs/bad-inputs.md]
+
+``make reliability`` writes the page into the test artifacts (a test run never rewrites a
+tracked file) and, with ``--check``, fails when the tracked ``docs/bad-inputs.md`` differs from
+what the run produced: a message changed and the page was not regenerated
+(``make bad-inputs-doc`` copies the new page over). Rows are sorted within each section, so
+the page does not depend on the order the tests ran in.
 
 The pairs come from ``tests/reliability`` (``record_bad_input`` in ``tests/support/figures.py``):
 every bad input tried against the magics, the client's functions, the widgets and the
@@ -9,17 +15,29 @@ facility, with the message the user got.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from pathlib import Path
 
-ORDER = ["magic", "widget", "function", "function (hostile API)", "facility",
-         "facility (attack)", "facility (fuzz)"]  # fmt: skip
+ORDER = [
+    "magic",
+    "widget",
+    "function",
+    "function (hostile API)",
+    "keyless",
+    "jupyter server",
+    "facility",
+    "facility (attack)",
+    "facility (fuzz)",
+]
 TITLES = {
     "magic": "Magics (`%load_ext sfapi_jupyter`, run in a real kernel)",
     "widget": "Widgets",
     "function": "Functions of the client (`Client`, `Machine`, `Job`)",
     "function (hostile API)": "The client against a hostile or broken API (a loopback server)",
+    "keyless": "Keyless mode (this node's Slurm, no key: docs/keyless.md)",
+    "jupyter server": "The Jupyter server extension (the panel's routes, its settings)",
     "facility": "The facility, over plain HTTP",
     "facility (attack)": "The facility, attacked (each refused with nothing changed)",
     "facility (fuzz)": "The facility, fuzzed: answers that were 5xx",
@@ -38,6 +56,11 @@ def cell(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    tracked = None
+    if "--check" in argv:
+        at = argv.index("--check")
+        tracked = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
     source = Path(argv[0] if argv else "test-artifacts/reliability") / "bad-inputs.jsonl"
     target = Path(argv[1] if len(argv) > 1 else "docs/bad-inputs.md")
     if not source.exists():
@@ -50,14 +73,37 @@ def main(argv: list[str]) -> int:
     out = [HEAD]
     surfaces = sorted({s for s, _ in seen}, key=lambda s: [*ORDER, s].index(s))
     for surface in surfaces:
-        out += [f"\n## {TITLES.get(surface, surface)}\n", "| Input | What the user gets |",
-                "|---|---|"]  # fmt: skip
-        for (where, given), message in seen.items():
+        out += [
+            f"\n## {TITLES.get(surface, surface)}\n",
+            "| Input | What the user gets |",
+            "|---|---|",
+        ]
+        for (where, given), message in sorted(seen.items()):
             if where == surface:
                 out.append(f"| `{cell(given)}` | {cell(message) or '(nothing)'} |")
-    target.write_text("\n".join(out) + "\n")
+    page = "\n".join(out) + "\n"
+    target.write_text(page)
     print(f"bad_inputs_doc: {len(seen)} bad inputs written to {target}")
+    if tracked is not None:
+        return check(page, target, tracked)
     return 0
+
+
+def check(page: str, made: Path, tracked: Path) -> int:
+    """Fail, with the first differing lines, when the tracked page is not what this run made."""
+    old = tracked.read_text() if tracked.exists() else ""
+    if old == page:
+        print(f"bad_inputs_doc: {tracked} is current")
+        return 0
+    diff = difflib.unified_diff(
+        old.splitlines(), page.splitlines(), str(tracked), str(made), lineterm="", n=0
+    )
+    print("\n".join(list(diff)[:40]))
+    print(
+        f"bad_inputs_doc: {tracked} is stale: the tests now give other messages. "
+        f"Run `make bad-inputs-doc` (copies {made} over it) and commit the page."
+    )
+    return 1
 
 
 if __name__ == "__main__":

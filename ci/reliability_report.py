@@ -37,8 +37,15 @@ def main(argv: list[str]) -> int:
     if late:
         section = "secrets (files written after the tests)"
         rows.append({"section": section, "name": "files scanned", "value": scanned, "unit": ""})
-        rows.append({"section": section, "name": "secrets found", "value": len(findings),
-                     "unit": "", "zero": True})  # fmt: skip
+        rows.append(
+            {
+                "section": section,
+                "name": "secrets found",
+                "value": len(findings),
+                "unit": "",
+                "zero": True,
+            }
+        )
     for finding in findings:
         print(f"secret found: {finding}")
     width = max([len(r["name"]) for r in rows] + [30])

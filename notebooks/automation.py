@@ -116,7 +116,7 @@ def run_campaign(
         for scan, job in jobs.items():
             job.wait(timeout=timeout)
             if job.state is JobState.COMPLETED:
-                text = machine.download(f"{workdir}/scan{scan}.json", binary=False)
+                text = machine.files.download(f"{workdir}/scan{scan}.json", binary=False)
                 results[scan] = json.loads(text)
                 del pending[scan]
             elif pending[scan] < retries:

@@ -50,3 +50,8 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .notebook import unload_ipython_extension as unload
 
     unload(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (``jpserver_extensions: {"sfapi_jupyter": true}``)."""
+    return [{"module": "sfapi_jupyter.server"}]

@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.host_accounts import FacilityAccountSweeper, remove_accounts_on_close
+from tests.support.host_accounts import (
+    FacilityAccountSweeper,
+    remove_accounts_on_close,
+    remove_dead_run_directories,
+    start_run_directory,
+)
 
 #: Credentials and endpoints a user may have in their shell; tests must not see them.
 SFAPI_VARIABLES = (
@@ -62,6 +67,10 @@ def isolated_environment(home: Path) -> dict[str, str | None]:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _home
+    # Every temporary file of the run (pytest's tmp_path too) in one locked directory of its
+    # own, so that a run only ever removes its own facilities' OS accounts.
+    _saved["TMPDIR"] = os.environ.get("TMPDIR")
+    start_run_directory()
     _home = Path(tempfile.mkdtemp(prefix="sfapi-test-home-"))
     for name, value in isolated_environment(_home).items():
         _saved[name] = os.environ.get(name)
@@ -115,6 +124,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # run's leftovers (see FacilityAccountSweeper).
         _sweeper().sweep()
         remove_accounts_on_close()
+    remove_dead_run_directories()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

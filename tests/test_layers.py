@@ -1,5 +1,6 @@
 """The package's layers, enforced: ``client`` ← ``keyless`` ← ``widgets`` ← ``notebook`` ←
-``cli``; the ``facility`` stands alone, and only ``keyless`` and ``cli`` may import it; no
+``cli``, and ``client`` ← ``server`` (the Jupyter server extension); the ``facility`` stands
+alone, and only ``keyless`` and ``cli`` may import it; no
 import cycle between modules.
 
 Every import counts, function-level ones included, and ``TYPE_CHECKING`` ones count for the
@@ -18,6 +19,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
 #: Each layer may import the layers at or before it in this order.
 ORDER = ["client", "keyless", "widgets", "notebook", "cli"]
+#: Layers beside the chain, and the only layers each may import (besides itself).
+BRANCHES = {"server": {"client"}}
 STANDALONE = "facility"
 #: The layers that may import the facility: ``keyless`` serves the client with the
 #: facility's routes in-process; the CLI serves and administers it.
@@ -110,6 +113,12 @@ def breaks_the_rule(item: Import) -> str | None:
         return "the facility imports nothing else of the package"
     if dst == STANDALONE:
         return None if src in FACILITY_USERS else f"{src} must not import the facility"
+    if src in BRANCHES:
+        if dst in BRANCHES[src]:
+            return None
+        return f"{src} may not import {dst} (it imports {', '.join(sorted(BRANCHES[src]))} only)"
+    if dst in BRANCHES:
+        return f"{src} may not import {dst} (only the Jupyter server loads it)"
     if src not in ORDER or dst not in ORDER:
         return f"{src} or {dst} is not a known layer: add it to tests/test_layers.py ORDER"
     if ORDER.index(dst) > ORDER.index(src):
@@ -158,7 +167,15 @@ def cycles(edges: list[Import]) -> list[list[str]]:
 
 def test_every_layer_is_a_package_and_nothing_else_sits_at_the_top() -> None:
     top = sorted(p.name for p in PACKAGE.iterdir() if not p.name.startswith((".", "__pycache")))
-    expected = {*ORDER, STANDALONE, "__init__.py", "__main__.py", "_version.py", "py.typed"}
+    expected = {
+        *ORDER,
+        *BRANCHES,
+        STANDALONE,
+        "__init__.py",
+        "__main__.py",
+        "_version.py",
+        "py.typed",
+    }
     assert set(top) == expected, "the top of sfapi_jupyter/ should read as its layers"
 
 
@@ -168,6 +185,17 @@ def test_no_import_crosses_the_layering_rule() -> None:
     wrong = [f"{i.source}:{i.line} imports {i.target}: {why}"
              for i in imports if (why := breaks_the_rule(i))]  # fmt: skip
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_notebook_uses_only_public_modules_of_the_widgets() -> None:
+    private = [
+        f"{i.source}:{i.line} imports {i.target}"
+        for i in all_imports()
+        if layer(i.source) == "notebook"
+        and layer(i.target) == "widgets"
+        and any(part.startswith("_") for part in i.target.split(".")[2:])
+    ]
+    assert not private, "use the widgets' public names (widgets/support/):\n" + "\n".join(private)
 
 
 def test_no_import_cycles_between_modules() -> None:
@@ -191,13 +219,16 @@ def test_no_module_is_over_400_lines() -> None:
     ("source", "target", "why"),
     [
         ("sfapi_jupyter.client._client", "sfapi_jupyter.widgets", "client may not import widgets"),
-        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.feeds", "widgets may not"),
+        ("sfapi_jupyter.widgets.job_card", "sfapi_jupyter.notebook.controllers", "widgets may not"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.cli", "notebook may not import cli"),
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),
         ("sfapi_jupyter.client.watch", "sfapi_jupyter", "a layer imports the root"),
         ("sfapi_jupyter.client._client", "sfapi_jupyter.keyless", "client may not import"),
         ("sfapi_jupyter.widgets._base", "sfapi_jupyter.facility", "widgets must not import"),
+        ("sfapi_jupyter.server._views", "sfapi_jupyter.widgets", "server may not import"),
+        ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.server", "notebook may not import"),
+        ("sfapi_jupyter.server", "sfapi_jupyter.facility", "server must not import"),
     ],
 )
 def test_the_rule_catches_each_kind_of_wrong_arrow(source: str, target: str, why: str) -> None:

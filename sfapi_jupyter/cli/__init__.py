@@ -86,29 +86,47 @@ def add_kernel_parsers(top: Any) -> None:
         "machine with --remote) whose first cell can already use %%sfjob and the other magics.",
     )
     where = install.add_mutually_exclusive_group()
-    where.add_argument("--user", action="store_true",
-                       help="the user's Jupyter data directory (the default)")  # fmt: skip
-    where.add_argument("--sys-prefix", action="store_true",
-                       help=f"this environment's share/jupyter ({sys.prefix})")  # fmt: skip
+    where.add_argument(
+        "--user", action="store_true", help="the user's Jupyter data directory (the default)"
+    )
+    where.add_argument(
+        "--sys-prefix", action="store_true", help=f"this environment's share/jupyter ({sys.prefix})"
+    )
     where.add_argument("--prefix", metavar="DIR", help="DIR/share/jupyter/kernels")
-    install.add_argument("--name", default=kernel.DEFAULT_NAME,
-                         help="kernel name (default: %(default)s)")  # fmt: skip
-    install.add_argument("--display-name", default=kernel.DEFAULT_DISPLAY_NAME,
-                         help="name shown in the launcher (default: %(default)s)")  # fmt: skip
-    install.add_argument("--env", action="append", metavar="KEY=VALUE",
-                         help="environment variable for the kernel (repeatable)")  # fmt: skip
+    install.add_argument(
+        "--name", default=kernel.DEFAULT_NAME, help="kernel name (default: %(default)s)"
+    )
+    install.add_argument(
+        "--display-name",
+        default=kernel.DEFAULT_DISPLAY_NAME,
+        help="name shown in the launcher (default: %(default)s)",
+    )
+    install.add_argument(
+        "--env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="environment variable for the kernel (repeatable)",
+    )
     remote = install.add_argument_group("remote machine (through the SF API)")
-    remote.add_argument("--remote", metavar="MACHINE",
-                        help="set the kernel up on MACHINE, e.g. perlmutter")  # fmt: skip
-    remote.add_argument("--venv", metavar="PATH",
-                        help="environment there, made if missing "
-                        "(default: ~/.venvs/sfapi-jupyter)")  # fmt: skip
-    remote.add_argument("--spec", metavar="REQUIREMENT_OR_WHEEL",
-                        help="what pip installs there: a requirement, or a local .whl uploaded "
-                        "first (default: sfapi_jupyter of this version)")  # fmt: skip
-    remote.add_argument("--python", default="python3",
-                        help="the Python there that makes a new environment "
-                        "(default: %(default)s)")  # fmt: skip
+    remote.add_argument(
+        "--remote", metavar="MACHINE", help="set the kernel up on MACHINE, e.g. perlmutter"
+    )
+    remote.add_argument(
+        "--venv",
+        metavar="PATH",
+        help="environment there, made if missing (default: ~/.venvs/sfapi-jupyter)",
+    )
+    remote.add_argument(
+        "--spec",
+        metavar="REQUIREMENT_OR_WHEEL",
+        help="what pip installs there: a requirement, or a local .whl uploaded "
+        "first (default: sfapi_jupyter of this version)",
+    )
+    remote.add_argument(
+        "--python",
+        default="python3",
+        help="the Python there that makes a new environment (default: %(default)s)",
+    )
     install.set_defaults(func=cmd_install_kernel)
     uninstall = top.add_parser("uninstall-kernel", help="remove an installed Jupyter kernel")
     uninstall.add_argument("name")
@@ -123,23 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfapi-jupyter", description=__doc__.split("\n")[0])
     top = parser.add_subparsers(dest="command", required=True)
     state = argparse.ArgumentParser(add_help=False)
-    state.add_argument("--state", type=Path, default=None,
-                       help="state directory (default: the user data directory's "
-                       "sfapi-jupyter/facility)")  # fmt: skip
+    state.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="state directory (default: the user data directory's sfapi-jupyter/facility)",
+    )
     demo = top.add_parser("demo", help="the local facility plus JupyterLab on the quickstart")
-    demo.add_argument("--state", type=Path, default=Path(".facility"),
-                      help="the demo's state: facility, key, settings, kernel (default: "
-                      "./.facility)")  # fmt: skip
+    demo.add_argument(
+        "--state",
+        type=Path,
+        default=Path(".facility"),
+        help="the demo's state: facility, key, settings, kernel (default: ./.facility)",
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000, help="facility port")
     demo.add_argument("--lab-port", type=int, default=8888, help="JupyterLab port")
     demo.add_argument("--key-file", help="the demo key (default: STATE/demo/key.pem)")
     demo.add_argument("--no-lab", action="store_true", help="serve the facility only")
-    demo.add_argument("--check", nargs="*", metavar="NOTEBOOK",
-                      help="run every notebook in notebooks/ (or those named) headless against "
-                      "a fresh facility; exit non-zero on a failure")  # fmt: skip
-    demo.add_argument("--keep", action="store_true",
-                      help="with --check: keep the temporary directory")  # fmt: skip
+    demo.add_argument(
+        "--check",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="run every notebook in notebooks/ (or those named) headless against "
+        "a fresh facility; exit non-zero on a failure",
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="with --check: keep the temporary directory"
+    )
     demo.set_defaults(func=cmd_demo)
     add_kernel_parsers(top)
     fac = top.add_parser("facility", help="the local SF API facility").add_subparsers(
@@ -154,20 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-lifetime", type=int, default=600, help="access token seconds")
     serve.add_argument("--faults", help="inject faults, e.g. rate=0.2,seed=1,kinds=429+503+drop")
     serve.add_argument(
-        "--nodes", action="append", metavar="MACHINE=N",
+        "--nodes",
+        action="append",
+        metavar="MACHINE=N",
         help="nodes of a machine in the local backend, e.g. perlmutter=40 for a room of 40 "
         "(repeatable; default perlmutter=4, dtns=2, dtn01=1)",
-    )  # fmt: skip
+    )
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
-        "--trusted-proxy", action="append", metavar="ADDR",
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDR",
         help="believe X-Forwarded-For only from this proxy (address or CIDR; repeatable); "
         "without it a forwarded address is refused",
-    )  # fmt: skip
+    )
     serve.add_argument(
-        "--public-url", metavar="URL",
+        "--public-url",
+        metavar="URL",
         help="the URL clients reach the facility by (the token audience is URL/c2id/token)",
-    )  # fmt: skip
+    )
     serve.set_defaults(func=_Lazy("cmd_serve"))
 
     client = fac.add_parser("client", help="API clients").add_subparsers(
@@ -193,10 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     accounts = fac.add_parser("accounts", help="the OS accounts a root facility made")
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
     remove = accounts_commands.add_parser(
-        "remove", parents=[state],
+        "remove",
+        parents=[state],
         help="remove the OS users and groups this facility made (after a tutorial); "
         "it makes them again when it next starts",
-    )  # fmt: skip
+    )
     remove.set_defaults(func=_Lazy("cmd_accounts_remove"))
 
     status = fac.add_parser("status", help="resource status").add_subparsers(
@@ -221,9 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--description", required=True)
     add.add_argument("--notes")
     add.add_argument("--swo", default="sched", help="short code, e.g. sched or degr")
-    add.add_argument("--status", dest="outage_status", default=None,
-                     choices=("Active", "Cancelled", "Completed", "Extended", "Planned"),
-                     help="fixed status (default: from the times)")  # fmt: skip
+    add.add_argument(
+        "--status",
+        dest="outage_status",
+        default=None,
+        choices=("Active", "Cancelled", "Completed", "Extended", "Planned"),
+        help="fixed status (default: from the times)",
+    )
     add.set_defaults(func=_Lazy("cmd_outage_add"))
     olist = outage.add_parser("list", parents=[state], help="list outages")
     olist.add_argument("resource", nargs="?")

@@ -287,12 +287,18 @@ def _run_lab(workdir: Path, env: dict[str, str], host: str, lab_port: int, start
         print(f"(port {lab_port} is taken; JupyterLab uses {free})")
         lab_port = free
     token = secrets.token_hex(16)
-    argv = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", f"--ip={host}", f"--port={lab_port}",
-        "--ServerApp.port_retries=0", f"--ServerApp.root_dir={workdir}",
-        "--LanguageServerManager.autodetect=False", "--ServerApp.log_level=WARN",
-        f"--IdentityProvider.token={token}", "--LabApp.default_url=/lab/tree/quickstart.ipynb",
-    ]  # fmt: skip
+    options = [
+        "--no-browser",
+        f"--ip={host}",
+        f"--port={lab_port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={workdir}",
+        "--LanguageServerManager.autodetect=False",
+        "--ServerApp.log_level=WARN",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.default_url=/lab/tree/quickstart.ipynb",
+    ]
+    argv = [sys.executable, "-m", "jupyterlab", *options]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     base = f"http://{host}:{lab_port}"

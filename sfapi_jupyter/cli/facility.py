@@ -70,8 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  token_url    = {base}{TOKEN_PATH}")
     if args.backend == "local":
         print(f"  machines     = {describe_nodes(config.nodes)} (--nodes perlmutter=N)")
-    print("  make a client: sfapi-jupyter facility client create --user NAME "
-          f"--state {config.state_dir}")  # fmt: skip
+    print(
+        "  make a client: sfapi-jupyter facility client create --user NAME "
+        f"--state {config.state_dir}"
+    )
     if faults:
         print(
             f"  fault injection: rate={faults.rate} seed={faults.seed} "
@@ -110,23 +112,32 @@ def cmd_client_create(args: argparse.Namespace) -> int:
         path.touch(mode=0o600)
         path.write_text(client.key_file_text)
     if args.json:
-        print(json.dumps({
-            "client_id": client.client_id,
-            "user": client.user,
-            "level": client.level,
-            "expires_at": client.expires_at,
-            "private_key_pem": client.private_key_pem,
-            "private_key_jwk": client.private_key_jwk,
-        }, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "client_id": client.client_id,
+                    "user": client.user,
+                    "level": client.level,
+                    "expires_at": client.expires_at,
+                    "private_key_pem": client.private_key_pem,
+                    "private_key_jwk": client.private_key_jwk,
+                },
+                indent=2,
+            )
+        )
     elif args.key_file:
-        print(f"client {client.client_id} for {client.user} ({client.level}, expires "
-              f"{client.expires_at}); key written to {args.key_file} (mode 600)")  # fmt: skip
+        print(
+            f"client {client.client_id} for {client.user} ({client.level}, expires "
+            f"{client.expires_at}); key written to {args.key_file} (mode 600)"
+        )
     else:
         print(client.key_file_text, end="")
-        print(f"# client {client.client_id} for {client.user} ({client.level}), expires "
-              f"{client.expires_at}. Save the lines above (client id, then the private key) as "
-              "~/.superfacility/key.pem with chmod 600; it is shown only once.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"# client {client.client_id} for {client.user} ({client.level}), expires "
+            f"{client.expires_at}. Save the lines above (client id, then the private key) as "
+            "~/.superfacility/key.pem with chmod 600; it is shown only once.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -137,8 +148,10 @@ def cmd_client_list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'CLIENT ID':<14}{'USER':<12}{'LEVEL':<7}{'EXPIRES':<27}STATE")
     for c in clients:
-        print(f"{c['client_id']:<14}{c['user']:<12}{c['level']:<7}{c['expires_at']:<27}"
-              f"{'revoked' if c['revoked'] else 'active'}")  # fmt: skip
+        print(
+            f"{c['client_id']:<14}{c['user']:<12}{c['level']:<7}{c['expires_at']:<27}"
+            f"{'revoked' if c['revoked'] else 'active'}"
+        )
     return 0
 
 
@@ -200,16 +213,18 @@ def cmd_outage_add(args: argparse.Namespace) -> int:
     start, end = _when(args.start), _when(args.end)
     if end <= start:
         raise CliError("--end must be after --start")
-    outage_id = facility.store.add_outage({
-        "name": args.resource,
-        "start_at": iso(start),
-        "end_at": iso(end),
-        "description": args.description,
-        "notes": args.notes or "",
-        "status": args.outage_status,
-        "swo": args.swo,
-        "update_at": iso(dt.datetime.now(dt.timezone.utc)),
-    })  # fmt: skip
+    outage_id = facility.store.add_outage(
+        {
+            "name": args.resource,
+            "start_at": iso(start),
+            "end_at": iso(end),
+            "description": args.description,
+            "notes": args.notes or "",
+            "status": args.outage_status,
+            "swo": args.swo,
+            "update_at": iso(dt.datetime.now(dt.timezone.utc)),
+        }
+    )
     print(
         f"outage {outage_id} added for {args.resource}: "
         f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"

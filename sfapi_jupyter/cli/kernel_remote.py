@@ -190,7 +190,7 @@ class RemoteKernelInstall:
             'mktemp -d "$HOME/.sfapi-kernel-upload.XXXXXX"', "mktemp"
         ).strip()
         target = f"{self.upload_dir}/{self.wheel.name}"
-        self.machine.upload(self.wheel, target)
+        self.machine.files.upload(self.wheel, target)
         self.remote_spec = target
         return f"{self.wheel.stat().st_size / 1024:.0f} KiB to {target}"
 
@@ -211,8 +211,8 @@ class RemoteKernelInstall:
         return f"{EXTENSION} {out.splitlines()[-1] if out else '?'}"
 
     def write_kernelspec(self) -> str:
-        argv = [self.venv_python, "-m", "sfapi_jupyter", "install-kernel", "--user",
-                "--name", self.name, "--display-name", self.display_name]  # fmt: skip
+        argv = [self.venv_python, "-m", "sfapi_jupyter", "install-kernel", "--user"]
+        argv += ["--name", self.name, "--display-name", self.display_name]
         for key, value in self.env.items():
             argv += ["--env", f"{key}={value}"]
         self.wrote_kernel = True  # a partial write is removed too

@@ -11,6 +11,7 @@ from ._errors import (
     ConflictError,
     ConnectError,
     CredentialsError,
+    H5Error,
     JobFailedError,
     JobNotReadyError,
     MachineUnavailableError,
@@ -30,6 +31,8 @@ from ._errors import (
 )
 from ._retry import RetryPolicy
 from ._sync import Client, Job, Machine, Transfer
+from ._sync_h5 import H5Dataset, H5File
+from .h5 import AnnularDarkField, AsyncH5File, BrightField, H5Image, H5Node
 from .models import CommandResult, JobInfo, JobState, RemoteEntry
 from .resources.groups import AsyncGroup, Group
 from .resources.jobs import AsyncJob
@@ -37,15 +40,18 @@ from .resources.machine import AsyncMachine
 from .resources.storage import AsyncTransfer
 
 __all__ = [
+    "AnnularDarkField",
     "ApiError",
     "AsyncClient",
     "AsyncGroup",
+    "AsyncH5File",
     "AsyncJob",
     "AsyncMachine",
     "AsyncTransfer",
     "AuthenticationError",
     "BadScriptError",
     "BearerAuth",
+    "BrightField",
     "Client",
     "ClientCredentialsAuth",
     "CommandError",
@@ -55,6 +61,11 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "Group",
+    "H5Dataset",
+    "H5Error",
+    "H5File",
+    "H5Image",
+    "H5Node",
     "Job",
     "JobFailedError",
     "JobInfo",

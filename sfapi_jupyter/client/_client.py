@@ -1,8 +1,11 @@
-"""``AsyncClient``: the one implementation of every SF API call.
+"""``AsyncClient``: the one send path, auth and the lifecycle; the API's calls are its parts.
 
 All requests go through :meth:`AsyncClient._request`, the one send path: it applies the
 retry policy, maps every failure to the error tree in :mod:`._errors`, and never repeats a
-request that is not safe to repeat.
+request that is not safe to repeat. The calls themselves are written per area of the API in
+``resources/``: handles for what lives on a machine (``compute(name)`` → jobs, files,
+commands) and, for the rest, the parts mixed into the client (status, account, tasks,
+transfers, groups; see :mod:`.resources._part`), so ``client.status(...)`` stays a call.
 """
 
 from __future__ import annotations
@@ -23,43 +26,31 @@ from ._constants import (
     DEFAULT_TOKEN_URL,
     ENV_API_URL,
     ENV_TOKEN_URL,
+    HOW_TO_ADD_A_KEY,
     REQUEST_TIMEOUT,
 )
 from ._credentials import Credentials, discover_credentials
 from ._errors import (
-    ApiError,
     AuthenticationError,
     ConnectError,
     RequestTimeout,
     SfApiError,
-    UnexpectedAnswerError,
     error_for_response,
     json_answer,
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
-from ._tasks import TaskBatcher, cancel_task, task_of, wait_task
 from ._transport import SLURM, describe, key_refused_message, local_transport, requested
-from .models import (
-    ApiClient,
-    Change,
-    Group,
-    ModelList,
-    Note,
-    Outage,
-    Project,
-    Role,
-    Status,
-    Task,
-    TransferInfo,
-    User,
-)
+from .resources.account import AsyncAccount
 from .resources.groups import AsyncGroups
 from .resources.machine import AsyncMachine
-from .resources.storage import AsyncTransfer, Location, start_transfer
+from .resources.status import AsyncStatus
+from .resources.storage import AsyncTransfers
+from .resources.tasks import AsyncTasks
+from .task_batch import TaskBatcher
 
 
-class AsyncClient(AsyncGroups):
+class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGroups):
     """An asynchronous client for the Superfacility API.
 
     Parameters
@@ -128,10 +119,7 @@ class AsyncClient(AsyncGroups):
             limits=CONNECTION_LIMITS,
         )  # fmt: skip
         self._machines: dict[str, AsyncMachine] = {}
-        self._me: User | None = None
-        #: Task cancels still on their way (sent when a wait was interrupted).
-        self._cancelling: set[asyncio.Future[Task]] = set()
-        #: Shared task polls (submits, cancels, commands).
+        self._cancelling = set()
         self.task_polls = TaskBatcher(self)
         #: Requests sent, by "METHOD path" (for diagnostics and tests).
         self.request_count = 0
@@ -190,8 +178,8 @@ class AsyncClient(AsyncGroups):
         """
         if auth_required and not self.authenticated:
             raise AuthenticationError(
-                f"{method} {path} needs an API client: pass client_id= and key=, set "
-                "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
+                f"{method} {path} needs an API client: pass client_id= and key=, "
+                + HOW_TO_ADD_A_KEY
             )
         attempts = self.retry.attempts
         transient = retry_statuses(method)
@@ -270,131 +258,9 @@ class AsyncClient(AsyncGroups):
         response = await self._request("GET", path, params=params, auth_required=auth_required)
         return json_answer(response, f"GET {path}", shape)
 
-    # -- status -----------------------------------------------------------------------------
-    async def status(self, name: str | None = None) -> Any:
-        """All resources' status (a list), or one resource's (``status("perlmutter")``)."""
-        if name is None:
-            rows = await self._get("status", auth_required=False, shape=list)
-            return ModelList(Status.model_validate(r) for r in rows)
-        return Status.model_validate(
-            await self._get(f"status/{name}", auth_required=False, shape=dict)
-        )
-
-    async def _per_resource(self, path: str, name: str | None) -> list[Any]:
-        """Rows of ``path`` for one resource, or of all (the API groups those per resource)."""
-        where = f"{path}/{name}" if name else path
-        body = await self._get(where, auth_required=False, shape=list)
-        if name is not None:
-            return list(body)
-        if not all(isinstance(group, list) for group in body):
-            raise UnexpectedAnswerError(f"GET {where}: the API's answer is not a list per resource")
-        return [row for group in body for row in group]
-
-    async def _outages(self, path: str, name: str | None) -> ModelList[Outage]:
-        return ModelList(Outage.model_validate(o) for o in await self._per_resource(path, name))
-
-    async def outages(self, name: str | None = None) -> ModelList[Outage]:
-        """Current and past outages, of every resource or of one."""
-        return await self._outages("status/outages", name)
-
-    async def planned_outages(self, name: str | None = None) -> ModelList[Outage]:
-        """Planned outages, of every resource or of one."""
-        return await self._outages("status/outages/planned", name)
-
-    async def notes(self, name: str | None = None) -> ModelList[Note]:
-        rows = await self._per_resource("status/notes", name)
-        return ModelList(Note.model_validate(n) for n in rows)
-
-    async def changelog(self) -> ModelList[Change]:
-        return ModelList(
-            Change.model_validate(c)
-            for c in await self._get("meta/changelog", auth_required=False, shape=list)
-        )
-
-    async def config(self) -> dict[str, str | None]:
-        rows = await self._get("meta/config", auth_required=False, shape=list)
-        if not all(isinstance(r, dict) and "key" in r for r in rows):
-            raise UnexpectedAnswerError("GET meta/config: the API's rows have no key")
-        return {str(r["key"]): r.get("value") for r in rows}
-
-    # -- account ----------------------------------------------------------------------------
-    async def user(self, username: str | None = None) -> User:
-        """The token owner (or ``username``)."""
-        params = {"username": username} if username else None
-        user = User.model_validate(await self._get("account/", params, shape=dict))
-        if username is None:
-            self._me = user
-        return user
-
-    async def whoami(self) -> User:
-        """The token owner, asked once and remembered."""
-        return self._me or await self.user()
-
-    async def projects(self) -> ModelList[Project]:
-        return ModelList(
-            Project.model_validate(p) for p in await self._get("account/projects", shape=list)
-        )
-
-    async def roles(self) -> ModelList[Role]:
-        return ModelList(
-            Role.model_validate(r) for r in await self._get("account/roles", shape=list)
-        )
-
-    async def groups(self) -> ModelList[Group]:
-        body = await self._get("account/groups", shape=dict)
-        return ModelList(Group.model_validate(g) for g in body.get("groups") or [])
-
-    async def clients(self) -> ModelList[ApiClient]:
-        return ModelList(
-            ApiClient.model_validate(c) for c in await self._get("account/clients", shape=list)
-        )
-
     # -- compute ----------------------------------------------------------------------------
     def compute(self, machine: str) -> AsyncMachine:
         """A handle on one machine (``perlmutter``, ``dtns``, ``dtn01``); no request made."""
         if machine not in self._machines:
             self._machines[machine] = AsyncMachine(self, machine)
         return self._machines[machine]
-
-    # -- storage ----------------------------------------------------------------------------
-    async def transfer(
-        self, source: Location, target: Location, *, label: str = ""
-    ) -> AsyncTransfer:
-        """Start a Globus-shaped transfer of ``source`` (a file or directory) into ``target``.
-
-        Locations are ``"MACHINE:PATH"`` or ``(machine, path)``; machines are ``perlmutter``,
-        ``dtns``, ``dtn01`` (or Globus collection UUIDs). The transfer runs on its own:
-        ``await transfer.wait()`` follows it. A bad location raises ValueError; a refused
-        transfer NotFoundError, PermissionDeniedError or ApiError, saying why.
-        """
-        return await start_transfer(self, source, target, label)
-
-    async def transfer_status(self, transfer_id: str) -> TransferInfo:
-        """What the API says now about one transfer."""
-        body = await self._get(f"storage/globus/transfer/{transfer_id}", shape=dict)
-        if body.get("status") == "ERROR" and not body.get("globus_status"):
-            raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
-        return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
-
-    # -- tasks ------------------------------------------------------------------------------
-    async def task(self, task_id: str) -> Task:
-        return task_of(await self._get(f"tasks/{task_id}", shape=dict), task_id)
-
-    async def tasks(self) -> list[Task]:
-        body = await self._get("tasks", shape=dict)
-        rows = body.get("tasks") or []
-        if not isinstance(rows, list) or not all(isinstance(t, dict) for t in rows):
-            raise UnexpectedAnswerError("GET tasks: the API's tasks are not a list of objects")
-        return [task_of(t, str(t.get("id"))) for t in rows]
-
-    async def wait_task(
-        self, task_id: str, timeout: float | None = None, *, interval: float = 0.2
-    ) -> Task:
-        """Poll a task until it is done, backing off from ``interval`` to 1 s; polls due at
-        the same time share one request (:class:`~sfapi_jupyter.client._tasks.TaskBatcher`)."""
-        return await wait_task(self, task_id, timeout, interval)
-
-    async def cancel_task(self, task_id: str) -> Task:
-        """Cancel a running task (a command: it is killed, with its children); a finished
-        task is left as it is. The task as it is afterwards."""
-        return await cancel_task(self, task_id)

@@ -12,6 +12,9 @@ ENV_TOKEN_URL = "SFAPI_TOKEN_URL"
 ENV_CLIENT_ID = "SFAPI_CLIENT_ID"
 ENV_KEY = "SFAPI_KEY"
 ENV_SECRET = "SFAPI_SECRET"
+#: How to give the client a key: every "needs an API client" message says it in these words
+#: (the client's errors and the Jupyter server extension's jobs view).
+HOW_TO_ADD_A_KEY = "set SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
 
 #: Seconds: connect, and everything else, per HTTP request.
 CONNECT_TIMEOUT = 10.0

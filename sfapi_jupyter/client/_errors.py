@@ -158,6 +158,21 @@ class CommandError(ApiError):
         self.result = result
 
 
+class H5Error(ApiError):
+    """Reading an HDF5 file on the machine was refused or failed (``machine.h5``).
+
+    ``reason`` says which: ``missing_file``, ``not_a_file``, ``unreadable``, ``not_hdf5``,
+    ``no_dataset``, ``not_a_dataset``, ``not_numeric``, ``missing_filter``, ``bad_index``,
+    ``not_4d``,
+    ``detector_outside``, ``no_python`` (no h5py and numpy in the chosen Python) or
+    ``failed``; the message says what to do.
+    """
+
+    def __init__(self, message: str, *, reason: str = "failed", **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.reason = reason
+
+
 class TaskFailedError(SfApiError):
     """An asynchronous task ended ``failed`` or ``cancelled``."""
 

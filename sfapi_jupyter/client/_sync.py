@@ -2,7 +2,8 @@
 
 Every method runs the same coroutine as its async twin, on one private event-loop thread
 per client (:class:`sfapi_jupyter.client._loop.LoopThread`), so the sync client works in scripts
-and inside a running Jupyter kernel.
+and inside a running Jupyter kernel. The client's calls per area of the API (status, account,
+tasks, transfers, groups) are written beside their async twins, in ``resources/``.
 """
 
 from __future__ import annotations
@@ -10,35 +11,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._auth import KeyRefusedWarning
 from ._client import AsyncClient
 from ._errors import SubmitError
 from ._loop import LoopThread
-from ._sync_transfer import Transfer
-from .models import (
-    ApiClient,
-    Change,
-    CommandResult,
-    Group,
-    JobInfo,
-    JobState,
-    ModelList,
-    Note,
-    Outage,
-    Project,
-    RemoteEntry,
-    Role,
-    Task,
-    TransferInfo,
-    User,
-)
-from .resources.files import Progress
+from ._sync_h5 import H5File
+from ._sync_transfer import SyncTransfers, Transfer
+from .models import CommandResult, JobInfo, JobState
+from .resources.account import SyncAccount
+from .resources.files import Files, moved_to_files
 from .resources.groups import SyncGroups
 from .resources.jobs import AsyncJob
 from .resources.machine import AsyncMachine
-from .resources.storage import Location
+from .resources.status import SyncStatus
+from .resources.tasks import SyncTasks
 from .scripts import CheckedScript
 
 T = TypeVar("T")
@@ -126,9 +114,22 @@ class Machine:
         self._client = client
         self.aio = machine
         self.name = machine.name
+        self._files: Files | None = None
 
     def __repr__(self) -> str:
         return f"Machine({self.name!r})"
+
+    if not TYPE_CHECKING:  # at run time only: the type checker still sees no such names
+
+        def __getattr__(self, name: str) -> Any:
+            raise moved_to_files(self, name)
+
+    @property
+    def files(self) -> Files:
+        """The machine's files: ``ls``, ``download``, ``upload``; see :class:`AsyncFiles`."""
+        if self._files is None:
+            self._files = Files(self._client, self.aio.files)
+        return self._files
 
     @property
     def client(self) -> Client:
@@ -182,31 +183,14 @@ class Machine:
     def jobs(self, user: str | None = None, **options: Any) -> list[Job]:
         return [self.job_handle(j) for j in self._client._run(self.aio.jobs(user, **options))]
 
-    def ls(self, path: str) -> list[RemoteEntry]:
-        return self._client._run(self.aio.ls(path))
-
-    def download(
-        self,
-        path: str,
-        to: Any = None,
-        *,
-        binary: bool = True,
-        overwrite: bool = True,
-        progress: Progress | None = None,
-    ) -> Any:
-        """See :meth:`AsyncFiles.download`; ``progress`` is called on the client's loop thread."""
-        return self._client._run(
-            self.aio.download(path, to, binary=binary, overwrite=overwrite, progress=progress)
-        )
-
-    def upload(self, source: Any, remote_path: str, *, progress: Progress | None = None) -> str:
-        """See :meth:`AsyncFiles.upload`; ``progress`` is called on the client's loop thread."""
-        return self._client._run(self.aio.upload(source, remote_path, progress=progress))
-
     def run(
         self, command: str | list[str], *, check: bool = False, timeout: float | None = None
     ) -> CommandResult:
         return self._client._run(self.aio.run(command, check=check, timeout=timeout))
+
+    def h5(self, path: str, *, python: str | None = None, **options: Any) -> H5File:
+        """An HDF5 or EMD file here, read where it lies; see :meth:`AsyncMachine.h5`."""
+        return H5File(self._client, self.aio.h5(path, python=python, **options))
 
     def tail(self, path: str, *, follow: bool = True, **options: Any) -> Iterator[str]:
         """Follow a remote file as it grows (blocking); see :meth:`AsyncMachine.tail`.
@@ -245,7 +229,7 @@ class Machine:
         return blocking()
 
 
-class Client(SyncGroups):
+class Client(SyncStatus, SyncAccount, SyncTasks, SyncTransfers, SyncGroups):
     """The blocking client: the same calls as :class:`AsyncClient`, without ``await``.
 
     >>> from sfapi_jupyter import Client
@@ -311,72 +295,11 @@ class Client(SyncGroups):
     ) -> None:
         self.close()
 
-    # -- the API ----------------------------------------------------------------------------
-    def status(self, name: str | None = None) -> Any:
-        return self._run(self.aio.status(name))
-
-    def outages(self, name: str | None = None) -> ModelList[Outage]:
-        return self._run(self.aio.outages(name))
-
-    def planned_outages(self, name: str | None = None) -> ModelList[Outage]:
-        return self._run(self.aio.planned_outages(name))
-
-    def notes(self, name: str | None = None) -> ModelList[Note]:
-        return self._run(self.aio.notes(name))
-
-    def changelog(self) -> ModelList[Change]:
-        return self._run(self.aio.changelog())
-
-    def config(self) -> dict[str, str | None]:
-        return self._run(self.aio.config())
-
-    def whoami(self) -> User:
-        return self._run(self.aio.whoami())
-
-    def user(self, username: str | None = None) -> User:
-        return self._run(self.aio.user(username))
-
-    def projects(self) -> ModelList[Project]:
-        return self._run(self.aio.projects())
-
-    def roles(self) -> ModelList[Role]:
-        return self._run(self.aio.roles())
-
-    def groups(self) -> ModelList[Group]:
-        return self._run(self.aio.groups())
-
-    def clients(self) -> ModelList[ApiClient]:
-        return self._run(self.aio.clients())
-
+    # -- handles ----------------------------------------------------------------------------
     def compute(self, machine: str) -> Machine:
         if machine not in self._machines:
             self._machines[machine] = Machine(self, self.aio.compute(machine))
         return self._machines[machine]
-
-    def transfer(self, source: Location, target: Location, *, label: str = "") -> Transfer:
-        """Start a transfer; see :meth:`AsyncClient.transfer`.
-
-        >>> t = client.transfer("perlmutter:/pscratch/run1", "dtns:/cfs/m1")  # doctest: +SKIP
-        >>> t.wait().globus_status                                           # doctest: +SKIP
-        <TransferStatus.SUCCEEDED: 'SUCCEEDED'>
-        """
-        return Transfer(self, self._run(self.aio.transfer(source, target, label=label)))
-
-    def transfer_status(self, transfer_id: str) -> TransferInfo:
-        return self._run(self.aio.transfer_status(transfer_id))
-
-    def task(self, task_id: str) -> Task:
-        return self._run(self.aio.task(task_id))
-
-    def tasks(self) -> list[Task]:
-        return self._run(self.aio.tasks())
-
-    def wait_task(self, task_id: str, timeout: float | None = None) -> Task:
-        return self._run(self.aio.wait_task(task_id, timeout))
-
-    def cancel_task(self, task_id: str) -> Task:
-        """Cancel a running task (a command is killed, with its children)."""
-        return self._run(self.aio.cancel_task(task_id))
 
 
 __all__ = ["Client", "Job", "Machine", "Transfer"]

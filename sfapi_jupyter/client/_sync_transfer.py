@@ -1,11 +1,13 @@
-"""``Transfer``: the blocking handle on a Globus-shaped transfer (see :mod:`._sync`)."""
+"""``Transfer``: the blocking handle on a Globus-shaped transfer, and ``Client.transfer``
+(see :mod:`._sync`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .models import TransferInfo, TransferStatus
-from .resources.storage import AsyncTransfer
+from .resources._part import SyncPart
+from .resources.storage import AsyncTransfer, Location
 
 if TYPE_CHECKING:
     from ._sync import Client
@@ -60,3 +62,20 @@ class Transfer:
         self, timeout: float | None = None, *, interval: float = 1.0, check: bool = False
     ) -> TransferInfo:
         return self._client._run(self.aio.wait(timeout, interval=interval, check=check))
+
+
+class SyncTransfers(SyncPart):
+    """``Client.transfer`` and ``transfer_status`` (a mixin of ``Client``)."""
+
+    def transfer(self, source: Location, target: Location, *, label: str = "") -> Transfer:
+        """Start a transfer; see :meth:`AsyncClient.transfer`.
+
+        >>> t = client.transfer("perlmutter:/pscratch/run1", "dtns:/cfs/m1")  # doctest: +SKIP
+        >>> t.wait().globus_status                                           # doctest: +SKIP
+        <TransferStatus.SUCCEEDED: 'SUCCEEDED'>
+        """
+        started = self._run(self.aio.transfer(source, target, label=label))
+        return Transfer(cast("Client", self), started)
+
+    def transfer_status(self, transfer_id: str) -> TransferInfo:
+        return self._run(self.aio.transfer_status(transfer_id))

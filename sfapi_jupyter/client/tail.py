@@ -33,6 +33,7 @@ import codecs
 import contextlib
 import zlib
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
@@ -246,6 +247,67 @@ def tail_remote_file(machine: AsyncMachine, path: str, **options: Any) -> Remote
     return RemoteTail(machine, path, **options)
 
 
+@dataclass(frozen=True)
+class TailRead:
+    """One read of a file from an offset (:func:`read_since`): the new text, and where the
+    next read starts. ``reset`` is ``"truncated"`` or ``"replaced"`` when the file changed
+    under the offset (the text is then from byte 0: a display clears itself first);
+    ``missing``: the file does not exist (yet); ``more``: the read stopped at its size."""
+
+    text: str
+    offset: int
+    inode: int | None
+    size: int
+    reset: str | None = None
+    missing: bool = False
+    more: bool = False
+
+
+async def read_since(
+    machine: AsyncMachine,
+    path: str,
+    offset: int = 0,
+    inode: int | None = None,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+) -> TailRead:
+    """The text of ``path`` after byte ``offset``: one poll, shared like a tail's.
+
+    The reader keeps nothing: the offset and inode travel with the caller (a browser polling
+    a Jupyter server), so a character cut at the end of what was read is not decoded: the
+    returned offset stops before its first byte, and the next read starts there.
+
+    Examples
+    --------
+    >>> first = await read_since(machine, "job.out")                 # doctest: +SKIP
+    >>> later = await read_since(machine, "job.out", first.offset, first.inode)  # doctest: +SKIP
+    """
+    start_at = max(int(offset), 0)
+    # A UTF-8 character is at most 4 bytes: a full read of 4 always completes one, so the
+    # offset always moves on.
+    chunk_size = max(chunk_size, 4)
+    header, payload, _chars = await machine.tails.poll((path, start_at, inode, chunk_size, None))
+    try:
+        status, size, new_inode, start, reason, data = parse_poll(header, payload)
+    except (ValueError, OSError, EOFError, zlib.error):
+        raise ApiError(f"reading {path} on {machine.name} failed: {header.strip()[:300]}") from None
+    if status == "NOTFILE":
+        raise ApiError(f"{path} on {machine.name} is not a regular file")
+    if status == "MISSING":
+        return TailRead("", start_at, inode, 0, missing=True)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(data)
+    cut = len(decoder.getstate()[0])  # bytes of a character not complete yet
+    return TailRead(
+        text,
+        start + len(data) - cut,
+        new_inode,
+        size,
+        reset=None if reason == "ok" else reason,
+        more=len(data) >= chunk_size,
+    )
+
+
 async def tail_lines(machine: AsyncMachine, path: str, n: int = 10) -> str:
     """The last ``n`` lines of a remote file, moving only those bytes (like ``tail -n``).
 
@@ -262,7 +324,9 @@ __all__ = [
     "RemoteTail",
     "TailBatcher",
     "TailChunk",
+    "TailRead",
     "batch_command",
+    "read_since",
     "tail_lines",
     "tail_remote_file",
 ]

@@ -15,7 +15,9 @@ import datetime as dt
 import ipaddress
 import json
 import math
+import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -69,16 +71,26 @@ class Identity:
 
 
 def load_signing_key(config: FacilityConfig) -> RSAKey:
-    """The facility's token-signing key, made on first use and kept private (0600)."""
+    """The facility's token-signing key, made on first use and kept private (0600).
+
+    Processes that start at once (a room's ``client create`` commands) each make a key, but
+    only the first to link its complete file into place wins; the others read that one, so
+    every process signs and checks with the same key.
+    """
     path = config.signing_key_path
     if path.exists():
         return RSAKey.import_key(path.read_text())
     config.ensure_dirs()
     key = RSAKey.generate_key(2048, private=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(key.as_pem(private=True).decode())
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=".signing-key-", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(key.as_pem(private=True).decode())
+        os.link(tmp, path)  # fails if another process's key is there already
+    except FileExistsError:
+        return RSAKey.import_key(path.read_text())
+    finally:
+        os.unlink(tmp)
     return key
 
 

@@ -165,14 +165,29 @@ def set_account_comment(name: str, tag: str) -> None:
 
 
 def remove_os_user(name: str) -> None:
-    """Remove an OS account the facility made (its personal group is removed separately)."""
-    if os_user(name) is not None:
+    """Remove an OS account the facility made (its personal group is removed separately).
+
+    Gone is gone: when something else removed the account meanwhile (shadow then says
+    ``cannot remove entry``), there is nothing left to do.
+    """
+    if os_user(name) is None:
+        return
+    try:
         _run(["userdel", "--force", name])
+    except OSAccountError:
+        if os_user(name) is not None:
+            raise
 
 
 def remove_os_group(name: str) -> None:
-    if os_group(name) is not None:
+    """Remove an OS group the facility made; gone meanwhile counts as removed."""
+    if os_group(name) is None:
+        return
+    try:
         _run(["groupdel", name])
+    except OSAccountError:
+        if os_group(name) is not None:
+            raise
 
 
 def set_os_group_member(group: str, user: str, member: bool) -> None:

@@ -4,10 +4,10 @@ Functions here work without IPython and return live widgets; the magics
 (:mod:`sfapi_jupyter.notebook.magics`) are thin wrappers over them. Each feature is one
 module: :mod:`.jobs` (job cards), :mod:`.submit`, :mod:`.waiting`, :mod:`.queue`,
 :mod:`.tail`, :mod:`.status`, :mod:`.account`, :mod:`.run`, :mod:`.files`,
-:mod:`.file_browser`, :mod:`.submit_form`, :mod:`.transfer`, all fed by the one machinery
-in :mod:`.feeds`. The session's client and default machine are in :mod:`.session`; jobs
-submitted here are recorded in :mod:`.records`, so after a kernel restart they can be listed
-and followed.
+:mod:`.file_browser`, :mod:`.submit_form`, :mod:`.transfer`; each widget is answered and fed
+by its controller (:mod:`.controllers`). The session's client and default machine are in
+:mod:`.session`; jobs submitted here are recorded in :mod:`.records`, so after a kernel
+restart they can be listed and followed.
 
 Examples
 --------
@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 
 #: The public functions and their modules, imported on first use: ``%load_ext`` registers
 #: the magics and needs none of them (nor the client, widgets, pandas or numpy they bring).
@@ -41,10 +41,10 @@ _FUNCTIONS = {
     "queue_table": ".queue",
     "run_command": ".run",
     "set_client": ".session",
-    "show": ".feeds",
+    "show": ".controllers",
     "start_transfer": ".transfer",
     "status_board": ".status",
-    "stop": ".feeds",
+    "stop": ".controllers",
     "submit_form": ".submit_form",
     "submit_job": ".submit",
     "wait_for_job": ".waiting",
@@ -53,7 +53,7 @@ _FUNCTIONS = {
 
 if TYPE_CHECKING:
     from .account import account_view
-    from .feeds import show, stop
+    from .controllers import show, stop
     from .file_browser import file_browser
     from .files import get_file, put_file
     from .jobs import job_card

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..client import AsyncJob, Client, Job, Machine
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from .session import default_machine, get_client
 
 

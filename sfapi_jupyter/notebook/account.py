@@ -17,8 +17,8 @@ from typing import Any
 from ..client import AuthenticationError, Client
 from ..client.models import ApiClient, Project, User
 from ..widgets import AccountView
-from ..widgets._format import format_duration
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.formatting import format_duration
+from ..widgets.support.mainthread import dispatcher
 from .session import get_client
 
 #: Warn when the client expires within this many days.

@@ -1,4 +1,4 @@
-"""The remote file browser: a ``FileBrowser`` widget answered by a :class:`BrowserSession`.
+"""The remote file browser: a ``FileBrowser`` widget answered by its :class:`BrowserSession`.
 
 :func:`file_browser` is what ``%sfls`` shows. Each directory visit costs one ``ls``
 request; listings are kept until the user presses refresh (or an upload changes the
@@ -20,7 +20,7 @@ from ..widgets import FileBrowser
 from ..widgets.file_browser import human_size
 from . import previews
 from ._common import resolve_machine
-from .feeds import call, closed, run_soon
+from .controllers import Controller, call
 from .files import home_directory, is_single_file
 
 #: Local files offered for upload at most (the working directory's, by name).
@@ -47,13 +47,12 @@ def local_files(directory: Path) -> list[dict[str, Any]]:
     return found
 
 
-class BrowserSession:
+class BrowserSession(Controller[FileBrowser]):
     """Answers one ``FileBrowser``'s actions: listings (cached), previews, transfers."""
 
     def __init__(self, client: Client, machine: Machine, widget: FileBrowser, home: str) -> None:
-        self.client = client
+        super().__init__(client, widget)
         self.machine = machine
-        self.widget = widget
         self.home = home
         self.cache: dict[str, list[RemoteEntry]] = {}
         self.listings = 0  # ls requests made (one per directory visit)
@@ -67,7 +66,7 @@ class BrowserSession:
             ("download", self._on_download), ("upload", self._on_upload),
             ("local?", lambda _msg: self.refresh_local()),
         ):  # fmt: skip
-            widget.on_action(kind, handler)
+            self.answer(kind, handler)
 
     # -- paths ------------------------------------------------------------------------------------
     def absolute(self, path: str | None) -> str:
@@ -82,47 +81,54 @@ class BrowserSession:
     # -- listings ----------------------------------------------------------------------------------
     def list_now(self, path: str) -> list[RemoteEntry]:
         """Blocking ``ls`` of a directory (a link to one is followed), cached."""
-        entries = self.machine.ls(path.rstrip("/") + "/")
+        entries = self.machine.files.ls(path.rstrip("/") + "/")
         self.listings += 1
         self.cache[path] = entries
         return entries
 
     def open(self, path: str, *, refresh: bool = False) -> None:
         """Show directory ``path``: from the cache, or with one ``ls`` (in the background)."""
+        widget = self.widget
+        if widget is None:
+            return
         path = self.absolute(path)
         self._wanted = path
         if not refresh and path in self.cache:
-            self.widget.show_listing(path, self.cache[path])
+            widget.show_listing(path, self.cache[path])
             return
-        self.widget.loading = True
+        widget.loading = True
         self.listings += 1
 
         def shown(result: Any) -> None:
-            if closed(self.widget) or path != self._wanted:
+            widget = self.widget
+            if widget is None or path != self._wanted:
                 return  # the user went elsewhere meanwhile
             if isinstance(result, BaseException):
-                self.widget.show_error(f"Cannot open {path}: {message_of(result)}")
+                widget.show_error(f"Cannot open {path}: {message_of(result)}")
             elif is_single_file(result, path):
                 # A link that points at a file: show it where it is, selected.
-                self.widget.show_error("")
+                widget.show_error("")
                 self.preview(path)
             else:
                 self.cache[path] = result
-                self.widget.show_listing(path, result)
+                widget.show_listing(path, result)
 
-        run_soon(self.client, self.machine.aio.ls(path.rstrip("/") + "/"), shown)
+        self.run_soon(self.machine.aio.files.ls(path.rstrip("/") + "/"), shown)
 
     def _on_open(self, msg: dict[str, Any]) -> None:
         self.open(str(msg.get("path") or self.home))
 
     def _on_refresh(self, _msg: dict[str, Any]) -> None:
-        self.cache.pop(self.widget.path, None)
-        self.open(self.widget.path or self.home, refresh=True)
+        shown = self.widget.path if self.widget is not None else ""
+        self.cache.pop(shown, None)
+        self.open(shown or self.home, refresh=True)
         self.refresh_local()
 
     def refresh_local(self) -> None:
-        self.widget.cwd = str(self._cwd)
-        self.widget.local_files = local_files(self._cwd)
+        widget = self.widget
+        if widget is not None:
+            widget.cwd = str(self._cwd)
+            widget.local_files = local_files(self._cwd)
 
     # -- previews ----------------------------------------------------------------------------------
     def entry(self, path: str) -> RemoteEntry | None:
@@ -131,23 +137,24 @@ class BrowserSession:
 
     def preview(self, path: str) -> None:
         """Download ``path`` (if small enough) and show its preview."""
+        widget = self.widget
         self._previewing = path
         entry = self.entry(path)
-        if entry is not None and entry.is_dir:
+        if widget is None or (entry is not None and entry.is_dir):
             return
         if entry is not None and entry.size > previews.MAX_PREVIEW_BYTES:
             limit = human_size(previews.MAX_PREVIEW_BYTES)
-            self.widget.show_preview({"kind": "none", "path": path, "message":
+            widget.show_preview({"kind": "none", "path": path, "message":
                 f"{entry.name} is {human_size(entry.size)}; previews stop at {limit}. "
                 "Download it to look at it here."})  # fmt: skip
             return
-        self.widget.show_preview({"kind": "loading", "path": path})
+        widget.show_preview({"kind": "loading", "path": path})
 
         async def fetch() -> tuple[dict[str, Any], list[bytes], Any]:
-            data = await self.machine.aio.download(path)
+            data = await self.machine.aio.files.download(path)
             return await asyncio.to_thread(self._render, path, data, None)
 
-        run_soon(self.client, fetch(), lambda result: self._show(path, result))
+        self.run_soon(fetch(), lambda result: self._show(path, result))
 
     def _render(
         self, path: str, data: bytes, index: list[int] | None
@@ -163,16 +170,17 @@ class BrowserSession:
         return previews.text_preview(data), [], None
 
     def _show(self, path: str, result: Any) -> None:
-        if closed(self.widget) or path != self._previewing:
+        widget = self.widget
+        if widget is None or path != self._previewing:
             return
         if isinstance(result, BaseException):
-            self.widget.show_preview({"kind": "error", "path": path,
+            widget.show_preview({"kind": "error", "path": path,
                                       "message": f"No preview: {message_of(result)}"})  # fmt: skip
             return
         info, buffers, array = result
         if array is not None:
             self._array = (path, array)
-        self.widget.show_preview({**info, "path": path}, buffers)
+        widget.show_preview({**info, "path": path}, buffers)
 
     def _on_preview(self, msg: dict[str, Any]) -> None:
         self.preview(str(msg.get("path") or ""))
@@ -185,13 +193,14 @@ class BrowserSession:
             return
         self._previewing = path
         info, buffers = previews.array_preview(self._array[1], index)
-        self.widget.show_preview({**info, "path": path}, buffers)
+        self.widget_call("show_preview", {**info, "path": path}, buffers)
 
     # -- transfers ---------------------------------------------------------------------------------
     def _transfer(self, op: str, name: str, state: str, **more: Any) -> None:
         """Show a transfer's progress (main thread): ``done``, ``total``, ``message``, ..."""
-        if not closed(self.widget):
-            self.widget.transfer = {"op": op, "name": name, "state": state, "done": 0,
+        widget = self.widget
+        if widget is not None:
+            widget.transfer = {"op": op, "name": name, "state": state, "done": 0,
                                     "total": 0, "message": "", **more}  # fmt: skip
 
     def _progress(self, op: str, name: str) -> Any:
@@ -224,7 +233,7 @@ class BrowserSession:
             for path, name in zip(files, names, strict=True):
                 report = self._progress("download", name)
                 local = self._cwd / name
-                saved.append(await self.machine.aio.download(path, local, progress=report))
+                saved.append(await self.machine.aio.files.download(path, local, progress=report))
             return saved
 
         def done(result: Any) -> None:
@@ -237,7 +246,7 @@ class BrowserSession:
             self.refresh_local()
 
         self._transfer("download", label, "running")
-        run_soon(self.client, fetch_all(), done)
+        self.run_soon(fetch_all(), done)
 
     def _on_upload(self, msg: dict[str, Any]) -> None:
         name = str(msg.get("name") or "")
@@ -245,7 +254,10 @@ class BrowserSession:
         if not name or "/" in name or name.startswith(".") or not source.is_file():
             self._transfer("upload", name, "error", message=f"No file {name!r} in {self._cwd}")
             return
-        directory = self.widget.path
+        widget = self.widget
+        if widget is None:
+            return
+        directory = widget.path
         target = f"{directory.rstrip('/')}/{name}"
         exists = any(e.name == name for e in self.cache.get(directory, []))
         if exists and not msg.get("overwrite"):
@@ -262,13 +274,13 @@ class BrowserSession:
                 return
             self._transfer("upload", name, "done", done=size, total=size,
                            message=f"Uploaded {name} to {target} ({human_size(size)})")  # fmt: skip
-            if self.widget.path == directory:
+            if self.widget is not None and self.widget.path == directory:
                 self.open(directory, refresh=True)
             else:
                 self.cache.pop(directory, None)
 
         self._transfer("upload", name, "running", total=size)
-        run_soon(self.client, self.machine.aio.upload(source, target, progress=report), done)
+        self.run_soon(self.machine.aio.files.upload(source, target, progress=report), done)
 
 
 def file_browser(
@@ -291,7 +303,7 @@ def file_browser(
     client, handle = resolve_machine(client, machine)
     home = home_directory(handle)
     widget = FileBrowser(machine=handle.name, home=home)
-    session = BrowserSession(client, handle, widget, home)
+    session = BrowserSession(client, handle, widget, home).start()
     start = session.absolute(path)
     entries = session.list_now(start)
     if is_single_file(entries, start):
@@ -302,7 +314,6 @@ def file_browser(
     else:
         widget.show_listing(start, entries)
     session.refresh_local()
-    widget._session = session  # lives as long as the widget
     return widget
 
 

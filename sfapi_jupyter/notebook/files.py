@@ -19,8 +19,8 @@ from typing import Any
 
 from ..client import Client, Machine, NotFoundError
 from ..client.resources.files import Progress
-from ..widgets import _html
 from ..widgets.file_browser import human_size
+from ..widgets.support import static_html
 from ._common import resolve_machine, say
 
 _HOMES: dict[tuple[str, str, str], str] = {}
@@ -43,7 +43,7 @@ def home_directory(machine: Machine) -> str:
             return _HOMES[key]
     home = f"/global/homes/{user[:1]}/{user}"
     try:
-        machine.ls(f"~/{_PROBE}")
+        machine.files.ls(f"~/{_PROBE}")
     except NotFoundError as exc:
         found = re.search(r"'(/[^']*)/" + re.escape(_PROBE) + "'", exc.message)
         if found:
@@ -76,7 +76,9 @@ class ProgressBar:
             text = f"{self.verb} {self.what} · {share}"
         maximum = total or 1
         value = min(done, maximum) if total else 0
-        colour = _html.MESSAGE_COLOURS[{"error": "error", "done": "success"}.get(state, "info")]
+        colour = static_html.MESSAGE_COLOURS[
+            {"error": "error", "done": "success"}.get(state, "info")
+        ]
         html = (
             f'<div data-testid="sf-progress" data-state="{state}" style="display:flex;'
             f"gap:8px;align-items:center;font:13px system-ui,sans-serif;accent-color:{colour}"
@@ -172,7 +174,9 @@ def get_file(
     try:
         saved = run_with_progress(
             client,
-            lambda report: handle.aio.download(remote, target, overwrite=force, progress=report),
+            lambda report: handle.aio.files.download(
+                remote, target, overwrite=force, progress=report
+            ),
             bar,
         )
     except Exception as exc:
@@ -190,9 +194,9 @@ def remote_target(handle: Machine, local: Path, remote: str) -> tuple[str, bool]
     file is already there."""
     remote = remote.rstrip("/") or "/"
     try:
-        entries = handle.ls(remote)
+        entries = handle.files.ls(remote)
         if is_single_file(entries, remote) and entries[0].is_symlink:
-            entries = handle.ls(remote + "/")  # a link to a directory is that directory
+            entries = handle.files.ls(remote + "/")  # a link to a directory is that directory
     except NotFoundError:
         return remote, False
     if is_single_file(entries, remote):
@@ -241,7 +245,7 @@ def put_file(
     bar = ProgressBar("Uploading", f"{source} → {handle.name}:{target}") if progress else None
     try:
         run_with_progress(
-            client, lambda report: handle.aio.upload(source, target, progress=report), bar
+            client, lambda report: handle.aio.files.upload(source, target, progress=report), bar
         )
     except Exception as exc:
         if bar is not None:

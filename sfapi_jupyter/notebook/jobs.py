@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import weakref
-from collections.abc import Callable
 from typing import Any
 
 from ..client import AsyncJob, Client, Job, JobState, Machine, SfApiError
 from ..widgets import JobCard
 from ._common import as_job, resolve_machine
-from .feeds import DISPLAY_IDS, FEEDS, Feed, call, run_soon
+from .controllers import Feed, call
 from .records import JobRecord, job_records
 
 _WAITING = (JobState.UNKNOWN, JobState.PENDING, JobState.CONFIGURING, JobState.REQUEUED)
@@ -53,21 +51,27 @@ def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, s
     return stdout, (None if stderr == stdout else stderr)
 
 
-class CardFeed(Feed):
-    """State, array tasks and stdout/stderr of one job, into a ``JobCard``."""
+class CardFeed(Feed[JobCard]):
+    """State, array tasks and stdout/stderr of one job, into a ``JobCard``; its cancel button
+    cancels the job. At the end, the card's static summary goes into its output."""
 
     def __init__(
-        self,
-        client: Client,
-        card: Any,
-        job: AsyncJob,
-        paths: tuple[str | None, str | None],
-        on_end: Callable[[], None],
+        self, client: Client, card: JobCard, job: AsyncJob, paths: tuple[str | None, str | None]
     ) -> None:
         super().__init__(client, card)
         self.job = job
         self.paths = paths
-        self._on_end = on_end
+        self.answer("cancel", self._cancel)
+
+    def _cancel(self) -> None:
+        self.run_soon(self.job.cancel(), self._cancelled)
+
+    def _cancelled(self, result: Any) -> None:
+        card = self.widget
+        if card is not None:
+            failed = isinstance(result, BaseException)
+            card.set_message(f"Cancel failed: {result}" if failed else "Cancel requested.",
+                             "error" if failed else "info")  # fmt: skip
 
     def __repr__(self) -> str:
         return f"<CardFeed job {self.job.jobid} on {self.job.machine.name}>"
@@ -123,7 +127,7 @@ class CardFeed(Feed):
         finally:
             unsubscribe()
             if job.is_terminal:
-                call(self._on_end)
+                call(self.save_summary)
 
     async def _tail(
         self, path: str, stream: str, started: asyncio.Event, ended: asyncio.Event
@@ -189,30 +193,5 @@ def start_card(client: Client, job: Job, record: JobRecord | None) -> JobCard:
     card.set_output_paths(paths[0] or "", paths[1] or "")
     if info is not None:
         card.set_job(info)
-    card_ref = weakref.ref(card)
-
-    def cancelled(result: Any) -> None:
-        card = card_ref()
-        if card is not None:
-            failed = isinstance(result, BaseException)
-            card.set_message(f"Cancel failed: {result}" if failed else "Cancel requested.",
-                             "error" if failed else "info")  # fmt: skip
-
-    card.on_cancel(lambda *_: run_soon(client, job.aio.cancel(), cancelled))
-    feed = CardFeed(client, card, job.aio, paths, lambda: _finish_card(card_ref))
-    FEEDS[card] = feed
-    feed.start()
+    CardFeed(client, card, job.aio, paths).start()
     return card
-
-
-def _finish_card(card_ref: weakref.ref[Any]) -> None:
-    """At the end: the card's static fallback, into the saved notebook if it has a display id."""
-    card = card_ref()
-    if card is None:
-        return
-    bundle = card.refresh_static()
-    display_id = DISPLAY_IDS.get(card) or getattr(card, "display_id", None)
-    if display_id and bundle:
-        from IPython.display import update_display
-
-        update_display(bundle, display_id=display_id, raw=isinstance(bundle, dict))

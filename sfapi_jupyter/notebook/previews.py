@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..widgets._buffer import terminal_lines
+from ..widgets.support.lines import terminal_lines
 
 #: Files larger than this are not downloaded for a preview (the user can download them).
 MAX_PREVIEW_BYTES = 16 * 1024 * 1024

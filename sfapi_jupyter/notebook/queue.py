@@ -12,9 +12,9 @@ from typing import Any
 
 from ..client import AsyncJob, AsyncMachine, Client, JobInfo, JobState, Machine, SfApiError
 from ..widgets import QueueTable
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import resolve_machine, say
-from .feeds import FEEDS, Feed, run_soon
+from .controllers import Feed
 from .records import JobRecord, job_records
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,14 @@ QUEUE_INTERVAL = 5.0
 MAX_RECORDED = 200
 
 
-class QueueFeed(Feed):
-    """Periodic refresh of the queue into a ``QueueTable``; ended jobs move to done."""
+class QueueFeed(Feed[QueueTable]):
+    """Periodic refresh of the queue into a ``QueueTable``; ended jobs move to done. Its cancel
+    button cancels the selected jobs."""
 
     def __init__(
         self,
         client: Client,
-        table: Any,
+        table: QueueTable,
         machine: AsyncMachine,
         user: str | None,
         interval: float,
@@ -44,6 +45,10 @@ class QueueFeed(Feed):
         #: The first listing, made before the table was shown (so that it could fail).
         self._first_rows = first_rows
         self.refreshes = 0
+        self.answer("cancel", self._cancel)
+
+    def _cancel(self, jobids: list[str]) -> None:
+        self.run_soon(_cancel_quietly(self.machine, jobids), lambda _: None)
 
     def __repr__(self) -> str:
         return f"<QueueFeed {self.machine.name} user={self.user}>"
@@ -134,21 +139,14 @@ def queue_table(
     # may not list) is an error here, not an empty table that never fills.
     rows = client.run_coroutine(handle.aio.fetch_rows(user=user))
     table = QueueTable(machine=handle.name, user=user or "")
-    feed = QueueFeed(client, table, handle.aio, user, interval or QUEUE_INTERVAL, rows)
-
-    def cancel(jobids: list[str]) -> None:
-        run_soon(client, _cancel_quietly(handle, jobids), lambda _: None)
-
-    table.on_cancel(cancel)
-    FEEDS[table] = feed
-    feed.start()
+    QueueFeed(client, table, handle.aio, user, interval or QUEUE_INTERVAL, rows).start()
     return table
 
 
-async def _cancel_quietly(handle: Machine, jobids: list[str]) -> None:
+async def _cancel_quietly(machine: AsyncMachine, jobids: list[str]) -> None:
     for jobid in jobids:
         try:
-            await AsyncJob(handle.aio, str(jobid)).cancel()
+            await AsyncJob(machine, str(jobid)).cancel()
         except SfApiError as exc:
             text = f"Cancelling job {jobid} failed: {exc.message}"
             dispatcher().call(lambda text=text: say(text, error=True))

@@ -12,8 +12,8 @@ from html import escape
 from typing import Any
 
 from ..client import Client, CommandResult, Machine
-from ..widgets import _html
-from ..widgets._buffer import terminal_lines
+from ..widgets.support import static_html
+from ..widgets.support.lines import terminal_lines
 from ._common import resolve_machine
 
 
@@ -66,19 +66,19 @@ class CommandOutput:
         printer.text("\n".join(lines))
 
     def _repr_html_(self) -> str:
-        colour = _html.MESSAGE_COLOURS["success" if self.ok else "error"]
-        head = _html.heading(
+        colour = static_html.MESSAGE_COLOURS["success" if self.ok else "error"]
+        head = static_html.heading(
             f'<code data-testid="command">$ {escape(self.command)}</code>',
-            _html.muted(f"on {self.machine}"),
+            static_html.muted(f"on {self.machine}"),
             f'<span data-testid="exit-code" style="font-weight:600;color:{colour}">'
             f"{escape(self._exit_text())}</span>",
         )
-        body = _html.pre(terminal_lines(self.output), label="stdout") if self.output else ""
-        body += _html.pre(terminal_lines(self.error), label="stderr") if self.error else ""
+        body = static_html.pre(terminal_lines(self.output), label="stdout") if self.output else ""
+        body += static_html.pre(terminal_lines(self.error), label="stderr") if self.error else ""
         if not body:
-            body = _html.muted("(no output)")
+            body = static_html.muted("(no output)")
         # Not a widget: the box's fallback note does not apply.
-        return _html.box(head + body, kind="command-output").replace(_html.note(), "")
+        return static_html.box(head + body, kind="command-output").replace(static_html.note(), "")
 
 
 def run_command(

@@ -27,9 +27,9 @@ from typing import Any
 from ..client import Client, CredentialsError, SfApiError
 from ..client.models.status import Note, Outage, Status
 from ..widgets import StatusBoard
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import say
-from .feeds import FEEDS, Feed
+from .controllers import Feed
 from .session import get_client
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ async def _everything(client: Client) -> tuple[list[Status], list[Outage], list[
     return list(statuses), outages, notes
 
 
-class StatusFeed(Feed):
+class StatusFeed(Feed[StatusBoard]):
     """Refreshes a ``StatusBoard`` every ``board.interval`` seconds while a view shows it."""
 
     def __init__(self, client: Client, board: StatusBoard) -> None:
@@ -100,7 +100,7 @@ class StatusFeed(Feed):
         self.since_outages = 0
         self.refreshes = 0
         self._updated: dict[str, str] = {}
-        board.on_refresh(self._want)
+        self.answer("refresh", self._want)
 
     def __repr__(self) -> str:
         return f"<StatusFeed {self.client.aio.api_base_url}>"
@@ -199,7 +199,6 @@ def status_board(
         )
     feed = StatusFeed(client, board)
     feed.remember(statuses)
-    FEEDS[board] = feed
     feed.start()
     return board
 

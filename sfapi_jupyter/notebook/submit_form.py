@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from ..client.scripts._rewrite import directive_values, set_directive
 from ..widgets import SubmitForm
 from ..widgets.submit_form import FIELDS
 from ._common import resolve_machine
-from .feeds import run_soon
+from .controllers import Controller
 from .submit import ASSUMED_WALLTIME, charged_project, machine_warnings, submit_job
 
 #: What a new form starts with when no script is given (NERSC's documented short options).
@@ -90,29 +89,24 @@ async def why_blocked(client: Client) -> str:
     return ""
 
 
-class FormSession:
+class FormSession(Controller[SubmitForm]):
     """The kernel side of one form: its client, the user's projects, the machine's notices."""
 
     def __init__(self, client: Client, form: SubmitForm) -> None:
-        self.client = client
-        self._form = weakref.ref(form)
+        super().__init__(client, form)
         self.projects: list[Project] = []
         self.machine_notices: list[str] = []
         self._notices_key: tuple[str, float] | None = None
         self.job: Any = None
-        form.on_action("script", self._on_script)
-        form.on_action("field", self._on_field)
-        form.on_action("machine", self._on_machine)
-        form.on_action("submit", self._on_submit)
-
-    @property
-    def form(self) -> SubmitForm | None:
-        return self._form()
+        self.answer("script", self._on_script)
+        self.answer("field", self._on_field)
+        self.answer("machine", self._on_machine)
+        self.answer("submit", self._on_submit)
 
     # -- reading the script -------------------------------------------------------------------
     def refresh(self) -> None:
         """Fields, checks, cost and warnings from the script as it is now."""
-        form = self.form
+        form = self.widget
         if form is None:
             return
         script, machine = form.script, form.machine
@@ -160,27 +154,27 @@ class FormSession:
             self._ask_machine(machine, walltime, directives.time is None)
 
     def _ask_machine(self, machine: str, walltime: Any, assumed: bool) -> None:
-        form = self.form
+        form = self.widget
         if form is None:
             return
         form.busy = "checking"
         key = self._notices_key
 
         def done(result: Any) -> None:
-            form = self.form
+            form = self.widget
             if form is None or key != self._notices_key:
                 return
             form.busy = ""
             self.machine_notices = [] if isinstance(result, BaseException) else list(result)
             self.refresh()
 
-        run_soon(self.client, machine_warnings(self.client, machine, walltime, assumed), done)
+        self.run_soon(machine_warnings(self.client, machine, walltime, assumed), done)
 
     def load(self) -> None:
         """Ask once, in the background, for the user's projects and the client's level."""
 
         def got_projects(result: Any) -> None:
-            form = self.form
+            form = self.widget
             if form is None or isinstance(result, BaseException):
                 return
             self.projects = list(result)
@@ -193,23 +187,23 @@ class FormSession:
             self.refresh()
 
         def got_level(result: Any) -> None:
-            form = self.form
+            form = self.widget
             if form is not None and isinstance(result, str):
                 form.blocked = result
 
-        run_soon(self.client, why_blocked(self.client), got_level)
+        self.run_soon(why_blocked(self.client), got_level)
         if self.client.aio.authenticated:
-            run_soon(self.client, self.client.aio.projects(), got_projects)
+            self.run_soon(self.client.aio.projects(), got_projects)
 
     # -- what the user did ----------------------------------------------------------------------
     def _on_script(self, content: dict[str, Any]) -> None:
-        form = self.form
+        form = self.widget
         if form is not None and isinstance(content.get("value"), str):
             form.script = content["value"]
             self.refresh()
 
     def _on_field(self, content: dict[str, Any]) -> None:
-        form = self.form
+        form = self.widget
         option = FIELDS.get(str(content.get("name")))
         if form is None or option is None:
             return
@@ -217,14 +211,14 @@ class FormSession:
         self.refresh()
 
     def _on_machine(self, content: dict[str, Any]) -> None:
-        form = self.form
+        form = self.widget
         value = str(content.get("value") or "")
         if form is not None and value in form.machines:
             form.machine = value
             self.refresh()
 
     def _on_submit(self, _content: dict[str, Any]) -> None:
-        form = self.form
+        form = self.widget
         if form is None or form.busy == "submitting":
             return
         if form.blocked:
@@ -248,25 +242,20 @@ class FormSession:
         form.show_job(card, job.jobid, job.name or form.job_name)
         form.set_message(f"Submitted job {job.jobid} to {form.machine}.", "success")
         card.observe(self._card_state, names="state")
-        self._save_summary()
+        self.save_summary()
 
     def _card_state(self, change: dict[str, Any]) -> None:
         if change["new"] in _STATES and JobState(change["new"]).is_terminal:
-            self._save_summary()
+            self.save_summary()
 
-    def _save_summary(self) -> None:
-        """The form's static summary, into its output (what a saved notebook shows).
+    def save_summary(self) -> None:
+        """The form's static summary, into its output, once it shows a job.
 
         Not while the form is being edited: the output is drawn again when it is replaced.
         """
-        form = self.form
-        if form is None or not form.display_id or form.view != "job":
-            return
-        from IPython.display import update_display
-
-        bundle = form.refresh_static()
-        if bundle:
-            update_display(bundle, display_id=form.display_id, raw=True)
+        form = self.widget
+        if form is not None and form.display_id and form.view == "job":
+            super().save_summary()
 
 
 def submit_form(
@@ -318,14 +307,10 @@ def submit_form(
         machines.append(handle.name)
     form = SubmitForm(script=script if script is not None else TEMPLATE, machine=handle.name,
                       machines=machines, qos_names=list(QOS_NAMES))  # fmt: skip
-    session = FormSession(client, form)
-    SESSIONS[form] = session
+    session = FormSession(client, form).start()
     session.refresh()
     session.load()
     return form
 
-
-#: The kernel side of each live form (dropped with the form).
-SESSIONS: weakref.WeakKeyDictionary[SubmitForm, FormSession] = weakref.WeakKeyDictionary()
 
 __all__ = ["TEMPLATE", "FormSession", "client_level", "submit_form", "why_blocked"]

@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from ..client import AsyncJob, AsyncMachine, Client, Job, Machine, NotFoundError, SfApiError
 from ..widgets import LogTail
 from ._common import as_job, resolve_machine
-from .feeds import FEEDS, Feed
+from .controllers import Feed
 from .jobs import output_paths
 from .records import job_records
 
 
-class TailFeed(Feed):
+class TailFeed(Feed[LogTail]):
     """A remote file (or a job's output files, until the job ends) into a ``LogTail``."""
 
     def __init__(
         self,
         client: Client,
-        log_tail: Any,
+        log_tail: LogTail,
         machine: AsyncMachine,
         paths: list[str],
         *,
@@ -113,8 +112,6 @@ def log_tail(
     else:
         paths, title = [str(job_or_path)], f"{job_or_path} on {handle.name}"
     widget = LogTail(title=title, path=", ".join(paths), max_lines=max(lines or 0, 1000))
-    feed = TailFeed(client, widget, handle.aio, paths, job=job.aio if job else None,
-                    follow=follow, lines=lines)  # fmt: skip
-    FEEDS[widget] = feed
-    feed.start()
+    TailFeed(client, widget, handle.aio, paths, job=job.aio if job else None,
+             follow=follow, lines=lines).start()  # fmt: skip
     return widget

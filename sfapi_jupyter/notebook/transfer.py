@@ -14,9 +14,8 @@ from ..client import Client, SfApiError
 from ..client._sync import Transfer
 from ..client.resources.storage import AsyncTransfer, Location, parse_location
 from ..widgets import TransferCard
-from ..widgets._mainthread import dispatcher
-from .feeds import FEEDS, Feed
-from .jobs import _finish_card
+from ..widgets.support.mainthread import dispatcher
+from .controllers import Feed, call, controller_of
 from .session import get_client
 
 #: Seconds between two looks at a transfer: quick at first, then every few seconds.
@@ -24,7 +23,7 @@ FIRST_INTERVAL = 0.5
 MAX_INTERVAL = 3.0
 
 
-class TransferFeed(Feed):
+class TransferFeed(Feed[TransferCard]):
     """The state, files and bytes of one transfer, into a ``TransferCard``, until it ends."""
 
     def __init__(self, client: Client, card: TransferCard, transfer: AsyncTransfer) -> None:
@@ -53,7 +52,7 @@ class TransferFeed(Feed):
                 failures = 0
                 self.widget_call("set_info", info)
                 if info.is_terminal:
-                    dispatcher().call(_finish_card, self._widget)
+                    call(self.save_summary)
                     return
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), interval)
@@ -94,9 +93,7 @@ def start_transfer(
     card = TransferCard(
         source=":".join(src), target=":".join(dst), transfer_id=transfer.transfer_id, label=label
     )
-    feed = TransferFeed(client, card, transfer.aio)
-    FEEDS[card] = feed
-    feed.start()
+    TransferFeed(client, card, transfer.aio).start()
     return transfer, card
 
 
@@ -106,7 +103,7 @@ def wait_for_transfer(
     """Block until ``transfer`` ends, keeping the card updating; False if ``timeout`` passed."""
     waiting = dispatcher()
     waiting.bind()
-    feed = FEEDS.get(card) if card is not None else None
+    feed = controller_of(card) if card is not None else None
     future: Any = feed.future if feed is not None else None
     if future is None:
         future = transfer.client.loop_thread.submit(transfer.aio.wait())

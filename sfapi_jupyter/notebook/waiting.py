@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..client import AsyncJob, Client, Job, Machine, SfApiError
-from ..widgets._mainthread import dispatcher
+from ..widgets.support.mainthread import dispatcher
 from ._common import check_jobid, resolve_machine, say
-from .feeds import FEEDS
+from .controllers import controller_of
 
 
 def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bool:
@@ -22,10 +22,12 @@ def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bo
     """
     waiting = dispatcher()
     waiting.bind()
-    feed = FEEDS.get(card) if card is not None else None
-    own = feed is None or feed.future is None
-    future = job.client.loop_thread.submit(job.aio.wait()) if own else feed.future  # type: ignore[union-attr]
-    assert future is not None
+    feed = controller_of(card) if card is not None else None
+    # The card's feed ends after the job has ended and its output was read: wait for it.
+    future: Any = feed.future if feed is not None else None
+    own = future is None
+    if future is None:
+        future = job.client.loop_thread.submit(job.aio.wait())
     try:
         finished = waiting.wait_until(future.done, timeout)
     except KeyboardInterrupt:
@@ -38,7 +40,7 @@ def wait_for_job(job: Job, timeout: float | None = None, card: Any = None) -> bo
             future.cancel()
         return False
     if own and future.exception() is not None:
-        raise future.exception()  # type: ignore[misc]
+        raise future.exception()
     return job.is_terminal
 
 

@@ -17,21 +17,24 @@ from ._static import BundleMissingWarning, missing_bundles, warn_if_missing
 
 warn_if_missing()
 
-#: Each widget class and its module. The classes are imported on first use, not with the
-#: package: ``%load_ext sfapi_jupyter`` needs only the dispatcher (``._mainthread``), and
-#: anywidget, ipywidgets and the client's models cost more than the whole extension.
+#: Each widget class (and their base, ``SfWidget``) and its module. The classes are imported
+#: on first use, not with the package: ``%load_ext sfapi_jupyter`` needs only the dispatcher
+#: (``.support.mainthread``), and anywidget, ipywidgets and the client's models cost more
+#: than the whole extension.
 _WIDGETS = {
     "AccountView": ".account",
     "FileBrowser": ".file_browser",
     "JobCard": ".job_card",
     "LogTail": ".log_tail",
     "QueueTable": ".queue_table",
+    "SfWidget": "._base",
     "StatusBoard": ".status_board",
     "SubmitForm": ".submit_form",
     "TransferCard": ".transfer",
 }
 
 if TYPE_CHECKING:
+    from ._base import SfWidget
     from .account import AccountView
     from .file_browser import FileBrowser
     from .job_card import JobCard
@@ -62,6 +65,7 @@ __all__ = [
     "JobCard",
     "LogTail",
     "QueueTable",
+    "SfWidget",
     "StatusBoard",
     "SubmitForm",
     "TransferCard",

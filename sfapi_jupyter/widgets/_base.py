@@ -7,6 +7,11 @@ Protocol (``content`` of anywidget custom messages, always a dict with ``type``)
 * kernel → browser: diffs (``append``, ``upsert``, ``tasks``, ``done``) and the full
   ``snapshot`` answering ``snapshot?``, so a second view or a re-render is complete.
 
+What the user does comes to Python code as *actions*, one API for every widget:
+``widget.on(kind, callback)`` (the kinds and their callbacks' arguments are the class's
+``actions``) returns a function that removes the callback again. A widget with a note line
+takes :class:`MessageMixin` (``message``, ``message_level``, ``set_message``).
+
 Small state (scalars, the timeline, counts) lives in synced traits and is saved with the
 notebook; output lines and table rows only travel as messages.
 """
@@ -17,15 +22,22 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anywidget
+import traitlets as t
 
-from ._mainthread import dispatcher
+from .support.mainthread import dispatcher
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[dict[str, Any]], None]
+#: A callback of an action; its arguments are said by the widget's ``actions``.
+ActionCallback = Callable[..., None]
+#: The levels of a widget's note, and the other names they are known by.
+LEVELS = ("info", "success", "warning", "error")
+_LEVEL_ALIASES = {"warn": "warning", "danger": "error"}
 
 
 #: Seconds after display at which the kernel sends a snapshot unasked (see SfWidget).
@@ -33,7 +45,12 @@ SNAPSHOT_PUSH_DELAYS = (1.0, 3.0, 8.0)
 
 
 class SfWidget(anywidget.AnyWidget):
-    """anywidget with a typed message dispatcher and a ``text/html`` fallback."""
+    """anywidget with a typed message dispatcher, one action API and a ``text/html`` fallback."""
+
+    #: The actions the user can take, each with what its callback is called with. A browser
+    #: message of one of these types calls the callbacks with the message itself, unless the
+    #: widget handles that type first (and then calls :meth:`_fire` with what it checked).
+    actions: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         unknown = sorted(k for k in kwargs if not self.has_trait(k))
@@ -45,9 +62,46 @@ class SfWidget(anywidget.AnyWidget):
         #: The display id of the output this widget was last shown in (None until shown).
         self.display_id: str | None = None
         self._msg_handlers: dict[str, MessageHandler] = {"snapshot?": self._on_snapshot_request}
+        self._callbacks: dict[str, list[ActionCallback]] = {kind: [] for kind in self.actions}
+        for kind in self.actions:
+            self._handle(kind, lambda content: self._fire(str(content.get("type")), content))
         self.on_msg(self._dispatch)
         # Widgets are made on the kernel's main thread: remember its loop for the live layer.
         dispatcher().bind()
+
+    # -- actions ----------------------------------------------------------------------------
+    def on(self, kind: str, callback: ActionCallback) -> Callable[[], None]:
+        """Call ``callback`` when the user takes action ``kind`` (see ``actions``).
+
+        Returns a function that removes the callback again.
+        """
+        if kind not in self._callbacks:
+            known = ", ".join(self.actions) or "none"
+            raise ValueError(f"{type(self).__name__} has no action {kind!r}; its actions: {known}")
+        self._callbacks[kind].append(callback)
+        self._actions_changed()
+        # Only weakly: a controller keeps its removers, and the registry of controllers
+        # must not keep a closed widget (and its buffers) alive through them.
+        ref = weakref.ref(self)
+
+        def remove() -> None:
+            widget = ref()
+            if widget is not None and callback in widget._callbacks[kind]:
+                widget._callbacks[kind].remove(callback)
+                widget._actions_changed()
+
+        return remove
+
+    def handles(self, kind: str) -> bool:
+        """Whether some code answers action ``kind`` now."""
+        return bool(self._callbacks.get(kind))
+
+    def _fire(self, kind: str, *args: Any) -> None:
+        for callback in list(self._callbacks.get(kind, ())):
+            callback(*args)
+
+    def _actions_changed(self) -> None:
+        """A callback was added or removed (subclasses show what can be done)."""
 
     # -- messages ---------------------------------------------------------------------------
     def _handle(self, kind: str, handler: MessageHandler) -> None:
@@ -139,3 +193,25 @@ class SfWidget(anywidget.AnyWidget):
         self._remember_for_notebook()
         bundle = self._repr_mimebundle_()
         return bundle[0] if bundle else {}
+
+
+class MessageMixin(t.HasTraits):
+    """A note shown on the widget (an outage ahead, an error), with its level."""
+
+    message = t.Unicode("").tag(sync=True)
+    """The note; ``""`` shows none. - Type: str"""
+    message_level = t.Unicode("info").tag(sync=True)
+    """One of :data:`LEVELS`. - Type: str"""
+
+    if TYPE_CHECKING:  # mixed into an SfWidget, which has it
+
+        def hold_sync(self) -> AbstractContextManager[None]: ...
+
+    def set_message(self, text: str, level: str = "info") -> None:
+        """Show a note; ``""`` clears it. ``level``: info, success, warning (warn) or error."""
+        level = _LEVEL_ALIASES.get(level, level)
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        with self.hold_sync():  # one update for both traits
+            self.message = text
+            self.message_level = level

@@ -7,10 +7,10 @@ from typing import Any
 
 import traitlets as t
 
-from . import _html
 from ._base import SfWidget
-from ._format import STATUS
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATUS
 
 #: Columns of :attr:`AccountView.dataframe`, in order.
 PROJECT_COLUMNS = [
@@ -71,12 +71,12 @@ class AccountView(SfWidget):
     def summary_html(self) -> str:
         user = self.user
         full = " ".join(x for x in (user.get("firstname"), user.get("lastname")) if x)
-        head = _html.heading(
-            _html.strong(f"{user.get('name', '?')}"),
-            _html.muted(full) if full else "",
-            _html.muted(f"checked {self.checked_at}") if self.checked_at else "",
+        head = static_html.heading(
+            static_html.strong(f"{user.get('name', '?')}"),
+            static_html.muted(full) if full else "",
+            static_html.muted(f"checked {self.checked_at}") if self.checked_at else "",
         )
-        notes = "".join(_html.message(m["text"], m["level"]) for m in self.messages)
+        notes = "".join(static_html.message(m["text"], m["level"]) for m in self.messages)
         rows = [
             [escape(p["project"]), escape(p.get("role") or ""),
              _bar(p.get("cpu_used"), p.get("cpu_given")) + " " + escape(
@@ -86,12 +86,12 @@ class AccountView(SfWidget):
             for p in self.projects
         ]  # fmt: skip
         table = (
-            _html.table(["project", "role", "CPU node-hours", "GPU node-hours"], rows)
+            static_html.table(["project", "role", "CPU node-hours", "GPU node-hours"], rows)
             if rows
-            else _html.muted("No projects.")
+            else static_html.muted("No projects.")
         )
         api = self.api_client
-        facts = _html.facts(
+        facts = static_html.facts(
             [
                 ("client", str(api.get("name") or "")),
                 ("level", str(api.get("level") or "")),
@@ -99,7 +99,7 @@ class AccountView(SfWidget):
                 ("expires", str(api.get("expires_at") or "")),
             ]
         )
-        return _html.box(head + notes + table + facts, kind="account")
+        return static_html.box(head + notes + table + facts, kind="account")
 
 
 def _bar(used: float | None, given: float | None) -> str:
@@ -113,11 +113,11 @@ def _bar(used: float | None, given: float | None) -> str:
         if share >= 0.9
         else colours["degraded"][0]
         if share >= 0.75
-        else _html.THEME["accent"]
+        else static_html.THEME["accent"]
     )
     return (
         '<span style="display:inline-block;width:80px;height:8px;border-radius:4px;'
-        f'background:{_html.THEME["track"]};vertical-align:middle">'
+        f'background:{static_html.THEME["track"]};vertical-align:middle">'
         f'<span style="display:block;width:{share * 100:.0f}%;height:8px;border-radius:4px;'
         f'background:{colour}"></span></span>'
     )

@@ -11,22 +11,18 @@ selection is readable from Python (``browser.selected``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.files import RemoteEntry
-from . import _html
 from ._base import SfWidget
 from ._static import css, esm
+from .support import static_html
 
 #: Entries of the current directory kept for the static summary (the saved notebook).
 SUMMARY_ENTRIES = 30
-
-Action = Callable[[dict[str, Any]], None]
-ACTIONS = ("open", "refresh", "preview", "slice", "download", "upload", "local?")
 
 
 def entry_kind(entry: RemoteEntry) -> str:
@@ -71,6 +67,17 @@ class FileBrowser(SfWidget):
     (1, [])
     """
 
+    #: Each callback is called with the view's message (a dict with ``type`` and the rest).
+    actions = {
+        "open": "callback(message) to show directory message['path']",
+        "refresh": "callback(message) to list the directory shown again",
+        "preview": "callback(message) to preview the file message['path']",
+        "slice": "callback(message) for another slice (message['index']) of an array preview",
+        "download": "callback(message) to download message['paths'] (message['overwrite'])",
+        "upload": "callback(message) to upload the local file message['name']",
+        "local?": "callback(message) to list the kernel's working directory again",
+    }
+
     _esm = esm("file_browser")
     _css = css()
 
@@ -103,9 +110,6 @@ class FileBrowser(SfWidget):
         self._rows: list[list[Any]] = []
         self._listed_path = ""
         self._preview: tuple[dict[str, Any], list[bytes]] | None = None
-        self._actions: dict[str, list[Action]] = {}
-        for kind in ACTIONS:
-            self._handle(kind, self._on_action)
 
     # -- feeding --------------------------------------------------------------------------------
     def show_listing(self, path: str, entries: list[RemoteEntry]) -> None:
@@ -133,12 +137,6 @@ class FileBrowser(SfWidget):
         self._preview = ({"type": "preview", **content}, list(buffers or []))
         self.send(self._preview[0], buffers=self._preview[1] or None)
 
-    def on_action(self, kind: str, callback: Action) -> None:
-        """Call ``callback(message)`` when the view asks for ``kind`` (one of ``ACTIONS``)."""
-        if kind not in ACTIONS:
-            raise ValueError(f"unknown action {kind!r}; choose from {ACTIONS}")
-        self._actions.setdefault(kind, []).append(callback)
-
     @property
     def entries(self) -> list[dict[str, Any]]:
         """The entries shown, as dicts (name, kind, size, date, perms, user, group, target)."""
@@ -157,34 +155,32 @@ class FileBrowser(SfWidget):
         if self._preview is not None:
             self.send(self._preview[0], buffers=self._preview[1] or None)
 
-    def _on_action(self, content: dict[str, Any]) -> None:
-        for callback in list(self._actions.get(str(content.get("type")), [])):
-            callback(content)
-
     # -- static ---------------------------------------------------------------------------------
     def summary_text(self) -> str:
         chosen = f", {len(self.selected)} selected" if self.selected else ""
         return f"FileBrowser {self.machine}:{self.path} ({self.entry_count} entries{chosen})"
 
     def summary_html(self) -> str:
-        head = _html.heading(
-            _html.strong(f"Files on {self.machine}"),
-            _html.muted(self.path, mono=True),
-            _html.muted(f"{self.entry_count} entries"),
+        head = static_html.heading(
+            static_html.strong(f"Files on {self.machine}"),
+            static_html.muted(self.path, mono=True),
+            static_html.muted(f"{self.entry_count} entries"),
         )
         ordered = sorted(self._rows, key=lambda r: (r[1] != "d", str(r[0]).lower()))
         rows = [
             [
                 escape(("📁 " if r[1] == "d" else "🔗 " if r[1] == "l" else "📄 ") + str(r[0]))
-                + (_html.muted(f" → {r[7]}") if r[7] else ""),
+                + (static_html.muted(f" → {r[7]}") if r[7] else ""),
                 escape("" if r[1] == "d" else human_size(r[2])),
                 escape(str(r[3]).replace("T", " ")),
             ]
             for r in ordered[:SUMMARY_ENTRIES]
         ]
         more = len(ordered) - SUMMARY_ENTRIES
-        body = _html.table(["name", "size", "modified"], rows) if rows else ""
-        extra = _html.muted(f"… and {more} more") if more > 0 else ""
-        chosen = _html.facts([("selected", ", ".join(self.selected))]) if self.selected else ""
-        return _html.box(head + body + extra + chosen + _html.message(self.error, "error"),
-                         kind="file-browser")  # fmt: skip
+        body = static_html.table(["name", "size", "modified"], rows) if rows else ""
+        extra = static_html.muted(f"… and {more} more") if more > 0 else ""
+        chosen = (
+            static_html.facts([("selected", ", ".join(self.selected))]) if self.selected else ""
+        )
+        error = static_html.message(self.error, "error")
+        return static_html.box(head + body + extra + chosen + error, kind="file-browser")

@@ -5,21 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
-from . import _html
-from ._base import SfWidget
-from ._buffer import LineBuffer
-from ._format import clock_time, format_duration, is_terminal, iso, seconds
+from ._base import MessageMixin, SfWidget
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import clock_time, format_duration, is_terminal, iso, seconds
+from .support.lines import LineBuffer
 
 STREAMS = ("stdout", "stderr")
-LEVELS = ("info", "success", "warning", "error")
 SUMMARY_LINES = 20
 
 
@@ -67,7 +65,7 @@ def _clock(info: JobInfo, now: dt.datetime) -> dict[str, Any]:
 _JOBID = re.compile(r"^\d+(?:[_+]\d+)?$")
 
 
-class JobCard(SfWidget):
+class JobCard(MessageMixin, SfWidget):
     """A live card for one job: state badge, timeline, times, output, cancel.
 
     Examples
@@ -78,6 +76,11 @@ class JobCard(SfWidget):
     >>> card.state, [step["state"] for step in card.timeline]
     ('RUNNING', ['RUNNING'])
     """
+
+    actions = {
+        "cancel": "callback() when the user confirms the card's cancel button",
+        "follow": "callback(following) when the user pauses or resumes the output",
+    }
 
     _esm = esm("job_card")
     _css = css()
@@ -109,10 +112,8 @@ class JobCard(SfWidget):
     """Tasks per state, for arrays. - Type: dict[str, int]"""
     stdout_path = t.Unicode("").tag(sync=True)
     stderr_path = t.Unicode("").tag(sync=True)
-    message = t.Unicode("").tag(sync=True)
-    message_level = t.Unicode("info").tag(sync=True)
     can_cancel = t.Bool(False).tag(sync=True)
-    """True when a cancel handler is set and the job has not ended."""
+    """True when a cancel callback is set and the job has not ended."""
     cancel_requested = t.Bool(False).tag(sync=True)
     max_lines = t.Int(5000).tag(sync=True)
     last_output = t.Dict().tag(sync=True)
@@ -138,8 +139,6 @@ class JobCard(SfWidget):
         super().__init__(jobid=text, machine=machine, name=name, array=array, max_lines=max_lines)
         self._buffers = {stream: LineBuffer(max_lines) for stream in STREAMS}
         self._tasks: dict[str, dict[str, Any]] = {}
-        self._cancel_callbacks: list[Callable[[], None]] = []
-        self._follow_callbacks: list[Callable[[bool], None]] = []
         self._handle("cancel", self._on_cancel)
         self._handle("follow", self._on_follow)
 
@@ -168,7 +167,7 @@ class JobCard(SfWidget):
                 self.can_cancel = False
                 self._remember_for_notebook()
             else:
-                self.can_cancel = bool(self._cancel_callbacks)
+                self.can_cancel = self.handles("cancel")
 
     def _advance_timeline(self, info: JobInfo, now: dt.datetime) -> None:
         steps = list(self.timeline)
@@ -218,24 +217,6 @@ class JobCard(SfWidget):
             self.stdout_path = stdout or ""
             self.stderr_path = stderr or ""
 
-    def set_message(self, text: str, level: str = "info") -> None:
-        """Show a note (an outage ahead, a degraded machine, an error); ``""`` clears it."""
-        level = {"warn": "warning", "danger": "error"}.get(level, level)
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-        with self.hold_sync():
-            self.message = text
-            self.message_level = level
-
-    def on_cancel(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` when the user confirms the card's cancel button."""
-        self._cancel_callbacks.append(callback)
-        self.can_cancel = not is_terminal(self.state)
-
-    def on_follow_change(self, callback: Callable[[bool], None]) -> None:
-        """Call ``callback(following)`` when the user pauses or resumes the output."""
-        self._follow_callbacks.append(callback)
-
     def output(self, stream: str = "stdout") -> str:
         """The buffered text of one stream."""
         return self._buffers[stream].text
@@ -251,21 +232,22 @@ class JobCard(SfWidget):
             "tasks": list(self._tasks.values()),
         }
 
+    def _actions_changed(self) -> None:
+        self.can_cancel = self.handles("cancel") and not is_terminal(self.state)
+
     def _on_cancel(self, _content: dict[str, Any]) -> None:
-        if not self._cancel_callbacks or is_terminal(self.state) or self.cancel_requested:
+        if not self.handles("cancel") or is_terminal(self.state) or self.cancel_requested:
             return
         self.cancel_requested = True
         try:
-            for callback in list(self._cancel_callbacks):
-                callback()
+            self._fire("cancel")
         except Exception as exc:
             self.cancel_requested = False
             self.set_message(f"Cancel failed: {exc}", "error")
             raise
 
     def _on_follow(self, content: dict[str, Any]) -> None:
-        for callback in list(self._follow_callbacks):
-            callback(bool(content.get("value")))
+        self._fire("follow", bool(content.get("value")))
 
     # -- static -------------------------------------------------------------------------------
     def _remember_for_notebook(self) -> None:
@@ -292,10 +274,10 @@ class JobCard(SfWidget):
         )
 
     def summary_html(self) -> str:
-        head = _html.heading(
-            _html.badge(self.state),
-            _html.strong(self.name or f"job {self.jobid}"),
-            _html.muted(f"#{self.jobid} · {self.machine}"),
+        head = static_html.heading(
+            static_html.badge(self.state),
+            static_html.strong(self.name or f"job {self.jobid}"),
+            static_html.muted(f"#{self.jobid} · {self.machine}"),
         )
         nodes = ""
         if self.nodes is not None:
@@ -303,7 +285,7 @@ class JobCard(SfWidget):
         exit_code = "" if self.exit_code is None else str(self.exit_code)
         if exit_code and self.exit_signal:
             exit_code += f" (signal {self.exit_signal})"
-        facts = _html.facts(
+        facts = static_html.facts(
             [
                 *self._times(),
                 ("nodes", nodes),
@@ -319,12 +301,12 @@ class JobCard(SfWidget):
         timeline = f'<div style="margin-top:4px;opacity:.85">{steps}</div>' if steps else ""
         counts = ""
         if self.array_counts:
-            badges = " ".join(_html.badge(state, n) for state, n in self.array_counts.items())
+            badges = " ".join(static_html.badge(state, n) for state, n in self.array_counts.items())
             counts = f'<div style="margin-top:6px">tasks: {badges}</div>'
         output = ""
         for stream in ("stdout", "stderr"):
             lines = self._buffers[stream].tail(20) or list(self.last_output.get(stream, []))
             path = self.stdout_path if stream == "stdout" else self.stderr_path
-            output += _html.pre(lines, label=f"{stream} {path}".strip())
-        message = _html.message(self.message, self.message_level)
-        return _html.box(head + facts + message + timeline + counts + output, kind="job-card")
+            output += static_html.pre(lines, label=f"{stream} {path}".strip())
+        message = static_html.message(self.message, self.message_level)
+        return static_html.box(head + facts + message + timeline + counts + output, kind="job-card")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import traitlets as t
 
-from . import _html
 from ._base import SfWidget
-from ._buffer import LineBuffer
 from ._static import css, esm
+from .support import static_html
+from .support.lines import LineBuffer
 
 #: How many of the last lines the static fallback and the saved notebook keep.
 SUMMARY_LINES = 20
@@ -29,6 +28,8 @@ class LogTail(SfWidget):
     'iteration 1\\niteration 2\\n'
     """
 
+    actions = {"follow": "callback(following) when the user pauses or resumes following"}
+
     _esm = esm("log_tail")
     _css = css()
 
@@ -46,7 +47,6 @@ class LogTail(SfWidget):
     def __init__(self, *, title: str = "", path: str = "", max_lines: int = 5000) -> None:
         super().__init__(title=title, path=path, max_lines=max_lines)
         self._buffer = LineBuffer(max_lines)
-        self._follow_callbacks: list[Callable[[bool], None]] = []
         self.following = True
         self._handle("follow", self._on_follow)
 
@@ -76,18 +76,13 @@ class LogTail(SfWidget):
     def lines(self) -> list[str]:
         return self._buffer.lines
 
-    def on_follow_change(self, callback: Callable[[bool], None]) -> None:
-        """Call ``callback(following)`` when the user pauses or resumes following."""
-        self._follow_callbacks.append(callback)
-
     # -- protocol -----------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
         return {"streams": {"": self._buffer.snapshot()}}
 
     def _on_follow(self, content: dict[str, Any]) -> None:
         self.following = bool(content.get("value"))
-        for callback in list(self._follow_callbacks):
-            callback(self.following)
+        self._fire("follow", self.following)
 
     # -- static -------------------------------------------------------------------------------
     def _remember_for_notebook(self) -> None:
@@ -101,11 +96,11 @@ class LogTail(SfWidget):
         return " ".join(parts)
 
     def summary_html(self) -> str:
-        head = _html.heading(
-            _html.strong(self.title or "Output"),
-            _html.muted(self.path, mono=True) if self.path else "",
-            _html.muted(f"· {self.status}") if self.status else "",
+        head = static_html.heading(
+            static_html.strong(self.title or "Output"),
+            static_html.muted(self.path, mono=True) if self.path else "",
+            static_html.muted(f"· {self.status}") if self.status else "",
         )
         lines = self._buffer.tail(SUMMARY_LINES) or list(self.last_lines)
-        body = _html.pre(lines) or _html.muted("(no output yet)")
-        return _html.box(head + body, kind="log-tail")
+        body = static_html.pre(lines) or static_html.muted("(no output yet)")
+        return static_html.box(head + body, kind="log-tail")

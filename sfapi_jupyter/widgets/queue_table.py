@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.jobs import JobInfo
-from . import _html
 from ._base import SfWidget
-from ._format import format_duration, iso, seconds
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import format_duration, iso, seconds
 
 
 def job_row(info: JobInfo) -> dict[str, Any]:
@@ -56,6 +55,8 @@ class QueueTable(SfWidget):
     [('1', True)]
     """
 
+    actions = {"cancel": "callback(jobids) when the user confirms cancelling the selected jobs"}
+
     _esm = esm("queue_table")
     _css = css()
 
@@ -66,14 +67,13 @@ class QueueTable(SfWidget):
     counts = t.Dict().tag(sync=True)
     """Jobs per state still in the queue, plus ``done``. - Type: dict[str, int]"""
     can_cancel = t.Bool(False).tag(sync=True)
-    """True once a cancel handler is set. - Type: bool"""
+    """True while a cancel callback is set. - Type: bool"""
     updated = t.Unicode("").tag(sync=True)
     """When rows last changed (local ISO time). - Type: str"""
 
     def __init__(self, *, machine: str, user: str | None = None) -> None:
         super().__init__(machine=machine, user=user or "")
         self._rows: dict[str, dict[str, Any]] = {}
-        self._cancel_callbacks: list[Callable[[list[str]], None]] = []
         self._handle("cancel", self._on_cancel)
 
     # -- feeding ------------------------------------------------------------------------------
@@ -110,11 +110,6 @@ class QueueTable(SfWidget):
             self._send_msg("remove", jobids=gone)
             self._changed()
 
-    def on_cancel(self, callback: Callable[[list[str]], None]) -> None:
-        """Call ``callback(jobids)`` when the user confirms cancelling the selected jobs."""
-        self._cancel_callbacks.append(callback)
-        self.can_cancel = True
-
     @property
     def rows(self) -> list[dict[str, Any]]:
         """The current rows (copies), queue first then done, each with a ``done`` flag."""
@@ -134,6 +129,9 @@ class QueueTable(SfWidget):
     def _snapshot(self) -> dict[str, Any]:
         return {"rows": list(self._rows.values()), "at_ms": _now_ms()}
 
+    def _actions_changed(self) -> None:
+        self.can_cancel = self.handles("cancel")
+
     def _on_cancel(self, content: dict[str, Any]) -> None:
         wanted = content.get("jobids")
         if not isinstance(wanted, list):
@@ -145,8 +143,7 @@ class QueueTable(SfWidget):
         jobids = [str(j) for j in wanted if str(j) in open_ids or str(j) in open_arrays - {""}]
         if not jobids:
             return
-        for callback in list(self._cancel_callbacks):
-            callback(jobids)
+        self._fire("cancel", jobids)
 
     # -- static -------------------------------------------------------------------------------
     def summary_text(self) -> str:
@@ -158,11 +155,13 @@ class QueueTable(SfWidget):
 
     def summary_html(self) -> str:
         rows = self.rows
-        head = _html.heading(
-            _html.strong(f"Queue on {self.machine}"),
-            _html.muted(f"user {self.user}") if self.user else "",
-            " ".join(_html.badge(s, n) for s, n in sorted(self.counts.items()) if s != "done"),
-            _html.muted(f"{self.counts.get('done', 0)} done"),
+        head = static_html.heading(
+            static_html.strong(f"Queue on {self.machine}"),
+            static_html.muted(f"user {self.user}") if self.user else "",
+            " ".join(
+                static_html.badge(s, n) for s, n in sorted(self.counts.items()) if s != "done"
+            ),
+            static_html.muted(f"{self.counts.get('done', 0)} done"),
         )
         body = []
         for row in rows[:MAX_TABLE_ROWS]:
@@ -171,20 +170,20 @@ class QueueTable(SfWidget):
                 [
                     escape(row["jobid"]),
                     escape(row["name"]),
-                    _html.badge(row["state"]) + (" ✓ done" if row["done"] else ""),
+                    static_html.badge(row["state"]) + (" ✓ done" if row["done"] else ""),
                     escape(format_duration(elapsed) if elapsed is not None else ""),
                     escape("" if row["nodes"] is None else str(row["nodes"])),
                     escape(row["reason"]),
                 ]
             )
         more = len(rows) - MAX_TABLE_ROWS
-        extra = _html.muted(f"… and {more} more") if more > 0 else ""
+        extra = static_html.muted(f"… and {more} more") if more > 0 else ""
         table_html = (
-            _html.table(["job", "name", "state", "elapsed", "nodes", "reason"], body)
+            static_html.table(["job", "name", "state", "elapsed", "nodes", "reason"], body)
             if body
             else ""
         )
-        return _html.box(head + table_html + extra, kind="queue-table")
+        return static_html.box(head + table_html + extra, kind="queue-table")
 
 
 def _now_ms() -> int:

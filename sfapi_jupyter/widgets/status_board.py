@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 
 import traitlets as t
 
 from ..client.models.status import Note, Outage, Status
-from . import _html
 from ._base import SfWidget
-from ._format import STATUS, iso
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATUS, iso
 
 #: Status colours, labels, order and NERSC's resource groups (widgets/status_colours.json).
 STATUS_TABLE: dict[str, Any] = STATUS
@@ -114,6 +114,8 @@ class StatusBoard(SfWidget):
     [('perlmutter', 'degraded', 'active')]
     """
 
+    actions = {"refresh": "callback() when the user asks for a refresh now (or a view comes back)"}
+
     _esm = esm("status_board")
     _css = css()
 
@@ -146,7 +148,6 @@ class StatusBoard(SfWidget):
         self._outages: list[Outage] = []
         self._notes: dict[str, list[str]] = {}
         self._views: set[str] = set()
-        self._refresh_callbacks: list[Callable[[], None]] = []
         self._handle("visible", self._on_visible)
         self._handle("refresh", lambda _c: self.request_refresh())
         self._handle("seen", lambda _c: self.mark_seen())
@@ -205,13 +206,9 @@ class StatusBoard(SfWidget):
         self.resources = [{**r, "changed": False, "was": "", "changed_at": ""}
                           for r in self.resources]  # fmt: skip
 
-    def on_refresh(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` when the user asks for a refresh now (or a view comes back)."""
-        self._refresh_callbacks.append(callback)
-
     def request_refresh(self) -> None:
-        for callback in list(self._refresh_callbacks):
-            callback()
+        """What the refresh button does: the ``refresh`` callbacks are called."""
+        self._fire("refresh")
 
     @property
     def visible(self) -> bool:
@@ -251,10 +248,10 @@ class StatusBoard(SfWidget):
     def summary_html(self) -> str:
         counts = self._counts()
         order = STATUS_TABLE["order"]
-        head = _html.heading(
-            _html.strong("NERSC status"),
+        head = static_html.heading(
+            static_html.strong("NERSC status"),
             " ".join(_status_chip(s, n) for s in order if (n := counts.get(s))),
-            _html.muted(f"checked {self.checked_at}") if self.checked_at else "",
+            static_html.muted(f"checked {self.checked_at}") if self.checked_at else "",
         )
         rows = []
         for key, label in GROUPS:
@@ -270,9 +267,9 @@ class StatusBoard(SfWidget):
                 if r["status"] != "active" or r["notes"]
             )
             up = sum(1 for r in members if r["status"] == "active" and not r["notes"])
-            rest = _html.muted(f"{up} up") if up else ""
+            rest = static_html.muted(f"{up} up") if up else ""
             rows.append([escape(label), f"{chips} {rest}"])
-        groups = _html.table(["", ""], rows) if rows else ""
+        groups = static_html.table(["", ""], rows) if rows else ""
         planned = [
             [escape(o["name"]), escape(o["start_at"][:16].replace("T", " ")),
              escape(o["end_at"][:16].replace("T", " ")),
@@ -282,12 +279,15 @@ class StatusBoard(SfWidget):
         outages = (
             '<div style="margin-top:8px"><strong>Outages now and in the next '
             f"{self.window_days} days</strong></div>"
-            + _html.table(["resource", "from", "to", "what"], planned)
+            + static_html.table(["resource", "from", "to", "what"], planned)
             if planned
-            else _html.muted(f"No outages now or planned in the next {self.window_days} days.")
+            else static_html.muted(
+                f"No outages now or planned in the next {self.window_days} days."
+            )
         )
-        return _html.box(
-            head + _html.message(self.notice, "warning") + groups + outages, kind="status-board"
+        return static_html.box(
+            head + static_html.message(self.notice, "warning") + groups + outages,
+            kind="status-board",
         )
 
 

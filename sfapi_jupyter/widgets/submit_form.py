@@ -8,17 +8,16 @@ the fields stay in step because the kernel rewrites one from the other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import traitlets as t
 from ipywidgets import widget_serialization
 
-from . import _html
-from ._base import SfWidget
+from ._base import MessageMixin, SfWidget
 from ._static import css, esm
 from .job_card import JobCard
+from .support import static_html
 
 #: The form's fields and the ``#SBATCH`` option (long name) each one edits.
 FIELDS = {
@@ -29,12 +28,9 @@ FIELDS = {
     "nodes": "nodes",
     "time": "time",
 }
-LEVELS = ("info", "success", "warning", "error")
-
-Handler = Callable[[dict[str, Any]], None]
 
 
-class SubmitForm(SfWidget):
+class SubmitForm(MessageMixin, SfWidget):
     """A script editor whose fields (machine, account, QOS, constraint, nodes, time, job name)
     follow its ``#SBATCH`` lines; checks, warnings and the job's cost are shown before submit.
 
@@ -44,6 +40,15 @@ class SubmitForm(SfWidget):
     >>> form.machine
     'perlmutter'
     """
+
+    #: Each callback is called with the view's message (a dict with ``type`` and ``value``).
+    actions = {
+        "script": "callback(message) when the user edited the script (message['value'])",
+        "field": "callback(message) when the user changed field message['name']",
+        "machine": "callback(message) when the user chose machine message['value']",
+        "submit": "callback(message) when the user pressed submit",
+        "view": "callback(message) when the user switched to the form or the job",
+    }
 
     _esm = esm("submit_form")
     _css = css()
@@ -74,8 +79,6 @@ class SubmitForm(SfWidget):
     """Why this client cannot submit at all (e.g. a green client); ``""`` when it can."""
     busy = t.Unicode("").tag(sync=True)
     """What the kernel is doing for the form (``"checking"``, ``"submitting"``), or ``""``."""
-    message = t.Unicode("").tag(sync=True)
-    message_level = t.Unicode("info").tag(sync=True)
     view = t.Unicode("form").tag(sync=True)
     """``"form"`` or ``"job"`` (the card of the last job submitted)."""
     card = t.Instance(JobCard, allow_none=True).tag(sync=True, **widget_serialization)
@@ -85,32 +88,15 @@ class SubmitForm(SfWidget):
 
     def __init__(self, *, script: str = "", machine: str = "perlmutter", **traits: Any) -> None:
         super().__init__(script=script, machine=machine, **traits)
-        self._callbacks: dict[str, list[Handler]] = {}
-        for kind in ("script", "field", "machine", "submit", "view"):
-            self._handle(kind, self._relay)
+        self._handle("view", self._on_view)
 
     # -- what the user did --------------------------------------------------------------------
-    def on_action(self, kind: str, callback: Handler) -> None:
-        """Call ``callback(content)`` for the browser's ``kind`` messages (``script``, ``field``,
-        ``machine``, ``submit``, ``view``)."""
-        self._callbacks.setdefault(kind, []).append(callback)
-
-    def _relay(self, content: dict[str, Any]) -> None:
-        kind = str(content.get("type"))
-        if kind == "view" and content.get("value") in ("form", "job"):
+    def _on_view(self, content: dict[str, Any]) -> None:
+        if content.get("value") in ("form", "job"):
             self.view = str(content["value"])
-        for callback in list(self._callbacks.get(kind, [])):
-            callback(content)
+        self._fire("view", content)
 
     # -- feeding --------------------------------------------------------------------------------
-    def set_message(self, text: str, level: str = "info") -> None:
-        """Show a note above the submit button; ``""`` clears it."""
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-        with self.hold_sync():
-            self.message = text
-            self.message_level = level
-
     def show_job(self, card: JobCard, jobid: str, name: str = "") -> None:
         """The form turns into ``card``; its script stays for the next submit."""
         with self.hold_sync():
@@ -138,25 +124,25 @@ class SubmitForm(SfWidget):
         return f"SubmitForm on {self.machine} ({fields})" + (f": submitted {jobs}" if jobs else "")
 
     def summary_html(self) -> str:
-        head = _html.heading(
-            _html.strong("Batch job"), _html.muted(f"on {self.machine}"),
-            _html.muted(f"· submitted {', '.join(s['jobid'] for s in self.submitted)}")
+        head = static_html.heading(
+            static_html.strong("Batch job"), static_html.muted(f"on {self.machine}"),
+            static_html.muted(f"· submitted {', '.join(s['jobid'] for s in self.submitted)}")
             if self.submitted else "",
         )  # fmt: skip
-        facts = _html.facts([(k.replace("_", " "), getattr(self, k)) for k in FIELDS])
-        notes = "".join(_html.message(_issue_text(i), i.get("severity", "info"))
+        facts = static_html.facts([(k.replace("_", " "), getattr(self, k)) for k in FIELDS])
+        notes = "".join(static_html.message(_issue_text(i), i.get("severity", "info"))
                         for i in self.issues)  # fmt: skip
-        notes += "".join(_html.message(w, "warning") for w in self.warnings)
+        notes += "".join(static_html.message(w, "warning") for w in self.warnings)
         if self.blocked:
-            notes += _html.message(self.blocked, "error")
+            notes += static_html.message(self.blocked, "error")
         cost = self.cost or {}
         if cost.get("node_hours") is not None:
             notes += f'<div style="margin-top:6px">{escape(cost_text(cost))}</div>'
-        body = _html.pre(self.script.rstrip("\n").split("\n"), label="script")
+        body = static_html.pre(self.script.rstrip("\n").split("\n"), label="script")
         card = ""
         if self.card is not None:
             card = f'<div style="margin-top:8px">{self.card.summary_html()}</div>'
-        return _html.box(head + facts + notes + body + card, kind="submit-form")
+        return static_html.box(head + facts + notes + body + card, kind="submit-form")
 
 
 def _issue_text(issue: dict[str, Any]) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 import traitlets as t
 
 from ..client.models import TransferInfo
-from . import _html
-from ._base import SfWidget
-from ._format import STATE_COLOURS, format_duration
+from ._base import MessageMixin, SfWidget
 from ._static import css, esm
+from .support import static_html
+from .support.formatting import STATE_COLOURS, format_duration
 
 #: Globus's states and the colour family each one is drawn with (``STARTING``: before the
 #: API answered the first time).
@@ -25,7 +25,6 @@ FAMILIES = {
     "CANCELED": "cancelled",
 }
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED")
-LEVELS = ("info", "success", "warning", "error")
 
 
 def human_bytes(value: float | None) -> str:
@@ -40,7 +39,7 @@ def human_bytes(value: float | None) -> str:
     return f"{size:.1f} PiB"  # pragma: no cover - unreachable
 
 
-class TransferCard(SfWidget):
+class TransferCard(MessageMixin, SfWidget):
     """A live card for one transfer: state, source → target, a progress bar, files, bytes, rate.
 
     Examples
@@ -76,8 +75,6 @@ class TransferCard(SfWidget):
     elapsed_s = t.Float(None, allow_none=True).tag(sync=True)
     """Seconds from start to end, once it ended."""
     completion_time = t.Unicode("").tag(sync=True)
-    message = t.Unicode("").tag(sync=True)
-    message_level = t.Unicode("info").tag(sync=True)
 
     def __init__(self, *, source: str, target: str, transfer_id: str = "", label: str = "") -> None:
         super().__init__(
@@ -117,14 +114,6 @@ class TransferCard(SfWidget):
             elif state == "SUCCEEDED":
                 self.set_message("", "info")
 
-    def set_message(self, text: str, level: str = "info") -> None:
-        """Show a note (an error, a warning); ``""`` clears it."""
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-        with self.hold_sync():
-            self.message = text
-            self.message_level = level
-
     @property
     def percent(self) -> float | None:
         """Bytes done out of the bytes expected, in percent (None while unknown)."""
@@ -162,22 +151,22 @@ class TransferCard(SfWidget):
             f'background:{bg};color:{fg};font-weight:600;font-size:12px">'
             f"{escape(self.state)}</span>"
         )
-        head = _html.heading(
+        head = static_html.heading(
             badge,
-            _html.strong(self.label or "Transfer"),
-            _html.muted(f"{self.source} → {self.target}", mono=True),
+            static_html.strong(self.label or "Transfer"),
+            static_html.muted(f"{self.source} → {self.target}", mono=True),
         )
         percent = self.percent
         bar = ""
         if percent is not None:
             bar = (
                 '<div style="margin-top:6px;height:8px;max-width:480px;border-radius:4px;'
-                f'background:{_html.THEME["track"]}"><div style="height:8px;width:{percent}%;'
+                f'background:{static_html.THEME["track"]}"><div style="height:8px;width:{percent}%;'
                 f'border-radius:4px;background:{bg}"></div></div>'
             )
-        facts = _html.facts(self._facts())
-        message = _html.message(self.message, self.message_level)
-        return _html.box(head + bar + facts + message, kind="transfer")
+        facts = static_html.facts(self._facts())
+        message = static_html.message(self.message, self.message_level)
+        return static_html.box(head + bar + facts + message, kind="transfer")
 
     def _snapshot(self) -> dict[str, Any]:
         return {"at_ms": int(dt.datetime.now().timestamp() * 1000)}

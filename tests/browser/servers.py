@@ -153,23 +153,24 @@ class FacilityServer:
     def start(cls, root: Path, logs: Path, user: str = "elvis") -> FacilityServer:
         state, key = root / "facility-state", root / "keys" / f"{user}.pem"
         # The key first: admin commands work on the state directory directly.
+        create = [*CLI, "facility", "client", "create", "--state", str(state)]
         created = subprocess.run(
-            [*CLI, "facility", "client", "create", "--state", str(state), "--user", user,
-             "--key-file", str(key)],
-            capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+            [*create, "--user", user, "--key-file", str(key)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if created.returncode != 0:
             raise RuntimeError(f"facility client create failed:\n{created.stdout}{created.stderr}")
         client_id = key.read_text().split("\n", 1)[0].strip()
         last_error: Exception | None = None
+        serve = [*CLI, "facility", "serve", "--state", str(state), "--log-level", "warning"]
         for _ in range(3):  # a free port can be taken between probing and binding
             port = free_port()
             process = ManagedProcess(
-                "facility",
-                [*CLI, "facility", "serve", "--state", str(state), "--port", str(port),
-                 "--log-level", "warning"],
-                logs / "facility.log",
-            )  # fmt: skip
+                "facility", [*serve, "--port", str(port)], logs / "facility.log"
+            )
             process.start()
             try:
                 process.wait_for_url(f"http://127.0.0.1:{port}/api/v1.2/status", timeout=60)
@@ -240,20 +241,21 @@ class JupyterServer:
         env.pop("JUPYTER_PATH", None)
         token = os.urandom(12).hex()
         last_error: Exception | None = None
+        options = [
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={notebooks}",
+            # window.jupyterapp, so tests can ask the session whether it is idle
+            "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
+        ]
         for _ in range(3):
             port = free_port()
-            process = ManagedProcess(
-                "jupyter",
-                [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-                 "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-                 f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={notebooks}",
-                 # window.jupyterapp, so tests can ask the session whether it is idle
-                 "--LabApp.expose_app_in_browser=True",
-                 "--JupyterNotebookApp.expose_app_in_browser=True"],
-                logs / "jupyter.log",
-                env=env,
-                cwd=notebooks,
-            )  # fmt: skip
+            lab = [sys.executable, "-m", "jupyterlab", *options, f"--port={port}"]
+            process = ManagedProcess("jupyter", lab, logs / "jupyter.log", env=env, cwd=notebooks)
             process.start()
             try:
                 process.wait_for_url(f"http://127.0.0.1:{port}/api/status?token={token}", 90)
@@ -266,9 +268,10 @@ class JupyterServer:
 
     def api(self, path: str, method: str = "GET") -> Any:
         request = urllib.request.Request(
-            f"{self.base_url}{path}", method=method,
+            f"{self.base_url}{path}",
+            method=method,
             headers={"Authorization": f"token {self.token}"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None

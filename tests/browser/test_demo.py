@@ -55,14 +55,14 @@ def demo(tmp_path: Path, chromium_executable: str) -> Iterator[RunningDemo]:
     for name in DEMO_SETS:
         env.pop(name, None)  # the demo sets its own, as it would in a user's shell
     (LOGS / "demo.log").unlink(missing_ok=True)  # the URL must be this run's
+    ports = ["--port", str(free_port()), "--lab-port", str(free_port())]
     process = ManagedProcess(
         "demo",
-        [*CLI, "demo", "--state", str(state), "--port", str(free_port()),
-         "--lab-port", str(free_port())],
+        [*CLI, "demo", "--state", str(state), *ports],
         LOGS / "demo.log",
         env=env,
         cwd=tmp_path,
-    ).start()  # fmt: skip
+    ).start()
     try:
         deadline = time.monotonic() + 120
         url = None

@@ -28,8 +28,11 @@ def admin(facility: FacilityServer, *args: str) -> str:
     """``sfapi-jupyter facility ...`` on the running facility's state directory."""
     done = subprocess.run(
         [*CLI, "facility", *args, "--state", str(facility.state_dir)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -71,9 +74,8 @@ def test_status_board_shows_a_change_without_rerunning(
     expect(perlmutter.locator('[data-testid="status-chip"]')).to_have_text("Up")
     groups = board.locator('[data-testid="status-group"]')
     expect(groups).to_have_count(4)
-    assert [groups.nth(i).get_attribute("data-group") for i in range(4)] == [
-        "compute", "storage", "filesystem", "service"
-    ]  # fmt: skip
+    in_order = ["compute", "storage", "filesystem", "service"]
+    assert [groups.nth(i).get_attribute("data-group") for i in range(4)] == in_order
     ui.wait_cell_done(1)
     shot(page, f"{frontend}-status-board", board)
     before = ui.prompt(1).inner_text()
@@ -92,8 +94,11 @@ def test_status_board_shows_a_change_without_rerunning(
     )
     assert ui.prompt(1).inner_text() == before, "the cell was run again"
     shot(page, f"{frontend}-status-board-degraded", board)
-    element_shot(page, board.locator('[data-testid="status-group"][data-group="compute"]').first,
-                 f"{frontend}-status-board-compute")  # fmt: skip
+    element_shot(
+        page,
+        board.locator('[data-testid="status-group"][data-group="compute"]').first,
+        f"{frontend}-status-board-compute",
+    )
 
     # A planned outage: click its bar for the description.
     archive = board.locator('[data-testid="status-row"][data-resource="archive"]')

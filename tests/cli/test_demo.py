@@ -34,6 +34,21 @@ def snapshot(folder: Path) -> dict[str, tuple[int, float]]:
     }
 
 
+# Where the demo or Jupyter would write: all left to default to the home the test watches.
+HOME_VARIABLES = (
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "JUPYTERLAB_SETTINGS_DIR",
+    "JUPYTERLAB_WORKSPACES_DIR",
+    "IPYTHONDIR",
+    "SFAPI_JUPYTER_DATA",
+)
+
+
 class Demo:
     """``sfapi-jupyter demo`` as a user starts it, with a home of its own to watch."""
 
@@ -47,17 +62,19 @@ class Demo:
             nersc_key.chmod(0o600)
         self.home_before = snapshot(self.home)
         env = {**os.environ, "HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
-        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "JUPYTER_CONFIG_DIR",
-                     "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                     "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR", "SFAPI_JUPYTER_DATA"):  # fmt: skip
-            env.pop(name, None)  # everything defaults to the home we watch
+        for name in HOME_VARIABLES:
+            env.pop(name, None)
         env["SFAPI_CLIENT_ID"] = "a-nersc-client-id"  # a user's shell set up for NERSC
+        demo = [sys.executable, "-m", "sfapi_jupyter", "demo", "--state", str(self.state)]
+        ports = ["--port", str(free_port()), "--lab-port", str(free_port())]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sfapi_jupyter", "demo", "--state", str(self.state),
-             "--port", str(free_port()), "--lab-port", str(free_port()), *extra],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [*demo, *ports, *extra],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
-        )  # fmt: skip
+        )
         self.lines: list[str] = []
 
     def wait_for(self, pattern: str, timeout: float = 120) -> re.Match[str]:

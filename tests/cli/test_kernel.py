@@ -32,8 +32,10 @@ def test_kernel_dict_is_ipykernels_with_the_extension():
 
 
 def test_install_list_start_uninstall(prefix, capsys):
-    code = main(["install-kernel", "--prefix", str(prefix), "--name", "sfapi-test",
-                 "--display-name", "SF API test", "--env", "SFAPI_MACHINE=muller"])  # fmt: skip
+    names = ["--name", "sfapi-test", "--display-name", "SF API test"]
+    code = main(
+        ["install-kernel", "--prefix", str(prefix), *names, "--env", "SFAPI_MACHINE=muller"]
+    )
     assert code == 0
     out = capsys.readouterr().out
     installed = prefix / "share" / "jupyter" / "kernels" / "sfapi-test"

@@ -28,8 +28,11 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     (found,) = out.glob("sfapi_jupyter-*.whl")
     return found
@@ -58,10 +61,14 @@ def remote(facility, command: str) -> str:
     return str(result.output)
 
 
+def install_on_perlmutter(*args: str) -> int:
+    """``sfapi-jupyter install-kernel --remote perlmutter ARGS...``"""
+    return main(["install-kernel", "--remote", "perlmutter", *args])
+
+
 @pytest.mark.timeout(900)  # two pip installs from the package index into a new environment
 def test_remote_install_makes_an_environment_and_a_kernel_there(facility, wheel, capsys):
-    code = main(["install-kernel", "--remote", "perlmutter", "--spec", str(wheel),
-                 "--env", "SFAPI_MACHINE=perlmutter"])  # fmt: skip
+    code = install_on_perlmutter("--spec", str(wheel), "--env", "SFAPI_MACHINE=perlmutter")
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Installing the kernel 'sfapi' (Python (SF API)) on perlmutter (7 steps)" in out
@@ -92,8 +99,9 @@ def test_remote_install_makes_an_environment_and_a_kernel_there(facility, wheel,
     assert ".sfapi-kernel-upload" not in remote(facility, "ls -A ~")
 
     # A second kernel reuses the environment.
-    code = main(["install-kernel", "--remote", "perlmutter", "--spec", str(wheel),
-                 "--name", "sfapi-two", "--display-name", "SF API two"])  # fmt: skip
+    code = install_on_perlmutter(
+        "--spec", str(wheel), "--name", "sfapi-two", "--display-name", "SF API two"
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"reusing {venv}" in out
@@ -102,8 +110,7 @@ def test_remote_install_makes_an_environment_and_a_kernel_there(facility, wheel,
 
 
 def test_a_failed_step_says_what_failed_and_leaves_nothing_behind(facility, capsys):
-    code = main(["install-kernel", "--remote", "perlmutter", "--venv", "envs/kernel",
-                 "--spec", "/nonexistent/sfapi_jupyter"])  # fmt: skip
+    code = install_on_perlmutter("--venv", "envs/kernel", "--spec", "/nonexistent/sfapi_jupyter")
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED: step 3/6 (Install the package and ipykernel): pip install exited" in out

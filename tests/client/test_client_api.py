@@ -76,7 +76,7 @@ async def test_job_lifecycle(served, aclient):
     assert job.elapsed is not None and job.nodes == 1
     again = await machine.job(job.jobid)
     assert again.state is JobState.COMPLETED and again.raw["jobname"] == "lifecycle"
-    output = await machine.download(f"{home(served)}/slurm-{job.jobid}.out", binary=False)
+    output = await machine.files.download(f"{home(served)}/slurm-{job.jobid}.out", binary=False)
     assert output == "hello\n"
     finished = await machine.jobs(sacct=True)
     assert job.jobid in {j.jobid for j in finished}
@@ -136,10 +136,10 @@ async def test_a_script_checked_for_no_machine_gets_the_machines_rules(aclient):
 async def test_submit_by_path_with_args(served, aclient):
     machine = aclient.compute("perlmutter")
     path = f"{home(served)}/run.sh"
-    await machine.upload(script('echo "$@" > args.out').encode(), path)
+    await machine.files.upload(script('echo "$@" > args.out').encode(), path)
     job = await machine.submit(path, args=["one", "two words"])
     await job.wait(timeout=60)
-    assert await machine.download(f"{home(served)}/args.out") == b"one two words\n"
+    assert await machine.files.download(f"{home(served)}/args.out") == b"one two words\n"
 
 
 async def test_files_with_awkward_names(served, aclient):
@@ -148,21 +148,21 @@ async def test_files_with_awkward_names(served, aclient):
     await machine.run(["mkdir", "-p", folder])
     name = f"{folder}/scan 100%-é.bin"
     payload = bytes(range(256)) * 4
-    await machine.upload(payload, name)
-    listing = await machine.ls(folder)
+    await machine.files.upload(payload, name)
+    listing = await machine.files.ls(folder)
     assert [(e.name, e.size, e.is_file) for e in listing] == [("scan 100%-é.bin", 1024, True)]
     assert listing[0].path == name
-    assert await machine.download(name) == payload
-    (entry,) = await machine.ls(name)
+    assert await machine.files.download(name) == payload
+    (entry,) = await machine.files.ls(name)
     assert entry.name == "scan 100%-é.bin" and entry.path == name
     with pytest.raises(NotFoundError, match="No such file or directory"):
-        await machine.ls(f"{folder}/missing")
+        await machine.files.ls(f"{folder}/missing")
 
 
 async def test_download_to_a_local_file(served, aclient, tmp_path):
     machine = aclient.compute("perlmutter")
-    await machine.upload(b"frame 1\n", f"{home(served)}/frames.txt")
-    saved = await machine.download(f"{home(served)}/frames.txt", to=tmp_path)
+    await machine.files.upload(b"frame 1\n", f"{home(served)}/frames.txt")
+    saved = await machine.files.download(f"{home(served)}/frames.txt", to=tmp_path)
     assert saved == tmp_path / "frames.txt" and saved.read_bytes() == b"frame 1\n"
 
 

@@ -24,10 +24,12 @@ async def test_upload_and_download_report_progress_to_the_end(served, aclient, l
     machine = aclient.compute("perlmutter")
     data = os.urandom(300_000)
     sent: list[tuple[int, int | None]] = []
-    await machine.upload(data, f"{home(served)}/p.bin", progress=lambda d, t: sent.append((d, t)))
+    await machine.files.upload(
+        data, f"{home(served)}/p.bin", progress=lambda d, t: sent.append((d, t))
+    )
     assert sent[-1] == (300_000, 300_000) and len(sent) >= 2
     got: list[tuple[int, int | None]] = []
-    saved = await machine.download(f"{home(served)}/p.bin", local,
+    saved = await machine.files.download(f"{home(served)}/p.bin", local,
                                    progress=lambda d, t: got.append((d, t)))  # fmt: skip
     assert saved.read_bytes() == data
     assert got[-1][0] == got[-1][1] and got[-1][1] > 300_000  # base64 in JSON: about 4/3
@@ -36,14 +38,14 @@ async def test_upload_and_download_report_progress_to_the_end(served, aclient, l
 
 async def test_download_refuses_to_overwrite_when_asked(served, aclient, local):
     machine = aclient.compute("perlmutter")
-    await machine.upload(b"new", f"{home(served)}/n.txt")
+    await machine.files.upload(b"new", f"{home(served)}/n.txt")
     (local / "n.txt").write_bytes(b"old")
     before = aclient.request_count
     with pytest.raises(FileExistsError, match=r"n\.txt exists; pass overwrite=True"):
-        await machine.download(f"{home(served)}/n.txt", local, overwrite=False)
+        await machine.files.download(f"{home(served)}/n.txt", local, overwrite=False)
     assert aclient.request_count == before  # refused before any request
     assert (local / "n.txt").read_bytes() == b"old"
-    await machine.download(f"{home(served)}/n.txt", local)
+    await machine.files.download(f"{home(served)}/n.txt", local)
     assert (local / "n.txt").read_bytes() == b"new"
     assert sorted(p.name for p in local.iterdir()) == ["n.txt"]  # no temporary left
 
@@ -54,15 +56,15 @@ async def test_file_errors_are_typed(served, aclient, local):
     other = Path(home(served, "mallory")) / "secret.txt"
     other.write_text("x")
     with pytest.raises(NotFoundError, match="No such file or directory"):
-        await machine.download(f"{home(served)}/missing.bin", local)
+        await machine.files.download(f"{home(served)}/missing.bin", local)
     with pytest.raises(PermissionDeniedError, match="Permission denied"):
-        await machine.download(str(other))
+        await machine.files.download(str(other))
     with pytest.raises(PermissionDeniedError, match="Permission denied"):
-        await machine.upload(b"x", "/usr/local/x.txt")
+        await machine.files.upload(b"x", "/usr/local/x.txt")
     with pytest.raises(FileNotFoundError, match="is not a local file"):
-        await machine.upload("no-such-local-file.txt", f"{home(served)}/x")
+        await machine.files.upload("no-such-local-file.txt", f"{home(served)}/x")
     with pytest.raises(IsADirectoryError, match="upload its files one by one"):
-        await machine.upload(local, f"{home(served)}/x")
+        await machine.files.upload(local, f"{home(served)}/x")
     assert list(local.iterdir()) == []
 
 
@@ -72,10 +74,12 @@ async def test_over_the_size_limit_the_message_says_use_a_transfer(served, aclie
     try:
         with pytest.raises(ApiError, match=r"exceeds the limit of 1000 bytes; nothing was "
                            r"written.*use a transfer instead \(%sftransfer"):  # fmt: skip
-            await machine.upload(os.urandom(1001), f"{home(served)}/big.bin")
+            await machine.files.upload(os.urandom(1001), f"{home(served)}/big.bin")
         (Path(home(served)) / "big.bin").write_bytes(os.urandom(1001))
         with pytest.raises(ApiError, match=r"over the download limit of 1000 bytes.*transfer"):
-            await machine.download(f"{home(served)}/big.bin", local, progress=lambda d, t: None)
+            await machine.files.download(
+                f"{home(served)}/big.bin", local, progress=lambda d, t: None
+            )
     finally:
         served.config.max_upload_bytes = served.config.max_download_bytes = 32 * 1024 * 1024
     assert list(local.iterdir()) == []

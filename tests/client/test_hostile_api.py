@@ -112,7 +112,7 @@ MALFORMED: list[tuple[str, str, Any, Call, str]] = [
      {"output": [{"jobid": "1", "state": "RUNNING", "time": [1]}]},
      lambda c: c.compute("perlmutter").jobs(all_users=True), "squeue/sacct would not write"),
     ("ls() answered with a list", "utilities/ls/perlmutter/x", [],
-     lambda c: c.compute("perlmutter").ls("x"), "not an object"),
+     lambda c: c.compute("perlmutter").files.ls("x"), "not an object"),
     ("outages() answered with rows not grouped", "status/outages", [{"name": "x"}],
      lambda c: c.outages(), "not a list per resource"),
     ("config() answered with rows without a key", "meta/config", [1],
@@ -207,6 +207,6 @@ async def test_dot_segments_in_remote_paths_are_not_collapsed(api, path, sent):
     async with AsyncClient(api.api_url, access_token="opaque-token-for-the-api-0001",
                            retry=RetryPolicy(attempts=1)) as client:  # fmt: skip
         with pytest.raises(SfApiError):  # the server here knows no path: a 404
-            await client.compute("perlmutter").ls(path)
+            await client.compute("perlmutter").files.ls(path)
     # Before, httpx resolved "~/.." to "" and ls('~/..') asked for another endpoint.
     assert api.requests[-1]["raw"] == f"/api/v1.2/utilities/ls/perlmutter/{sent or path}"

@@ -443,7 +443,7 @@ def test_indented_script_submits_and_its_output_is_where_we_say(client):
     assert job.state is JobState.COMPLETED
     assert job.info.work_dir  # where sbatch ran: the user's home for an API submit
     path = default_output_path(parse_directives(script), job.jobid, job.info.work_dir)
-    assert machine.download(path, binary=False) == "hello from als-recon\n"
+    assert machine.files.download(path, binary=False) == "hello from als-recon\n"
 
 
 def test_unknown_option_is_refused_before_any_request(client):

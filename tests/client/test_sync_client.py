@@ -22,9 +22,11 @@ def test_sync_client_does_what_the_async_one_does(facility, client):
     assert job.state is JobState.COMPLETED and job.exit_code == 0
     assert machine.job(job.jobid).name == "sync"
     assert [j.jobid for j in machine.jobs(sacct=True)] == [job.jobid]
-    machine.upload(b"x=1\n", f"{home(facility)}/params.txt")
-    assert [e.name for e in machine.ls(home(facility)) if e.name.endswith(".txt")] == ["params.txt"]
-    assert machine.download(f"{home(facility)}/params.txt", binary=False) == "x=1\n"
+    machine.files.upload(b"x=1\n", f"{home(facility)}/params.txt")
+    assert [e.name for e in machine.files.ls(home(facility)) if e.name.endswith(".txt")] == [
+        "params.txt"
+    ]
+    assert machine.files.download(f"{home(facility)}/params.txt", binary=False) == "x=1\n"
     assert machine.run("echo $USER").output == "elvis\n"
     long = machine.submit(script("sleep 100"))
     long.cancel(wait=True)

@@ -9,7 +9,7 @@ import pytest
 
 from sfapi_jupyter import Client
 from sfapi_jupyter.client import NotFoundError
-from sfapi_jupyter.client.tail import RemoteTail, TailChunk, tail_lines
+from sfapi_jupyter.client.tail import RemoteTail, TailChunk, read_since, tail_lines
 
 from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
@@ -92,6 +92,27 @@ async def test_small_chunks_keep_multibyte_characters_whole(wclient, home):
     assert "".join(chunks) == text
     assert tail.polls > len(text.encode()) // 1001  # read in capped pieces, back to back
     assert "\ufffd" not in "".join(chunks)
+
+
+async def test_read_since_keeps_characters_whole_and_resets_on_truncation(wclient, home):
+    """The stateless read the Jupyter server's output route uses: the offset it returns
+    never cuts a character, and a file that shrank under the offset is read from 0."""
+    (home / "cut.log").write_text("aé世界")  # 1 + 2 + 3 + 3 bytes
+    machine = wclient.compute("perlmutter")
+    texts, offset, inode = [], 0, None
+    for _ in range(10):
+        read = await read_since(machine, "cut.log", offset, inode, chunk_size=2)  # 4 at least
+        texts.append(read.text)
+        assert read.offset > offset or not read.more, "no progress"
+        offset, inode = read.offset, read.inode
+        if not read.more:
+            break
+    assert texts == ["aé", "世", "界"] and offset == len("aé世界".encode())
+    (home / "cut.log").write_text("new")
+    again = await read_since(machine, "cut.log", offset, inode)
+    assert (again.text, again.reset, again.offset) == ("new", "truncated", 3)
+    missing = await read_since(machine, "nothere.log", 5)
+    assert missing.missing and missing.offset == 5 and missing.text == ""
 
 
 async def test_waits_for_a_file_that_does_not_exist_yet(wclient, home):

@@ -13,12 +13,8 @@ import httpx
 import pytest
 
 from sfapi_jupyter import Client
-from sfapi_jupyter.client import CredentialsError
 from sfapi_jupyter.client import _transport as transport_module
-from sfapi_jupyter.keyless import KeylessError, provide
-
-from ..support.figures import record_bad_input
-from ..support.slurm import require_slurm
+from sfapi_jupyter.keyless import provide
 
 
 class Asked:
@@ -72,33 +68,3 @@ def test_asked_for_slurm_it_is_required_even_with_a_key(asked: Asked, monkeypatc
     with Client() as client:
         assert client.aio.keyless
     assert asked.asked == [True, True]
-
-
-@pytest.mark.parametrize(("where", "value"), [("argument", "Slurm-please"), ("environment", "ssh")])
-def test_an_unknown_transport_is_one_clear_line(asked: Asked, monkeypatch, where, value) -> None:
-    if where == "environment":
-        monkeypatch.setenv("SFAPI_TRANSPORT", value)
-        given = f"SFAPI_TRANSPORT={value}"
-        with pytest.raises(CredentialsError) as caught:
-            Client()
-    else:
-        given = f"Client(transport={value!r})"
-        with pytest.raises(CredentialsError) as caught:
-            Client(transport=value)
-    message = str(caught.value)
-    assert "is not a transport: use 'api' (the SF API, with a key) or 'slurm'" in message
-    assert asked.asked == []
-    record_bad_input("keyless", given, message)
-
-
-def test_as_root_no_key_never_goes_keyless_by_itself() -> None:
-    import os
-
-    if os.geteuid() != 0:
-        pytest.skip("root only")
-    assert provide("https://api.nersc.gov/api/v1.2", False) is None
-    require_slurm()
-    with pytest.raises(KeylessError) as caught:
-        provide("https://api.nersc.gov/api/v1.2", True)
-    assert "keyless mode runs as an ordinary user, not root" in str(caught.value)
-    record_bad_input("keyless", "SFAPI_TRANSPORT=slurm as root", str(caught.value))

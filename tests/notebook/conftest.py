@@ -16,7 +16,7 @@ from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 from sfapi_jupyter.notebook.records import forget_records
 from sfapi_jupyter.notebook.session import set_client
-from sfapi_jupyter.widgets._mainthread import dispatcher
+from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
 from ..support.facility import fast_config, make_client
 from ..support.scripts import batch_script

@@ -17,7 +17,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from sfapi_jupyter.facility.server import LocalFacility
-from sfapi_jupyter.notebook.file_browser import file_browser
+from sfapi_jupyter.notebook.controllers import controller_of
+from sfapi_jupyter.notebook.file_browser import BrowserSession, file_browser
 from sfapi_jupyter.notebook.files import get_file, put_file
 from sfapi_jupyter.widgets import FileBrowser
 
@@ -27,6 +28,13 @@ from .conftest import wait_for
 
 LIMIT = 256 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def session_of(browser: FileBrowser) -> BrowserSession:
+    """The controller answering the browser (the one registry has it)."""
+    session = controller_of(browser)
+    assert isinstance(session, BrowserSession)
+    return session
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +130,7 @@ def test_sfls_bad_out_name(ip, client):
 def test_one_ls_per_directory_visit_cached_until_refresh(client, home, remote_dir):
     (remote_dir / "sub").mkdir()
     browser = file_browser(str(remote_dir))
-    session = browser._session
+    session = session_of(browser)
     made = session.listings
     session.open(str(remote_dir / "sub"))
     wait_for(lambda: browser.path == str(remote_dir / "sub") and not browser.loading)
@@ -166,7 +174,7 @@ def test_a_directory_of_ten_thousand_entries_is_one_listing(client, remote_dir):
         (big / f"frame_{i:05d}.tif").touch()
     browser = file_browser(str(big))
     assert browser.entry_count == 10_000 and browser.entries[-1]["name"] == "frame_09999.tif"
-    assert browser._session.listings == 1
+    assert session_of(browser).listings == 1
 
 
 def test_preview_of_a_png_sends_its_bytes(client, home):
@@ -208,13 +216,13 @@ def test_preview_of_a_long_text_file_is_its_head_and_tail(client, home):
 
 def test_preview_of_a_file_over_the_preview_size_says_download_it(client, remote_dir):
     browser = file_browser(str(remote_dir))
-    entry = browser._session.cache[str(remote_dir)]
+    entry = session_of(browser).cache[str(remote_dir)]
     assert entry == []
     from sfapi_jupyter.client import RemoteEntry
 
     huge = RemoteEntry(name="huge.bin", path=f"{remote_dir}/huge.bin", perms="-rw-r--r--",
                        size=40 * 1024**3)  # fmt: skip
-    browser._session.cache[str(remote_dir)] = [huge]
+    session_of(browser).cache[str(remote_dir)] = [huge]
     browser._handle_custom_msg({"type": "preview", "path": huge.path}, [])
     assert browser._preview[0]["kind"] == "none"
     assert "40.0 GiB; previews stop at 16.0 MiB. Download it" in browser._preview[0]["message"]
@@ -301,7 +309,7 @@ def test_a_failed_download_leaves_no_partial_file(client, home, workdir):
 
     machine = client.compute("perlmutter")
     with pytest.raises(RuntimeError, match="connection lost"):
-        machine.download(f"{home}/examples/scan_4d.npy", workdir, progress=boom)
+        machine.files.download(f"{home}/examples/scan_4d.npy", workdir, progress=boom)
     assert list(workdir.iterdir()) == []
 
 
@@ -363,7 +371,7 @@ def test_sfput_usage_errors(ip, client):
 def test_put_file_reports_progress_to_the_end(client, remote_dir, workdir):
     data = os.urandom(200_000)
     seen: list[tuple[int, int | None]] = []
-    client.compute("perlmutter").upload(io.BytesIO(data), f"{remote_dir}/p.bin",
+    client.compute("perlmutter").files.upload(io.BytesIO(data), f"{remote_dir}/p.bin",
                                         progress=lambda d, t: seen.append((d, t)))  # fmt: skip
     assert seen[-1] == (200_000, 200_000) and len(seen) > 1
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)

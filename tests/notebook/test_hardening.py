@@ -47,7 +47,7 @@ def test_a_command_exiting_non_zero_without_stderr_says_so(client):
 
 
 def test_sftail_expands_the_tilde_and_shows_the_text_as_a_terminal_would(ip, client, facility):
-    client.compute("perlmutter").upload(
+    client.compute("perlmutter").files.upload(
         COLOURED.encode(), f"{facility.config.home_of('elvis')}/colours.log"
     )
     # Before: "~" reached the remote script quoted, so "~/colours.log" was never found.
@@ -56,7 +56,7 @@ def test_sftail_expands_the_tilde_and_shows_the_text_as_a_terminal_would(ip, cli
     assert tail.status == "end of file", tail.status
     assert tail.lines == SHOWN
     # The bytes themselves are untouched: a download is the file as it is.
-    assert client.compute("perlmutter").download("~/colours.log") == COLOURED.encode()
+    assert client.compute("perlmutter").files.download("~/colours.log") == COLOURED.encode()
 
 
 def test_previews_and_command_output_show_no_escape_sequences(client):

@@ -15,12 +15,12 @@ from IPython.core.error import UsageError
 
 from sfapi_jupyter.client import Job, JobState
 from sfapi_jupyter.facility.seed import iso
-from sfapi_jupyter.notebook import feeds, queue, waiting
+from sfapi_jupyter.notebook import controllers, queue, waiting
 from sfapi_jupyter.notebook.magics import jobs as job_magics
 from sfapi_jupyter.notebook.records import forget_records, job_records
 from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
-from sfapi_jupyter.widgets._mainthread import MainThreadDispatcher
+from sfapi_jupyter.widgets.support.mainthread import MainThreadDispatcher
 
 from ..support.facility import make_client
 from .conftest import script, wait_for
@@ -88,7 +88,7 @@ def test_sfjob_wait_blocks_until_the_end_with_the_output_in_the_card(ip, client,
     assert ip.user_ns["job"].state is JobState.COMPLETED
     # The final summary replaces the displayed card's output, for the saved notebook.
     ((bundle, kwargs),) = updates
-    assert kwargs["display_id"] == feeds.DISPLAY_IDS[card] and kwargs["raw"]
+    assert kwargs["display_id"] == card.display_id and kwargs["raw"]
     assert "COMPLETED" in bundle["text/html"] and "line 3" in bundle["text/html"]
 
 
@@ -250,7 +250,9 @@ def test_sftail_follows_a_jobs_output(ip, client):
 
 def test_sftail_reads_the_last_lines_of_a_file(ip, client, facility):
     path = f"{facility.config.home_of('elvis')}/numbers.txt"
-    client.compute("perlmutter").upload("".join(f"{i}\n" for i in range(1, 21)).encode(), path)
+    client.compute("perlmutter").files.upload(
+        "".join(f"{i}\n" for i in range(1, 21)).encode(), path
+    )
     tail = ip.run_line_magic("sftail", f"{path} --no-follow -n 5")
     wait_for(lambda: tail.status == "end of file", what="the file to be read")
     assert tail.lines == ["16", "17", "18", "19", "20"]
@@ -353,7 +355,7 @@ def test_widget_updates_run_only_on_the_main_thread(ip, client, monkeypatch, fac
     tail = ip.run_line_magic("sftail", card.jobid)
     wait_for(lambda: card.state == "COMPLETED" and "b" in card.output("stdout"))
     wait_for(lambda: "ended" in tail.status and any(r["done"] for r in table.rows))
-    wait_for(lambda: not feeds.FEEDS[card].running, what="the card's feed to finish")
+    wait_for(lambda: not controllers.CONTROLLERS[card].running, what="the card's feed to finish")
     called = {name for name, _ in threads}
     assert {"set_job", "append_output", "refresh_static", "append", "upsert"} <= called
     assert card.array and card.tasks
@@ -378,7 +380,7 @@ def test_api_errors_are_short_usage_errors(ip, client):
 
 
 def test_updates_queued_from_other_threads_run_after_each_cell(ip):
-    from sfapi_jupyter.widgets._mainthread import dispatcher
+    from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
     ran: list[threading.Thread] = []
     worker = threading.Thread(target=dispatcher().call,

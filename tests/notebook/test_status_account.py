@@ -15,7 +15,7 @@ from sfapi_jupyter import Client
 from sfapi_jupyter.client import PermissionDeniedError
 from sfapi_jupyter.client._auth import KeyRefusedWarning
 from sfapi_jupyter.facility.seed import iso
-from sfapi_jupyter.notebook import feeds, status
+from sfapi_jupyter.notebook import controllers, status
 from sfapi_jupyter.notebook.account import account_view
 from sfapi_jupyter.notebook.run import CommandOutput, run_command
 from sfapi_jupyter.notebook.session import set_client
@@ -62,7 +62,7 @@ def show_board(board: StatusBoard) -> None:
 
 
 def close(widget) -> None:
-    feeds.stop(widget)
+    controllers.stop(widget)
     widget.close()
 
 
@@ -163,7 +163,7 @@ def test_sfstatus_with_an_unusable_key_file_reads_without_it(ip, no_key, tmp_pat
 def test_board_refreshes_while_visible_and_marks_the_change(client, facility, restore_perlmutter):
     board = status_board(client=client, interval=0.2)
     try:
-        feed = feeds.FEEDS[board]
+        feed = controllers.CONTROLLERS[board]
         assert board.status_of("perlmutter") == "active" and board.changed == []
         show_board(board)
         set_status(facility, "perlmutter", "degraded", "Scratch is slow: metadata server failover")
@@ -182,7 +182,7 @@ def test_board_refreshes_while_visible_and_marks_the_change(client, facility, re
 def test_board_is_not_refreshed_while_no_view_shows_it(client):
     board = status_board(client=client, interval=0.1)
     try:
-        feed = feeds.FEEDS[board]
+        feed = controllers.CONTROLLERS[board]
         before = client.aio.request_count
         time.sleep(1.0)
         assert feed.refreshes == 0 and client.aio.request_count == before
@@ -195,7 +195,7 @@ def test_board_is_not_refreshed_while_no_view_shows_it(client):
 def test_one_refresh_is_one_request(client):
     board = status_board(client=client, interval=0.1)
     try:
-        feed = feeds.FEEDS[board]
+        feed = controllers.CONTROLLERS[board]
         before = client.aio.request_count
         show_board(board)
         wait_for(lambda: feed.refreshes >= 3, what="three refreshes")

@@ -138,11 +138,8 @@ def test_an_account_the_facility_did_not_make_is_never_adopted(site, capsys):
     # primary group is another user's group.
     new_client(site, "victim")
     victim_gid = site.facility.accounts.get_user("victim").gid
-    subprocess.run(
-        ["useradd", "--uid", "79990", "--gid", str(victim_gid), "--no-create-home",
-         "--comment", "sfapi-jupyter facility user", "stray"],
-        check=True,
-    )  # fmt: skip
+    useradd = ["useradd", "--uid", "79990", "--gid", str(victim_gid), "--no-create-home"]
+    subprocess.run([*useradd, "--comment", "sfapi-jupyter facility user", "stray"], check=True)
     try:
         code, message = admin(site.config.state_dir, capsys, "--user", "stray")
         assert code == 2 and "this facility did not create" in message
@@ -252,13 +249,17 @@ def test_only_the_owner_or_the_pi_may_change_a_group(site):
         refused = change(mike, "m6001", "paula", "batch_remove")
         assert refused.status_code == 403
         assert "only its owner (paula) or the PI of project 'm6001'" in refused.json()["detail"]
-        record_bad_input(ATTACK, "a project Member removes the PI from the project's group",
-                         refused.json()["detail"])  # fmt: skip
+        record_bad_input(
+            ATTACK,
+            "a project Member removes the PI from the project's group",
+            refused.json()["detail"],
+        )
         assert change(mike, "m6001", "oscar", "batch_add").status_code == 403
         personal = change(mike, "paula", "mike", "batch_add")
         assert personal.status_code == 403 and "personal group" in personal.json()["detail"]
-        record_bad_input(ATTACK, "adding oneself to another user's personal group",
-                         personal.json()["detail"])  # fmt: skip
+        record_bad_input(
+            ATTACK, "adding oneself to another user's personal group", personal.json()["detail"]
+        )
         members = [u["name"] for u in paula.get("account/groups/m6001").json()["users"]]
         assert sorted(members) == ["mike", "paula"]
 
@@ -317,8 +318,10 @@ def test_account_creation_is_serialised_by_a_lock_across_processes(site):
     with accounts.lock():
         probe = subprocess.run(
             [sys.executable, "-c", _TRY_LOCK, str(site.config.state_dir)],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert probe.stdout.strip() == "busy", probe.stderr
     with pytest.raises(AccountError, match="not a valid user name"):
         accounts.ensure_user("al/ice")

@@ -118,18 +118,20 @@ def make_world(tmp: Path, alice_name: str = "alice", bob_name: str = "bob") -> I
         job = task_result(alice, submitted["task_id"])
         moved = alice.post(
             "storage/globus/transfer",
-            data={"source_uuid": "dtn", "target_uuid": "dtn", "label": "alice",
-                  "source_dir": str(alice_home / "secret.txt"),
-                  "target_dir": str(facility.config.scratch_of(alice_name))},
-        ).json()  # fmt: skip
+            data={
+                "source_uuid": "dtn",
+                "target_uuid": "dtn",
+                "label": "alice",
+                "source_dir": str(alice_home / "secret.txt"),
+                "target_dir": str(facility.config.scratch_of(alice_name)),
+            },
+        ).json()
         store = facility.facility.store
         wait_for(lambda: store.get_job("perlmutter", int(job["jobid"])).state == "RUNNING", 60)
         transfer = f"storage/globus/transfer/{moved['transfer_id']}"
         wait_for(lambda: alice.get(transfer).json()["status"] != "ACTIVE", 60)
-        yield World(
-            facility, alice, bob, green, creds, alice_home, bob_home,
-            str(job["jobid"]), submitted["task_id"], moved["transfer_id"],
-        )  # fmt: skip
+        alices = (str(job["jobid"]), submitted["task_id"], moved["transfer_id"])
+        yield World(facility, alice, bob, green, creds, alice_home, bob_home, *alices)
         for client in (alice, bob, green):
             client.close()
 
@@ -201,19 +203,27 @@ def _token_endpoint(world: World, assertion: str, **headers: str) -> httpx.Respo
     return httpx.post(world.facility.token_url, data=token_form(assertion), headers=headers)
 
 
-def a_alg_none(w: World) -> str:
+def _assertion_claims(w: World) -> dict[str, Any]:
+    """The claims of a valid client assertion by bob's client, for the attacker to sign."""
     now = int(time.time())
     cid = w.creds["bob"].client_id
-    claims = {"iss": cid, "sub": cid, "aud": w.facility.token_url, "iat": now, "exp": now + 60,
-              "jti": os.urandom(8).hex()}  # fmt: skip
+    return {
+        "iss": cid,
+        "sub": cid,
+        "aud": w.facility.token_url,
+        "iat": now,
+        "exp": now + 60,
+        "jti": os.urandom(8).hex(),
+    }
+
+
+def a_alg_none(w: World) -> str:
+    claims = _assertion_claims(w)
     return refused(_token_endpoint(w, unsigned(claims)), 401, words="invalid_client")
 
 
 def a_hs256_public_key(w: World) -> str:
-    now = int(time.time())
-    cid = w.creds["bob"].client_id
-    claims = {"iss": cid, "sub": cid, "aud": w.facility.token_url, "iat": now, "exp": now + 60,
-              "jti": os.urandom(8).hex()}  # fmt: skip
+    claims = _assertion_claims(w)
     forged = sign_hs256(claims, public_pem(w.creds["bob"].private_key_pem))
     return refused(_token_endpoint(w, forged), 401, words="invalid_client")
 
@@ -298,9 +308,13 @@ def a_read_anothers_transfer(w: World) -> str:
 def a_transfer_anothers_file(w: World) -> str:
     response = w.bob.post(
         "storage/globus/transfer",
-        data={"source_uuid": "dtn", "target_uuid": "dtn", "source_dir":
-              str(w.alice_home / "secret.txt"), "target_dir": str(w.bob_home)},
-    )  # fmt: skip
+        data={
+            "source_uuid": "dtn",
+            "target_uuid": "dtn",
+            "source_dir": str(w.alice_home / "secret.txt"),
+            "target_dir": str(w.bob_home),
+        },
+    )
     return refused(response, 403, words="denied")
 
 
@@ -599,8 +613,8 @@ def test_a_250_character_name_uploads(defects):
 # issue 10 item 7 (fixed): project names from the admin CLI are not checked
 def test_the_cli_refuses_a_project_name_with_a_path(defects):
     state = defects.facility.config.state_dir
-    command = [sys.executable, "-m", "sfapi_jupyter", "facility", "client", "create", "--json",
-               "--state", str(state), "--user", "carol", "--project", "../homes/alice"]  # fmt: skip
+    command = [sys.executable, "-m", "sfapi_jupyter", "facility", "client", "create", "--json"]
+    command += ["--state", str(state), "--user", "carol", "--project", "../homes/alice"]
     made = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if made.returncode == 0:
         SEEN_SECRETS.add(json.loads(made.stdout)["private_key_pem"].strip())

@@ -107,9 +107,13 @@ def test_a_streamed_upload_is_cut_at_the_limit(served, elvis):
 def _transfer(api: httpx.Client, source: Path, target: Path) -> str:
     body = api.post(
         "storage/globus/transfer",
-        data={"source_uuid": "dtn", "target_uuid": "dtn", "source_dir": str(source),
-              "target_dir": str(target)},
-    ).json()  # fmt: skip
+        data={
+            "source_uuid": "dtn",
+            "target_uuid": "dtn",
+            "source_dir": str(source),
+            "target_dir": str(target),
+        },
+    ).json()
     assert body["status"] == "OK", body
     return str(body["transfer_id"])
 

@@ -111,47 +111,88 @@ def function_cases(facility: LocalFacility, tmp: Path) -> list[tuple[str, Callab
     readable.write_text("x")
     readable.chmod(0o644)
     return [
-        ("Client(client_id='x', key=<a 0644 key file>)",
-         lambda c: Client(facility.api_url, client_id="abc", key=str(readable))),
-        ("Client(client_id='x', key='not a key').user()",
-         lambda c: Client(facility.api_url, facility.token_url, client_id="x", key="nope").user()),
-        ("Client() with no key: .user()",
-         lambda c: Client(facility.api_url, facility.token_url, access_token=None).user()),
-        ("submit('echo no shebang\\ntrue')",
-         lambda c: c.compute("perlmutter").submit("echo no shebang\ntrue")),
-        ("submit(script with #SBATCH --bogus-option=1)",
-         lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH --bogus-option=1\ntrue")),
-        ("submit(script with #SBATCH -t banana)",
-         lambda c: c.compute("perlmutter").submit("#!/bin/bash\n#SBATCH -C cpu -t banana\ntrue")),
-        ("submit(script with #SBATCH -A not-mine)",
-         lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH -A m9999\ntrue")),
-        ("submit(script with #SBATCH -q platinum)",
-         lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH -q platinum\ntrue")),
-        ("submit('/no/such/script.sh')  (by path)",
-         lambda c: c.compute("perlmutter").submit("/no/such/script.sh")),
+        (
+            "Client(client_id='x', key=<a 0644 key file>)",
+            lambda c: Client(facility.api_url, client_id="abc", key=str(readable)),
+        ),
+        (
+            "Client(client_id='x', key='not a key').user()",
+            lambda c: Client(
+                facility.api_url, facility.token_url, client_id="x", key="nope"
+            ).user(),
+        ),
+        (
+            "Client() with no key: .user()",
+            lambda c: Client(facility.api_url, facility.token_url, access_token=None).user(),
+        ),
+        (
+            "submit('echo no shebang\\ntrue')",
+            lambda c: c.compute("perlmutter").submit("echo no shebang\ntrue"),
+        ),
+        (
+            "submit(script with #SBATCH --bogus-option=1)",
+            lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH --bogus-option=1\ntrue"),
+        ),
+        (
+            "submit(script with #SBATCH -t banana)",
+            lambda c: c.compute("perlmutter").submit("#!/bin/bash\n#SBATCH -C cpu -t banana\ntrue"),
+        ),
+        (
+            "submit(script with #SBATCH -A not-mine)",
+            lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH -A m9999\ntrue"),
+        ),
+        (
+            "submit(script with #SBATCH -q platinum)",
+            lambda c: c.compute("perlmutter").submit(GOOD + "#SBATCH -q platinum\ntrue"),
+        ),
+        (
+            "submit('/no/such/script.sh')  (by path)",
+            lambda c: c.compute("perlmutter").submit("/no/such/script.sh"),
+        ),
         ("compute('cori').jobs()", lambda c: c.compute("cori").jobs()),
-        ("upload('no-such-local-file', path)",
-         lambda c: c.compute("perlmutter").upload("no-such-local-file", f"{home}/x")),
-        ("upload(b'x', '/usr/bin/planted')",
-         lambda c: c.compute("perlmutter").upload(b"x", "/usr/bin/planted")),
-        ("download('~/missing.txt')",
-         lambda c: c.compute("perlmutter").download(f"{home}/missing.txt")),
-        ("download(<a directory>)", lambda c: c.compute("perlmutter").download(str(home))),
-        ("download('/etc/shadow')", lambda c: c.compute("perlmutter").download("/etc/shadow")),
-        ("ls('~/missing')", lambda c: c.compute("perlmutter").ls(f"{home}/missing")),
+        (
+            "upload('no-such-local-file', path)",
+            lambda c: c.compute("perlmutter").files.upload("no-such-local-file", f"{home}/x"),
+        ),
+        (
+            "upload(b'x', '/usr/bin/planted')",
+            lambda c: c.compute("perlmutter").files.upload(b"x", "/usr/bin/planted"),
+        ),
+        (
+            "download('~/missing.txt')",
+            lambda c: c.compute("perlmutter").files.download(f"{home}/missing.txt"),
+        ),
+        ("download(<a directory>)", lambda c: c.compute("perlmutter").files.download(str(home))),
+        (
+            "download('/etc/shadow')",
+            lambda c: c.compute("perlmutter").files.download("/etc/shadow"),
+        ),
+        ("ls('~/missing')", lambda c: c.compute("perlmutter").files.ls(f"{home}/missing")),
+        (
+            "machine.ls('~')  (the files calls are machine.files.ls/download/upload)",
+            lambda c: c.compute("perlmutter").ls("~"),
+        ),
         ("job(987654321)", lambda c: c.compute("perlmutter").job(987654321)),
         ("run('exit 3', check=True)", lambda c: c.compute("perlmutter").run("exit 3", check=True)),
-        ("run('sleep 60', timeout=1)",
-         lambda c: c.compute("perlmutter").run("sleep 60", timeout=1)),
+        (
+            "run('sleep 60', timeout=1)",
+            lambda c: c.compute("perlmutter").run("sleep 60", timeout=1),
+        ),
         ("compute('cori').run('true')", lambda c: c.compute("cori").run("true")),
-        ("download('~/..')  (a directory: the path reaches the API as given)",
-         lambda c: c.compute("perlmutter").download("~/..")),
+        (
+            "download('~/..')  (a directory: the path reaches the API as given)",
+            lambda c: c.compute("perlmutter").files.download("~/.."),
+        ),
         ("task('no-such-task')", lambda c: c.task("no-such-task")),
-        ("submit(...).wait(timeout=0.01)",
-         lambda c: c.compute("perlmutter").submit(GOOD + "sleep 5").wait(timeout=0.01)),
-        ("submit(...).wait(check=True) of a failing job",
-         lambda c: c.compute("perlmutter").submit(GOOD + "exit 4").wait(timeout=60, check=True)),
-    ]  # fmt: skip
+        (
+            "submit(...).wait(timeout=0.01)",
+            lambda c: c.compute("perlmutter").submit(GOOD + "sleep 5").wait(timeout=0.01),
+        ),
+        (
+            "submit(...).wait(check=True) of a failing job",
+            lambda c: c.compute("perlmutter").submit(GOOD + "exit 4").wait(timeout=60, check=True),
+        ),
+    ]
 
 
 def test_functions(facility, tmp_path):
@@ -160,7 +201,7 @@ def test_functions(facility, tmp_path):
         for given, call in function_cases(facility, tmp_path):
             try:
                 call(client)
-            except (SfApiError, FileNotFoundError, ValueError, TypeError) as exc:
+            except (SfApiError, FileNotFoundError, ValueError, TypeError, AttributeError) as exc:
                 check("function", given, f"{type(exc).__name__}: {exc}")
             else:
                 pytest.fail(f"{given} did not raise")
@@ -198,21 +239,28 @@ def test_facility_http(facility):
             detail = body.get("error") or body.get("detail") if isinstance(body, dict) else body
             if isinstance(detail, list):
                 detail = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in detail)
-            check("facility", f"{what}: {method} /{path.split('?')[0]}",
-                  f"HTTP {response.status_code}: {detail}")  # fmt: skip
+            check(
+                "facility",
+                f"{what}: {method} /{path.split('?')[0]}",
+                f"HTTP {response.status_code}: {detail}",
+            )
 
 
 @pytest.mark.parametrize(
-    "nodes", [["--nodes", "cori=3"], ["--nodes", "perlmutter=0"], ["--nodes", "perlmutter"],
-              ["--nodes", "perlmutter=4", "--backend", "slurm"]],
-)  # fmt: skip
+    "nodes",
+    [
+        ["--nodes", "cori=3"],
+        ["--nodes", "perlmutter=0"],
+        ["--nodes", "perlmutter"],
+        ["--nodes", "perlmutter=4", "--backend", "slurm"],
+    ],
+)
 def test_facility_serve_node_counts(tmp_path, capsys, nodes):
     from sfapi_jupyter.cli import main
 
     code = main(["facility", "serve", "--state", str(tmp_path / "state"), *nodes])
     assert code == 2
-    check("facility", f"sfapi-jupyter facility serve {' '.join(nodes)}",
-          capsys.readouterr().err)  # fmt: skip
+    check("facility", f"sfapi-jupyter facility serve {' '.join(nodes)}", capsys.readouterr().err)
 
 
 def test_bad_input_figures():

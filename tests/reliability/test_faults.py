@@ -117,8 +117,8 @@ async def test_uploads_and_downloads_through_faults_are_exact_or_clear(faulty):
             data = rng.randbytes(size)
             remote = f"{home}/data-{i}.bin"
             try:
-                await machine.upload(data, remote)
-                back = await machine.download(remote)
+                await machine.files.upload(data, remote)
+                back = await machine.files.download(remote)
             except SfApiError as exc:
                 record_text("exception", f"{type(exc).__name__}: {exc}")
                 # a clear error: one readable line, naming what failed

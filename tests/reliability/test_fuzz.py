@@ -47,9 +47,11 @@ def test_fuzzing_the_openapi_document_finds_no_5xx(tmp_path):
 
             @given(case=operation.as_strategy())
             @settings(
-                max_examples=EXAMPLES, deadline=None, database=None,
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
                 suppress_health_check=list(HealthCheck),
-            )  # fmt: skip
+            )
             def fuzz(case) -> None:
                 if time.monotonic() > deadline:
                     raise OutOfTime

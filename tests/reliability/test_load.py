@@ -51,15 +51,22 @@ async def test_50_clients_watching_1000_jobs(tmp_path):
 
         async def one_client(n: int) -> list[str]:
             async with AsyncClient(
-                api, token_url, client_id=creds[n]["client_id"], key=creds[n]["key"],
+                api,
+                token_url,
+                client_id=creds[n]["client_id"],
+                key=creds[n]["key"],
                 transport=transports[n],
-            ) as client:  # fmt: skip
+            ) as client:
                 machine = client.compute("perlmutter")
                 try:
                     array = await machine.submit(
-                        script("true", f"-J load{n}", f"--array=0-{JOBS_EACH - 1}",
-                               f"--dependency=afterok:{blocker.jobid}")
-                    )  # fmt: skip
+                        script(
+                            "true",
+                            f"-J load{n}",
+                            f"--array=0-{JOBS_EACH - 1}",
+                            f"--dependency=afterok:{blocker.jobid}",
+                        )
+                    )
                     machine.watcher.watch(array)
                     await released.wait()
                     await array.wait(timeout=240)

@@ -118,5 +118,8 @@ def test_recorded_jobs_reattach_after_a_kernel_restart(tmp_path):
             kernel.stop()
     assert path.endswith(f"kept-{jobid}.log"), path  # known only from the record
     record(SECTION, "kernel restart: recorded jobs reattached", 1)
-    record(SECTION, "kernel restart: seconds to reattach and see the end",
-           round(time.monotonic() - started, 1))  # fmt: skip
+    record(
+        SECTION,
+        "kernel restart: seconds to reattach and see the end",
+        round(time.monotonic() - started, 1),
+    )

@@ -12,12 +12,15 @@ and every group in their facilities' namespaces (``sf<tag>-``) that appeared dur
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import grp
 import os
 import pwd
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.os_accounts import (
@@ -50,12 +53,85 @@ def _open_files() -> set[str]:
     return paths
 
 
+#: Each run's temporary files live in one directory of its own (``TMPDIR``, set by
+#: :func:`start_run_directory`), held locked while the run lives: the accounts whose homes lie in
+#: a live run's directory are that run's, and nobody else's to remove.
+RUN_PREFIX = "sfapi-tests-"
+_LOCK_NAME = ".run.lock"
+_run: dict[str, Any] = {}
+
+
+def start_run_directory(system_tmp: str = "/tmp") -> Path:
+    """Make this run's temporary directory, lock it for the run's life and make it ``TMPDIR``
+    (for this process, its children and pytest's ``tmp_path``)."""
+    directory = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=system_tmp))
+    directory.chmod(0o711)  # the facilities' OS users reach their homes inside it
+    lock = (directory / _LOCK_NAME).open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    _run.update(directory=directory, lock=lock, system_tmp=system_tmp)
+    os.environ["TMPDIR"] = str(directory)
+    tempfile.tempdir = None  # tempfile caches the directory it chose first
+    return directory
+
+
+def _system_tmp() -> str:
+    return os.path.realpath(_run.get("system_tmp") or tempfile.gettempdir())
+
+
+def _run_directory_of(home: str) -> Path | None:
+    """The run directory (``/tmp/sfapi-tests-*``) a home lies in, if any."""
+    parts = Path(home).relative_to(_system_tmp()).parts
+    if parts and parts[0].startswith(RUN_PREFIX):
+        return Path(_system_tmp(), parts[0])
+    return None
+
+
+def _run_is_alive(directory: Path) -> bool:
+    """Some process holds the run's lock (a live test run, maybe another checkout's)."""
+    if directory == _run.get("directory"):
+        return True
+    try:
+        with (directory / _LOCK_NAME).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except OSError:  # locked: that run is going on
+        return True
+    return False
+
+
+def remove_dead_run_directories(keep: int = 1) -> list[Path]:
+    """Delete the directories of earlier runs that ended (their lock is free), but for the
+    newest ``keep`` (to look into after a failure), once none holds a home of an account."""
+    homes = {os.path.realpath(e.pw_dir) for e in pwd.getpwall()}
+    dead = [
+        d for d in Path(_system_tmp()).glob(RUN_PREFIX + "*") if d.is_dir() and not _run_is_alive(d)
+    ]
+    dead.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    removed = []
+    for directory in dead[keep:]:
+        inside = str(directory) + os.sep
+        if any(home.startswith(inside) for home in homes):
+            continue  # an account still lives there: the sweeper of a root run removes it
+        shutil.rmtree(directory, ignore_errors=True)
+        removed.append(directory)
+    return removed
+
+
 def _test_facility_account(entry: pwd.struct_passwd) -> bool:
     """Made by a facility whose state lies in the temporary directory (a test's)."""
-    temporary = os.path.realpath(tempfile.gettempdir()) + os.sep
+    temporary = _system_tmp() + os.sep
     # The marker alone (no tag) is what facilities wrote before they kept a record.
     marked = entry.pw_gecos == ACCOUNT_MARKER or entry.pw_gecos.startswith(ACCOUNT_MARKER + " ")
     return marked and os.path.realpath(entry.pw_dir).startswith(temporary)
+
+
+def _another_live_runs(entry: pwd.struct_passwd) -> bool:
+    """The account's facility belongs to another test run that is still going on."""
+    directory = _run_directory_of(os.path.realpath(entry.pw_dir))
+    if directory is None or directory == _run.get("directory"):
+        return False
+    return _run_is_alive(directory)
 
 
 class FacilityAccountSweeper:
@@ -63,12 +139,16 @@ class FacilityAccountSweeper:
 
     Accounts a test facility made before this run (a run that was killed before it could
     remove them) count as the run's own, so they go too once no process has their facility's
-    database open; a concurrent run's live facilities keep theirs.
+    database open. A concurrent run's accounts are never touched, even between its
+    facility's close and its own removal of them (the window two runs' removals raced in:
+    ``userdel: cannot remove entry``): they lie in that run's locked directory.
     """
 
     def __init__(self) -> None:
         self.users_before, self.groups_before = host_names()
-        leftovers = [e for e in pwd.getpwall() if _test_facility_account(e)]
+        leftovers = [
+            e for e in pwd.getpwall() if _test_facility_account(e) and not _another_live_runs(e)
+        ]
         for entry in leftovers:
             self.users_before.discard(entry.pw_name)
             self.groups_before.discard(entry.pw_name)
@@ -81,7 +161,11 @@ class FacilityAccountSweeper:
         if os.geteuid() != 0:
             return []
         for entry in pwd.getpwall():
-            if entry.pw_name not in self.users_before and _test_facility_account(entry):
+            if (
+                entry.pw_name not in self.users_before
+                and _test_facility_account(entry)
+                and not _another_live_runs(entry)
+            ):
                 state = Path(os.path.realpath(entry.pw_dir)).parents[2]  # STATE/fs/homes/NAME
                 self.pending[entry.pw_name] = str(FacilityConfig(state_dir=state).db_path)
         if not self.pending:

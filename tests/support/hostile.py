@@ -32,9 +32,14 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with self.server.lock:
             self.server.requests.append(
-                {"method": self.command, "path": path, "raw": self.path,
-                 "headers": dict(self.headers), "body": body.decode(errors="replace")}
-            )  # fmt: skip
+                {
+                    "method": self.command,
+                    "path": path,
+                    "raw": self.path,
+                    "headers": dict(self.headers),
+                    "body": body.decode(errors="replace"),
+                }
+            )
             status, headers, payload = self.server.answers.get(path, self.server.default)
             seen = self.server.requests[-1]
         if callable(payload):  # an answer made from the request (an echo)

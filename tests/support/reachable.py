@@ -85,15 +85,37 @@ def _install(dist: metadata.Distribution, site: Path) -> None:
             _place(source, site / entry)
 
 
+def _others_can_run(path: Path) -> bool:
+    """Whether another OS user can run ``path``: every directory on the way searchable."""
+    real = Path(os.path.realpath(path))
+    parents_ok = all(os.stat(p).st_mode & stat.S_IXOTH for p in real.parents)
+    return parents_ok and bool(os.stat(real).st_mode & stat.S_IXOTH)
+
+
+def base_interpreter() -> str:
+    """The interpreter the test venv was made from, or, when other users cannot run it (a
+    pyenv Python under a private /root), the system's Python of the same version: the
+    distributions' compiled parts are built for that version."""
+    base = getattr(sys, "_base_executable", sys.executable)
+    if _others_can_run(Path(base)):
+        return str(base)
+    name = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(name, path="/usr/local/bin:/usr/bin:/bin")
+    return system if system and _others_can_run(Path(system)) else str(base)
+
+
 @contextlib.contextmanager
-def reachable_python(extras: tuple[str, ...] = ("facility",)) -> Iterator[Path]:
+def reachable_python(
+    extras: tuple[str, ...] = ("facility",), also: tuple[str, ...] = ()
+) -> Iterator[Path]:
     """A virtual environment in a world-readable temporary directory that runs the code under
-    test with the distributions it needs; yields its ``bin/python``. Removed afterwards."""
+    test with the distributions it needs, and those named in ``also`` (``("h5py",)`` for the
+    remote HDF5 program); yields its ``bin/python``. Removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="sfapi-reachable-"))
     try:
         root.chmod(0o755)
         venv = root / "venv"
-        base = getattr(sys, "_base_executable", sys.executable)
+        base = base_interpreter()
         subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
         python = venv / "bin" / "python"
         site = Path(
@@ -104,7 +126,8 @@ def reachable_python(extras: tuple[str, ...] = ("facility",)) -> Iterator[Path]:
                 text=True,
             ).stdout.strip()
         )
-        closure = requirement_closure({"sfapi_jupyter": set(extras), "httpx": set()})
+        roots: dict[str, set[str]] = {"sfapi_jupyter": set(extras), "httpx": set()}
+        closure = requirement_closure(roots | {name: set() for name in also})
         for key, dist in closure.items():
             if key != "sfapi-jupyter":  # the code under test is copied below instead
                 _install(dist, site)

@@ -59,12 +59,14 @@ def test_selection_outside_the_new_directory_is_dropped() -> None:
 def test_actions_reach_their_callbacks_and_unknown_ones_are_refused() -> None:
     browser = FileBrowser(machine="perlmutter")
     opened: list[dict[str, Any]] = []
-    browser.on_action("open", opened.append)
+    browser.on("open", opened.append)
     browser._handle_custom_msg({"type": "open", "path": "/tmp"}, [])
     browser._handle_custom_msg({"type": "bogus"}, [])
     assert opened == [{"type": "open", "path": "/tmp"}]
-    with pytest.raises(ValueError, match="unknown action 'delete'"):
-        browser.on_action("delete", opened.append)
+    with pytest.raises(
+        ValueError, match="FileBrowser has no action 'delete'; its actions: open, refresh"
+    ):
+        browser.on("delete", opened.append)
 
 
 def test_snapshot_resends_listing_and_preview() -> None:

@@ -8,16 +8,16 @@ import re
 from pathlib import Path
 
 from sfapi_jupyter.client.models.jobs import TERMINAL_STATES
-from sfapi_jupyter.widgets import _html
-from sfapi_jupyter.widgets._format import MESSAGE_COLOURS, STATES, STATUS, tint
 from sfapi_jupyter.widgets.account import _bar
+from sfapi_jupyter.widgets.support import static_html
+from sfapi_jupyter.widgets.support.formatting import MESSAGE_COLOURS, STATES, STATUS, tint
 
 ROOT = Path(__file__).resolve().parents[2]
 COLOUR = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})(?![0-9a-zA-Z_])|\b(?:rgba?|hsla?)\(\s*\d")
 #: Python constants allowed to hold colours, by module: the static HTML's theme, and the
 #: colour map of array previews (data, not a state or a status).
 PYTHON_THEME = {
-    "sfapi_jupyter/widgets/_html.py": "THEME",
+    "sfapi_jupyter/widgets/support/static_html.py": "THEME",
     "sfapi_jupyter/notebook/previews.py": "VIRIDIS",
 }
 #: The front end's theme: the custom properties of the widget root in styles.css.
@@ -78,10 +78,10 @@ def test_widget_terminal_states_are_the_clients() -> None:
 
 def test_static_html_takes_its_colours_from_the_palette() -> None:
     warning = MESSAGE_COLOURS["warning"]
-    assert f"border-left:3px solid {warning}" in _html.message("quota", "warning")
+    assert f"border-left:3px solid {warning}" in static_html.message("quota", "warning")
     assert f"background:{STATUS['colours']['unavailable'][0]}" in _bar(95, 100)
     assert f"background:{STATUS['colours']['degraded'][0]}" in _bar(80, 100)
-    assert f"background:{_html.THEME['accent']}" in _bar(10, 100)
+    assert f"background:{static_html.THEME['accent']}" in _bar(10, 100)
     assert tint("#c62828", 0.08) == "rgba(198,40,40,0.08)"
 
 

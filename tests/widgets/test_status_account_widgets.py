@@ -10,8 +10,8 @@ from typing import Any
 from sfapi_jupyter.client.models import ApiClient, Note, Outage, Status
 from sfapi_jupyter.notebook.account import account_messages, client_state
 from sfapi_jupyter.widgets import AccountView, StatusBoard
-from sfapi_jupyter.widgets._html import FALLBACK_NOTE
 from sfapi_jupyter.widgets.status_board import group_of, relevant_outages
+from sfapi_jupyter.widgets.support.static_html import FALLBACK_NOTE
 
 NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
@@ -71,7 +71,7 @@ def test_outage_window_keeps_now_and_the_next_14_days() -> None:
 def test_visibility_drives_refresh_requests() -> None:
     board = StatusBoard()
     asked: list[int] = []
-    board.on_refresh(lambda: asked.append(1))
+    board.on("refresh", lambda: asked.append(1))
     assert not board.visible
     board._handle_custom_msg({"type": "visible", "view": "a", "value": True}, [])
     board._handle_custom_msg({"type": "visible", "view": "b", "value": True}, [])

@@ -57,7 +57,7 @@ def test_submit_form_relays_the_browsers_actions() -> None:
     form = SubmitForm(script="#!/bin/bash\nsrun a\n")
     got: list[dict[str, Any]] = []
     for kind in ("script", "field", "machine", "submit"):
-        form.on_action(kind, got.append)
+        form.on(kind, got.append)
     from_js(form, {"type": "field", "name": "nodes", "value": "2"})
     from_js(form, {"type": "submit"})
     from_js(form, {"type": "nonsense"})

@@ -12,9 +12,9 @@ import pytest
 
 from sfapi_jupyter.client.models.jobs import JobInfo, JobState
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
-from sfapi_jupyter.widgets._format import STATE_COLOURS, state_family
-from sfapi_jupyter.widgets._html import FALLBACK_NOTE
 from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
+from sfapi_jupyter.widgets.support.formatting import STATE_COLOURS, state_family
+from sfapi_jupyter.widgets.support.static_html import FALLBACK_NOTE
 
 T0 = dt.datetime(2026, 5, 2, 18, 0, 0)
 
@@ -98,7 +98,7 @@ def test_log_tail_status_and_follow_callback() -> None:
     tail = LogTail()
     record(tail)
     seen: list[bool] = []
-    tail.on_follow_change(seen.append)
+    tail.on("follow", seen.append)
     tail.append("x\n")
     tail.set_status("ended")
     assert tail.status == "ended" and tail.last_lines == ["x"]
@@ -203,7 +203,7 @@ def test_job_card_array_counts_and_task_diffs() -> None:
 def test_job_card_cancel_after_confirmation() -> None:
     card = JobCard(jobid="7", machine="m")
     calls: list[str] = []
-    card.on_cancel(lambda: calls.append("cancel"))
+    card.on("cancel", lambda: calls.append("cancel"))
     card.set_job(job("7", JobState.RUNNING))
     assert card.can_cancel
     from_js(card, {"type": "cancel"})
@@ -219,7 +219,7 @@ def test_job_card_cancel_failure_is_shown() -> None:
     def broken() -> None:
         raise RuntimeError("HTTP 503")
 
-    card.on_cancel(broken)
+    card.on("cancel", broken)
     from_js(card, {"type": "cancel"})  # logged, not raised into the comm
     assert card.message == "Cancel failed: HTTP 503" and card.message_level == "error"
     assert not card.cancel_requested
@@ -325,7 +325,7 @@ def test_queue_table_cancel_selected_from_js() -> None:
     table = QueueTable(machine="m")
     record(table)
     got: list[list[str]] = []
-    table.on_cancel(got.append)
+    table.on("cancel", got.append)
     assert table.can_cancel
     table.upsert(
         [

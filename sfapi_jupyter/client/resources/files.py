@@ -1,6 +1,6 @@
-"""Files on one machine: ``ls``, download and upload, with progress callbacks.
+"""Files on one machine (``machine.files``): ``ls``, download and upload, with progress callbacks.
 
-``AsyncMachine.ls/download/upload`` delegate here. What the API answers for a failed file
+What the API answers for a failed file
 operation is HTTP 200 with ``"status": "ERROR"`` and a coreutils-style text; it becomes
 :class:`NotFoundError` ("No such file or directory"), :class:`PermissionDeniedError`
 ("Permission denied") or :class:`ApiError` (anything else, including a file over the API's
@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .._constants import HOW_TO_ADD_A_KEY
 from .._errors import (
     ApiError,
     AuthenticationError,
@@ -44,6 +45,7 @@ from .._retry import RETRY_STATUSES
 from ..models import RemoteEntry
 
 if TYPE_CHECKING:
+    from .._sync import Client
     from .machine import AsyncMachine
 
 #: ``progress(done, total)``: bytes moved so far and the total (None when unknown). Called
@@ -55,6 +57,24 @@ TOO_LARGE_HINT = (
     "Files over the API's size limit cannot move through /utilities; use a transfer "
     "instead (%sftransfer, client.transfer(...), or Globus)."
 )
+
+
+#: What ``machine.files`` holds, called on the machine itself before 0.x (docs/client.md).
+MOVED_TO_FILES = ("ls", "download", "upload")
+
+
+def moved_to_files(machine: object, name: str) -> AttributeError:
+    """The error for a missing attribute of a machine (async or blocking): one that says
+    where a call moved to, if it did."""
+    kind = type(machine).__name__
+    if name in MOVED_TO_FILES:
+        return AttributeError(
+            f"{kind}.{name} moved to the machine's files: call machine.files.{name}(...) "
+            "(see 'Where things moved' in docs/client.md)",
+            name=name,
+            obj=machine,
+        )
+    return AttributeError(f"{kind!r} object has no attribute {name!r}", name=name, obj=machine)
 
 
 def encode_path(path: str) -> str:
@@ -162,7 +182,12 @@ def local_target(path: str, to: str | os.PathLike[str]) -> Path:
 
 
 class AsyncFiles:
-    """The file operations of one machine (``machine.files``; the machine delegates here)."""
+    """The file operations of one machine: ``machine.files`` (``client.compute(name).files``).
+
+    >>> await machine.files.upload(b"x=1\\n", "~/params.txt")        # doctest: +SKIP
+    >>> await machine.files.download("~/params.txt", binary=False)  # doctest: +SKIP
+    'x=1\\n'
+    """
 
     def __init__(self, machine: AsyncMachine) -> None:
         self.machine = machine
@@ -285,8 +310,7 @@ class AsyncFiles:
         client = self.machine.client
         if not client.authenticated:
             raise AuthenticationError(
-                f"GET {url} needs an API client: pass client_id= and key=, set "
-                "SFAPI_CLIENT_ID and SFAPI_KEY, or put a key in ~/.superfacility/"
+                f"GET {url} needs an API client: pass client_id= and key=, " + HOW_TO_ADD_A_KEY
             )
         policy = client.retry
         for attempt in range(policy.attempts):
@@ -331,3 +355,34 @@ class AsyncFiles:
                 raise error
             await asyncio.sleep(policy.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Files:
+    """The blocking twin of :class:`AsyncFiles` (``Client.compute(name).files``);
+    ``progress`` is called on the client's loop thread."""
+
+    def __init__(self, client: Client, files: AsyncFiles) -> None:
+        self._client = client
+        self.aio = files
+
+    def __repr__(self) -> str:
+        return f"Files({self.aio.machine.name!r})"
+
+    def ls(self, path: str) -> list[RemoteEntry]:
+        return self._client._run(self.aio.ls(path))
+
+    def download(
+        self,
+        path: str,
+        to: str | os.PathLike[str] | None = None,
+        *,
+        binary: bool = True,
+        overwrite: bool = True,
+        progress: Progress | None = None,
+    ) -> Any:
+        return self._client._run(
+            self.aio.download(path, to, binary=binary, overwrite=overwrite, progress=progress)
+        )
+
+    def upload(self, source: Any, remote_path: str, *, progress: Progress | None = None) -> str:
+        return self._client._run(self.aio.upload(source, remote_path, progress=progress))

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from .._errors import ApiError, SfApiError, ValidationError
 from ..models import Group as GroupInfo
 from ..models import GroupMember, Project
+from ._part import ClientPart, SyncPart
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -159,7 +160,7 @@ async def create_group(client: AsyncClient, name: str, project: str | Project) -
     return AsyncGroup(client, _info(_json(response), f"group {name!r}"))
 
 
-class AsyncGroups:
+class AsyncGroups(ClientPart):
     """``AsyncClient.group`` and ``AsyncClient.create_group`` (a mixin of ``AsyncClient``)."""
 
     async def group(self, name: str) -> AsyncGroup:
@@ -210,16 +211,14 @@ class Group:
         return self
 
 
-class SyncGroups:
+class SyncGroups(SyncPart):
     """``Client.group`` and ``Client.create_group`` (a mixin of ``Client``)."""
 
     def group(self, name: str) -> Group:
-        client = cast("Client", self)
-        return Group(client, client._run(client.aio.group(name)))
+        return Group(cast("Client", self), self._run(self.aio.group(name)))
 
     def create_group(self, name: str, project: str | Project) -> Group:
-        client = cast("Client", self)
-        return Group(client, client._run(client.aio.create_group(name, project)))
+        return Group(cast("Client", self), self._run(self.aio.create_group(name, project)))
 
 
 __all__ = ["AsyncGroup", "Group", "check_group_name", "create_group", "get_group"]

@@ -135,10 +135,10 @@ class AsyncJob:
     async def refresh(self) -> AsyncJob:
         """Ask the API once (sacct, bypassing its cache: it knows queued, running and ended
         jobs alike); concurrent refreshes of jobs on the machine share that one request."""
-        from .accounting import rows_of
+        from .sacct_batch import rows_of
 
         await self.ready()
-        rows = rows_of(self.jobid, await self.machine.accounting_rows([self.jobid], cached=False))
+        rows = rows_of(self.jobid, await self.machine.sacct_rows([self.jobid], cached=False))
         exact = [r for r in rows if self.jobid in (str(r.get("jobidraw")), str(r.get("jobid")))]
         mine = exact or rows
         if mine:

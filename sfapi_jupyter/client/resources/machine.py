@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import TYPE_CHECKING, Any
 
 from .._errors import (
@@ -16,17 +15,19 @@ from .._errors import (
     WaitTimeout,
     json_object,
 )
-from ..models import CommandResult, JobInfo, RemoteEntry, Task, TaskStatus
+from ..models import CommandResult, JobInfo, Task, TaskStatus
 from ..models.status import Status, StatusValue
-from .accounting import AccountingBatcher, Row
-from .files import AsyncFiles, Progress
+from .files import AsyncFiles, moved_to_files
 from .jobs import AsyncJob
+from .sacct_batch import Row, SacctBatcher
 from .submitting import Submitter
+from .tasks import cancel_on_the_way_out
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from .._client import AsyncClient
+    from ..h5 import AsyncH5File
     from ..scripts import CheckedScript
     from ..tail_batch import TailBatcher
     from ..watch import JobWatcher
@@ -47,11 +48,18 @@ class AsyncMachine:
         self._submits: Submitter | None = None
         #: (loop time, status read) of the last availability check; see ensure_available.
         self._availability: tuple[float, asyncio.Future[Status | None]] | None = None
-        #: Shared sacct requests (see ``accounting_rows``).
-        self.accounting = AccountingBatcher(self)
+        #: Shared sacct requests (see ``sacct_rows``).
+        self.sacct_batch = SacctBatcher(self)
+        #: The Python that read HDF5 here, by the ``python=`` asked for (see ``h5``).
+        self.h5_pythons: dict[str | None, str] = {}
 
     def __repr__(self) -> str:
         return f"AsyncMachine({self.name!r})"
+
+    if not TYPE_CHECKING:  # at run time only: the type checker still sees no such names
+
+        def __getattr__(self, name: str) -> Any:
+            raise moved_to_files(self, name)
 
     async def aclose(self) -> None:
         if self._submits is not None:
@@ -59,7 +67,7 @@ class AsyncMachine:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
-        tasks = self.accounting.pending_tasks()
+        tasks = self.sacct_batch.pending_tasks()
         if self._tails is not None:
             tasks += self._tails.pending_tasks()
         for task in tasks:
@@ -152,13 +160,13 @@ class AsyncMachine:
             )
         return rows
 
-    async def accounting_rows(self, jobids: Iterable[str], *, cached: bool = True) -> list[Row]:
+    async def sacct_rows(self, jobids: Iterable[str], *, cached: bool = True) -> list[Row]:
         """sacct rows of ``jobids``, from one request shared by every concurrent caller.
 
-        See :class:`~sfapi_jupyter.client.resources.accounting.AccountingBatcher`; pick
-        your rows by id with :func:`~sfapi_jupyter.client.resources.accounting.rows_of`.
+        See :class:`~sfapi_jupyter.client.resources.sacct_batch.SacctBatcher`; pick
+        your rows by id with :func:`~sfapi_jupyter.client.resources.sacct_batch.rows_of`.
         """
-        return await self.accounting.rows(jobids, cached=cached)
+        return await self.sacct_batch.rows(jobids, cached=cached)
 
     @property
     def submits(self) -> Submitter:
@@ -240,37 +248,10 @@ class AsyncMachine:
     # -- files (client/resources/files.py) ------------------------------------------------
     @property
     def files(self) -> AsyncFiles:
-        """The machine's file operations, with progress callbacks."""
+        """The machine's files: ``ls``, ``download``, ``upload``, with progress callbacks."""
         if self._files is None:
             self._files = AsyncFiles(self)
         return self._files
-
-    async def ls(self, path: str) -> list[RemoteEntry]:
-        """Entries of a directory (without ``.`` and ``..``), or the one entry of a file."""
-        return await self.files.ls(path)
-
-    async def download(
-        self,
-        path: str,
-        to: str | os.PathLike[str] | None = None,
-        *,
-        binary: bool = True,
-        overwrite: bool = True,
-        progress: Progress | None = None,
-    ) -> Any:
-        """A small file's content: bytes (or str with ``binary=False``), or saved to ``to``.
-
-        See :meth:`AsyncFiles.download` (atomic local writes, ``overwrite``, ``progress``).
-        """
-        return await self.files.download(
-            path, to, binary=binary, overwrite=overwrite, progress=progress
-        )
-
-    async def upload(
-        self, source: Any, remote_path: str, *, progress: Progress | None = None
-    ) -> str:
-        """Write ``source`` (bytes, a local path or a file object) to ``remote_path``."""
-        return await self.files.upload(source, remote_path, progress=progress)
 
     # -- commands ---------------------------------------------------------------------------
     async def run(
@@ -311,8 +292,6 @@ class AsyncMachine:
         """The command's finished task. A command that outlives ``timeout``, or whose caller
         is interrupted (Ctrl-C, a cancelled coroutine), is cancelled on the machine: it must
         not go on running there unseen."""
-        from .._tasks import cancel_on_the_way_out
-
         try:
             return await self.client.wait_task(task_id, timeout)
         except WaitTimeout:
@@ -348,3 +327,14 @@ class AsyncMachine:
         from ..tail import tail_remote_file
 
         return tail_remote_file(self, path, follow=follow, **options)
+
+    def h5(self, path: str, *, python: str | None = None, **options: Any) -> AsyncH5File:
+        """An HDF5 or EMD file here, read where it lies (no request until asked).
+
+        ``await h5.tree()``, ``await h5.slice(...)``, ``await h5.mean_diffraction(...)``,
+        ``await h5.virtual_image(...)``: see :class:`~sfapi_jupyter.client.h5.AsyncH5File`
+        and ``docs/hdf5.md``.
+        """
+        from ..h5 import AsyncH5File
+
+        return AsyncH5File(self, path, python=python, **options)

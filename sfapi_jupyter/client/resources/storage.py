@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import ApiError, NotFoundError, PermissionDeniedError, WaitTimeout, json_object
 from ..models import TransferInfo, TransferStatus
+from ._part import ClientPart
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -156,24 +157,40 @@ class AsyncTransfer:
         return info
 
 
-async def start_transfer(
-    client: AsyncClient, source: Location, target: Location, label: str = ""
-) -> AsyncTransfer:
-    """POST the transfer (never repeated: a second POST would copy twice); the handle."""
-    src, dst = parse_location(source), parse_location(target)
-    form = {
-        "source_uuid": endpoint_id(src[0]),
-        "target_uuid": endpoint_id(dst[0]),
-        "source_dir": src[1],
-        "target_dir": dst[1],
-        "label": label,
-    }
-    response = await client._request("POST", "storage/globus/transfer", data=form, retry=False)
-    body = json_object(response, "POST storage/globus/transfer")
-    if body.get("status") == "ERROR" or not body.get("transfer_id"):
-        raise _start_error(str(body.get("reason") or "no reason given"), body)
-    transfer = AsyncTransfer(client, str(body["transfer_id"]), src, dst, label)
-    return transfer
+class AsyncTransfers(ClientPart):
+    """``AsyncClient.transfer`` and ``transfer_status``."""
+
+    async def transfer(
+        self, source: Location, target: Location, *, label: str = ""
+    ) -> AsyncTransfer:
+        """Start a Globus-shaped transfer of ``source`` (a file or directory) into ``target``.
+
+        Locations are ``"MACHINE:PATH"`` or ``(machine, path)``; machines are ``perlmutter``,
+        ``dtns``, ``dtn01`` (or Globus collection UUIDs). The transfer runs on its own:
+        ``await transfer.wait()`` follows it. A bad location raises ValueError; a refused
+        transfer NotFoundError, PermissionDeniedError or ApiError, saying why. The POST is
+        never repeated: a second one would copy twice.
+        """
+        src, dst = parse_location(source), parse_location(target)
+        form = {
+            "source_uuid": endpoint_id(src[0]),
+            "target_uuid": endpoint_id(dst[0]),
+            "source_dir": src[1],
+            "target_dir": dst[1],
+            "label": label,
+        }
+        response = await self._request("POST", "storage/globus/transfer", data=form, retry=False)
+        body = json_object(response, "POST storage/globus/transfer")
+        if body.get("status") == "ERROR" or not body.get("transfer_id"):
+            raise _start_error(str(body.get("reason") or "no reason given"), body)
+        return AsyncTransfer(cast("AsyncClient", self), str(body["transfer_id"]), src, dst, label)
+
+    async def transfer_status(self, transfer_id: str) -> TransferInfo:
+        """What the API says now about one transfer."""
+        body = await self._get(f"storage/globus/transfer/{transfer_id}", shape=dict)
+        if body.get("status") == "ERROR" and not body.get("globus_status"):
+            raise ApiError(f"Transfer {transfer_id}: {body.get('reason') or 'unknown error'}")
+        return TransferInfo.model_validate({**body, "transfer_id": transfer_id})
 
 
-__all__ = ["ENDPOINTS", "AsyncTransfer", "endpoint_id", "parse_location", "start_transfer"]
+__all__ = ["ENDPOINTS", "AsyncTransfer", "AsyncTransfers", "endpoint_id", "parse_location"]

@@ -5,7 +5,7 @@ result (the job id). ``submit()`` waits for both. ``submit_nowait()`` checks the
 starts the submit in the background and returns the job at once; the id arrives when the
 API answers. So a loop of ``submit_nowait`` (or ``submit_many``) keeps every submit in
 flight at once (httpx's connection pool, 100 connections, is the bound) and their task
-polls share requests (:class:`~sfapi_jupyter.client.tasks.TaskBatcher`).
+polls share requests (:class:`~sfapi_jupyter.client.task_batch.TaskBatcher`).
 
 Nothing is submitted twice: each script carries a unique marker (``#SBATCH --comment``);
 after an ambiguous failure (a timeout, a dropped connection, a 5xx) the queue is searched

@@ -4,7 +4,7 @@ However many jobs are watched, one tick costs one batched sacct request
 (``sacct=true&kwargs=jobid=a,b,c``; ``cached=false`` only while a job is fresh from submit):
 sacct reports pending, running and ended jobs alike, so no squeue request is needed, and
 jobs already ended cost nothing. The request is shared with concurrent ``machine.job()``
-look-ups and post-submit looks (:meth:`AsyncMachine.accounting_rows`). (Above
+look-ups and post-submit looks (:meth:`AsyncMachine.sacct_rows`). (Above
 ``MAX_IDS_PER_REQUEST`` watched jobs the id list is split, so that URLs stay under the
 8 KB proxies allow.)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from .._errors import AuthenticationError, PermissionDeniedError, ValidationError
 from ..models import JobInfo, JobState
-from ..resources.accounting import MAX_IDS_PER_REQUEST
 from ..resources.jobs import AsyncJob
+from ..resources.sacct_batch import MAX_IDS_PER_REQUEST
 
 __all__ = ["MAX_IDS_PER_REQUEST", "PERMANENT_ERRORS", "WatchedJob", "aggregate_state", "task_key"]
 

@@ -329,7 +329,7 @@ class JobWatcher:
             self.ticks += 1
             now = asyncio.get_running_loop().time()
             cached = not any(w.fresh_until > now for w in active)
-            rows = await self.machine.accounting_rows([w.job.jobid for w in active], cached=cached)
+            rows = await self.machine.sacct_rows([w.job.jobid for w in active], cached=cached)
             seen = self._assign(rows, active)
             now = asyncio.get_running_loop().time()
             changed = False

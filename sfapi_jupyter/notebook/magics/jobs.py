@@ -20,7 +20,7 @@ from ._args import (
     variable_name,
 )
 
-show = later(".feeds", "show")
+show = later(".controllers", "show")
 job_card = later(".jobs", "job_card")
 submit_job = later(".submit", "submit_job")
 cancel_jobs = later(".waiting", "cancel_jobs")

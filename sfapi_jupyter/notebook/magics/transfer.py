@@ -17,7 +17,7 @@ from ._args import (
     variable_name,
 )
 
-show = later(".feeds", "show")
+show = later(".controllers", "show")
 start_transfer = later(".transfer", "start_transfer")
 wait_for_transfer = later(".transfer", "wait_for_transfer")
 

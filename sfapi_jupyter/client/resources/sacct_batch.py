@@ -2,7 +2,7 @@
 
 sacct (``GET /compute/jobs/{machine}?sacct=true``) reports pending, running and ended jobs
 alike, so one query tells a job's state wherever it is. ``machine.job()``, ``job.refresh()``
-and the watcher's ticks all ask through the machine's :class:`AccountingBatcher`.
+and the watcher's ticks all ask through the machine's :class:`SacctBatcher`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def rows_of(jobid: str, rows: list[Row]) -> list[Row]:
     return mine
 
 
-class AccountingBatcher:
+class SacctBatcher:
     """One machine's shared sacct requests.
 
     Callers that ask while a request is being gathered join it; callers that ask while one

@@ -1,6 +1,7 @@
 """Keyless mode's bad situations, each one clear line (recorded for docs/bad-inputs.md):
 Slurm commands present but the controller down, a user Slurm has no account for, and a key
-present but refused (the line says which transport is used)."""
+present but refused (the line says which transport is used), an unknown transport, root.
+The Slurm parts run for real as ``nobody`` (tests/keyless/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sfapi_jupyter import Client
+from sfapi_jupyter.client import CredentialsError
+from sfapi_jupyter.keyless import KeylessError, provide
+
+from ..keyless.conftest import NOBODY, KeylessHost
+from ..keyless.conftest import keyless_host as keyless_host
 from ..support.figures import record_bad_input
-from .conftest import NOBODY, KeylessHost
+from ..support.slurm import require_slurm
 
 DAEMON = 1
 
@@ -85,3 +93,31 @@ def test_a_refused_key_says_the_sf_api_is_used_because_of_it(keyless_host: Keyle
     record_bad_input("keyless", "a key in ~/.superfacility the API refuses, on a Slurm host",
                      refusals[0])  # fmt: skip
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("where", "value"), [("argument", "Slurm-please"), ("environment", "ssh")])
+def test_an_unknown_transport_is_one_clear_line(monkeypatch, where, value) -> None:
+    monkeypatch.delenv("SFAPI_TRANSPORT", raising=False)
+    if where == "environment":
+        monkeypatch.setenv("SFAPI_TRANSPORT", value)
+        given = f"SFAPI_TRANSPORT={value}"
+        with pytest.raises(CredentialsError) as caught:
+            Client()
+    else:
+        given = f"Client(transport={value!r})"
+        with pytest.raises(CredentialsError) as caught:
+            Client(transport=value)
+    message = str(caught.value)
+    assert "is not a transport: use 'api' (the SF API, with a key) or 'slurm'" in message
+    record_bad_input("keyless", given, message)
+
+
+def test_as_root_keyless_is_never_chosen_and_asked_for_it_says_why() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("root only")
+    assert provide("https://api.nersc.gov/api/v1.2", False) is None
+    require_slurm()
+    with pytest.raises(KeylessError) as caught:
+        provide("https://api.nersc.gov/api/v1.2", True)
+    assert "keyless mode runs as an ordinary user, not root" in str(caught.value)
+    record_bad_input("keyless", "SFAPI_TRANSPORT=slurm as root", str(caught.value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from ._format import MESSAGE_COLOURS, STATE_COLOURS, state_family
+from .formatting import MESSAGE_COLOURS, STATE_COLOURS, state_family
 
 #: The static HTML's neutral colours, the only colours written here (state and status
 #: colours come from states.json and status_colours.json): greys that read on light and dark

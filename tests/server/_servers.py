@@ -1,0 +1,201 @@
+"""A local facility that logs what it receives, and a real Jupyter server in front of it.
+
+The Jupyter server is a subprocess on loopback (``python -m jupyter_server``), enabled by the
+repository's own ``jupyter-config/`` file, with its own home (its key, if any, is in
+``~/.superfacility/`` there) and a log file the tests read. The facility runs in the test's
+process, with an ASGI middleware that records every API request (and can answer job
+listings with 429), so counts are what the API saw.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+
+from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.server import LocalFacility
+
+from ..browser.servers import ManagedProcess, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+API = "/api/v1.2"
+SHIPPED_CONFIG = REPO / "jupyter-config" / "jupyter_server_config.d" / "sfapi_jupyter.json"
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    bearer: str | None
+
+    @property
+    def is_queue(self) -> bool:
+        return self.is_listing and self.query.get("sacct") != ["true"]
+
+    @property
+    def is_sacct(self) -> bool:
+        return self.is_listing and self.query.get("sacct") == ["true"]
+
+    @property
+    def is_listing(self) -> bool:
+        return self.method == "GET" and self.path.startswith(f"{API}/compute/jobs/")
+
+    @property
+    def is_status(self) -> bool:
+        return self.method == "GET" and self.path == f"{API}/status"
+
+
+@dataclass
+class ApiLog:
+    """What the facility received; ``listing_429`` answers job listings 429 with that
+    Retry-After (seconds) while it is set."""
+
+    seen: list[Seen] = field(default_factory=list)
+    listing_429: float | None = None
+
+    def count(self, kind: str) -> int:
+        return sum(1 for s in self.seen if getattr(s, kind))
+
+    def bearers(self) -> set[str]:
+        return {s.bearer for s in self.seen if s.bearer}
+
+
+class LogMiddleware:
+    def __init__(self, app: Any, log: ApiLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+    ) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API):
+            await self.app(scope, receive, send)
+            return
+        bearer = None
+        for name, value in scope["headers"]:
+            if name.lower() == b"authorization":
+                bearer = value.decode().partition(" ")[2] or None
+        seen = Seen(
+            scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), bearer
+        )
+        self.log.seen.append(seen)
+        if seen.is_listing and self.log.listing_429 is not None:
+            headers = [(b"content-type", b"application/json"),
+                       (b"retry-after", str(self.log.listing_429).encode())]  # fmt: skip
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": b'{"detail": "slow down"}'})
+            return
+        await self.app(scope, receive, send)
+
+
+def logged_facility(facility: LocalFacility, log: ApiLog) -> LocalFacility:
+    facility.app.add_middleware(LogMiddleware, log=log)
+    return facility
+
+
+@dataclass
+class Jupyter:
+    """A running Jupyter server; ``get``/``post`` reach the extension's routes with the token."""
+
+    url: str  # with the base URL, ending in "/"
+    token: str
+    home: Path
+    process: ManagedProcess
+
+    @property
+    def log_path(self) -> Path:
+        return self.process.log_path
+
+    def route(self, path: str) -> str:
+        return f"{self.url}sfapi-jupyter/{path}"
+
+    def http(self, **options: Any) -> httpx.AsyncClient:
+        """A browser tab: token in the header (as JupyterLab's fetches send it)."""
+        headers = {"Authorization": f"token {self.token}"}
+        return httpx.AsyncClient(headers=headers, timeout=60, **options)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def write_key(home: Path, creds: NewClient) -> Path:
+    """The key where ``Client()`` looks: ``~/.superfacility/key.pem``, id on line 1, 0600."""
+    folder = home / ".superfacility"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "key.pem"
+    key.write_text(f"{creds.client_id}\n{creds.private_key_pem.strip()}\n")
+    key.chmod(0o600)
+    return key
+
+
+def start_jupyter(
+    root: Path,
+    facility: LocalFacility,
+    creds: NewClient | None,
+    settings: dict[str, Any] | None = None,
+    base_url: str = "/user/elvis/",
+    app: str = "jupyter_server",
+) -> Jupyter:
+    """``python -m APP`` (``jupyter_server``, ``jupyterlab``, ``notebook``) with the shipped
+    config (and ``SfApiServer`` settings)."""
+    home, config = root / "home", root / "jupyter-config-path"
+    for d in (home, config / "jupyter_server_config.d", root / "runtime", root / "notebooks"):
+        d.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SHIPPED_CONFIG, config / "jupyter_server_config.d" / SHIPPED_CONFIG.name)
+    (config / "jupyter_server_config.json").write_text(json.dumps({"SfApiServer": settings or {}}))
+    if creds is not None:
+        write_key(home, creds)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PYTHONPATH": str(REPO),  # this checkout's package, whatever the venv installed
+        "JUPYTER_CONFIG_PATH": str(config),
+        "JUPYTER_CONFIG_DIR": str(root / "jupyter-config-dir"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+        "SFAPI_API_URL": facility.api_url,
+        "SFAPI_TOKEN_URL": facility.token_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("SFAPI_CLIENT_ID", "SFAPI_KEY", "SFAPI_SECRET", "JUPYTER_PATH"):
+        env.pop(name, None)
+    token = os.urandom(12).hex()
+    port = free_port()
+    process = ManagedProcess(
+        "jupyter",
+        [sys.executable, "-m", app, "--no-browser", "--allow-root",
+         "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.base_url={base_url}",
+         f"--ServerApp.root_dir={root / 'notebooks'}", "--ServerApp.log_level=DEBUG"],
+        root / "jupyter.log",
+        env=env,
+        cwd=root / "notebooks",
+    )  # fmt: skip
+    process.start()
+    url = f"http://127.0.0.1:{port}{base_url}"
+    try:
+        process.wait_for_url(f"{url}api/status?token={token}", 90)
+    except RuntimeError:
+        process.stop()
+        raise
+    return Jupyter(url, token, home, process)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout:g} s: {what}")
