@@ -38,7 +38,7 @@ def jobs() -> dict:
         done = m.submit(script("echo hello from $(whoami) in $PWD", "-J hello", "-o hello-%j.out"))
         done.wait(timeout=120)
         out["done"] = [done.jobid, str(done.state)]
-        out["done_output"] = m.download(f"hello-{done.jobid}.out", binary=False)
+        out["done_output"] = m.files.download(f"hello-{done.jobid}.out", binary=False)
         if isinstance(out["done_output"], bytes):
             out["done_output"] = out["done_output"].decode()
         long = m.submit(script("sleep 300", "-J long"))
@@ -56,7 +56,7 @@ def jobs() -> dict:
                 break
         out["tail"] = seen
         grow.wait(timeout=60)
-        out["ls_home"] = sorted(e.name for e in m.ls(os.environ["HOME"]))
+        out["ls_home"] = sorted(e.name for e in m.files.ls(os.environ["HOME"]))
         out["run"] = m.run("echo $USER").output.strip()
         out["user"] = client.user().name
         out["projects"] = [[p.repo_name, p.description] for p in client.projects()]
@@ -65,7 +65,7 @@ def jobs() -> dict:
             out["transfer"] = "started"
         except Exception as exc:
             out["transfer"] = f"{type(exc).__name__}: {exc}"
-        up = m.upload(io.BytesIO(b"uploaded bytes"), "up.txt")
+        up = m.files.upload(io.BytesIO(b"uploaded bytes"), "up.txt")
         out["upload"] = [up, (Path(os.environ["HOME"]) / "up.txt").read_text()]
     return out
 

@@ -81,7 +81,7 @@ grow = machine.submit(
     "#!/bin/bash\\n#SBATCH -C cpu\\n#SBATCH -t 5\\n"
     "for i in 1 2 3 4 5; do echo line $i >> grow.txt; sleep 1; done\\n"
 )
-wait_for(lambda: "grow.txt" in [e.name for e in machine.ls("~")])
+wait_for(lambda: "grow.txt" in [e.name for e in machine.files.ls("~")])
 """,
     "tail = %sftail grow.txt",
     """\
