@@ -23,14 +23,13 @@ from .conftest import NOBODY, KeylessHost
 
 HELPERS = """\
 %load_ext sfapi_jupyter
-import time
 from sfapi_jupyter import Client
 
+from sfapi_jupyter.widgets.support.mainthread import dispatcher
+
 def wait_for(predicate, timeout=180):
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.2)
+    # widget updates run on this (the main) thread: let them in while waiting
+    assert dispatcher().wait_until(predicate, timeout), "timed out"
 
 client = Client()
 assert client.aio.keyless, client
