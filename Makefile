@@ -16,6 +16,14 @@ PYTEST_ARGS ?=
 # again here whenever js/ changes after that. Never committed.
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/package.json js/package-lock.json
 BUNDLE := sfapi_jupyter/widgets/static/job_card.js
+# The front end's tools (esbuild, tsc, biome, vitest), installed from the lock.
+JS_DEPS := js/node_modules/.installed
+# The NERSC side panel (labextension/, its own npm project and lockfile): built by the package
+# build too, and again here whenever labextension/ changes; `jupyter labextension develop`
+# then links the venv's copy to this build (an editable install copied it once).
+PANEL_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) \
+  labextension/package.json labextension/package-lock.json labextension/tsconfig.json
+PANEL := sfapi_jupyter/labextension/package.json
 
 DEMO_STAMP := $(VENV)/.demo-installed
 # When `make` started (epoch seconds): the demo prints how long it took to reach JupyterLab.
@@ -52,26 +60,37 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c 'import sfapi_jupyter.facility.app, sfapi_client, pytest'
 	touch $@
 
-venv: $(VENV)/.installed $(BUNDLE)
+venv: $(VENV)/.installed $(BUNDLE) $(PANEL)
 
-$(BUNDLE): $(JS_SOURCES) | $(DEMO_STAMP)
+$(JS_DEPS): js/package.json js/package-lock.json
 	npm --prefix js ci --no-audit --no-fund
+	touch $@
+
+$(BUNDLE): $(JS_SOURCES) $(JS_DEPS) | $(DEMO_STAMP)
 	npm --prefix js run build
+	touch $@
+
+$(PANEL): $(PANEL_SOURCES) | $(DEMO_STAMP)
+	npm --prefix labextension ci --no-audit --no-fund
+	npm --prefix labextension run build
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	touch $@
 
 ## demo: the local facility on 127.0.0.1:$(PORT) plus JupyterLab on the quickstart notebook.
 ## Everything it writes (key, settings, kernel) stays in $(STATE); ~ is left alone.
-demo: $(DEMO_STAMP) $(BUNDLE)
+demo: $(DEMO_STAMP) $(BUNDLE) $(PANEL)
 	@SFAPI_DEMO_STARTED=$(MAKE_STARTED) $(PY) -m sfapi_jupyter demo --state $(STATE) --port $(PORT)
 
 ## demo-check: every notebook in notebooks/, headless, against a fresh facility
-demo-check: $(DEMO_STAMP) $(BUNDLE)
+demo-check: $(DEMO_STAMP) $(BUNDLE) $(PANEL)
 	$(PY) -m sfapi_jupyter demo --check
 
 ## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
 test: venv lint typecheck
 	@if [ "$$(id -u)" = 0 ]; then SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh; \
 	  else echo "not root: Slurm-backed tests will be skipped (run as root to include them)"; fi
+	@# the views' unit tests (vitest in jsdom with a fake model): seconds, no browser
+	npm --prefix js test
 	mkdir -p $(ARTIFACTS)
 	$(VENV)/bin/pytest -ra --durations=15 -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
@@ -111,15 +130,18 @@ reliability: venv
 bad-inputs-doc:
 	cp $(ARTIFACTS)/bad-inputs.md docs/bad-inputs.md
 
-## lint: ruff's checks and formatting
-lint: $(VENV)/.installed
+## lint: ruff's checks and formatting, and biome's for the widgets' TypeScript and CSS
+lint: $(VENV)/.installed $(JS_DEPS)
 	$(VENV)/bin/ruff check sfapi_jupyter tests
 	$(VENV)/bin/ruff format --check sfapi_jupyter tests
+	npm --prefix js run lint
 
-## typecheck: mypy for the Python, tsc for the widgets' TypeScript (its packages come with the bundle)
+## typecheck: mypy for the Python, tsc for the widgets' and the panel's TypeScript (their
+## packages come with the builds)
 typecheck: venv
 	$(VENV)/bin/mypy
 	npm --prefix js run typecheck
+	npm --prefix labextension run typecheck
 
 slurm-up:
 	SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh

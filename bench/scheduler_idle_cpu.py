@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from sfapi_jupyter.facility import FacilityConfig
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends import local
-from sfapi_jupyter.facility.backends.base import FacilityUser, SubmitRequest
+from sfapi_jupyter.facility.models import FacilityUser, SubmitRequest
 from sfapi_jupyter.facility.store import Store
 
 TASKS = 1000
@@ -32,7 +33,7 @@ async def scheduler_cpu(idle_interval: float) -> float:
     config = FacilityConfig(state_dir=root / "state", min_pending_seconds=0.2)
     config.ensure_dirs()
     store = Store(config.db_path)
-    backend = local.LocalBackend(config, store)
+    backend = local.LocalBackend(config, store, Accounts(config, store))
     await backend.start()
     for d in ("home", "scratch"):
         (root / d).mkdir()

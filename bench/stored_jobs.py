@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from sfapi_jupyter import AsyncClient
-from sfapi_jupyter.facility.backends.base import JobRecord
+from sfapi_jupyter.facility.models import JobRecord
 from sfapi_jupyter.facility.store import Store
 
 from ._facility import BenchFacility

@@ -55,3 +55,8 @@ def unload_ipython_extension(ipython: Any) -> None:
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """The Jupyter server extension (``jpserver_extensions: {"sfapi_jupyter": true}``)."""
     return [{"module": "sfapi_jupyter.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The NERSC side panel: a prebuilt labextension, built into the package (never committed)."""
+    return [{"src": "labextension", "dest": "sfapi-jupyter-panel"}]

@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..facility.accounts import client_is_usable
+from ..facility.clients import client_is_usable
 from ..facility.config import FacilityConfig
 
 NOTEBOOKS = ("quickstart.ipynb",)

@@ -89,7 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- clients ------------------------------------------------------------------------------------
 def cmd_client_create(args: argparse.Namespace) -> int:
-    from ..facility.accounts import AccountError
+    from ..facility.models import AccountError
 
     facility = _facility(args)
     lifetime = dt.timedelta(hours=args.hours) if args.hours else None
@@ -156,7 +156,7 @@ def cmd_client_list(args: argparse.Namespace) -> int:
 
 
 def cmd_client_revoke(args: argparse.Namespace) -> int:
-    from ..facility.accounts import AccountError
+    from ..facility.models import AccountError
 
     try:
         _facility(args).accounts.revoke_client(args.client_id)

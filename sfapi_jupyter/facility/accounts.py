@@ -14,55 +14,28 @@ Run as root, the facility uses only OS users and groups it made itself (see
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from .backends.base import FacilityUser
-from .clients import CLIENT_LIFETIMES as CLIENT_LIFETIMES
-from .clients import AccountError as AccountError
 from .clients import ClientRegistry
-from .clients import NewClient as NewClient
-from .clients import client_is_usable as client_is_usable
-from .clients import parse_ranges as parse_ranges
 from .config import FacilityConfig
-from .host_accounts import HOME_MODE as HOME_MODE
-from .host_accounts import PROJECT_MODE as PROJECT_MODE
-from .host_accounts import HostAccounts, rollback
+from .host_accounts import HostAccounts, lock_down, rollback
+from .models import AccountError, FacilityUser
 from .os_accounts import PREFIX_LENGTH
+from .seed import seed_home
 from .store import Store
 from .unix import (
     MAX_GROUP_NAME,
     MAX_USER_NAME,
-    make_searchable,
     unix_name_problem,
 )
-
-log = logging.getLogger("sfapi_jupyter.facility")
 
 FIRST_UID = 70001
 FIRST_PROJECT_ID = 4001
 FIRST_GROUP_ID = 80001
 #: A project's OS group carries the facility's prefix: what is left of Unix's 32 characters.
 MAX_PROJECT_NAME = MAX_GROUP_NAME - PREFIX_LENGTH
-
-
-def lock_down(config: FacilityConfig) -> None:
-    """Run as root: users reach the file trees and nothing else of the state directory."""
-    config.ensure_dirs()
-    config.state_dir.chmod(0o711)  # users pass through to fs/ and spool/, list nothing
-    config.private_dir.chmod(0o700)
-    for directory in (
-        config.fs_root,
-        config.fs_root / "homes",
-        config.fs_root / "scratch",
-        config.fs_root / "projects",
-    ):
-        directory.chmod(0o755)
-    config.user_spool.chmod(0o711)
-    for changed in make_searchable(config.state_dir):
-        log.warning("made %s searchable by users (o+x) so they reach their homes", changed)
 
 
 def check_project_name(repo_name: str) -> None:
@@ -129,9 +102,7 @@ class Accounts(HostAccounts, ClientRegistry):
             if self.isolated:
                 user = self.sync_os_account(name)
         if new_home:
-            from .seed import seed_home  # example files to browse (~/examples)
-
-            seed_home(user.home)
+            seed_home(user.home)  # example files to browse (~/examples)
             if self.isolated:  # the user's own files, as if they had made them
                 for path in (user.home / "examples", *(user.home / "examples").rglob("*")):
                     os.lchown(path, user.uid, user.gid)

@@ -27,8 +27,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from .accounts import Accounts
-from .backends.base import FacilityUser
 from .config import TOKEN_PATH, FacilityConfig
+from .models import FacilityUser
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Longest lifetime (``exp`` minus now, or minus ``iat``) of a client assertion. Authlib,

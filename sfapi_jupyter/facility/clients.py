@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 
-from .backends.base import FacilityUser
+from .models import AccountError, FacilityUser
 from .store import Store
 
 #: Client lifetimes by security level, as NERSC's policy has them.
@@ -25,10 +25,6 @@ CLIENT_LIFETIMES = {"red": dt.timedelta(days=2), "green": dt.timedelta(days=60)}
 #: Red clients may have at most this many source IP ranges.
 MAX_RED_RANGES = 2
 DEFAULT_RANGES = ("127.0.0.0/8", "::1/128")
-
-
-class AccountError(ValueError):
-    """A bad request to the account registry; the message says what to do instead."""
 
 
 @dataclass(frozen=True)

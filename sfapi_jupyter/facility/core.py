@@ -1,4 +1,5 @@
-"""The facility as one object: configuration, state, accounts, tokens, tasks and a job backend.
+"""The facility as one object: configuration, state, accounts, tokens, tasks, transfers and a
+job backend.
 
 ``create_app`` wraps a :class:`Facility` in a FastAPI app; the CLI's admin commands use a
 Facility directly (no server needed, the state is the SQLite database).
@@ -6,20 +7,18 @@ Facility directly (no server needed, the state is the SQLite database).
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
-from collections.abc import Coroutine
-from typing import Any
 
-from .accounts import Accounts, lock_down
+from .accounts import Accounts
 from .auth import TokenService
 from .backends.base import JobBackend
 from .config import MACHINES, FacilityConfig
+from .host_accounts import lock_down
 from .seed import seed
-from .slots import UserSlots
 from .store import Store
 from .tasks import TaskManager
+from .transfers import Transfers
 from .unix import isolation_enabled, startup_notice
 
 log = logging.getLogger("sfapi_jupyter.facility")
@@ -30,7 +29,7 @@ BACKENDS = {
 }
 
 
-def make_backend(config: FacilityConfig, store: Store) -> JobBackend:
+def make_backend(config: FacilityConfig, store: Store, accounts: Accounts) -> JobBackend:
     try:
         module_name, _, class_name = BACKENDS[config.backend].partition(":")
     except KeyError:
@@ -38,7 +37,7 @@ def make_backend(config: FacilityConfig, store: Store) -> JobBackend:
             f"unknown backend {config.backend!r}; choose one of {', '.join(BACKENDS)}"
         ) from None
     backend_class = getattr(importlib.import_module(module_name), class_name)
-    backend: JobBackend = backend_class(config, store)
+    backend: JobBackend = backend_class(config, store, accounts)
     return backend
 
 
@@ -60,27 +59,18 @@ class Facility:
             self.accounts.sync_os_accounts()
         self.tokens = TokenService(self.config, self.accounts)
         self.tasks = TaskManager(self.store, self.config)
-        #: Threads for transfers: no user may hold them all.
-        self.transfer_slots = UserSlots()
+        self.transfers = Transfers(self.config, self.store, self.accounts)
         self._backend: JobBackend | None = None
-        self._background: set[asyncio.Task[Any]] = set()
 
     @property
     def isolation_notice(self) -> str:
         """What the facility isolates as it runs now (print it at start-up)."""
         return startup_notice()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``coro`` in the background, keeping a reference until it ends."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
-
     @property
     def backend(self) -> JobBackend:
         if self._backend is None:
-            self._backend = make_backend(self.config, self.store)
+            self._backend = make_backend(self.config, self.store, self.accounts)
         return self._backend
 
     async def startup(self) -> None:
@@ -92,22 +82,12 @@ class Facility:
             # Serving its own OS user, several kernels share one state directory: a task
             # another one is running is not a task cut off by a restart.
             self.tasks.recover()
-        self._recover_transfers()
+        self.transfers.recover()
         await self.backend.start()
-
-    def _recover_transfers(self) -> None:
-        """Transfers cut off by a restart end FAILED (their copy died with the old server)."""
-        for transfer_id, user, doc in self.store.list_transfers():
-            if doc.get("globus_status") == "ACTIVE":
-                doc.update(
-                    globus_status="FAILED",
-                    reason="the facility restarted during the transfer; start it again",
-                )
-                self.store.put_transfer(transfer_id, user, doc)
 
     async def shutdown(self) -> None:
         await self.tasks.shutdown()
-        self.transfer_slots.shutdown()
+        self.transfers.shutdown()
         if self._backend is not None:
             await self._backend.stop()
 

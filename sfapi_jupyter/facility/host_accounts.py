@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .backends.base import FacilityUser
-from .clients import AccountError
 from .config import FacilityConfig
+from .models import AccountError, FacilityUser
 from .os_accounts import (
     ACCOUNT_MARKER,
     HOST_LOCK,
@@ -49,6 +48,23 @@ HOME_MODE = 0o700
 PROJECT_MODE = 0o2770
 
 Undo = list[Callable[[], None]]
+
+
+def lock_down(config: FacilityConfig) -> None:
+    """Run as root: users reach the file trees and nothing else of the state directory."""
+    config.ensure_dirs()
+    config.state_dir.chmod(0o711)  # users pass through to fs/ and spool/, list nothing
+    config.private_dir.chmod(0o700)
+    for directory in (
+        config.fs_root,
+        config.fs_root / "homes",
+        config.fs_root / "scratch",
+        config.fs_root / "projects",
+    ):
+        directory.chmod(0o755)
+    config.user_spool.chmod(0o711)
+    for changed in make_searchable(config.state_dir):
+        log.warning("made %s searchable by users (o+x) so they reach their homes", changed)
 
 
 @contextlib.contextmanager

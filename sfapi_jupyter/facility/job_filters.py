@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .backends.base import JobQuery
+from .models import JobQuery
 from .sbatch_values import MAX_JOB_ID
 
 #: Slurm's job states as squeue and sacct accept them (``squeue -t``), by abbreviation.

@@ -24,8 +24,8 @@ import os
 import stat
 from pathlib import Path
 
-from .backends.base import FacilityUser
 from .config import FacilityConfig
+from .models import FacilityUser
 
 SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 

@@ -15,8 +15,8 @@ import signal
 from typing import Any
 
 from . import environment
-from .backends.base import FacilityUser
 from .config import FacilityConfig
+from .models import FacilityUser
 from .tasks import TaskHandle
 from .unix import Credentials
 

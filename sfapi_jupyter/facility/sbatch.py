@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .backends.base import FacilityUser, SbatchError
+from .models import FacilityUser, SbatchError
 from .sbatch_limits import (
     MAX_SCRIPT_BYTES,
     check_field_lengths,

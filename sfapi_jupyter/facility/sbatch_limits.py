@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .backends.base import SbatchError
+from .models import SbatchError
 
 #: Slurm's default ``max_script_size``: a script of more bytes is refused.
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024

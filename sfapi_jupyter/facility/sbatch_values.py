@@ -11,7 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from .backends.base import SbatchError
+from .models import SbatchError
 
 #: Slurm's default MaxArraySize: task ids must stay below it.
 MAX_ARRAY_SIZE = 1001

@@ -10,8 +10,8 @@ from typing import Any
 
 import uvicorn
 
-from .accounts import NewClient
 from .app import create_app
+from .clients import NewClient
 from .config import API_PREFIX, TOKEN_PATH, FacilityConfig
 from .core import Facility
 

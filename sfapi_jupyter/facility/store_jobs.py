@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from .backends.base import TERMINAL_STATES, JobQuery, JobRecord
+from .models import TERMINAL_STATES, JobQuery, JobRecord
 
 JOBS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -9,17 +9,36 @@ the notebook what is missing and how to fix it, and one warning is raised at imp
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
-from ._format import MESSAGE_COLOURS, tint
+from .support.formatting import MESSAGE_COLOURS, tint
 
 STATIC_DIR = Path(__file__).parent / "static"
-#: One bundle per widget module (``widgets/job_card.py`` ↔ ``js/src/job_card.ts`` ↔
-#: ``static/job_card.js``): the list is the package's public modules, never written by hand.
-BUNDLES = tuple(
-    sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))
-)
+#: A class statement with ``SfWidget`` among its bases (``_base.SfWidget`` too): a widget.
+_WIDGET_CLASS = re.compile(r"^class \w+\([^)]*\bSfWidget\b", re.MULTILINE)
+
+
+def widget_modules(package: Path = Path(__file__).parent) -> tuple[str, ...]:
+    """The modules of ``package`` that define a widget (a class deriving from ``SfWidget``).
+
+    Read from the source, not imported (this module is imported by the widget modules
+    themselves), with a pattern rather than a parse: it runs when the widgets are imported.
+    Private modules (``_base``, ...), packages (``support/``) and any module without a
+    widget class are left out, wherever the helpers live.
+    """
+    return tuple(
+        path.stem
+        for path in sorted(package.glob("*.py"))
+        if not path.stem.startswith("_") and _WIDGET_CLASS.search(path.read_text(encoding="utf-8"))
+    )
+
+
+#: One bundle per widget module: ``widgets/job_card.py`` ↔ ``js/src/job_card/`` (its
+#: ``index.ts`` and ``style.css``) ↔ ``static/job_card.js`` and ``static/job_card.css``. The
+#: list is derived from the modules, never written by hand.
+BUNDLES = widget_modules()
 
 # the note is a warning: the widget works once the bundle is built
 _WARNING = MESSAGE_COLOURS["warning"]
@@ -36,7 +55,7 @@ class BundleMissingWarning(UserWarning):
 
 def missing_bundles(static: Path = STATIC_DIR) -> list[str]:
     """Names of the files of the built front end that are not there."""
-    names = [f"{name}.js" for name in BUNDLES] + ["styles.css"]
+    names = [f"{name}{ext}" for name in BUNDLES for ext in (".js", ".css")]
     return [name for name in names if not (static / name).is_file()]
 
 
@@ -61,9 +80,9 @@ def esm(name: str, static: Path = STATIC_DIR) -> Path | str:
     return _fallback_esm(MISSING_HELP.format(missing=path.name, static=static))
 
 
-def css(static: Path = STATIC_DIR) -> Path | str:
-    """The shared stylesheet if built, else nothing (the fallback module is self-styled)."""
-    path = static / "styles.css"
+def css(name: str, static: Path = STATIC_DIR) -> Path | str:
+    """The stylesheet of widget ``name`` if built, else nothing (the fallback is self-styled)."""
+    path = static / f"{name}.css"
     return path if path.is_file() else ""
 
 

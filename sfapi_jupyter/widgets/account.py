@@ -37,7 +37,7 @@ class AccountView(SfWidget):
     """
 
     _esm = esm("account")
-    _css = css()
+    _css = css("account")
 
     user = t.Dict().tag(sync=True)
     """name, uid, firstname, lastname, email. - Type: dict"""

@@ -79,7 +79,7 @@ class FileBrowser(SfWidget):
     }
 
     _esm = esm("file_browser")
-    _css = css()
+    _css = css("file_browser")
 
     machine = t.Unicode("").tag(sync=True)
     """The machine browsed. - Type: str"""

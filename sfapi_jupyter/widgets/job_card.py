@@ -83,7 +83,7 @@ class JobCard(MessageMixin, SfWidget):
     }
 
     _esm = esm("job_card")
-    _css = css()
+    _css = css("job_card")
 
     jobid = t.Unicode("").tag(sync=True)
     """Slurm job id. - Type: str"""

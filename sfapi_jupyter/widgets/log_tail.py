@@ -31,7 +31,7 @@ class LogTail(SfWidget):
     actions = {"follow": "callback(following) when the user pauses or resumes following"}
 
     _esm = esm("log_tail")
-    _css = css()
+    _css = css("log_tail")
 
     title = t.Unicode("").tag(sync=True)
     """Heading of the panel. - Type: str - Default: ``""``"""

@@ -58,7 +58,7 @@ class QueueTable(SfWidget):
     actions = {"cancel": "callback(jobids) when the user confirms cancelling the selected jobs"}
 
     _esm = esm("queue_table")
-    _css = css()
+    _css = css("queue_table")
 
     machine = t.Unicode("").tag(sync=True)
     """Machine whose queue this is. - Type: str"""

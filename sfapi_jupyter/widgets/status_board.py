@@ -117,7 +117,7 @@ class StatusBoard(SfWidget):
     actions = {"refresh": "callback() when the user asks for a refresh now (or a view comes back)"}
 
     _esm = esm("status_board")
-    _css = css()
+    _css = css("status_board")
 
     resources: t.List[dict[str, Any]] = t.List().tag(sync=True)
     """One row per resource: name, full_name, group, status, notes, changed, was, ...

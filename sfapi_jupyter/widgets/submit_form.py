@@ -51,7 +51,7 @@ class SubmitForm(MessageMixin, SfWidget):
     }
 
     _esm = esm("submit_form")
-    _css = css()
+    _css = css("submit_form")
 
     script = t.Unicode("").tag(sync=True)
     """The batch script's text, as the editor shows it."""

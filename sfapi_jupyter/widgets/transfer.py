@@ -53,7 +53,7 @@ class TransferCard(MessageMixin, SfWidget):
     """
 
     _esm = esm("transfer")
-    _css = css()
+    _css = css("transfer")
 
     transfer_id = t.Unicode("").tag(sync=True)
     """The transfer's id. - Type: str"""

@@ -33,6 +33,31 @@ CLI = (
     ]
 )
 OVERRIDES = Path(__file__).with_name("lab-overrides.json")
+#: The NERSC panel as this checkout built it (labextension/ → here; never committed).
+PANEL_BUILD = REPO / "sfapi_jupyter" / "labextension"
+#: The server extension's intervals for tests: the panel polls every 2 s (its settings in
+#: lab-overrides.json), so the server's floor is lowered to match.
+PANEL_SERVER_ARGS = [
+    "--SfApiServer.min_interval=2",
+    "--SfApiServer.recent_interval=2",
+    "--SfApiServer.output_interval=1",
+]
+
+
+def panel_data_dir(root: Path) -> Path:
+    """A Jupyter data directory holding only this checkout's panel build (put on JUPYTER_PATH:
+    it comes before the venv's copy, which an editable install made once and never updates)."""
+    if not (PANEL_BUILD / "package.json").exists():
+        raise RuntimeError(
+            f"the NERSC panel is not built ({PANEL_BUILD} is missing): run "
+            "`npm --prefix labextension ci && npm --prefix labextension run build`"
+        )
+    data = root / "jupyter-data"
+    link = data / "labextensions" / "sfapi-jupyter-panel"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(PANEL_BUILD, target_is_directory=True)
+    return data
 
 
 def free_port() -> int:
@@ -238,7 +263,7 @@ class JupyterServer:
             "IPYTHONDIR": str(root / "ipython"),
             "PYTHONUNBUFFERED": "1",
         }
-        env.pop("JUPYTER_PATH", None)
+        env["JUPYTER_PATH"] = str(panel_data_dir(root))
         token = os.urandom(12).hex()
         last_error: Exception | None = None
         options = [
@@ -251,6 +276,7 @@ class JupyterServer:
             # window.jupyterapp, so tests can ask the session whether it is idle
             "--LabApp.expose_app_in_browser=True",
             "--JupyterNotebookApp.expose_app_in_browser=True",
+            *PANEL_SERVER_ARGS,
         ]
         for _ in range(3):
             port = free_port()

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, expect
 
-from sfapi_jupyter.facility.routes.storage import RATE_ENV
+from sfapi_jupyter.facility.transfers import RATE_ENV
 
 from .conftest import SCREENSHOTS, shot
 from .notebook_ui import NotebookUI, wait_kernel_value

@@ -15,8 +15,8 @@ import pytest
 
 from sfapi_jupyter import AsyncClient, Client
 from sfapi_jupyter.facility import FacilityConfig
-from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.app import create_app
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.config import API_PREFIX, TOKEN_PATH
 from sfapi_jupyter.facility.core import Facility
 from sfapi_jupyter.facility.server import LocalFacility

@@ -10,7 +10,7 @@ from sfapi_jupyter.client import ApiError, NotFoundError, PermissionDeniedError
 from sfapi_jupyter.client._sync import Transfer
 from sfapi_jupyter.client.models import TransferInfo, TransferStatus
 from sfapi_jupyter.client.resources.storage import endpoint_id, parse_location
-from sfapi_jupyter.facility.routes.storage import RATE_ENV
+from sfapi_jupyter.facility.transfers import RATE_ENV
 
 from .conftest import home
 

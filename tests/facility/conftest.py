@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sfapi_jupyter.facility import FacilityConfig
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config

@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfapi_jupyter.facility.accounts import AccountError, NewClient
+from sfapi_jupyter.facility.clients import NewClient
+from sfapi_jupyter.facility.models import AccountError
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from sfapi_jupyter.facility import FacilityConfig, create_app
-from sfapi_jupyter.facility.accounts import AccountError
+from sfapi_jupyter.facility.models import AccountError
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.tokens import api_session, make_assertion, task_result, token_form

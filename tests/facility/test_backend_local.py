@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from sfapi_jupyter.facility.accounts import Accounts
-from sfapi_jupyter.facility.backends.base import (
+from sfapi_jupyter.facility.backends.local import LocalBackend
+from sfapi_jupyter.facility.config import FacilityConfig
+from sfapi_jupyter.facility.models import (
     FacilityUser,
     JobQuery,
     JobRecord,
@@ -26,8 +28,6 @@ from sfapi_jupyter.facility.backends.base import (
     ScancelError,
     SubmitRequest,
 )
-from sfapi_jupyter.facility.backends.local import LocalBackend
-from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config
@@ -71,7 +71,7 @@ def store(config: FacilityConfig) -> Iterator[Store]:
 
 @pytest.fixture
 async def backend(config: FacilityConfig, store: Store) -> AsyncIterator[LocalBackend]:
-    backend = LocalBackend(config, store)
+    backend = LocalBackend(config, store, Accounts(config, store))
     await backend.start()
     yield backend
     await backend.stop()
@@ -382,7 +382,7 @@ async def test_query_filters(backend: LocalBackend, user: FacilityUser, tmp_path
 async def test_stop_and_restart_keep_every_record(
     config: FacilityConfig, store: Store, user: FacilityUser
 ) -> None:
-    backend = LocalBackend(config, store)
+    backend = LocalBackend(config, store, Accounts(config, store))
     await backend.start()
     done = await submit(backend, user, batch(body="true\n"))
     await finished(backend, done)
@@ -399,7 +399,7 @@ async def test_stop_and_restart_keep_every_record(
     assert record(backend, done).state == "COMPLETED"
     assert record(backend, waiting).state == "PENDING"
 
-    again = LocalBackend(config, store)
+    again = LocalBackend(config, store, Accounts(config, store))
     await again.start()
     try:
         assert (await finished(again, waiting)).state == "COMPLETED"
@@ -412,7 +412,7 @@ CRASHING_SERVER = """
 import asyncio, sys
 from pathlib import Path
 from sfapi_jupyter.facility.accounts import Accounts
-from sfapi_jupyter.facility.backends.base import SubmitRequest
+from sfapi_jupyter.facility.models import SubmitRequest
 from sfapi_jupyter.facility.backends.local import LocalBackend
 from sfapi_jupyter.facility.config import FacilityConfig
 from sfapi_jupyter.facility.store import Store
@@ -421,9 +421,10 @@ async def main():
     state, home, script = sys.argv[1:4]
     config = FacilityConfig(state_dir=state, min_pending_seconds=0, scheduler_interval=0.05)
     store = Store(config.db_path)
-    backend = LocalBackend(config, store)
+    accounts = Accounts(config, store)
+    backend = LocalBackend(config, store, accounts)
     await backend.start()
-    user = Accounts(config, store).get_user("alice")
+    user = accounts.get_user("alice")
     assert str(user.home) == home
     jobid = await backend.submit(SubmitRequest("perlmutter", user, script))
     while backend.store.get_job("perlmutter", jobid).state != "RUNNING":
@@ -454,7 +455,7 @@ async def test_restart_after_a_crash_fails_orphaned_jobs(
     orphan = int(await wait_for(lambda: (user.home / "pid").read_text().strip()))
     assert not process_gone(orphan)  # the job outlived its server, as it would
 
-    backend = LocalBackend(config, store)
+    backend = LocalBackend(config, store, Accounts(config, store))
     await backend.start()
     try:
         job = record(backend, jobid)

@@ -16,7 +16,8 @@ import pytest
 
 from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.backends import slurm as slurm_module
-from sfapi_jupyter.facility.backends.base import (
+from sfapi_jupyter.facility.backends.slurm import SlurmBackend
+from sfapi_jupyter.facility.models import (
     FacilityUser,
     JobQuery,
     JobRecord,
@@ -24,7 +25,6 @@ from sfapi_jupyter.facility.backends.base import (
     ScancelError,
     SubmitRequest,
 )
-from sfapi_jupyter.facility.backends.slurm import SlurmBackend
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config
@@ -69,7 +69,7 @@ async def backend(tmp_path: Path) -> AsyncIterator[SlurmBackend]:
     config = fast_config(tmp_path / "state", backend="slurm")
     config.ensure_dirs()
     store = Store(config.db_path)
-    backend = SlurmBackend(config, store)
+    backend = SlurmBackend(config, store, Accounts(config, store))
     await backend.start()
     yield backend
     # leave no job of ours behind on the shared Slurm
@@ -291,6 +291,7 @@ async def test_start_without_slurm_says_how_to_get_it(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     config = fast_config(tmp_path / "state", backend="slurm")
-    backend = SlurmBackend(config, Store(tmp_path / "db.sqlite"))
+    store = Store(tmp_path / "db.sqlite")
+    backend = SlurmBackend(config, store, Accounts(config, store))
     with pytest.raises(RuntimeError, match=r"ci/slurm-up\.sh.*--backend local"):
         await backend.start()

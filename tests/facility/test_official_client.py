@@ -25,7 +25,7 @@ from sfapi_client.jobs import JobState
 from sfapi_client.paths import RemotePath
 
 from sfapi_jupyter.cli import main as cli_main
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config

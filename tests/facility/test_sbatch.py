@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sfapi_jupyter.client.scripts._directives import parse_time as client_parse_time
-from sfapi_jupyter.facility.backends.base import FacilityUser, SbatchError
+from sfapi_jupyter.facility.models import FacilityUser, SbatchError
 from sfapi_jupyter.facility.sbatch import (
     check_policy,
     default_output_name,

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from sfapi_jupyter.facility.backends.base import JobRecord
 from sfapi_jupyter.facility.backends.slurm import SlurmBackend
 from sfapi_jupyter.facility.backends.slurm_parse import (
     SACCT_FIELDS,
@@ -25,6 +24,7 @@ from sfapi_jupyter.facility.backends.slurm_parse import (
     parse_squeue_json,
     split_wait_status,
 )
+from sfapi_jupyter.facility.models import JobRecord
 
 T0 = 1_795_838_082  # an epoch second as squeue prints it
 

@@ -17,8 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sfapi_jupyter.facility.backends import base
-from sfapi_jupyter.facility.backends.base import JobRecord
+from sfapi_jupyter.facility.models import JobRecord
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
@@ -63,7 +62,7 @@ def work(facility: LocalFacility, api: httpx.Client, path: str) -> tuple[int, in
     """(SQLite progress ticks, documents decoded, answer) of one request; the least of three,
     so that a scheduler pass landing in the middle does not count."""
     db = facility.facility.store._db
-    original = base.JobRecord.from_json
+    original = JobRecord.from_json
     best: tuple[int, int, Any] | None = None
     ticks, decoded = [0], [0]
 
@@ -78,12 +77,12 @@ def work(facility: LocalFacility, api: httpx.Client, path: str) -> tuple[int, in
     for _ in range(3):
         ticks[0] = decoded[0] = 0
         db.set_progress_handler(tick, 50)
-        base.JobRecord.from_json = classmethod(counting)  # type: ignore[assignment,method-assign]
+        JobRecord.from_json = classmethod(counting)  # type: ignore[assignment,method-assign]
         try:
             answer = api.get(path).json()
         finally:
             db.set_progress_handler(None, 0)
-            base.JobRecord.from_json = original  # type: ignore[method-assign]
+            JobRecord.from_json = original  # type: ignore[method-assign]
         if best is None or ticks[0] < best[0]:
             best = (ticks[0], decoded[0], answer)
     assert best is not None
@@ -179,7 +178,7 @@ def test_any_number_of_job_ids_can_be_asked_for(tmp_path):
     """squeue takes any number of ids; SQLite bounds a statement's parameters (32766), so
     long lists are asked in slices (the slurm backend's refresh asks for every id squeue
     shows), and paging still counts over the whole answer."""
-    from sfapi_jupyter.facility.backends.base import JobQuery
+    from sfapi_jupyter.facility.models import JobQuery
     from sfapi_jupyter.facility.store import Store
 
     store = Store(tmp_path / "facility.db")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from sfapi_jupyter.facility.routes.storage import RATE_ENV
+from sfapi_jupyter.facility.transfers import RATE_ENV
 
 from ..support.waiting import wait_for
 

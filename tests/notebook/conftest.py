@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sfapi_jupyter import Client
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 from sfapi_jupyter.notebook.records import forget_records
 from sfapi_jupyter.notebook.session import set_client

@@ -15,7 +15,7 @@ import pytest
 
 from sfapi_jupyter.client._loop import LoopThread
 from sfapi_jupyter.client.scripts import _check, _directives
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.notebook import submit
 from sfapi_jupyter.notebook.session import set_client
 

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 
 from sfapi_jupyter import Client
 from sfapi_jupyter.client._sync import Transfer
-from sfapi_jupyter.facility.routes.storage import RATE_ENV
+from sfapi_jupyter.facility.transfers import RATE_ENV
 from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.notebook.transfer import start_transfer, wait_for_transfer
 from sfapi_jupyter.widgets import TransferCard

@@ -27,8 +27,9 @@ import httpx
 import pytest
 
 from sfapi_jupyter.cli import main as cli_main
-from sfapi_jupyter.facility.accounts import AccountError, Accounts
+from sfapi_jupyter.facility.accounts import Accounts
 from sfapi_jupyter.facility.core import Facility
+from sfapi_jupyter.facility.models import AccountError
 from sfapi_jupyter.facility.os_accounts import os_group, os_user
 from sfapi_jupyter.facility.server import LocalFacility
 from tests.support.facility import fast_config, new_client, serve

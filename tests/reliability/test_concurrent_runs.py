@@ -63,10 +63,10 @@ def test_a_live_runs_accounts_are_left_to_it_and_a_dead_runs_are_removed():
         other_run.stdin.close()
         other_run.wait(timeout=30)
     try:
-        # The other run was killed before it could clean up: its account is a leftover now.
+        # The other run was killed before it could clean up: its account is a leftover now,
+        # for this run to remove (or for any other run on the host that saw it first).
         removed = FacilityAccountSweeper().sweep()
-        assert name in removed, (removed, os_user(name))
-        assert os_user(name) is None
+        assert os_user(name) is None, removed
     finally:
         if os_user(name) is not None:
             remove_os_user(name)

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..browser.servers import ManagedProcess, free_port

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config, new_client, remember_facility

@@ -21,7 +21,7 @@ import httpx
 from sfapi_jupyter import AsyncClient, Client
 from sfapi_jupyter.client import RetryPolicy
 from sfapi_jupyter.facility import FacilityConfig
-from sfapi_jupyter.facility.accounts import NewClient
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 

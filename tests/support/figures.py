@@ -23,7 +23,9 @@ _lock = threading.Lock()
 _VOLATILE = [
     (re.compile(r"https?://127\.0\.0\.1:\d+"), "http://127.0.0.1:PORT"),
     (re.compile(r"/tmp/[^\s'\"]*?/(fs|state[^/]*)/"), "STATE/"),
-    (re.compile(r"(?<=[\s'\"])/tmp/[^\s'\":]+"), "/tmp/…"),
+    (re.compile(r"(?<=[\s'\"(=])/tmp/[^\s'\":)]+"), "/tmp/…"),
+    (re.compile(r"(?<=\bClient )[a-z0-9]{12,16}\b"), "CLIENT_ID"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "UUID"),
 ]
 
 

@@ -12,8 +12,8 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from sfapi_jupyter.facility.accounts import NewClient
 from sfapi_jupyter.facility.auth import ASSERTION_TYPE
+from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from .waiting import wait_for

@@ -20,8 +20,16 @@ PYTHON_THEME = {
     "sfapi_jupyter/widgets/support/static_html.py": "THEME",
     "sfapi_jupyter/notebook/previews.py": "VIRIDIS",
 }
-#: The front end's theme: the custom properties of the widget root in styles.css.
+#: The front end's theme: the custom properties of the widget root in js/src/lib/theme.css.
+THEME_CSS = ROOT / "js" / "src" / "lib" / "theme.css"
 CSS_THEME = re.compile(r"^\.sfj-root \{.*?^\}", re.S | re.M)
+
+
+def panel_sources() -> list[Path]:
+    """The side panel's sources (labextension/): TypeScript, CSS and the settings schema."""
+    panel = ROOT / "labextension"
+    return [*(panel / "src").rglob("*.ts"), *(panel / "style").rglob("*.css"),
+            *(panel / "schema").glob("*.json")]  # fmt: skip
 
 
 def _python_colours(path: Path) -> list[str]:
@@ -45,7 +53,7 @@ def _python_colours(path: Path) -> list[str]:
 def _front_end_colours(path: Path) -> list[str]:
     text = re.sub(r"/\*.*?\*/", "", path.read_text(), flags=re.S)
     text = re.sub(r"(^|\s)//.*$", "", text, flags=re.M)
-    if path.name == "styles.css":
+    if path == THEME_CSS:
         text = CSS_THEME.sub("", text, count=1)
     return [f"{path.name}: {m}" for m in COLOUR.findall(text)]
 
@@ -53,6 +61,7 @@ def _front_end_colours(path: Path) -> list[str]:
 def test_no_colour_is_written_outside_the_palette_files_and_the_themes() -> None:
     python = [p for p in (ROOT / "sfapi_jupyter").rglob("*.py") if "static" not in p.parts]
     front_end = [*(ROOT / "js" / "src").rglob("*.ts"), *(ROOT / "js" / "src").rglob("*.css")]
+    front_end += panel_sources()
     found = [c for p in python for c in _python_colours(p)]
     found += [c for p in front_end for c in _front_end_colours(p)]
     assert not found, "colours belong in states.json or status_colours.json:\n" + "\n".join(found)
@@ -60,8 +69,7 @@ def test_no_colour_is_written_outside_the_palette_files_and_the_themes() -> None
 
 def test_the_front_end_theme_is_where_the_check_looks() -> None:
     # if the theme block moved, the check above would skip nothing and pass or fail for no reason
-    css = (ROOT / "js" / "src" / "styles.css").read_text()
-    theme = CSS_THEME.search(css)
+    theme = CSS_THEME.search(THEME_CSS.read_text())
     assert theme and "--sfj-on-colour:" in theme.group(0)
     assert all(not _python_colours(ROOT / p) for p in PYTHON_THEME)
 
@@ -70,6 +78,15 @@ def test_the_check_finds_a_copied_colour(tmp_path: Path) -> None:
     copy = tmp_path / "board.ts"
     copy.write_text("// #c62828 in a comment is fine\nconst CSS = `.x { background: #c62828; }`;\n")
     assert _front_end_colours(copy) == ["board.ts: #c62828"]
+
+
+def test_the_panel_sources_are_scanned_and_take_the_palette_files() -> None:
+    # an empty list would make the scan above pass for the panel without looking at it
+    names = {p.name for p in panel_sources()}
+    assert {"palette.ts", "views.ts", "base.css", "plugin.json"} <= names
+    palette = (ROOT / "labextension" / "src" / "palette.ts").read_text()
+    assert "sfapi_jupyter/widgets/states.json" in palette
+    assert "sfapi_jupyter/widgets/status_colours.json" in palette
 
 
 def test_widget_terminal_states_are_the_clients() -> None:

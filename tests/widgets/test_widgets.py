@@ -12,7 +12,7 @@ import pytest
 
 from sfapi_jupyter.client.models.jobs import JobInfo, JobState
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
-from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, esm, missing_bundles
+from sfapi_jupyter.widgets._static import BUNDLES, STATIC_DIR, css, esm, missing_bundles
 from sfapi_jupyter.widgets.support.formatting import STATE_COLOURS, state_family
 from sfapi_jupyter.widgets.support.static_html import FALLBACK_NOTE
 
@@ -359,24 +359,25 @@ def test_bundle_is_an_es_module_with_a_default_export(name: str) -> None:
     text = path.read_text()
     assert re.search(r"export\s*\{[^}]*\bas default\b[^}]*\}", text), "no default export"
     assert "require(" not in text  # an ES module, not CommonJS
-    assert (STATIC_DIR / "styles.css").is_file()
+    assert (STATIC_DIR / f"{name}.css").is_file()
 
 
 def test_each_widget_module_has_one_view_and_one_bundle() -> None:
-    """widgets/X.py, js/src/X.ts and static/X.js match one to one: no list to keep in step."""
-    views = {p.stem for p in (ROOT / "js" / "src").glob("*.ts")}
+    """widgets/X.py, js/src/X/ and static/X.{js,css} match one to one: no list to keep."""
+    views = {p.name for p in (ROOT / "js" / "src").iterdir() if p.is_dir() and p.name != "lib"}
     assert views == set(BUNDLES)
-    built = {p.stem for p in STATIC_DIR.glob("*.js")}
-    assert built >= set(BUNDLES)
+    assert {p.stem for p in STATIC_DIR.glob("*.js")} >= set(BUNDLES)
+    assert {p.stem for p in STATIC_DIR.glob("*.css")} >= set(BUNDLES)
 
 
 def test_state_table_is_one_source_for_python_and_typescript() -> None:
     states_ts = (ROOT / "js" / "src" / "lib" / "states.ts").read_text()
     assert "sfapi_jupyter/widgets/states.json" in states_ts
     assert not re.search(r"#[0-9a-fA-F]{6}", states_ts), "colours belong in states.json"
-    css = (ROOT / "js" / "src" / "styles.css").read_text()
-    for family in STATE_COLOURS:
-        assert f"--sfj-{family}:" not in css, f"{family}'s colour is copied into styles.css"
+    for path in (ROOT / "js" / "src").rglob("*.css"):
+        css = path.read_text()
+        for family in STATE_COLOURS:
+            assert f"--sfj-{family}:" not in css, f"{family}'s colour is copied into {path.name}"
     for state in JobState:
         assert state_family(state.value) in STATE_COLOURS
 
@@ -385,11 +386,13 @@ def test_widget_classes_use_the_built_bundle() -> None:
     assert not missing_bundles()
     card = JobCard(jobid="1", machine="m")
     assert card._esm == (STATIC_DIR / "job_card.js").read_text()  # the file, not a fallback
+    assert card._css == (STATIC_DIR / "job_card.css").read_text()
 
 
 def test_missing_bundle_says_how_to_fix(tmp_path: Any) -> None:
-    assert missing_bundles(tmp_path) == [f"{name}.js" for name in BUNDLES] + ["styles.css"]
+    assert missing_bundles(tmp_path) == [f"{n}{ext}" for n in BUNDLES for ext in (".js", ".css")]
     assert {"job_card", "queue_table", "log_tail"} <= set(BUNDLES)
     fallback = esm("job_card", tmp_path)
     assert isinstance(fallback, str) and "export default" in fallback
+    assert css("job_card", tmp_path) == ""  # the fallback module carries its own style
     assert "npm --prefix js run build" in fallback and "pip install -e ." in fallback

@@ -41,22 +41,38 @@ export class LogPanel {
     this.opts = opts;
     this.maxLines = Math.max(1, opts.maxLines);
     this.searchInput = h("input", {
-      class: "sfj-input sfj-log__search", type: "search", placeholder: "Search output",
-      "aria-label": "Search output", "data-testid": "search-input",
+      class: "sfj-input sfj-log__search",
+      type: "search",
+      placeholder: "Search output",
+      "aria-label": "Search output",
+      "data-testid": "search-input",
     });
     this.matchCount = h("span", { class: "sfj-muted sfj-log__matches", "data-testid": "search-count" });
     this.followBtn = h("button", { class: "sfj-btn sfj-btn--toggle", type: "button", "data-testid": "follow-toggle" });
     this.copyBtn = h("button", { class: "sfj-btn", type: "button", "data-testid": "copy-button", text: "Copy" });
-    this.toolbar = h("div", { class: "sfj-log__tools" }, this.searchInput, this.matchCount, this.followBtn, this.copyBtn);
+    this.toolbar = h(
+      "div",
+      { class: "sfj-log__tools" },
+      this.searchInput,
+      this.matchCount,
+      this.followBtn,
+      this.copyBtn,
+    );
     this.notice = h("div", { class: "sfj-log__notice", hidden: true });
     this.empty = h("div", { class: "sfj-log__empty", text: opts.placeholder ?? "No output yet." });
     this.body = h("div", {
-      class: "sfj-log__lines", "data-testid": "log-lines", role: "log", "aria-live": "off", tabindex: 0,
+      class: "sfj-log__lines",
+      "data-testid": "log-lines",
+      role: "log",
+      "aria-live": "off",
+      tabindex: 0,
     });
     this.el = h(
       "div",
       { class: "sfj-log", "data-testid": "log-tail", "data-stream": opts.stream ?? "" },
-      this.toolbar, this.notice, h("div", { class: "sfj-log__frame" }, this.empty, this.body),
+      this.toolbar,
+      this.notice,
+      h("div", { class: "sfj-log__frame" }, this.empty, this.body),
     );
     this.searchInput.addEventListener("input", () => this.setQuery(this.searchInput.value));
     this.searchInput.addEventListener("keydown", (ev) => {
@@ -179,7 +195,7 @@ export class LogPanel {
   private setQuery(query: string): void {
     this.query = query;
     this.currentMatch = -1;
-    this.lineEls.forEach((el, i) => this.paint(el, this.lines[i]));
+    for (const [i, el] of this.lineEls.entries()) this.paint(el, this.lines[i]);
     if (this.partialEl) this.paint(this.partialEl, this.partial);
     this.refreshChrome();
   }
@@ -188,7 +204,7 @@ export class LogPanel {
     const hits = Array.from(this.body.querySelectorAll<HTMLElement>(".sfj-line--hit"));
     if (!hits.length) return;
     this.currentMatch = (this.currentMatch + step + hits.length) % hits.length;
-    hits.forEach((el, i) => el.classList.toggle("sfj-line--current", i === this.currentMatch));
+    for (const [i, el] of hits.entries()) el.classList.toggle("sfj-line--current", i === this.currentMatch);
     this.setFollowing(false, true);
     hits[this.currentMatch].scrollIntoView({ block: "center" });
   }
@@ -198,7 +214,10 @@ export class LogPanel {
     this.empty.hidden = count > 0;
     this.body.hidden = count === 0;
     this.notice.hidden = this.dropped === 0;
-    setText(this.notice, `${this.dropped.toLocaleString()} earlier lines are no longer kept (limit ${this.maxLines.toLocaleString()} lines).`);
+    setText(
+      this.notice,
+      `${this.dropped.toLocaleString()} earlier lines are no longer kept (limit ${this.maxLines.toLocaleString()} lines).`,
+    );
     if (this.query) {
       const matches = this.body.querySelectorAll(".sfj-mark").length;
       setText(this.matchCount, matches === 1 ? "1 match" : `${matches} matches`);
@@ -218,7 +237,11 @@ export class LogPanel {
   private updateFollowButton(): void {
     setText(this.followBtn, this.following ? "Following" : "Paused");
     setAttr(this.followBtn, "aria-pressed", String(this.following));
-    setAttr(this.followBtn, "title", this.following ? "Pause: stop scrolling to new lines" : "Follow: scroll to new lines as they come");
+    setAttr(
+      this.followBtn,
+      "title",
+      this.following ? "Pause: stop scrolling to new lines" : "Follow: scroll to new lines as they come",
+    );
     this.el.classList.toggle("sfj-log--paused", !this.following);
   }
 

@@ -1,80 +1,45 @@
-// The custom-message protocol between a widget's Python side and its views.
-// Python → JS carries diffs (append, tasks, upsert, done, remove) and, on request, a full
-// snapshot; JS → Python carries "snapshot?" and user actions (cancel, follow).
+// The custom messages between a widget's kernel side and its views: the shapes two or more
+// widgets share, and the snapshot handshake. Each widget types its own messages in its
+// folder's protocol.ts as two unions: `ToView` (kernel → browser) and `FromView`
+// (browser → kernel); `View<M, ToView, FromView>` only sends and receives those.
 
 import type { AnyModel } from "@anywidget/types";
 
+/** A stream's lines as the kernel holds them (the snapshot of a log panel). */
 export interface StreamSnapshot {
   lines: string[];
   partial: string;
   dropped?: number;
 }
 
-export interface TaskRow {
-  jobid: string;
-  task: string;
-  state: string;
-  exit_code: number | null;
-  elapsed_s: number | null;
-  nodelist: string;
-  reason: string;
+/** New complete lines of `stream`, then its unfinished last line as it now stands. */
+export interface Append {
+  type: "append";
+  stream: string;
+  lines: string[];
+  partial: string;
 }
 
-export interface JobRow {
-  jobid: string;
-  name: string;
-  user: string;
-  state: string;
-  reason: string;
-  partition: string;
-  qos: string;
-  nodes: number | null;
-  nodelist: string;
-  submit_time: string;
-  start_time: string;
-  end_time: string;
-  elapsed_s: number | null;
-  time_limit_s: number | null;
-  exit_code: number | null;
-  array_job_id: string;
-  array_task_id: string;
-  done: boolean;
+/** Sent when a view is drawn: the kernel answers with `{type: "snapshot", ...}`. */
+export interface SnapshotRequest {
+  type: "snapshot?";
 }
 
-export type Incoming =
-  | { type: "append"; stream: string; lines: string[]; partial: string }
-  | { type: "snapshot"; streams?: Record<string, StreamSnapshot>; tasks?: TaskRow[]; rows?: JobRow[]; at_ms?: number }
-  | { type: "tasks"; tasks: TaskRow[] }
-  | { type: "upsert"; rows: JobRow[]; at_ms: number }
-  | { type: "done"; jobids: string[] }
-  | { type: "remove"; jobids: string[] };
-
-export type Outgoing =
-  | { type: "snapshot?" }
-  | { type: "cancel"; jobids?: string[] }
-  | { type: "follow"; value: boolean };
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Model = AnyModel<any>;
-
-/** Listen to messages from Python; returns the unsubscribe for the render cleanup. */
-export function subscribe(model: Model, handler: (msg: Incoming) => void): () => void {
-  const callback = (msg: unknown) => {
-    if (msg && typeof msg === "object" && "type" in msg) handler(msg as Incoming);
-  };
-  model.on("msg:custom", callback);
-  return () => model.off("msg:custom", callback);
-}
-
-export function send(model: Model, msg: Outgoing): void {
-  model.send(msg);
+/** The user paused (false) or resumed (true) following new output. */
+export interface Follow {
+  type: "follow";
+  value: boolean;
 }
 
 /**
  * Ask Python for the full state. If no answer comes (a saved notebook opened without a
  * kernel), `onSilence` runs so the view can say so and show what was saved.
  */
-export function requestSnapshot(model: Model, onSilence: () => void, waitMs = 2500): {
+export function requestSnapshot(
+  model: AnyModel<object>,
+  onSilence: () => void,
+  waitMs = 2500,
+): {
   answered: () => void;
   cancel: () => void;
 } {
@@ -83,7 +48,7 @@ export function requestSnapshot(model: Model, onSilence: () => void, waitMs = 25
     if (!done) onSilence();
   }, waitMs);
   try {
-    send(model, { type: "snapshot?" });
+    model.send({ type: "snapshot?" } satisfies SnapshotRequest);
   } catch {
     // no comm: the timer reports it
   }

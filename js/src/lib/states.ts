@@ -18,7 +18,8 @@ export function isTerminal(state: string): boolean {
 }
 
 export function stateOrder(a: string, b: string): number {
-  const ia = ORDER.indexOf(a), ib = ORDER.indexOf(b);
+  const ia = ORDER.indexOf(a),
+    ib = ORDER.indexOf(b);
   return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
 }
 
@@ -27,7 +28,7 @@ export function stateLabel(state: string): string {
   return (state || "UNKNOWN").replace(/_/g, " ");
 }
 
-/** The family colours as the CSS variables styles.css uses (`--sfj-running`, ...), set on
+/** The family colours as the CSS variables the stylesheets use (`--sfj-running`, ...), set on
  *  each widget's root so the stylesheet holds no copy of them. */
 export function applyStateColours(el: HTMLElement): void {
   for (const [name, [bg, fg]] of Object.entries(table.colours as Record<string, string[]>)) {

@@ -8,7 +8,10 @@ export const STATUS_TABLE = table;
 /** The status colours as the CSS variables the board styles use (`--sfj-st-active`,
  *  `--sfj-level-red`, ...), set on a widget's root so no stylesheet holds a copy of them. */
 export function applyStatusColours(el: HTMLElement): void {
-  const sets: [string, Record<string, string[]>][] = [["st", table.colours], ["level", table.client_levels]];
+  const sets: [string, Record<string, string[]>][] = [
+    ["st", table.colours],
+    ["level", table.client_levels],
+  ];
   for (const [prefix, colours] of sets) {
     for (const [name, [bg, fg]] of Object.entries(colours)) {
       el.style.setProperty(`--sfj-${prefix}-${name}`, bg);

@@ -1,7 +1,7 @@
 // Human times: "1m 12s", "3h 05m"; counts that keep going between kernel updates.
 
 export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
   let total = Math.max(0, Math.floor(seconds));
   const days = Math.floor(total / 86400);
   total -= days * 86400;
@@ -16,11 +16,17 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${secs}s`;
 }
 
-/** Seconds now, from a value measured at `atMs` (kernel clock) that keeps counting if `live`. */
-export function liveSeconds(base: number | null | undefined, atMs: number | undefined, live: boolean): number | null {
+/** Seconds at `nowMs`, from a value measured at `atMs` (kernel clock) that keeps counting if
+ *  `live` (never backwards: a browser clock behind the kernel's adds nothing). */
+export function liveSeconds(
+  base: number | null | undefined,
+  atMs: number | undefined,
+  live: boolean,
+  nowMs: number = Date.now(),
+): number | null {
   if (base === null || base === undefined) return null;
   if (!live || !atMs) return base;
-  return base + Math.max(0, (Date.now() - atMs) / 1000);
+  return base + Math.max(0, (nowMs - atMs) / 1000);
 }
 
 /** "2026-05-02T18:10:51[+00:00]" → "18:10:51": the facility's own wall clock, as given. */
@@ -37,7 +43,10 @@ export function shortDateTime(iso: string | null | undefined, compact = false): 
   if (!match) return iso;
   if (compact) {
     const today = new Date();
-    const sameDay = Number(match[1]) === today.getFullYear() && Number(match[2]) === today.getMonth() + 1 && Number(match[3]) === today.getDate();
+    const sameDay =
+      Number(match[1]) === today.getFullYear() &&
+      Number(match[2]) === today.getMonth() + 1 &&
+      Number(match[3]) === today.getDate();
     if (sameDay) return match[4];
   }
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -1,6 +1,5 @@
 // Pieces every widget draws the same way: state badges, confirmation bars, load errors.
 
-import type { AnyModel, RenderProps } from "@anywidget/types";
 import { h, setAttr, setText } from "./dom";
 import { applyStateColours, family, stateLabel } from "./states";
 
@@ -78,18 +77,18 @@ export function loadError(widget: string, error: unknown): HTMLElement {
   return note;
 }
 
-/** A view's ``render``: ``draw`` (which returns its cleanup), with a readable note instead of a
- *  stack trace if drawing fails. Every widget's default export is built with it. */
-export function guardedRender<M extends object>(
-  widget: string,
-  draw: (model: AnyModel<M>, el: HTMLElement) => () => void,
-): (props: RenderProps<M>) => () => void {
-  return ({ model, el }) => {
-    try {
-      return draw(model, el);
-    } catch (error) {
-      el.replaceChildren(loadError(widget, error));
-      return () => undefined;
-    }
+/** A labelled value in a card's facts row: `el` to place, `value` to fill. */
+export function fact(label: string, testid: string): { el: HTMLElement; value: HTMLElement } {
+  const value = h("span", { class: "sfj-fact__value", "data-testid": testid });
+  return {
+    el: h("span", { class: "sfj-fact" }, h("span", { class: "sfj-fact__label", text: label }), value),
+    value,
   };
+}
+
+/** A message line (`.sfj-message`): shown with `text` at `level`, hidden when `text` is empty. */
+export function paintMessage(el: HTMLElement, text: string, level: string): void {
+  el.hidden = !text;
+  setText(el, text);
+  setAttr(el, "data-level", level || "info");
 }

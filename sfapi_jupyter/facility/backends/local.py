@@ -40,10 +40,11 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from ..accounts import Accounts
 from ..config import FacilityConfig
+from ..models import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from ..sbatch import parse_batch_script
 from ..store import Store
-from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .local_jobs import (
     build_records,
     dependency_states,
@@ -67,9 +68,10 @@ class LocalBackend(JobProcesses):
 
     name = "local"
 
-    def __init__(self, config: FacilityConfig, store: Store) -> None:
+    def __init__(self, config: FacilityConfig, store: Store, accounts: Accounts) -> None:
         self.config = config
         self.store = store
+        self.accounts = accounts
         self._active: dict[tuple[str, int], _Active] = {}
         self._scheduler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..environment import login_environment
+from ..models import TERMINAL_STATES, JobRecord, SubmitRequest
 from ..sbatch import BatchOptions, default_output_name, expand_filename_pattern
 from ..sbatch_values import Dependency, parse_dependency
-from .base import TERMINAL_STATES, JobRecord, SubmitRequest
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..accounts import Accounts
 from ..config import FacilityConfig
+from ..models import JobRecord
 from ..store import Store
 from ..unix import Credentials, acting_as
-from .base import JobRecord
 from .local_jobs import (
     compress_nodelist,
     group_has_live_members,
@@ -69,6 +70,7 @@ class JobProcesses:
 
     config: FacilityConfig
     store: Store
+    accounts: Accounts
     _active: dict[tuple[str, int], _Active]
     _wake: asyncio.Event
 
@@ -78,15 +80,12 @@ class JobProcesses:
     # -- running ----------------------------------------------------------------------------
     def _credentials(self, job: JobRecord) -> Credentials | None:
         """The OS identity the job runs with (None: the facility's own, when not root)."""
-        from ..accounts import Accounts  # accounts imports this package's base module
-
-        accounts = Accounts(self.config, self.store)
-        if not accounts.isolated:
+        if not self.accounts.isolated:
             return None
-        user = accounts.get_user(job.user)
+        user = self.accounts.get_user(job.user)
         if user is None:
             raise PermissionError(f"user {job.user} no longer exists")
-        return accounts.credentials(user)
+        return self.accounts.credentials(user)
 
     def _stage_script(self, job: JobRecord, creds: Credentials | None) -> Path:
         """Copy the job's script where only its user can read it (slurmd's job spool)."""

@@ -11,7 +11,33 @@ from __future__ import annotations
 import json
 import time
 
-from .base import STATE_CODES, JobRecord
+from ..models import JobRecord
+
+#: squeue's two-letter codes (``st`` column).
+STATE_CODES = {
+    "BOOT_FAIL": "BF",
+    "CANCELLED": "CA",
+    "COMPLETED": "CD",
+    "COMPLETING": "CG",
+    "CONFIGURING": "CF",
+    "DEADLINE": "DL",
+    "FAILED": "F",
+    "NODE_FAIL": "NF",
+    "OUT_OF_MEMORY": "OOM",
+    "PENDING": "PD",
+    "PREEMPTED": "PR",
+    "REQUEUED": "RQ",
+    "RESIZING": "RS",
+    "REVOKED": "RV",
+    "RUNNING": "R",
+    "SIGNALING": "SI",
+    "SPECIAL_EXIT": "SE",
+    "STAGE_OUT": "SO",
+    "STOPPED": "ST",
+    "SUSPENDED": "S",
+    "TIMEOUT": "TO",
+}
+
 
 SQUEUE_KEYS = (
     "account", "tres_per_node", "min_cpus", "min_tmp_disk", "end_time", "features", "group",

@@ -28,12 +28,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..accounts import Accounts
 from ..config import FacilityConfig
 from ..environment import login_environment
+from ..models import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from ..sbatch import BatchOptions, parse_batch_script
 from ..store import Store
 from ..unix import acting_as, isolation_enabled
-from .base import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelError, SubmitRequest
 from .slurm_parse import (
     SACCT_FIELDS,
     SlurmJob,
@@ -108,9 +109,10 @@ class SlurmBackend:
 
     name = "slurm"
 
-    def __init__(self, config: FacilityConfig, store: Store) -> None:
+    def __init__(self, config: FacilityConfig, store: Store, accounts: Accounts) -> None:
         self.config = config
         self.store = store
+        self.accounts = accounts
         # one refresh at a time: concurrent polls would run the same squeue/sacct twice
         self._refresh_lock = asyncio.Lock()
 
@@ -137,11 +139,7 @@ class SlurmBackend:
         except SbatchError:
             opts = BatchOptions()  # let sbatch itself refuse it, with its own words
         submit_dir = request.submit_dir or user.home
-        creds = None
-        if isolation_enabled():
-            from ..accounts import Accounts  # accounts imports this package's base module
-
-            creds = Accounts(self.config, self.store).credentials(user)
+        creds = self.accounts.credentials(user)  # None unless the facility runs as root
         with acting_as(creds):  # sbatch runs in the user's directory: it must reach it
             reachable = submit_dir.is_dir() and os.path.exists(submit_dir / ".")
         if not reachable:

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..models import TERMINAL_STATES
 from ..sbatch import default_output_name, expand_filename_pattern
-from .base import TERMINAL_STATES
 
 #: Columns requested from ``sacct -X -P -n -o``; :func:`parse_sacct_text` reads this order.
 SACCT_FIELDS = (

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException
 
-from ..accounts import AccountError
 from ..deps import CurrentIdentity, FacilityDep, WriterIdentity
+from ..models import AccountError
 from ..unix import MAX_GROUP_NAME, unix_name_problem
 
 router = APIRouter(prefix="/account", tags=["account"])

@@ -7,26 +7,17 @@ Errors inside a well-formed request are answered the way the real API answers th
 
 from __future__ import annotations
 
-import asyncio
-import os
-import stat
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import JSONResponse
 
-from ...facility.backends.base import JobQuery, SbatchError, ScancelError, SubmitRequest
-from ..auth import Identity
 from ..backends.rows import sacct_row, squeue_row
-from ..core import Facility
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..job_filters import FilterError, base_jobid, parse_kwargs
-from ..paths import PathDenied, resolve_user_path
-from ..sbatch import check_policy, parse_batch_script
-from ..sbatch_limits import script_too_large
+from ..models import JobQuery, ScancelError
+from ..submit import submit_script
 from ..tasks import TaskHandle
-from ..unix import acting_as
 
 router = APIRouter(prefix="/compute", tags=["compute"])
 
@@ -105,71 +96,6 @@ async def get_job(
     return {"status": "OK", "output": _rows(jobs[:1], sacct), "error": None}
 
 
-def _script_from_path(identity: Identity, facility: Facility, job: str) -> tuple[str, Path]:
-    """The script at ``job``, read with the user's own identity (as sbatch would read it).
-
-    Runs in a worker thread: the size is checked on the open file before a byte is read,
-    at most the limit is read, and a FIFO or device is never read (it could block for ever).
-    """
-    unable = SbatchError(f"sbatch: error: Unable to open file {job}")
-    limit = facility.config.max_script_bytes
-    try:
-        with acting_as(facility.accounts.credentials(identity.user)):
-            path = resolve_user_path(facility.config, identity.user, job, write=False)
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            with os.fdopen(fd, "rb") as handle:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise unable
-                too_large = script_too_large(st.st_size, limit)
-                if too_large is not None:
-                    raise too_large
-                data = handle.read(limit + 1)
-        too_large = script_too_large(len(data), limit)  # it grew after the check
-        if too_large is not None:
-            raise too_large
-        return data.decode(), path
-    except (PathDenied, OSError, UnicodeDecodeError):
-        raise unable from None
-
-
-async def _submit(
-    facility: Facility, identity: Identity, machine: str, job: str, is_path: bool, args: list[str]
-) -> dict[str, Any]:
-    try:
-        if is_path:
-            script, script_path = await asyncio.to_thread(
-                _script_from_path, identity, facility, job
-            )
-            submit_dir = script_path.parent
-        else:
-            too_large = script_too_large(len(job.encode()), facility.config.max_script_bytes)
-            if too_large is not None:
-                raise too_large
-            script, script_path, submit_dir = job, None, identity.user.home
-        # Parsed in a worker thread: a script of many directives costs its own time only.
-        options = await asyncio.to_thread(
-            parse_batch_script, script, None, max_bytes=facility.config.max_script_bytes
-        )
-        nodes = (
-            facility.config.nodes.get(machine, 1) if facility.config.backend == "local" else 10**6
-        )
-        check_policy(machine, options, identity.user, nodes)
-        request = SubmitRequest(
-            machine=machine,
-            user=identity.user,
-            script=script,
-            script_path=script_path,
-            args=list(args),
-            submit_dir=submit_dir,
-            options=options,
-        )
-        jobid = await facility.backend.submit(request)
-    except SbatchError as exc:
-        return {"status": "error", "jobid": None, "error": str(exc)}
-    return {"status": "ok", "jobid": str(jobid), "error": None}
-
-
 @router.post("/jobs/{machine}")
 async def submit_job(
     machine: Machine,
@@ -186,7 +112,16 @@ async def submit_job(
     del callbackTimeout, callbackEmail, callbackUrl  # accepted, as the API does; not acted on
 
     async def body(_: TaskHandle) -> dict[str, Any]:
-        return await _submit(facility, identity, machine.value, job, isPath, args)
+        return await submit_script(
+            facility.config,
+            facility.accounts,
+            facility.backend,
+            identity.user,
+            machine.value,
+            job,
+            isPath,
+            args,
+        )
 
     task_id = facility.tasks.start(identity.user.name, "submit", body)
     return {"task_id": task_id, "status": "OK", "error": None}

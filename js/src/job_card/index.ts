@@ -1,0 +1,101 @@
+// JobCard: one Slurm job at a glance, live. Traits carry the small state (state, times,
+// timeline, counts); output lines and array tasks come as diff messages.
+
+import { h, setText } from "../lib/dom";
+import { requestSnapshot } from "../lib/protocol";
+import { applyStateColours } from "../lib/states";
+import { paintMessage } from "../lib/ui";
+import { defineView } from "../lib/view";
+import type { Liveness, Model } from "./model";
+import { output, STREAMS } from "./output";
+import type { FromView, ToView } from "./protocol";
+import { summary } from "./summary";
+import { arrayTasks, timeline } from "./tasks";
+
+const SAVED_NOTE =
+  "Saved view: the kernel that made this card is not connected, so this is the job as last seen when the notebook was saved. Run the cell again for a live view.";
+
+export default defineView<Model, ToView, FromView>("job card", (view) => {
+  const { model } = view;
+  const live: Liveness = { kernelGone: false };
+  const top = summary(view, live);
+  const message = h("div", { class: "sfj-message", "data-testid": "job-message", role: "status", hidden: true });
+  const savedNote = h("div", { class: "sfj-message", "data-testid": "saved-note", "data-level": "info", hidden: true });
+  const steps = timeline(view);
+  const tasks = arrayTasks(view);
+  const out = output(view);
+  const root = h(
+    "div",
+    { class: "sfj-root sfj-card", "data-testid": "job-card" },
+    top.head,
+    top.confirm,
+    top.facts,
+    savedNote,
+    message,
+    steps.el,
+    tasks.el,
+    out.el,
+  );
+  applyStateColours(root);
+  view.el.replaceChildren(root);
+
+  const paintJob = () => top.paint(root);
+  const paintMsg = () => paintMessage(message, model.get("message"), model.get("message_level"));
+  paintJob();
+  paintMsg();
+  steps.paint();
+  tasks.paintCounts();
+  out.paintTabs();
+
+  const snapshot = requestSnapshot(model, () => {
+    live.kernelGone = true;
+    const saved = model.get("last_output") ?? {};
+    out.reset(Object.fromEntries(STREAMS.map((s) => [s, { lines: saved[s] ?? [], partial: "" }])));
+    for (const stream of STREAMS) out.panels[stream].setPlaceholder("No output was saved with the notebook.");
+    root.classList.add("sfj-card--saved");
+    savedNote.hidden = false;
+    setText(savedNote, SAVED_NOTE);
+    paintJob();
+  });
+  view.cleanup(snapshot.cancel);
+  // A kernel busy in a blocking cell cannot answer "snapshot?" in time, yet it still sends:
+  // any message from it means it is there after all.
+  const revive = () => {
+    if (!live.kernelGone) return;
+    live.kernelGone = false;
+    root.classList.remove("sfj-card--saved");
+    savedNote.hidden = true;
+    paintJob();
+  };
+  view.onMessage((msg) => {
+    revive();
+    if (msg.type === "snapshot") {
+      snapshot.answered();
+      out.reset(msg.streams ?? {});
+      tasks.update(msg.tasks ?? [], true);
+    } else if (msg.type === "append" && (msg.stream === "stdout" || msg.stream === "stderr")) {
+      out.append(msg.stream, msg.lines, msg.partial);
+    } else if (msg.type === "tasks") {
+      tasks.update(msg.tasks, false);
+    }
+  });
+
+  const jobTraits = [
+    "state",
+    "name",
+    "jobid",
+    "machine",
+    "nodes",
+    "nodelist",
+    "exit_code",
+    "exit_signal",
+    "reason",
+  ] as const;
+  view.watch([...jobTraits, "can_cancel", "cancel_requested", "clock"], paintJob);
+  view.watch(["message", "message_level"], paintMsg);
+  view.watch(["timeline"], steps.paint);
+  view.watch(["array", "array_counts"], tasks.paintCounts);
+  view.every(1000, () => {
+    if (model.get("clock")?.ticking && !live.kernelGone) top.paintTimes();
+  });
+});

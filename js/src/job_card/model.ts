@@ -1,0 +1,53 @@
+// JobCard's traits (sfapi_jupyter/widgets/job_card.py) and what its sections share.
+
+import type { View } from "../lib/view";
+import type { FromView, ToView } from "./protocol";
+
+export interface Step {
+  state: string;
+  time: string;
+  seen: string;
+}
+
+export interface Clock {
+  queued_s?: number | null;
+  running_s?: number | null;
+  ticking?: "queued" | "running" | null;
+  at_ms?: number;
+}
+
+export interface Model {
+  jobid: string;
+  machine: string;
+  name: string;
+  array: boolean;
+  state: string;
+  reason: string;
+  exit_code: number | null;
+  exit_signal: number | null;
+  nodes: number | null;
+  nodelist: string;
+  partition: string;
+  submit_time: string;
+  start_time: string;
+  end_time: string;
+  clock: Clock;
+  timeline: Step[];
+  array_counts: Record<string, number>;
+  stdout_path: string;
+  stderr_path: string;
+  message: string;
+  message_level: string;
+  can_cancel: boolean;
+  cancel_requested: boolean;
+  max_lines: number;
+  last_output: Record<string, string[]>;
+}
+
+export type CardView = View<Model, ToView, FromView>;
+
+/** Whether the kernel answered: a saved notebook opened without it shows the job as saved,
+ *  with no live clock and no cancel button. */
+export interface Liveness {
+  kernelGone: boolean;
+}
