@@ -27,8 +27,9 @@ def __getattr__(name: str) -> Any:
     # sfapi_jupyter`` imports this package but needs none of it until a magic runs.
     if name not in _CLIENT_NAMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import client
+    from . import client, keyless  # keyless: registers this node's Slurm as a transport
 
+    del keyless
     value = getattr(client, name)
     globals()[name] = value
     return value

@@ -1,5 +1,6 @@
-"""The package's layers, enforced: ``client`` ← ``widgets`` ← ``notebook`` ← ``cli``, and
-``client`` ← ``server`` (the Jupyter server extension); the ``facility`` stands alone; no
+"""The package's layers, enforced: ``client`` ← ``keyless`` ← ``widgets`` ← ``notebook`` ←
+``cli``, and ``client`` ← ``server`` (the Jupyter server extension); the ``facility`` stands
+alone, and only ``keyless`` and ``cli`` may import it; no
 import cycle between modules.
 
 Every import counts, function-level ones included, and ``TYPE_CHECKING`` ones count for the
@@ -17,10 +18,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
 #: Each layer may import the layers at or before it in this order.
-ORDER = ["client", "widgets", "notebook", "cli"]
+ORDER = ["client", "keyless", "widgets", "notebook", "cli"]
 #: Layers beside the chain, and the only layers each may import (besides itself).
 BRANCHES = {"server": {"client"}}
 STANDALONE = "facility"
+#: The layers that may import the facility: ``keyless`` serves the client with the
+#: facility's routes in-process; the CLI serves and administers it.
+FACILITY_USERS = ("keyless", "cli")
 #: The package's own top-level modules: the front door may reach every layer but the facility
 #: (``load_ipython_extension`` hands over to the notebook layer); none of the layers may
 #: import it back, except for the version.
@@ -108,7 +112,7 @@ def breaks_the_rule(item: Import) -> str | None:
     if src == STANDALONE:
         return "the facility imports nothing else of the package"
     if dst == STANDALONE:
-        return None if src == "cli" else f"{src} must not import the facility"
+        return None if src in FACILITY_USERS else f"{src} must not import the facility"
     if src in BRANCHES:
         if dst in BRANCHES[src]:
             return None
@@ -237,6 +241,8 @@ def test_no_typescript_file_is_over_400_lines() -> None:
         ("sfapi_jupyter.facility.app", "sfapi_jupyter.client", "the facility imports nothing"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.facility", "notebook must not import"),
         ("sfapi_jupyter.client.watch", "sfapi_jupyter", "a layer imports the root"),
+        ("sfapi_jupyter.client._client", "sfapi_jupyter.keyless", "client may not import"),
+        ("sfapi_jupyter.widgets._base", "sfapi_jupyter.facility", "widgets must not import"),
         ("sfapi_jupyter.server._views", "sfapi_jupyter.widgets", "server may not import"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.server", "notebook may not import"),
         ("sfapi_jupyter.server", "sfapi_jupyter.facility", "server must not import"),

@@ -40,6 +40,7 @@ from ._errors import (
     retry_after_seconds,
 )
 from ._retry import RetryPolicy, retry_statuses
+from ._transport import SLURM, describe, key_refused_message, local_transport, requested
 from .resources.account import AsyncAccount
 from .resources.groups import AsyncGroups
 from .resources.machine import AsyncMachine
@@ -66,7 +67,9 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
     anonymous
         Use no credentials at all, and do not look for any (status and outages are public).
     transport
-        An ``httpx`` transport (tests pass ``httpx.ASGITransport(app)``).
+        ``"api"`` or ``"slurm"`` (keyless: this node's Slurm and files, see
+        :mod:`._transport`; default ``$SFAPI_TRANSPORT``, else chosen), or an ``httpx``
+        transport (tests pass ``httpx.ASGITransport(app)``).
 
     Examples
     --------
@@ -84,7 +87,7 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         access_token: str | None = None,
         anonymous: bool = False,
         credentials: Credentials | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
@@ -94,18 +97,25 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         self.token_url = token_url or os.environ.get(ENV_TOKEN_URL) or DEFAULT_TOKEN_URL
         self.retry = retry or RetryPolicy()
         timeouts = httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
-        self._token_http = httpx.AsyncClient(transport=transport, timeout=timeouts)
+        wanted, chosen = requested(transport), None if isinstance(transport, str) else transport
         auth: httpx.Auth | None = None
         self.credentials: Credentials | None = None
-        if access_token:
+        if wanted == SLURM:
+            chosen = local_transport(self.api_base_url, True)
+        elif access_token:
             auth = BearerAuth(access_token)
         elif not anonymous:
             self.credentials = credentials or discover_credentials(client_id, key)
-            if self.credentials is not None:
-                auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
+            if self.credentials is None and wanted is None:
+                chosen = local_transport(self.api_base_url, False)
+        #: How a keyless transport reaches the machine (one line); "" through the SF API.
+        self.keyless = describe(chosen)
+        self._token_http = httpx.AsyncClient(transport=chosen, timeout=timeouts)
+        if self.credentials is not None:
+            auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
         self._auth = auth
         self._http = httpx.AsyncClient(
-            base_url=self.api_base_url + "/", transport=transport, timeout=timeouts, auth=auth,
+            base_url=self.api_base_url + "/", transport=chosen, timeout=timeouts, auth=auth,
             limits=CONNECTION_LIMITS,
         )  # fmt: skip
         self._machines: dict[str, AsyncMachine] = {}
@@ -119,16 +129,14 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         self.warn_key_refused = True
 
     def __repr__(self) -> str:
-        who = (
-            f"client_id={self.credentials.client_id!r}"
-            if self.credentials
-            else ("access_token=<hidden>" if self._auth else "anonymous")
-        )
+        who = f"client_id={self.credentials.client_id!r}" if self.credentials else (
+            "access_token=<hidden>" if self._auth else f"keyless: {self.keyless}"
+            if self.keyless else "anonymous")  # fmt: skip
         return f"AsyncClient(api_base_url={self.api_base_url!r}, {who})"
 
     @property
     def authenticated(self) -> bool:
-        return self._auth is not None
+        return self._auth is not None or bool(self.keyless)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def aclose(self) -> None:
@@ -168,7 +176,7 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         With ``retry=False`` nothing is repeated except a connection that was refused before
         the request was sent (it cannot have done anything).
         """
-        if auth_required and self._auth is None:
+        if auth_required and not self.authenticated:
             raise AuthenticationError(
                 f"{method} {path} needs an API client: pass client_id= and key=, "
                 + HOW_TO_ADD_A_KEY
@@ -233,11 +241,7 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _key_was_refused(self, exc: AuthenticationError) -> None:
-        self.key_refused = (
-            f"{exc.message}. Public calls (status, outages, notes) go on without the key; "
-            "the others fail until it is fixed: check the client in Iris (expired? revoked?) "
-            "and the key file."
-        )
+        self.key_refused = key_refused_message(exc.message, self.credentials)
         if self.warn_key_refused:
             warnings.warn(self.key_refused, KeyRefusedWarning, stacklevel=4)
 

@@ -184,6 +184,9 @@ class FacilityConfig:
     callback_interval: float = 1.0
     #: A refused callback is tried again after base x 2, 4, 8 … seconds (at most 5 tries).
     callback_retry_base: float = 1.0
+    #: Serve only the OS user running the facility, as themself (:mod:`.host_user`): their
+    #: own home and files, which may hold this state directory.
+    host_user: bool = False
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser().resolve()

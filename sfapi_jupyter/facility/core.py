@@ -81,9 +81,12 @@ class Facility:
     async def startup(self) -> None:
         if self.isolated:
             log.info(self.isolation_notice)
-        else:
+        elif not self.config.host_user:  # serving its own OS user only, there is no one else
             log.warning(self.isolation_notice)
-        self.tasks.recover()
+        if not self.config.host_user:
+            # Serving its own OS user, several kernels share one state directory: a task
+            # another one is running is not a task cut off by a restart.
+            self.tasks.recover()
         self.transfers.recover()
         await self.backend.start()
         self._callback_loop = asyncio.get_running_loop().create_task(self.callbacks.run())

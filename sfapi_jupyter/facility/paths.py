@@ -63,14 +63,17 @@ def user_roots(config: FacilityConfig, user: FacilityUser) -> tuple[list[Path], 
     """(read-write roots, read-only roots), all resolved.
 
     A read-write root that would hand out more than the user's own tree (a home that is, or
-    resolves to, the state directory or the parent of all homes) grants nothing.
+    resolves to, the state directory or the parent of all homes) grants nothing, except in
+    a facility serving only its own OS user (``host_user``), whose state may lie in the
+    home: there is no other user's tree to hand out (the private part stays closed).
     """
     shared = _shared_dirs(config)
     private = shared[0]
     rw = []
     for p in (user.home, user.scratch, *user.project_dirs):
         root = _real(p)
-        if not any(is_within(s, root) for s in shared) and not is_within(root, private):
+        hands_out_more = not config.host_user and any(is_within(s, root) for s in shared)
+        if not hands_out_more and not is_within(root, private):
             rw.append(root)
     ro = [_real(p) for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
     return rw, ro

@@ -85,7 +85,7 @@ def project_row(project: Project) -> dict[str, Any]:
 
 
 def account_messages(
-    state: dict[str, Any], projects: list[dict[str, Any]], token_only: bool
+    state: dict[str, Any], projects: list[dict[str, Any]], token_only: bool, keyless: str = ""
 ) -> list[dict[str, str]]:
     """Warnings a user needs before they try something that will fail."""
     out: list[dict[str, str]] = []
@@ -93,7 +93,10 @@ def account_messages(
     def add(level: str, text: str) -> None:
         out.append({"level": level, "text": text})
 
-    if token_only:
+    if keyless:
+        add("info", f"Keyless ({keyless}): your projects are your Slurm accounts; their "
+                    "node-hour balances need an SF API key in ~/.superfacility/.")  # fmt: skip
+    elif token_only:
         add("info", "This session uses an access token, not an API client: its security "
                     "level and expiry are not known here.")  # fmt: skip
     elif not state:
@@ -174,6 +177,8 @@ def account_view(client: Client | None = None) -> AccountView:
         },
         projects=rows,
         api_client=state,
-        messages=account_messages(state, rows, token_only=credentials is None),
+        messages=account_messages(
+            state, rows, token_only=credentials is None, keyless=client.aio.keyless
+        ),
         checked_at=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
     )

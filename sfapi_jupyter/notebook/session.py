@@ -1,8 +1,9 @@
 """The notebook's default client and machine, shared by the magics and the live functions.
 
 The client is built once, on first use, from the environment and ``~/.superfacility/``
-(exactly ``Client()`` with no arguments); :func:`set_client` replaces it, for example with a
-client of the local facility.
+(exactly ``Client()`` with no arguments; with no key found, where the Slurm commands answer,
+that is keyless: see :mod:`sfapi_jupyter.keyless`); :func:`set_client` replaces it, for
+example with a client of the local facility.
 
 Examples
 --------
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 
+from .. import keyless  # noqa: F401  registers the keyless transport: Client() may pick this node's Slurm
 from ..client import Client
 
 #: The environment variable naming the default machine.
