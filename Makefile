@@ -37,7 +37,10 @@ STEP = step() { local t0=$$EPOCHREALTIME label="$$1"; shift; \
 	  printf '  [%5.1f s] %s\n' "$$(awk -v a=$$t0 -v b=$$EPOCHREALTIME 'BEGIN{print b-a}')" "$$label"; }; \
 	$(QUIET)
 
-.PHONY: demo demo-venv demo-check test venv lint typecheck slurm-up slurm-down clean bench \
+# The JupyterHub tests' proxy (npm's configurable-http-proxy, pinned in tests/hub's lockfile).
+HUB_PROXY := tests/hub/node_modules/.bin/configurable-http-proxy
+
+.PHONY: demo demo-venv demo-check test hub-deps venv lint typecheck slurm-up slurm-down clean bench \
   bench-short reliability bad-inputs-doc
 
 # The demo's environment: only what the demo needs (the `demo` extra), each step timed.
@@ -85,8 +88,15 @@ demo: $(DEMO_STAMP) $(BUNDLE) $(PANEL)
 demo-check: $(DEMO_STAMP) $(BUNDLE) $(PANEL)
 	$(PY) -m sfapi_jupyter demo --check
 
+## hub-deps: configurable-http-proxy for tests/hub (the JupyterHub tests)
+hub-deps: $(HUB_PROXY)
+
+$(HUB_PROXY): tests/hub/package.json tests/hub/package-lock.json
+	npm --prefix tests/hub ci --no-audit --no-fund
+	touch $@
+
 ## test: lint, types, then every test (Slurm tests need root to start Slurm, else they skip)
-test: venv lint typecheck
+test: venv lint typecheck hub-deps
 	@if [ "$$(id -u)" = 0 ]; then SLURM_DIR=$(SLURM_DIR) bash ci/slurm-up.sh; \
 	  else echo "not root: Slurm-backed tests will be skipped (run as root to include them)"; fi
 	@# the views' unit tests (vitest in jsdom with a fake model): seconds, no browser
@@ -96,6 +106,9 @@ test: venv lint typecheck
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
 	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+	@# The browser tests under JupyterHub (as root): a process of their own too, since one
+	@# process holds one Playwright. Their HTTP twins ran in the first run.
+	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/hub --junitxml=$(ARTIFACTS)/junit-hub.xml $(PYTEST_ARGS)
 	@# The reliability suite prints its own table of figures (and fails on a lost job,
 	@# a duplicated job or a secret found).
 	$(MAKE) --no-print-directory reliability

@@ -32,6 +32,7 @@ from ._errors import (
 from ._retry import RetryPolicy
 from ._sync import Client, Job, Machine, Transfer
 from ._sync_h5 import H5Dataset, H5File
+from .cost import JobCost
 from .h5 import AnnularDarkField, AsyncH5File, BrightField, H5Image, H5Node
 from .models import CommandResult, JobInfo, JobState, RemoteEntry
 from .resources.groups import AsyncGroup, Group
@@ -67,6 +68,7 @@ __all__ = [
     "H5Image",
     "H5Node",
     "Job",
+    "JobCost",
     "JobFailedError",
     "JobInfo",
     "JobNotReadyError",

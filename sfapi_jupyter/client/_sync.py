@@ -29,6 +29,9 @@ from .resources.status import SyncStatus
 from .resources.tasks import SyncTasks
 from .scripts import CheckedScript
 
+if TYPE_CHECKING:
+    from .cost import JobCost
+
 T = TypeVar("T")
 
 
@@ -106,6 +109,10 @@ class Job:
         self._client._run(self.aio.cancel(wait=wait, timeout=timeout))
         return self
 
+    def cost(self, *, fallback: bool = True) -> JobCost:
+        """What the ended job cost (see :meth:`AsyncJob.cost`)."""
+        return self._client._run(self.aio.cost(fallback=fallback))
+
 
 class Machine:
     """A blocking handle on a machine; see :class:`AsyncMachine`."""
@@ -143,8 +150,24 @@ class Machine:
     def status(self) -> Any:
         return self._client._run(self.aio.status())
 
-    def submit(self, script: str | CheckedScript, args: list[str] | None = None) -> Job:
-        return self.job_handle(self._client._run(self.aio.submit(script, args)))
+    def submit(
+        self,
+        script: str | CheckedScript,
+        args: list[str] | None = None,
+        *,
+        callback_url: str | None = None,
+        callback_email: str | None = None,
+        callback_timeout: int | None = None,
+    ) -> Job:
+        """Submit a batch script; see :meth:`AsyncMachine.submit` (callbacks included)."""
+        submitting = self.aio.submit(
+            script,
+            args,
+            callback_url=callback_url,
+            callback_email=callback_email,
+            callback_timeout=callback_timeout,
+        )
+        return self.job_handle(self._client._run(submitting))
 
     def submit_nowait(self, script: str | CheckedScript, args: list[str] | None = None) -> Job:
         """Start a submit and return its job at once; see :meth:`AsyncMachine.submit_nowait`.

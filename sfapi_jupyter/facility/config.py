@@ -177,6 +177,13 @@ class FacilityConfig:
     #: ``X-Forwarded-Proto`` are believed. Empty: forwarded headers are ignored, so a
     #: client cannot claim another source address to pass its client's IP ranges.
     trusted_proxies: tuple[str, ...] = ()
+    #: Submit callbacks (``callbackUrl``) may reach loopback and private addresses. Off: the
+    #: facility must not become a way to reach what only it can reach (tests turn it on).
+    callback_private_ok: bool = False
+    #: Seconds between looks at the jobs that have callbacks pending.
+    callback_interval: float = 1.0
+    #: A refused callback is tried again after base x 2, 4, 8 … seconds (at most 5 tries).
+    callback_retry_base: float = 1.0
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser().resolve()
@@ -205,6 +212,11 @@ class FacilityConfig:
     def user_spool(self) -> Path:
         """Where a running local job's script lives, in a directory only its user can read."""
         return self.state_dir / "spool"
+
+    @property
+    def outbox(self) -> Path:
+        """Where the ``callbackEmail`` messages are written (one file per message)."""
+        return self.private_dir / "outbox"
 
     def home_of(self, user: str) -> Path:
         return self.fs_root / "homes" / user

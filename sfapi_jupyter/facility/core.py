@@ -7,12 +7,15 @@ Facility directly (no server needed, the state is the SQLite database).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
+from typing import Any
 
 from .accounts import Accounts
 from .auth import TokenService
 from .backends.base import JobBackend
+from .callbacks import Callbacks
 from .config import MACHINES, FacilityConfig
 from .host_accounts import lock_down
 from .seed import seed
@@ -61,6 +64,8 @@ class Facility:
         self.tasks = TaskManager(self.store, self.config)
         self.transfers = Transfers(self.config, self.store, self.accounts)
         self._backend: JobBackend | None = None
+        self.callbacks = Callbacks(self)
+        self._callback_loop: asyncio.Task[Any] | None = None
 
     @property
     def isolation_notice(self) -> str:
@@ -81,8 +86,11 @@ class Facility:
         self.tasks.recover()
         self.transfers.recover()
         await self.backend.start()
+        self._callback_loop = asyncio.get_running_loop().create_task(self.callbacks.run())
 
     async def shutdown(self) -> None:
+        if self._callback_loop is not None:
+            self._callback_loop.cancel()
         await self.tasks.shutdown()
         self.transfers.shutdown()
         if self._backend is not None:

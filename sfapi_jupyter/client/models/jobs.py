@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import UnexpectedAnswerError
 from ._base import Model
+
+if TYPE_CHECKING:
+    from ..cost import JobCost
 
 
 class JobState(str, Enum):
@@ -150,6 +153,19 @@ class JobInfo(Model):
     @property
     def is_terminal(self) -> bool:
         return self.state.is_terminal
+
+    @property
+    def cost(self) -> JobCost | None:
+        """What the job cost (:mod:`~sfapi_jupyter.client.cost`), once it has ended and the
+        row is sacct's; None before (or when the row says too little)."""
+        if not self.is_terminal or self.source != "sacct":
+            return None
+        from ..cost import job_cost
+
+        try:
+            return job_cost([self.raw], self.jobid)
+        except ValueError:
+            return None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> JobInfo:

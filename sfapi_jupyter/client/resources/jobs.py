@@ -10,6 +10,7 @@ from .._errors import JobFailedError, JobNotReadyError, NotFoundError, json_obje
 from ..models import JobInfo, JobState
 
 if TYPE_CHECKING:
+    from ..cost import JobCost
     from .machine import AsyncMachine
 
 
@@ -144,6 +145,34 @@ class AsyncJob:
         if mine:
             self._update(JobInfo.from_row(mine[0]))
         return self
+
+    async def cost(self, *, fallback: bool = True) -> JobCost:
+        """What the ended job cost (:class:`~sfapi_jupyter.client.cost.JobCost`).
+
+        Read from the API's sacct row; when that row lacks MaxRSS or TotalCPU (they live on
+        the job's steps, which the API may not list) and ``fallback`` is true, from ``sacct``
+        run on the machine through the command API. Raises :class:`JobNotReadyError` while
+        the job has not ended.
+        """
+        from ..cost import has_usage, job_cost, parse_sacct_table, sacct_command
+
+        await self.ready()
+        if not self.is_terminal or self.info is None or self.info.source != "sacct":
+            await self.refresh()
+        if not self.is_terminal:
+            raise JobNotReadyError(
+                f"Job {self.jobid} has not ended ({self.state.value}): its cost is known once "
+                "it ends; `job.wait()` first."
+            )
+        if fallback and not has_usage([self.raw]):
+            result = await self.machine.run(sacct_command(self.jobid))
+            rows = parse_sacct_table(result.output) if result.exit_code in (0, None) else []
+            if has_usage(rows):
+                try:
+                    return job_cost(rows, self.jobid, source="command")
+                except ValueError:
+                    pass  # sacct did not know the job: the API's row is all there is
+        return job_cost([self.raw], self.jobid)
 
     async def wait(self, timeout: float | None = None, *, check: bool = False) -> AsyncJob:
         """Wait until the job ends (any terminal state); ``check=True`` raises unless COMPLETED.

@@ -20,7 +20,7 @@ from ..models.status import Status, StatusValue
 from .files import AsyncFiles, moved_to_files
 from .jobs import AsyncJob
 from .sacct_batch import Row, SacctBatcher
-from .submitting import Submitter
+from .submitting import Submitter, callback_fields
 from .tasks import cancel_on_the_way_out
 
 if TYPE_CHECKING:
@@ -175,7 +175,15 @@ class AsyncMachine:
             self._submits = Submitter(self)
         return self._submits
 
-    async def submit(self, script: str | CheckedScript, args: list[str] | None = None) -> AsyncJob:
+    async def submit(
+        self,
+        script: str | CheckedScript,
+        args: list[str] | None = None,
+        *,
+        callback_url: str | None = None,
+        callback_email: str | None = None,
+        callback_timeout: int | None = None,
+    ) -> AsyncJob:
         """Submit a batch script (its text, or the path of a script on the machine); the
         job, once the API has given its id.
 
@@ -184,8 +192,13 @@ class AsyncMachine:
         for it before anything is sent again. To submit many, see :meth:`submit_nowait`
         and :meth:`submit_many`. A :class:`~sfapi_jupyter.client.scripts.CheckedScript`
         (:func:`~sfapi_jupyter.client.scripts.checked_script`) is sent without a second check.
+
+        The SF API's submit callbacks: ``callback_url`` gets one POST when the job ends,
+        ``callback_email`` one message, ``callback_timeout`` (seconds) bounds the POST.
         """
-        return await self.submits.send(self.submits.prepare(script, args))
+        prepared = self.submits.prepare(script, args)
+        prepared.data.update(callback_fields(callback_url, callback_email, callback_timeout))
+        return await self.submits.send(prepared)
 
     def submit_nowait(self, script: str | CheckedScript, args: list[str] | None = None) -> AsyncJob:
         """Check the script, start submitting it, and return its job at once.

@@ -65,6 +65,31 @@ def add_submit_marker(script: str, marker: str) -> str | None:
     return f"{first}\n#SBATCH --comment={marker}\n{rest}" if sep else None
 
 
+def callback_fields(url: str | None, email: str | None, timeout: int | None) -> dict[str, Any]:
+    """The submit form's ``callbackUrl``, ``callbackEmail``, ``callbackTimeout`` (only those
+    given). A URL that is not http(s), or an address without ``@``, raises ValueError here,
+    before anything is sent."""
+    from urllib.parse import urlsplit
+
+    fields: dict[str, Any] = {}
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"callback_url must be an http:// or https:// URL with a host, not {url!r}"
+            )
+        fields["callbackUrl"] = url
+    if email is not None:
+        if "@" not in email or any(c in email for c in "\r\n<>,; "):
+            raise ValueError(f"callback_email must be one e-mail address, not {email!r}")
+        fields["callbackEmail"] = email
+    if timeout is not None:
+        if int(timeout) <= 0:
+            raise ValueError(f"callback_timeout is in seconds and must be positive, not {timeout}")
+        fields["callbackTimeout"] = int(timeout)
+    return fields
+
+
 @dataclass
 class Prepared:
     """A checked script, ready to send: the POST's form, and its marker (None: unmarked)."""

@@ -117,7 +117,8 @@ def outage_conflicts(
 def node_hours(directives: SbatchDirectives, default_time: dt.timedelta | None = None) -> float:
     """Node-hours requested: nodes * hours, times the task count for an array.
 
-    Charge factors (QOS, machine) are not applied. ``--nodes`` defaults to 1.
+    Charge factors (QOS, machine) are not applied here (:func:`charged_node_hours` does).
+    ``--nodes`` defaults to 1.
 
     Parameters
     ----------
@@ -146,6 +147,20 @@ def node_hours(directives: SbatchDirectives, default_time: dt.timedelta | None =
         raise ValueError("the script gives no --time; pass default_time")
     tasks = array_tasks(directives.array) if directives.array else 1
     return (directives.nodes or 1) * time.total_seconds() / 3600 * (tasks or 1)
+
+
+def charged_node_hours(
+    directives: SbatchDirectives, default_time: dt.timedelta | None = None
+) -> float:
+    """:func:`node_hours` times NERSC's factor for the script's QOS, from the package's one
+    data file (:mod:`~sfapi_jupyter.client.charges`; ``debug`` when no ``-q``, as on
+    Perlmutter). Without a factor for that QOS in the file, the node-hours as they are.
+    """
+    from ..charges import charge_factors
+
+    hours = node_hours(directives, default_time)
+    charged, _ = charge_factors().charged(hours, directives.qos or "debug")
+    return hours if charged is None else charged
 
 
 def allocation_check(
@@ -183,7 +198,7 @@ def allocation_check(
         left = project.hours_remaining
     if left is None or (directives.time or default_time) is None:
         return None
-    need = node_hours(directives, default_time)
+    need = charged_node_hours(directives, default_time)
     if need <= left:
         return None
     line = directives.lines.get("account")

@@ -21,6 +21,7 @@ from ..environment import login_environment
 from ..models import TERMINAL_STATES, JobRecord, SubmitRequest
 from ..sbatch import BatchOptions, default_output_name, expand_filename_pattern
 from ..sbatch_values import Dependency, parse_dependency
+from .usage import job_memory
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -144,6 +145,7 @@ def build_records(
             "cpus_per_task": opts.cpus_per_task,
             "export": opts.export,
             "begin": opts.begin,
+            "mem_bytes": job_memory(opts.mem, opts.mem_per_cpu, opts.nodes, opts.cpus),
         }
         if opts.array:
             job.extra.update(

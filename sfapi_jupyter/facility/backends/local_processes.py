@@ -31,12 +31,16 @@ from .local_jobs import (
     process_start_time,
     signal_group,
 )
+from .usage import UsageMeter, sample_all
 
 log = logging.getLogger("sfapi_jupyter.facility.backends.local")
 
 #: Seconds a killed job's processes may take to die before the job is called ended anyway
 #: (Slurm's UnkillableStepTimeout is 60 s; a process in uninterruptible sleep can take that).
 UNKILLABLE_WAIT = 60.0
+#: Seconds between two samples of a job's processes (Slurm's JobAcctGatherFrequency, which is
+#: 30 s by default; short here so that a job of a few seconds is measured too).
+MEASURE_INTERVAL = 0.2
 #: Seconds between SIGTERM and SIGKILL (Slurm's KillWait).
 KILL_WAIT = 2.0
 
@@ -51,6 +55,8 @@ class _Active:
     #: Set once the job is being ended from outside (cancel, time limit, shutdown).
     final_state: str | None = None
     watcher: asyncio.Task[None] | None = None
+    #: What its processes use, sampled by the backend's one sampler while they run.
+    meter: UsageMeter | None = None
 
 
 class _OutputError(OSError):
@@ -72,6 +78,8 @@ class JobProcesses:
     store: Store
     accounts: Accounts
     _active: dict[tuple[str, int], _Active]
+    #: The sampler of running jobs' processes is running (:meth:`_measure`).
+    _sampling: bool = False
     _wake: asyncio.Event
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -229,6 +237,10 @@ class JobProcesses:
         assert proc is not None and job.start_time is not None
         limit = job.extra.get("time_limit_seconds")
         deadline = job.start_time + limit if limit else None
+        active.meter = meter = UsageMeter(proc.pid, job.extra.get("mem_bytes"))
+        if not self._sampling:
+            self._sampling = True
+            self._spawn(self._measure())
         while True:
             timeout = None
             if deadline is not None and active.final_state is None:
@@ -240,12 +252,32 @@ class JobProcesses:
                 self._begin_end(active, "TIMEOUT", "TimeLimit")
         # Whatever the script left behind in its process group dies with the job, and the job
         # stays COMPLETING until it has (as Slurm's proctrack waits for the step's processes).
+        job.extra["usage"] = meter.to_json()
         signal_group(proc.pid, signal.SIGKILL)
         for _ in range(int(UNKILLABLE_WAIT / 0.02)):
             if not group_has_live_members(proc.pid):
                 break
             await asyncio.sleep(0.02)
         self._finish(active)
+
+    async def _measure(self) -> None:
+        """Sample every running job's processes (one pass over /proc for all of them) until
+        none runs; a job over its memory is killed at once and ends OUT_OF_MEMORY (Slurm's
+        OverMemoryKill)."""
+        try:
+            while True:
+                running = [a for a in self._active.values() if a.meter is not None]
+                if not running:
+                    return
+                await asyncio.to_thread(sample_all, [a.meter for a in running if a.meter])
+                for active in running:
+                    meter = active.meter
+                    if meter is not None and meter.over_limit and active.final_state is None:
+                        self._begin_end(active, "OUT_OF_MEMORY", "OutOfMemory")
+                        signal_group(meter.pgid, signal.SIGKILL)
+                await asyncio.sleep(MEASURE_INTERVAL)
+        finally:
+            self._sampling = False
 
     def _begin_end(
         self, active: _Active, state: str, reason: str, cancelled_by: int | None = None
@@ -277,7 +309,9 @@ class JobProcesses:
         job.end_time = time.time()
         if active.final_state is not None:
             job.state = active.final_state
-            job.exit_code, job.signal = 0, int(signal.SIGTERM) if job.state == "CANCELLED" else 0
+            # sacct prints 0:125 for a job its memory limit killed
+            ends = {"CANCELLED": int(signal.SIGTERM), "OUT_OF_MEMORY": 125}
+            job.exit_code, job.signal = 0, ends.get(job.state, 0)
         elif code == 0:
             job.state, job.reason = "COMPLETED", "None"
         elif code > 0:

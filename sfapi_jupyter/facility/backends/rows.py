@@ -12,6 +12,7 @@ import json
 import time
 
 from ..models import JobRecord
+from .usage import usage_columns
 
 #: squeue's two-letter codes (``st`` column).
 STATE_CODES = {
@@ -187,7 +188,9 @@ def sacct_row(job: JobRecord, now: float | None = None) -> dict[str, str]:
     limit = _limit_seconds(job)
     cpu_seconds = elapsed * job.cpus
     started = job.start_time is not None
-    tres = f"cpu={job.cpus},mem=0,node={job.nodes},billing={job.cpus}"
+    used = usage_columns(job.extra)
+    mem_tres = used.pop("mem_tres", "mem=0")
+    tres = f"cpu={job.cpus},{mem_tres},node={job.nodes},billing={job.cpus}"
     admin = {
         "jobId": job.jobid,
         "jobName": job.name,
@@ -268,4 +271,5 @@ def sacct_row(job: JobRecord, now: float | None = None) -> dict[str, str]:
             "workdir": job.work_dir,
         }
     )
+    row.update((key, value) for key, value in used.items() if key in row)
     return row

@@ -44,6 +44,7 @@ from .slurm_parse import (
     parse_sbatch_output,
     parse_squeue_json,
 )
+from .usage import read_slurm_usage
 
 #: Seconds any Slurm command may take before we give up on it.
 COMMAND_TIMEOUT = 60.0
@@ -289,6 +290,9 @@ class SlurmBackend:
                     take(parse_sacct_text(text))
                 except SlurmParseError as exc:
                     raise SlurmCommandError(argv, 0, f"unreadable output: {exc}") from None
+            ended = [j for j in changed.values() if j.is_terminal and "usage" not in j.extra]
+            if ended:  # what they used: sacct's step rows, read once as each job ends
+                await read_slurm_usage(ended, self._query)
             if changed:
                 self.store.save_jobs(changed.values())
 

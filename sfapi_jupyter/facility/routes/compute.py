@@ -13,9 +13,10 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import JSONResponse
 
 from ..backends.rows import sacct_row, squeue_row
+from ..callbacks import CallbackError, check_email, check_url
 from ..deps import CurrentIdentity, FacilityDep, Machine, WriterIdentity
 from ..job_filters import FilterError, base_jobid, parse_kwargs
-from ..models import JobQuery, ScancelError
+from ..models import JobQuery, JobRecord, ScancelError
 from ..submit import submit_script
 from ..tasks import TaskHandle
 
@@ -108,11 +109,23 @@ async def submit_job(
     callbackEmail: Annotated[str | None, Form()] = None,
     callbackUrl: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    """Submit a batch script (text, or a path on the machine); the job id arrives in the task."""
-    del callbackTimeout, callbackEmail, callbackUrl  # accepted, as the API does; not acted on
+    """Submit a batch script (text, or a path on the machine); the job id arrives in the task.
+
+    ``callbackUrl``/``callbackEmail`` are told when the job ends (:mod:`..callbacks`); one the
+    facility will not act on fails the submit with a message saying why.
+    """
 
     async def body(_: TaskHandle) -> dict[str, Any]:
-        return await submit_script(
+        try:
+            if callbackUrl:
+                check_url(callbackUrl, facility.config.callback_private_ok)
+            if callbackEmail:
+                check_email(callbackEmail)
+            if callbackTimeout is not None and callbackTimeout <= 0:
+                raise CallbackError("callbackTimeout is in seconds and must be positive")
+        except CallbackError as exc:
+            return {"status": "error", "jobid": None, "error": str(exc)}
+        result = await submit_script(
             facility.config,
             facility.accounts,
             facility.backend,
@@ -122,6 +135,10 @@ async def submit_job(
             isPath,
             args,
         )
+        if result["jobid"] and (callbackUrl or callbackEmail):
+            record = JobRecord(machine.value, int(result["jobid"]), "", "", 0, 0, "", "")
+            facility.callbacks.add(record, callbackUrl, callbackEmail, callbackTimeout)
+        return result
 
     task_id = facility.tasks.start(identity.user.name, "submit", body)
     return {"task_id": task_id, "status": "OK", "error": None}

@@ -1,0 +1,1 @@
+"""The toolkit under a real JupyterHub (see conftest.py)."""
