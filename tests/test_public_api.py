@@ -28,10 +28,10 @@ def test_fixed_names():
     from sfapi_jupyter import AsyncClient, Client
 
     for cls in (AsyncClient, Client):
-        for method in ("status", "outages", "planned_outages", "notes", "user", "projects",
-                       "roles", "groups", "group", "create_group", "clients", "task", "tasks",
-                       "wait_task", "cancel_task", "transfer", "transfer_status",
-                       "compute"):  # fmt: skip
+        status = ("status", "outages", "planned_outages", "notes")
+        account = ("user", "projects", "roles", "groups", "group", "create_group", "clients")
+        tasks = ("task", "tasks", "wait_task", "cancel_task", "transfer", "transfer_status")
+        for method in (*status, *account, *tasks, "compute"):
             assert callable(getattr(cls, method)), (cls, method)
     from sfapi_jupyter.client import AsyncJob, AsyncMachine, Job, Machine
 

@@ -94,40 +94,67 @@ def account_messages(
         out.append({"level": level, "text": text})
 
     if keyless:
-        add("info", f"Keyless ({keyless}): your projects are your Slurm accounts; their "
-                    "node-hour balances need an SF API key in ~/.superfacility/.")  # fmt: skip
+        add(
+            "info",
+            f"Keyless ({keyless}): your projects are your Slurm accounts; their "
+            "node-hour balances need an SF API key in ~/.superfacility/.",
+        )
     elif token_only:
-        add("info", "This session uses an access token, not an API client: its security "
-                    "level and expiry are not known here.")  # fmt: skip
+        add(
+            "info",
+            "This session uses an access token, not an API client: its security "
+            "level and expiry are not known here.",
+        )
     elif not state:
-        add("info", "This session's API client is not among your clients; it may belong "
-                    "to another user or have been deleted.")  # fmt: skip
+        add(
+            "info",
+            "This session's API client is not among your clients; it may belong "
+            "to another user or have been deleted.",
+        )
     if state:
         left = state["expires_in_s"]
         if state["revoked"]:
-            add("error", f"This client ({state['client_id']}) is revoked: make a new one in "
-                         "Iris (Profile → Superfacility API Clients).")  # fmt: skip
+            add(
+                "error",
+                f"This client ({state['client_id']}) is revoked: make a new one in "
+                "Iris (Profile → Superfacility API Clients).",
+            )
         elif left <= 0:
-            add("error", "This client has expired: make a new one in Iris "
-                         "(Profile → Superfacility API Clients).")  # fmt: skip
+            add(
+                "error",
+                "This client has expired: make a new one in Iris "
+                "(Profile → Superfacility API Clients).",
+            )
         elif left < EXPIRY_WARNING_DAYS * 86400:
             at = dt.datetime.fromisoformat(state["expires_at"]).astimezone()
-            add("warning", f"This client expires in {format_duration(left)} "
-                           f"({at:%b %d at %H:%M %Z}). Make a new one in Iris before then; "
-                           "red clients last 2 days.")  # fmt: skip
+            add(
+                "warning",
+                f"This client expires in {format_duration(left)} "
+                f"({at:%b %d at %H:%M %Z}). Make a new one in Iris before then; "
+                "red clients last 2 days.",
+            )
         if state["level"] == "green":
-            add("warning", "This client is green (low risk): it can read status, jobs and "
-                           "files, but cannot submit jobs, run commands or upload. For those, "
-                           "make a red client in Iris.")  # fmt: skip
+            add(
+                "warning",
+                "This client is green (low risk): it can read status, jobs and "
+                "files, but cannot submit jobs, run commands or upload. For those, "
+                "make a red client in Iris.",
+            )
         elif not state["level"]:
-            add("info", "The API does not say this client's security level; only a red "
-                        "client can submit jobs and run commands.")  # fmt: skip
+            add(
+                "info",
+                "The API does not say this client's security level; only a red "
+                "client can submit jobs and run commands.",
+            )
     for p in projects:
         for arch in ("cpu", "gpu"):
             given, left = p[f"{arch}_given"], p[f"{arch}_left"]
             if given and left is not None and left <= 0.1 * given:
-                add("warning", f"Project {p['project']} has {max(left, 0):,.0f} of "
-                               f"{given:,.0f} {arch.upper()} node-hours left.")  # fmt: skip
+                add(
+                    "warning",
+                    f"Project {p['project']} has {max(left, 0):,.0f} of "
+                    f"{given:,.0f} {arch.upper()} node-hours left.",
+                )
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(out, key=lambda m: order.get(m["level"], 3))
 

@@ -61,11 +61,14 @@ class BrowserSession(Controller[FileBrowser]):
         self._array: tuple[str, Any] | None = None
         self._cwd = Path.cwd()
         for kind, handler in (
-            ("open", self._on_open), ("refresh", self._on_refresh),
-            ("preview", self._on_preview), ("slice", self._on_slice),
-            ("download", self._on_download), ("upload", self._on_upload),
+            ("open", self._on_open),
+            ("refresh", self._on_refresh),
+            ("preview", self._on_preview),
+            ("slice", self._on_slice),
+            ("download", self._on_download),
+            ("upload", self._on_upload),
             ("local?", lambda _msg: self.refresh_local()),
-        ):  # fmt: skip
+        ):
             self.answer(kind, handler)
 
     # -- paths ------------------------------------------------------------------------------------
@@ -144,9 +147,11 @@ class BrowserSession(Controller[FileBrowser]):
             return
         if entry is not None and entry.size > previews.MAX_PREVIEW_BYTES:
             limit = human_size(previews.MAX_PREVIEW_BYTES)
-            widget.show_preview({"kind": "none", "path": path, "message":
+            message = (
                 f"{entry.name} is {human_size(entry.size)}; previews stop at {limit}. "
-                "Download it to look at it here."})  # fmt: skip
+                "Download it to look at it here."
+            )
+            widget.show_preview({"kind": "none", "path": path, "message": message})
             return
         widget.show_preview({"kind": "loading", "path": path})
 
@@ -174,8 +179,9 @@ class BrowserSession(Controller[FileBrowser]):
         if widget is None or path != self._previewing:
             return
         if isinstance(result, BaseException):
-            widget.show_preview({"kind": "error", "path": path,
-                                      "message": f"No preview: {message_of(result)}"})  # fmt: skip
+            widget.show_preview(
+                {"kind": "error", "path": path, "message": f"No preview: {message_of(result)}"}
+            )
             return
         info, buffers, array = result
         if array is not None:
@@ -200,8 +206,15 @@ class BrowserSession(Controller[FileBrowser]):
         """Show a transfer's progress (main thread): ``done``, ``total``, ``message``, ..."""
         widget = self.widget
         if widget is not None:
-            widget.transfer = {"op": op, "name": name, "state": state, "done": 0,
-                                    "total": 0, "message": "", **more}  # fmt: skip
+            widget.transfer = {
+                "op": op,
+                "name": name,
+                "state": state,
+                "done": 0,
+                "total": 0,
+                "message": "",
+                **more,
+            }
 
     def _progress(self, op: str, name: str) -> Any:
         last = [0.0]
@@ -224,8 +237,13 @@ class BrowserSession(Controller[FileBrowser]):
         label = ", ".join(names)
         there = [n for n in names if (self._cwd / n).exists()]
         if there and not msg.get("overwrite"):
-            self._transfer("download", label, "exists", paths=files,
-                           message=f"{', '.join(there)} already in {self._cwd}")  # fmt: skip
+            self._transfer(
+                "download",
+                label,
+                "exists",
+                paths=files,
+                message=f"{', '.join(there)} already in {self._cwd}",
+            )
             return
 
         async def fetch_all() -> list[Path]:
@@ -272,8 +290,14 @@ class BrowserSession(Controller[FileBrowser]):
             if isinstance(result, BaseException):
                 self._transfer("upload", name, "error", total=size, message=message_of(result))
                 return
-            self._transfer("upload", name, "done", done=size, total=size,
-                           message=f"Uploaded {name} to {target} ({human_size(size)})")  # fmt: skip
+            self._transfer(
+                "upload",
+                name,
+                "done",
+                done=size,
+                total=size,
+                message=f"Uploaded {name} to {target} ({human_size(size)})",
+            )
             if self.widget is not None and self.widget.path == directory:
                 self.open(directory, refresh=True)
             else:

@@ -70,8 +70,10 @@ class CardFeed(Feed[JobCard]):
         card = self.widget
         if card is not None:
             failed = isinstance(result, BaseException)
-            card.set_message(f"Cancel failed: {result}" if failed else "Cancel requested.",
-                             "error" if failed else "info")  # fmt: skip
+            card.set_message(
+                f"Cancel failed: {result}" if failed else "Cancel requested.",
+                "error" if failed else "info",
+            )
 
     def __repr__(self) -> str:
         return f"<CardFeed job {self.job.jobid} on {self.job.machine.name}>"
@@ -135,10 +137,11 @@ class CardFeed(Feed[JobCard]):
         await started.wait()
         try:
             await self.follow_file(
-                self.job.machine, path,
+                self.job.machine,
+                path,
                 lambda text: self.widget_call("append_output", text, stream),
                 stop=ended,
-            )  # fmt: skip
+            )
         except SfApiError as exc:
             self.widget_call("set_message", f"Cannot read {path}: {exc.message}", "warning")
 
@@ -187,8 +190,9 @@ def job_card(
 def start_card(client: Client, job: Job, record: JobRecord | None) -> JobCard:
     info = job.info
     array = (record.array if record else None) or (info.array_task_id if info else None)
-    card = JobCard(jobid=job.jobid, machine=job.aio.machine.name, name=job.name or "",
-                   array=bool(array))  # fmt: skip
+    card = JobCard(
+        jobid=job.jobid, machine=job.aio.machine.name, name=job.name or "", array=bool(array)
+    )
     paths = output_paths(job.aio, record)
     card.set_output_paths(paths[0] or "", paths[1] or "")
     if info is not None:

@@ -26,8 +26,18 @@ MAX_IMAGE_SIDE = 512
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 #: matplotlib's viridis at 10 evenly spaced points (the map is interpolated between them).
-VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
-           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")  # fmt: skip
+VIRIDIS = (
+    "#440154",
+    "#482878",
+    "#3e4989",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6ece58",
+    "#b5de2b",
+    "#fde725",
+)
 
 
 def _lut() -> np.ndarray:
@@ -77,8 +87,14 @@ def text_preview(data: bytes, lines: int = TEXT_LINES) -> dict[str, Any]:
     # removed, progress-bar overwrites applied); a download keeps the bytes as they are.
     all_lines = terminal_lines(data.decode("utf-8", errors="replace"))
     if len(all_lines) <= 2 * lines:
-        return {"kind": "text", "head": all_lines, "tail": [], "skipped": 0,
-                "total_lines": len(all_lines), "size": len(data)}  # fmt: skip
+        return {
+            "kind": "text",
+            "head": all_lines,
+            "tail": [],
+            "skipped": 0,
+            "total_lines": len(all_lines),
+            "size": len(data),
+        }
     return {
         "kind": "text",
         "head": all_lines[:lines],
@@ -115,8 +131,7 @@ def array_preview(
 ) -> tuple[dict[str, Any], list[bytes]]:
     """An array as a viridis PNG (2-D; a slice of 3-D/4-D) with its colour scale, or a
     summary for shapes that are not images (1-D, 5-D and up)."""
-    info: dict[str, Any] = {"kind": "array", "shape": list(array.shape),
-                            "dtype": str(array.dtype)}  # fmt: skip
+    info: dict[str, Any] = {"kind": "array", "shape": list(array.shape), "dtype": str(array.dtype)}
     if array.ndim < 2 or array.ndim > 4:
         flat = array.ravel()[:20]
         info["note"] = f"{array.ndim}-D arrays are not drawn; first values: {flat.tolist()}"

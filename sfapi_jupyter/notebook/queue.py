@@ -115,8 +115,13 @@ class QueueFeed(Feed[QueueTable]):
             record = recorded.get(jobid)
             if jobid not in found and record is not None and first:
                 state, _ = JobState.parse(record.state or "")
-                found[jobid] = JobInfo(jobid=jobid, name=record.name, state=state,
-                                       user=record.user, work_dir=record.work_dir)  # fmt: skip
+                found[jobid] = JobInfo(
+                    jobid=jobid,
+                    name=record.name,
+                    state=state,
+                    user=record.user,
+                    work_dir=record.work_dir,
+                )
                 done.append(jobid)
         return list(found.values()), done
 

@@ -35,9 +35,22 @@ ENV_DATA_DIR = "SFAPI_JUPYTER_DATA"
 FILE_NAME = "jobs.sqlite"
 
 _COLUMNS = (
-    "api_url", "machine", "jobid", "name", "submitted", "script_hash", "output", "error",
-    "job_name", "array", "chdir", "work_dir", "user", "state", "updated",
-)  # fmt: skip
+    "api_url",
+    "machine",
+    "jobid",
+    "name",
+    "submitted",
+    "script_hash",
+    "output",
+    "error",
+    "job_name",
+    "array",
+    "chdir",
+    "work_dir",
+    "user",
+    "state",
+    "updated",
+)
 _TYPES = {"submitted": "REAL", "updated": "REAL"}
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS jobs (
@@ -132,8 +145,9 @@ class JobRecords:
         values = dataclasses.astuple(record)
         marks = ", ".join("?" for _ in _COLUMNS)
         with self._connect() as db:
-            db.execute(f"INSERT OR REPLACE INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})",
-                       values)  # fmt: skip
+            db.execute(
+                f"INSERT OR REPLACE INTO jobs ({', '.join(_COLUMNS)}) VALUES ({marks})", values
+            )
         return record
 
     def get(self, api_url: str, machine: str, jobid: str | int) -> JobRecord | None:

@@ -83,13 +83,23 @@ def submit_job(
     job = handle.job_handle(submitted)
     info = job.info
     work_dir = info.work_dir if info else None
-    record = job_records().save(JobRecord(
-        api_url=api_url, machine=handle.name, jobid=job.jobid,
-        name=(info.name if info else None) or directives.job_name, script_hash=digest,
-        output=directives.output, error=directives.error, job_name=directives.job_name,
-        array=directives.array, chdir=None if work_dir else directives.chdir,
-        work_dir=work_dir, user=info.user if info else None, state=job.state.value,
-    ))  # fmt: skip
+    record = job_records().save(
+        JobRecord(
+            api_url=api_url,
+            machine=handle.name,
+            jobid=job.jobid,
+            name=(info.name if info else None) or directives.job_name,
+            script_hash=digest,
+            output=directives.output,
+            error=directives.error,
+            job_name=directives.job_name,
+            array=directives.array,
+            chdir=None if work_dir else directives.chdir,
+            work_dir=work_dir,
+            user=info.user if info else None,
+            state=job.state.value,
+        )
+    )
     card = start_card(client, job, record)
     if notices:
         card.set_message("\n".join(notices), "warning")
@@ -194,9 +204,11 @@ async def machine_warnings(
     aio = client.aio
     # The status read a submit's availability check shares (at most one a minute).
     found: tuple[Any, ...] = await asyncio.gather(
-        aio.compute(machine).cached_status(), aio.outages(machine), aio.planned_outages(machine),
+        aio.compute(machine).cached_status(),
+        aio.outages(machine),
+        aio.planned_outages(machine),
         return_exceptions=True,
-    )  # fmt: skip
+    )
     status, current, planned = found
     notices = []
     if isinstance(status, Status) and status.status is not StatusValue.active:

@@ -179,10 +179,14 @@ class FormSession(Controller[SubmitForm]):
                 return
             self.projects = list(result)
             form.accounts = [
-                {"name": p.repo_name, "description": p.description,
-                 "cpu_left": p.cpu_hours_remaining, "gpu_left": p.gpu_hours_remaining}
+                {
+                    "name": p.repo_name,
+                    "description": p.description,
+                    "cpu_left": p.cpu_hours_remaining,
+                    "gpu_left": p.gpu_hours_remaining,
+                }
                 for p in self.projects
-            ]  # fmt: skip
+            ]
             form.default_account = self.projects[0].repo_name if self.projects else ""
             self.refresh()
 
@@ -225,8 +229,9 @@ class FormSession(Controller[SubmitForm]):
             form.set_message(form.blocked, "error")
             return
         if form.errors:
-            form.set_message("Fix the errors in the script first: " + "; ".join(form.errors),
-                             "error")  # fmt: skip
+            form.set_message(
+                "Fix the errors in the script first: " + "; ".join(form.errors), "error"
+            )
             return
         form.busy = "submitting"
         form.set_message(f"Submitting to {form.machine}…", "info")
@@ -297,16 +302,21 @@ def submit_form(
         try:
             script = file.read_text()
         except FileNotFoundError:
-            raise ValueError(f"No such file: {file} (the path is on this computer, "
-                             f"relative to {Path.cwd()})") from None  # fmt: skip
+            raise ValueError(
+                f"No such file: {file} (the path is on this computer, relative to {Path.cwd()})"
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"Cannot read {file}: {exc}") from None
     client, handle = resolve_machine(client, machine)
     machines = ["perlmutter", "dtns", "dtn01"]
     if handle.name not in machines:
         machines.append(handle.name)
-    form = SubmitForm(script=script if script is not None else TEMPLATE, machine=handle.name,
-                      machines=machines, qos_names=list(QOS_NAMES))  # fmt: skip
+    form = SubmitForm(
+        script=script if script is not None else TEMPLATE,
+        machine=handle.name,
+        machines=machines,
+        qos_names=list(QOS_NAMES),
+    )
     session = FormSession(client, form).start()
     session.refresh()
     session.load()

@@ -70,10 +70,14 @@ class TailFeed(Feed[LogTail]):
 
     async def _one(self, path: str, stop: asyncio.Event) -> None:
         await self.follow_file(
-            self.machine, path, lambda text: self.widget_call("append", text),
+            self.machine,
+            path,
+            lambda text: self.widget_call("append", text),
             restarted=lambda _reason: self.widget_call("clear"),
-            stop=stop, follow=self.follow, lines=self.lines,
-        )  # fmt: skip
+            stop=stop,
+            follow=self.follow,
+            lines=self.lines,
+        )
 
 
 def log_tail(
@@ -112,6 +116,7 @@ def log_tail(
     else:
         paths, title = [str(job_or_path)], f"{job_or_path} on {handle.name}"
     widget = LogTail(title=title, path=", ".join(paths), max_lines=max(lines or 0, 1000))
-    TailFeed(client, widget, handle.aio, paths, job=job.aio if job else None,
-             follow=follow, lines=lines).start()  # fmt: skip
+    TailFeed(
+        client, widget, handle.aio, paths, job=job.aio if job else None, follow=follow, lines=lines
+    ).start()
     return widget

@@ -33,5 +33,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     web_app.add_handlers(".*$", handlers(web_app.settings["base_url"]))
     serverapp.log.info(
         "sfapi_jupyter: SF API routes at %ssfapi-jupyter/ (machines %s, every %g s at most)",
-        web_app.settings["base_url"], ", ".join(settings.machines), settings.min_interval,
-    )  # fmt: skip
+        web_app.settings["base_url"],
+        ", ".join(settings.machines),
+        settings.min_interval,
+    )

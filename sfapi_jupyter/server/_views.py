@@ -46,9 +46,13 @@ def output_path(info: JobInfo) -> str | None:
     task_text = info.array_task_id or ""
     task = int(task_text) if task_text.isdigit() else None
     return default_output_path(
-        directives, info.jobid, info.work_dir, user=info.user or "",
-        array_job_id=info.array_job_id or info.jobid, array_task_id=task,
-    )  # fmt: skip
+        directives,
+        info.jobid,
+        info.work_dir,
+        user=info.user or "",
+        array_job_id=info.array_job_id or info.jobid,
+        array_task_id=task,
+    )
 
 
 def job_json(info: JobInfo) -> dict[str, Any]:
@@ -237,10 +241,18 @@ class Views:
         # each offset is a key of its own, asked once or twice: forget the old ones
         self.cache.prune(_is_output, 60.0)
         return {
-            **answer.meta(), "machine": machine, "jobid": jobid, "path": path,
-            "text": read.text, "offset": read.offset, "inode": read.inode, "size": read.size,
-            "reset": read.reset, "missing": read.missing, "more": read.more,
-        }  # fmt: skip
+            **answer.meta(),
+            "machine": machine,
+            "jobid": jobid,
+            "path": path,
+            "text": read.text,
+            "offset": read.offset,
+            "inode": read.inode,
+            "size": read.size,
+            "reset": read.reset,
+            "missing": read.missing,
+            "more": read.more,
+        }
 
     async def cancel(self, machine: str, jobid: str) -> dict[str, Any]:
         """``scancel`` the job; the next look at the queue asks the API again."""

@@ -88,14 +88,16 @@ class InfoHandler(_Handler):
     async def get(self) -> None:
         state, message = self.views.upstream.key_state()
         client = self.views.upstream.client()
-        self.answer({
-            "machines": list(self.views.settings.machines),
-            "interval": self.views.settings.min_interval,
-            "output_interval": self.views.settings.output_interval,
-            "api_url": client.api_base_url,
-            "key": state,
-            "message": message,
-        })  # fmt: skip
+        self.answer(
+            {
+                "machines": list(self.views.settings.machines),
+                "interval": self.views.settings.min_interval,
+                "output_interval": self.views.settings.output_interval,
+                "api_url": client.api_base_url,
+                "key": state,
+                "message": message,
+            }
+        )
 
 
 class StatusHandler(_Handler):

@@ -14,9 +14,16 @@ from .support.formatting import STATUS
 
 #: Columns of :attr:`AccountView.dataframe`, in order.
 PROJECT_COLUMNS = [
-    "project", "description", "role",
-    "cpu_given", "cpu_used", "cpu_left", "gpu_given", "gpu_used", "gpu_left",
-]  # fmt: skip
+    "project",
+    "description",
+    "role",
+    "cpu_given",
+    "cpu_used",
+    "cpu_left",
+    "gpu_given",
+    "gpu_used",
+    "gpu_left",
+]
 
 
 def _hours(value: float | None) -> str:
@@ -57,8 +64,9 @@ class AccountView(SfWidget):
         """The projects as a pandas DataFrame (node-hours given, used and left)."""
         import pandas as pd
 
-        return pd.DataFrame([{c: p.get(c) for c in PROJECT_COLUMNS} for p in self.projects],
-                            columns=PROJECT_COLUMNS)  # fmt: skip
+        return pd.DataFrame(
+            [{c: p.get(c) for c in PROJECT_COLUMNS} for p in self.projects], columns=PROJECT_COLUMNS
+        )
 
     # -- static -------------------------------------------------------------------------------
     def summary_text(self) -> str:
@@ -78,13 +86,9 @@ class AccountView(SfWidget):
         )
         notes = "".join(static_html.message(m["text"], m["level"]) for m in self.messages)
         rows = [
-            [escape(p["project"]), escape(p.get("role") or ""),
-             _bar(p.get("cpu_used"), p.get("cpu_given")) + " " + escape(
-                 f"{_hours(p.get('cpu_left'))} of {_hours(p.get('cpu_given'))} left"),
-             _bar(p.get("gpu_used"), p.get("gpu_given")) + " " + escape(
-                 f"{_hours(p.get('gpu_left'))} of {_hours(p.get('gpu_given'))} left")]
+            [escape(p["project"]), escape(p.get("role") or ""), _usage(p, "cpu"), _usage(p, "gpu")]
             for p in self.projects
-        ]  # fmt: skip
+        ]
         table = (
             static_html.table(["project", "role", "CPU node-hours", "GPU node-hours"], rows)
             if rows
@@ -100,6 +104,13 @@ class AccountView(SfWidget):
             ]
         )
         return static_html.box(head + notes + table + facts, kind="account")
+
+
+def _usage(project: dict[str, Any], arch: str) -> str:
+    """The bar and "N of M left" for one architecture's node-hours (``arch``: cpu or gpu)."""
+    given = project.get(f"{arch}_given")
+    left = escape(f"{_hours(project.get(f'{arch}_left'))} of {_hours(given)} left")
+    return _bar(project.get(f"{arch}_used"), given) + " " + left
 
 
 def _bar(used: float | None, given: float | None) -> str:

@@ -19,13 +19,13 @@ from .support.formatting import STATUS, iso
 #: Status colours, labels, order and NERSC's resource groups (widgets/status_colours.json).
 STATUS_TABLE: dict[str, Any] = STATUS
 GROUPS: list[tuple[str, str]] = [(k, v) for k, v in STATUS_TABLE["groups"]]
-_GROUP_OF = {
-    "compute": "compute", "system": "compute", "systems": "compute",
-    "storage": "storage", "archive": "storage",
-    "filesystem": "filesystem", "filesystems": "filesystem", "file system": "filesystem",
-    "file systems": "filesystem",
-    "service": "service", "services": "service",
-}  # fmt: skip
+_ALIASES = {
+    "compute": ("compute", "system", "systems"),
+    "storage": ("storage", "archive"),
+    "filesystem": ("filesystem", "filesystems", "file system", "file systems"),
+    "service": ("service", "services"),
+}
+_GROUP_OF = {alias: group for group, aliases in _ALIASES.items() for alias in aliases}
 
 
 def group_of(system_type: str | None) -> str:
@@ -203,8 +203,9 @@ class StatusBoard(SfWidget):
     def mark_seen(self) -> None:
         """What is shown now becomes the last look: the change marks go."""
         self._reference = {r["name"]: (r["status"], tuple(r["notes"])) for r in self.resources}
-        self.resources = [{**r, "changed": False, "was": "", "changed_at": ""}
-                          for r in self.resources]  # fmt: skip
+        self.resources = [
+            {**r, "changed": False, "was": "", "changed_at": ""} for r in self.resources
+        ]
 
     def request_refresh(self) -> None:
         """What the refresh button does: the ``refresh`` callbacks are called."""
@@ -271,11 +272,14 @@ class StatusBoard(SfWidget):
             rows.append([escape(label), f"{chips} {rest}"])
         groups = static_html.table(["", ""], rows) if rows else ""
         planned = [
-            [escape(o["name"]), escape(o["start_at"][:16].replace("T", " ")),
-             escape(o["end_at"][:16].replace("T", " ")),
-             ("now: " if o["current"] else "") + escape(o["description"])]
+            [
+                escape(o["name"]),
+                escape(o["start_at"][:16].replace("T", " ")),
+                escape(o["end_at"][:16].replace("T", " ")),
+                ("now: " if o["current"] else "") + escape(o["description"]),
+            ]
             for o in self.outages
-        ]  # fmt: skip
+        ]
         outages = (
             '<div style="margin-top:8px"><strong>Outages now and in the next '
             f"{self.window_days} days</strong></div>"

@@ -101,8 +101,10 @@ class SubmitForm(MessageMixin, SfWidget):
         """The form turns into ``card``; its script stays for the next submit."""
         with self.hold_sync():
             self.card = card
-            self.submitted = [*self.submitted, {"jobid": jobid, "machine": self.machine,
-                                                "name": name}]  # fmt: skip
+            self.submitted = [
+                *self.submitted,
+                {"jobid": jobid, "machine": self.machine, "name": name},
+            ]
             self.view = "job"
 
     @property
@@ -124,14 +126,16 @@ class SubmitForm(MessageMixin, SfWidget):
         return f"SubmitForm on {self.machine} ({fields})" + (f": submitted {jobs}" if jobs else "")
 
     def summary_html(self) -> str:
+        jobs = ", ".join(s["jobid"] for s in self.submitted)
         head = static_html.heading(
-            static_html.strong("Batch job"), static_html.muted(f"on {self.machine}"),
-            static_html.muted(f"· submitted {', '.join(s['jobid'] for s in self.submitted)}")
-            if self.submitted else "",
-        )  # fmt: skip
+            static_html.strong("Batch job"),
+            static_html.muted(f"on {self.machine}"),
+            static_html.muted(f"· submitted {jobs}") if self.submitted else "",
+        )
         facts = static_html.facts([(k.replace("_", " "), getattr(self, k)) for k in FIELDS])
-        notes = "".join(static_html.message(_issue_text(i), i.get("severity", "info"))
-                        for i in self.issues)  # fmt: skip
+        notes = "".join(
+            static_html.message(_issue_text(i), i.get("severity", "info")) for i in self.issues
+        )
         notes += "".join(static_html.message(w, "warning") for w in self.warnings)
         if self.blocked:
             notes += static_html.message(self.blocked, "error")

@@ -87,16 +87,20 @@ def test_panel_in_the_dark_theme(page, jupyter, facility):
     """JupyterLab's dark theme: the panel's neutrals follow it (screenshot for the docs)."""
     page.goto(page_url(jupyter.base_url, "lab", jupyter.token))
     panel = PanelUI(page, "lab").open()
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")  # fmt: skip
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Dark'})"
+    )
     expect(page.locator("body[data-jp-theme-light='false']")).to_have_count(1, timeout=TIMEOUT)
     try:
         expect(panel.root.locator(".sfp-resource").first).to_be_visible()
         shot(page, "lab-panel-dark")
         background = panel.root.evaluate("n => getComputedStyle(n).backgroundColor")
     finally:  # the theme is a user setting, shared by the run's other tests
-        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', "
-                      "{theme: 'JupyterLab Light'})")  # fmt: skip
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+            "{theme: 'JupyterLab Light'})"
+        )
     # dark: a background with every channel below the middle
     channels = [int(c) for c in background[background.index("(") + 1 : -1].split(",")[:3]]
     assert max(channels) < 128, background

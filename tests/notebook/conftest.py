@@ -14,8 +14,10 @@ import pytest
 from sfapi_jupyter import Client
 from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
+from sfapi_jupyter.notebook.magics import jobs as job_magics
 from sfapi_jupyter.notebook.records import forget_records
 from sfapi_jupyter.notebook.session import set_client
+from sfapi_jupyter.widgets import JobCard
 from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
 from ..support.facility import fast_config, make_client
@@ -71,3 +73,20 @@ def wait_for(done: Callable[[], bool], timeout: float = 60.0, what: str = "") ->
 
 def script(body: str, *options: str) -> str:
     return batch_script(body, *options, time="00:05:00")
+
+
+def finish(card: JobCard, state: str = "COMPLETED") -> None:
+    wait_for(lambda: card.state == state, what=f"job {card.jobid} to be {state}")
+
+
+def shown_cards(monkeypatch) -> list:
+    """Cards that the magics display themselves (``--wait``)."""
+    shown: list = []
+    original = job_magics.show
+
+    def record(widget):
+        shown.append(widget)
+        return original(widget)
+
+    monkeypatch.setattr(job_magics, "show", record)
+    return shown

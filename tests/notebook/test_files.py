@@ -111,8 +111,11 @@ def test_sfls_of_a_file_opens_its_directory_with_it_selected_and_previewed(ip, c
 
 
 def test_sfls_missing_path_says_so(ip, client):
-    with pytest.raises(UsageError, match=r"^Listing ~/nothing-here failed: ls: cannot access "
-                       r"'.*/nothing-here': No such file or directory$"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=r"^Listing ~/nothing-here failed: ls: cannot access "
+        r"'.*/nothing-here': No such file or directory$",
+    ):
         ip.run_line_magic("sfls", "~/nothing-here")
 
 
@@ -220,8 +223,9 @@ def test_preview_of_a_file_over_the_preview_size_says_download_it(client, remote
     assert entry == []
     from sfapi_jupyter.client import RemoteEntry
 
-    huge = RemoteEntry(name="huge.bin", path=f"{remote_dir}/huge.bin", perms="-rw-r--r--",
-                       size=40 * 1024**3)  # fmt: skip
+    huge = RemoteEntry(
+        name="huge.bin", path=f"{remote_dir}/huge.bin", perms="-rw-r--r--", size=40 * 1024**3
+    )
     session_of(browser).cache[str(remote_dir)] = [huge]
     browser._handle_custom_msg({"type": "preview", "path": huge.path}, [])
     assert browser._preview[0]["kind"] == "none"
@@ -274,8 +278,11 @@ def test_sfget_to_a_directory_and_refusing_to_overwrite(ip, client, home, workdi
     ip.run_line_magic("sfget", "~/examples/README.txt results")
     target = workdir / "results/README.txt"
     target.write_text("my notes")
-    with pytest.raises(UsageError, match=r"^Downloading ~/examples/README.txt failed: "
-                       r"results/README.txt already exists here; add --force"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=r"^Downloading ~/examples/README.txt failed: "
+        r"results/README.txt already exists here; add --force",
+    ):
         ip.run_line_magic("sfget", "~/examples/README.txt results")
     assert target.read_text() == "my notes"
     ip.run_line_magic("sfget", "~/examples/README.txt results --force")
@@ -283,8 +290,9 @@ def test_sfget_to_a_directory_and_refusing_to_overwrite(ip, client, home, workdi
 
 
 def test_sfget_missing_file(ip, client, workdir):
-    with pytest.raises(UsageError, match=r"^Downloading ~/nope.txt failed: .*/nope.txt: "
-                       r"No such file or directory$"):  # fmt: skip
+    with pytest.raises(
+        UsageError, match=r"^Downloading ~/nope.txt failed: .*/nope.txt: No such file or directory$"
+    ):
         ip.run_line_magic("sfget", "~/nope.txt")
     assert list(workdir.iterdir()) == []
 
@@ -297,8 +305,10 @@ def test_sfget_no_permission(ip, client, workdir, mallory_file):
 
 def test_sfget_over_the_size_limit_says_to_use_a_transfer(ip, client, remote_dir, workdir):
     (remote_dir / "big.bin").write_bytes(os.urandom(LIMIT + 1))
-    with pytest.raises(UsageError, match=r"over the download limit of 0.2 MiB.*use a transfer "
-                       r"instead \(%sftransfer"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=r"over the download limit of 0.2 MiB.*use a transfer instead \(%sftransfer",
+    ):
         ip.run_line_magic("sfget", f"{remote_dir}/big.bin")
     assert list(workdir.iterdir()) == []
 
@@ -334,8 +344,11 @@ def test_sfput_into_a_directory_and_refusing_to_overwrite(ip, client, remote_dir
     ip.run_line_magic("sfput", f"params.json {remote_dir}/")
     assert (remote_dir / "params.json").read_text() == '{"a": 1}'
     (workdir / "params.json").write_text('{"a": 2}')
-    with pytest.raises(UsageError, match=r"^Uploading params.json failed: perlmutter:"
-                       r".*/params.json already exists; add --force"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=r"^Uploading params.json failed: perlmutter:"
+        r".*/params.json already exists; add --force",
+    ):
         ip.run_line_magic("sfput", f"params.json {remote_dir}")
     assert (remote_dir / "params.json").read_text() == '{"a": 1}'
     ip.run_line_magic("sfput", f"params.json {remote_dir} --force")
@@ -343,8 +356,10 @@ def test_sfput_into_a_directory_and_refusing_to_overwrite(ip, client, remote_dir
 
 
 def test_sfput_missing_local_file(ip, client, remote_dir, workdir):
-    with pytest.raises(UsageError, match=rf"^Uploading nothing.dat failed: No local file "
-                       rf"nothing.dat \(in {workdir}\)$"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=rf"^Uploading nothing.dat failed: No local file nothing.dat \(in {workdir}\)$",
+    ):
         ip.run_line_magic("sfput", f"nothing.dat {remote_dir}/")
 
 
@@ -357,8 +372,10 @@ def test_sfput_no_permission(ip, client, workdir, mallory_file):
 
 def test_sfput_over_the_size_limit_says_to_use_a_transfer(ip, client, remote_dir, workdir):
     (workdir / "big.bin").write_bytes(os.urandom(LIMIT + 1))
-    with pytest.raises(UsageError, match=r"exceeds the limit of 0.2 MiB; nothing was written.*"
-                       r"use a transfer instead"):  # fmt: skip
+    with pytest.raises(
+        UsageError,
+        match=r"exceeds the limit of 0.2 MiB; nothing was written.*use a transfer instead",
+    ):
         ip.run_line_magic("sfput", f"big.bin {remote_dir}/big.bin")
     assert not (remote_dir / "big.bin").exists() and no_partial_files(remote_dir)
 
@@ -371,8 +388,9 @@ def test_sfput_usage_errors(ip, client):
 def test_put_file_reports_progress_to_the_end(client, remote_dir, workdir):
     data = os.urandom(200_000)
     seen: list[tuple[int, int | None]] = []
-    client.compute("perlmutter").files.upload(io.BytesIO(data), f"{remote_dir}/p.bin",
-                                        progress=lambda d, t: seen.append((d, t)))  # fmt: skip
+    client.compute("perlmutter").files.upload(
+        io.BytesIO(data), f"{remote_dir}/p.bin", progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (200_000, 200_000) and len(seen) > 1
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     (workdir / "q.bin").write_bytes(data)

@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ["anywidget", "authlib", "httpx", "ipywidgets", "numpy", "pandas", "pydantic",
-         "sfapi_jupyter.client", "sfapi_jupyter.widgets.job_card"]  # fmt: skip
+HEAVY = [
+    "anywidget",
+    "authlib",
+    "httpx",
+    "ipywidgets",
+    "numpy",
+    "pandas",
+    "pydantic",
+    "sfapi_jupyter.client",
+    "sfapi_jupyter.widgets.job_card",
+]
 
 PROBE = f"""
 import json, sys
@@ -29,8 +38,14 @@ print(json.dumps({{"loaded": loaded, "magics": [m for m in magics if m.startswit
 
 
 def test_load_ext_imports_no_client_widgets_or_numerics_until_a_magic_runs():
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         cwd=REPO, timeout=120, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     # Before: httpx, pydantic, authlib, anywidget, numpy and the whole client came with it.
     assert seen["loaded"] == []

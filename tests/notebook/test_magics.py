@@ -8,43 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 
 import pytest
 from IPython.core.error import UsageError
 
 from sfapi_jupyter.client import Job, JobState
 from sfapi_jupyter.facility.seed import iso
-from sfapi_jupyter.notebook import controllers, queue, waiting
-from sfapi_jupyter.notebook.magics import jobs as job_magics
+from sfapi_jupyter.notebook import queue
 from sfapi_jupyter.notebook.records import forget_records, job_records
 from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets import JobCard, LogTail, QueueTable
-from sfapi_jupyter.widgets.support.mainthread import MainThreadDispatcher
 
 from ..support.facility import make_client
-from .conftest import script, wait_for
+from .conftest import finish, script, shown_cards, wait_for
 
 
 def jobs_named(client, name: str) -> list[Job]:
     return [j for j in client.compute("perlmutter").jobs(sacct=True) if j.name == name]
-
-
-def finish(card: JobCard, state: str = "COMPLETED") -> None:
-    wait_for(lambda: card.state == state, what=f"job {card.jobid} to be {state}")
-
-
-def shown_cards(monkeypatch) -> list:
-    """Cards that the magics display themselves (``--wait``)."""
-    shown: list = []
-    original = job_magics.show
-
-    def record(widget):
-        shown.append(widget)
-        return original(widget)
-
-    monkeypatch.setattr(job_magics, "show", record)
-    return shown
 
 
 # -- %%sfjob ------------------------------------------------------------------------------------
@@ -58,8 +38,12 @@ def test_sfjob_cell_submits_and_returns_a_live_card(ip, client):
     assert card.stdout_path.endswith(f"slurm-{job.jobid}.out")
     record = job_records().get(client.aio.api_base_url, "perlmutter", job.jobid)
     assert record is not None and record.name == "first"
-    wait_for(lambda: job_records().get(client.aio.api_base_url, "perlmutter", job.jobid).state
-             == "COMPLETED", what="the record")  # fmt: skip
+    wait_for(
+        lambda: (
+            job_records().get(client.aio.api_base_url, "perlmutter", job.jobid).state == "COMPLETED"
+        ),
+        what="the record",
+    )
 
 
 def test_sfjob_out_binds_another_variable_and_passes_args(ip, client):
@@ -76,10 +60,14 @@ def test_sfjob_out_binds_another_variable_and_passes_args(ip, client):
 def test_sfjob_wait_blocks_until_the_end_with_the_output_in_the_card(ip, client, monkeypatch):
     shown = shown_cards(monkeypatch)
     updates = []
-    monkeypatch.setattr("IPython.display.update_display",
-                        lambda obj, **kwargs: updates.append((obj, kwargs)))  # fmt: skip
-    cell = script("for i in 1 2 3; do echo line $i; sleep 0.3; done; echo oops >&2", "-J waited",
-                  "-e waited-%j.err")  # fmt: skip
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda obj, **kwargs: updates.append((obj, kwargs))
+    )
+    cell = script(
+        "for i in 1 2 3; do echo line $i; sleep 0.3; done; echo oops >&2",
+        "-J waited",
+        "-e waited-%j.err",
+    )
     assert ip.run_cell_magic("sfjob", "--wait --timeout 120", cell) is None
     (card,) = shown
     assert card.state == "COMPLETED"  # no waiting needed: --wait returned after the end
@@ -144,11 +132,18 @@ def test_sfjob_bad_input_is_a_usage_error(ip, client, line, cell, message):
 
 def test_sfjob_warns_of_an_outage_within_the_walltime(ip, client, facility, capsys):
     now = dt.datetime.now(dt.timezone.utc)
-    outage_id = facility.facility.store.add_outage({
-        "name": "perlmutter", "start_at": iso(now + dt.timedelta(minutes=20)),
-        "end_at": iso(now + dt.timedelta(hours=2)), "description": "Rolling upgrade",
-        "notes": "", "status": None, "swo": "sched", "update_at": iso(now),
-    })  # fmt: skip
+    outage_id = facility.facility.store.add_outage(
+        {
+            "name": "perlmutter",
+            "start_at": iso(now + dt.timedelta(minutes=20)),
+            "end_at": iso(now + dt.timedelta(hours=2)),
+            "description": "Rolling upgrade",
+            "notes": "",
+            "status": None,
+            "swo": "sched",
+            "update_at": iso(now),
+        }
+    )
     try:
         long = ip.run_cell_magic("sfjob", "", script("echo long", "-t 01:00:00", "-J long"))
         assert "outage of perlmutter" in capsys.readouterr().out
@@ -184,9 +179,14 @@ def test_sfjob_line_reattaches_to_an_existing_job(ip, client):
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("", "arguments are required"), ("abc", "not a job id"), ("12x", "not a job id"),
-     ("987654321", "not known"), ("1 -m", "expected one argument")],
-)  # fmt: skip
+    [
+        ("", "arguments are required"),
+        ("abc", "not a job id"),
+        ("12x", "not a job id"),
+        ("987654321", "not known"),
+        ("1 -m", "expected one argument"),
+    ],
+)
 def test_sfjob_line_bad_input_is_a_usage_error(ip, client, line, message):
     with pytest.raises(UsageError, match=message):
         ip.run_line_magic("sfjob", line)
@@ -263,9 +263,14 @@ def test_sftail_reads_the_last_lines_of_a_file(ip, client, facility):
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("", "arguments are required"), ("run.log -n 0", "-n"), ("run.log -n x", "invalid int"),
-     ("12_", "not a job id"), ("run.log --follow", "unrecognized")],
-)  # fmt: skip
+    [
+        ("", "arguments are required"),
+        ("run.log -n 0", "-n"),
+        ("run.log -n x", "invalid int"),
+        ("12_", "not a job id"),
+        ("run.log --follow", "unrecognized"),
+    ],
+)
 def test_sftail_bad_input_is_a_usage_error(ip, client, line, message):
     with pytest.raises(UsageError, match=message):
         ip.run_line_magic("sftail", line)
@@ -290,79 +295,7 @@ def test_sfcancel_bad_input_is_a_usage_error(ip, client, line, message):
         ip.run_line_magic("sfcancel", line)
 
 
-# -- interrupts, threads, secrets ---------------------------------------------------------------
-def interrupt_when(monkeypatch, condition) -> None:
-    """Ctrl-C during the next blocking wait, once ``condition()`` holds."""
-    original = MainThreadDispatcher.wait_until
-
-    def wait_until(self, done, timeout=None, nap=0.05):
-        def interrupting():
-            if condition():
-                raise KeyboardInterrupt
-            return done()
-
-        return original(self, interrupting, timeout, nap)
-
-    monkeypatch.setattr(MainThreadDispatcher, "wait_until", wait_until)
-
-
-def test_interrupting_wait_cancels_when_the_front_end_cannot_ask(ip, client, monkeypatch, capsys):
-    shown = shown_cards(monkeypatch)
-    interrupt_when(monkeypatch, lambda: bool(shown) and shown[0].state == "RUNNING")
-    with pytest.raises(KeyboardInterrupt):
-        ip.run_cell_magic("sfjob", "--wait", script("sleep 60", "-J interrupted"))
-    monkeypatch.undo()
-    assert "cancelled job" in capsys.readouterr().out
-    finish(shown[0], "CANCELLED")
-    assert "cancelled" in shown[0].message
-
-
-def test_interrupting_wait_asks_when_it_can(ip, client, monkeypatch, capsys):
-    shown = shown_cards(monkeypatch)
-    interrupt_when(monkeypatch, lambda: bool(shown) and shown[0].state == "RUNNING")
-    monkeypatch.setattr(waiting, "_can_ask", lambda: True)
-    questions = []
-    monkeypatch.setattr("builtins.input", lambda prompt: questions.append(prompt) or "n")
-    with pytest.raises(KeyboardInterrupt):
-        ip.run_cell_magic("sfjob", "--wait", script("sleep 60", "-J asked"))
-    monkeypatch.undo()
-    job = ip.user_ns["job"]
-    assert questions == [f"Cancel job {job.jobid}? [y/N] "]
-    assert "keeps running" in capsys.readouterr().out
-    assert not job.refresh().is_terminal
-    job.cancel()
-    finish(shown[0], "CANCELLED")
-
-
-def test_widget_updates_run_only_on_the_main_thread(ip, client, monkeypatch, facility):
-    threads: list[tuple[str, threading.Thread]] = []
-    for cls, names in ((JobCard, ("set_job", "append_output", "set_message", "refresh_static",
-                                  "set_output_paths", "set_array_tasks")),
-                       (LogTail, ("append", "set_status")),
-                       (QueueTable, ("upsert", "mark_done"))):  # fmt: skip
-        for name in names:
-            original = getattr(cls, name)
-
-            def wrapper(self, *args, _original=original, _name=name, **kwargs):
-                threads.append((_name, threading.current_thread()))
-                return _original(self, *args, **kwargs)
-
-            monkeypatch.setattr(cls, name, wrapper)
-    monkeypatch.setattr(queue, "QUEUE_INTERVAL", 0.3)
-    card = ip.run_cell_magic("sfjob", "", script("echo a; sleep 1; echo b", "-J threads",
-                                                  "--array=0-1"))  # fmt: skip
-    table = ip.run_line_magic("sfjobs", "")
-    tail = ip.run_line_magic("sftail", card.jobid)
-    wait_for(lambda: card.state == "COMPLETED" and "b" in card.output("stdout"))
-    wait_for(lambda: "ended" in tail.status and any(r["done"] for r in table.rows))
-    wait_for(lambda: not controllers.CONTROLLERS[card].running, what="the card's feed to finish")
-    called = {name for name, _ in threads}
-    assert {"set_job", "append_output", "refresh_static", "append", "upsert"} <= called
-    assert card.array and card.tasks
-    assert {thread for _, thread in threads} == {threading.main_thread()}
-    table.close()
-
-
+# -- secrets and errors --------------------------------------------------------------------------
 def test_no_secret_in_widget_state(ip, client, creds):
     card = ip.run_cell_magic("sfjob", "", script("echo public", "-J secret-free"))
     finish(card)
@@ -377,16 +310,3 @@ def test_no_secret_in_widget_state(ip, client, creds):
 def test_api_errors_are_short_usage_errors(ip, client):
     with pytest.raises(UsageError, match="failed"):
         ip.run_line_magic("sfjob", "12 -m no-such-machine")
-
-
-def test_updates_queued_from_other_threads_run_after_each_cell(ip):
-    from sfapi_jupyter.widgets.support.mainthread import dispatcher
-
-    ran: list[threading.Thread] = []
-    worker = threading.Thread(target=dispatcher().call,
-                              args=(lambda: ran.append(threading.current_thread()),))  # fmt: skip
-    worker.start()
-    worker.join()
-    assert ran == []  # queued: only the main thread may run it
-    ip.run_cell("pass")  # the extension's post_execute hook drains the queue
-    assert ran == [threading.main_thread()]

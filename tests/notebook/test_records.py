@@ -13,8 +13,17 @@ def test_records_round_trip_and_find_a_script(data_dir):
     digest = script_hash("#!/bin/bash\n  echo hi  \n", machine="perlmutter")
     assert digest == script_hash("#!/bin/bash\n  echo hi\n\n", machine="perlmutter")
     assert digest != script_hash("#!/bin/bash\n  echo hi\n", machine="perlmutter", args=["x"])
-    records.save(JobRecord("http://api", "perlmutter", "12", name="a", script_hash=digest,
-                           output="out-%j.txt", state="PENDING"))  # fmt: skip
+    records.save(
+        JobRecord(
+            "http://api",
+            "perlmutter",
+            "12",
+            name="a",
+            script_hash=digest,
+            output="out-%j.txt",
+            state="PENDING",
+        )
+    )
     records.set_state("http://api", "perlmutter", "12", "COMPLETED")
     again = JobRecords(records.path).get("http://api", "perlmutter", "12")
     assert again is not None and again.state == "COMPLETED" and again.is_terminal

@@ -142,8 +142,9 @@ def test_sfstatus_with_a_refused_key_goes_on_and_says_so_once(ip, facility, data
         sync.close()
 
 
-def test_sfstatus_with_an_unusable_key_file_reads_without_it(ip, no_key, tmp_path, monkeypatch,
-                                                             capsys):  # fmt: skip
+def test_sfstatus_with_an_unusable_key_file_reads_without_it(
+    ip, no_key, tmp_path, monkeypatch, capsys
+):
     key = tmp_path / "key.pem"
     key.write_text("abcdefghijklm\n" + new_private_key_pem())
     key.chmod(0o644)
@@ -211,9 +212,8 @@ def test_one_refresh_is_one_request(client):
 def test_sfoutages_current_and_planned(ip, client):
     frame = ip.run_line_magic("sfoutages", "")
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == [
-        "resource", "status", "start", "end", "description", "notes", "swo", "updated"
-    ]  # fmt: skip
+    columns = ["resource", "status", "start", "end", "description", "notes", "swo", "updated"]
+    assert list(frame.columns) == columns
     assert {"perlmutter", "dtns", "globus"} <= set(frame["resource"])
     assert frame["start"].is_monotonic_increasing
     planned = ip.run_line_magic("sfoutages", "--planned perlmutter --out upcoming")

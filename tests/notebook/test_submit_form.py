@@ -43,9 +43,8 @@ def small_project(facility) -> str:
 def test_sfsubmit_opens_the_template_with_its_fields_checks_and_cost(ip, client):
     form = loaded(ip.run_line_magic("sfsubmit", ""))
     assert isinstance(form, SubmitForm) and form.script == TEMPLATE
-    assert (form.machine, form.job_name, form.constraint, form.qos, form.nodes, form.time) == (
-        "perlmutter", "my-job", "cpu", "debug", "1", "00:10:00",
-    )  # fmt: skip
+    fields = (form.machine, form.job_name, form.constraint, form.qos, form.nodes, form.time)
+    assert fields == ("perlmutter", "my-job", "cpu", "debug", "1", "00:10:00")
     assert form.issues == [] and form.blocked == "" and form.can_submit
     assert "regular" in form.qos_names
     project = form.accounts[0]["name"]
@@ -85,8 +84,12 @@ def test_a_script_edit_fills_the_fields(ip, client):
 def test_a_bad_script_shows_its_errors_and_is_not_submitted(ip, client):
     form = loaded(submit_form("#SBATCH -N two\nsrun x\n"))
     messages = [(i["line"], i["severity"], i["message"]) for i in form.issues]
-    assert (1, "error", "the first line must say which interpreter runs the script: add "
-            "'#!/bin/bash' as the first line") in messages  # fmt: skip
+    assert (
+        1,
+        "error",
+        "the first line must say which interpreter runs the script: add "
+        "'#!/bin/bash' as the first line",
+    ) in messages
     assert (1, "error", "invalid --nodes 'two': use a count (2) or a range (2-4)") in messages
     assert not form.can_submit and form.cost == {}
     from_js(form, {"type": "submit"})
@@ -102,8 +105,10 @@ def test_submit_turns_the_form_into_a_job_card_and_keeps_the_script(ip, client):
     first = form.submitted[0]["jobid"]
     assert form.card.jobid == first and form.submitted[0]["name"] == "form-job"
     assert form.message == f"Submitted job {first} to perlmutter." and form.script == kept
-    wait_for(lambda: form.card.state == "COMPLETED" and "from-the-form" in form.card.output(),
-             what="the job's card")  # fmt: skip
+    wait_for(
+        lambda: form.card.state == "COMPLETED" and "from-the-form" in form.card.output(),
+        what="the job's card",
+    )
     from_js(form, {"type": "view", "value": "form"})
     assert form.view == "form" and form.script == kept
     from_js(form, {"type": "submit"})
@@ -125,8 +130,10 @@ def test_over_the_allocation_the_form_and_sfjob_warn(ip, client, small_project, 
 
 def test_an_account_the_user_is_not_in_is_a_warning(ip, client):
     form = loaded(submit_form(script("true", "-A m9nobody")))
-    assert any(w.startswith("you are not in project m9nobody: sbatch will refuse the job")
-               for w in form.warnings), form.warnings  # fmt: skip
+    assert any(
+        w.startswith("you are not in project m9nobody: sbatch will refuse the job")
+        for w in form.warnings
+    ), form.warnings
 
 
 def test_a_green_client_is_told_before_it_tries(ip, client, facility):
@@ -193,8 +200,13 @@ def test_the_form_warns_of_a_degraded_machine_and_an_outage_in_the_walltime(ip, 
     store = facility.facility.store
     before = store.get_resource("perlmutter")
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    outage = _outage("perlmutter", now + dt.timedelta(hours=1), now + dt.timedelta(hours=3),
-                     "Scratch file system upgrade", "maint")  # fmt: skip
+    outage = _outage(
+        "perlmutter",
+        now + dt.timedelta(hours=1),
+        now + dt.timedelta(hours=3),
+        "Scratch file system upgrade",
+        "maint",
+    )
     store.put_resource("perlmutter", {**before, "status": "degraded", "notes": ["scratch slow"]})
     outage_id = store.add_outage(outage)
     try:
@@ -211,8 +223,9 @@ def test_the_form_warns_of_a_degraded_machine_and_an_outage_in_the_walltime(ip, 
 
 def test_the_saved_notebook_gets_the_forms_summary_after_submit(ip, client, monkeypatch):
     updates: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr("IPython.display.update_display",
-                        lambda obj, **kwargs: updates.append((obj, kwargs)))  # fmt: skip
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda obj, **kwargs: updates.append((obj, kwargs))
+    )
     form = loaded(submit_form(script("echo saved", "-J saved-job")))
     form.display_id = "form-output"
     from_js(form, {"type": "submit"})

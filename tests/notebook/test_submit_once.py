@@ -69,15 +69,17 @@ def test_one_sfjob_cell_makes_only_the_requests_it_needs(
     made = Counter(kind(r) for r in requests_until_the_card(ip, facility, creds, monkeypatch, cell))
     polls = made.pop("GET tasks/ID", 0)
     assert polls >= 1, made  # the submit's task, until it has the job id
-    assert made == Counter({
-        "token": 1,
-        "GET status/perlmutter": 1,  # once: the warnings and the submit share it
-        "GET status/outages/perlmutter": 1,
-        "GET status/outages/planned/perlmutter": 1,
-        "GET account/projects": 1,
-        "POST compute/jobs/perlmutter": 1,
-        "GET compute/jobs/perlmutter": 1,  # the first look at the new job
-    }), made  # fmt: skip
+    assert made == Counter(
+        {
+            "token": 1,
+            "GET status/perlmutter": 1,  # once: the warnings and the submit share it
+            "GET status/outages/perlmutter": 1,
+            "GET status/outages/planned/perlmutter": 1,
+            "GET account/projects": 1,
+            "POST compute/jobs/perlmutter": 1,
+            "GET compute/jobs/perlmutter": 1,  # the first look at the new job
+        }
+    ), made
 
 
 def test_one_sfjob_cell_parses_its_script_once(ip, client, monkeypatch, capsys):

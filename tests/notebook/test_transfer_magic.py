@@ -37,16 +37,20 @@ def test_sftransfer_shows_progress_until_it_succeeds(ip, client, tree, monkeypat
     assert card.source == f"perlmutter:{source}" and card.target == f"dtns:{target}"
     assert card.label == "raw" and card.transfer_id
     seen: list[tuple[str, int, int]] = []
-    card.observe(lambda _c: seen.append((card.state, card.files_done, card.bytes_done)),
-                 names=["bytes_done", "state"])  # fmt: skip
+    card.observe(
+        lambda _c: seen.append((card.state, card.files_done, card.bytes_done)),
+        names=["bytes_done", "state"],
+    )
     wait_for(lambda: card.state == "SUCCEEDED", what="the transfer")
     assert card.files == card.files_done == 3
     assert card.bytes_done == card.bytes_expected == 3 * 1024 * 1024
     assert card.percent == 100.0 and card.rate > 0
     assert any(s == "ACTIVE" and 0 < b < 3 * 1024 * 1024 for s, _f, b in seen), seen
     assert sorted(p.name for p in (target / source.name).iterdir()) == [
-        "part0.bin", "part1.bin", "part2.bin",
-    ]  # fmt: skip
+        "part0.bin",
+        "part1.bin",
+        "part2.bin",
+    ]
     assert "SUCCEEDED" in card.summary_text() and "3 / 3" in card.summary_text()
 
 
@@ -67,16 +71,21 @@ def test_sftransfer_wait_binds_the_transfer(ip, client, tree, monkeypatch):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("cori:/a dtns:/b", "'cori:/a': unknown machine 'cori': a transfer goes between "
-                            "perlmutter, dtns, dtn01"),
+        (
+            "cori:/a dtns:/b",
+            "'cori:/a': unknown machine 'cori': a transfer goes between perlmutter, dtns, dtn01",
+        ),
         ("/global/homes/e/elvis dtns:/b", "'/global/homes/e/elvis' is not MACHINE:PATH"),
-        ("perlmutter: dtns:/b", "'perlmutter:' has no path; write MACHINE:PATH, e.g. "
-                                "perlmutter:/pscratch/sd/e/elvis/run1"),
+        (
+            "perlmutter: dtns:/b",
+            "'perlmutter:' has no path; write MACHINE:PATH, e.g. "
+            "perlmutter:/pscratch/sd/e/elvis/run1",
+        ),
         (":/a dtns:/b", "':/a' has no machine"),
         ("perlmutter:/a dtns:/b --out 1x", "--out takes a Python variable name, not '1x'"),
         ("perlmutter:/a dtns:/b --timeout 0", "--timeout takes a number of seconds above 0"),
     ],
-)  # fmt: skip
+)
 def test_sftransfer_bad_input(ip, client, line, message):
     with pytest.raises(UsageError) as info:
         ip.run_line_magic("sftransfer", line)

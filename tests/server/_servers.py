@@ -91,8 +91,10 @@ class LogMiddleware:
         )
         self.log.seen.append(seen)
         if seen.is_listing and self.log.listing_429 is not None:
-            headers = [(b"content-type", b"application/json"),
-                       (b"retry-after", str(self.log.listing_429).encode())]  # fmt: skip
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(self.log.listing_429).encode()),
+            ]
             await send({"type": "http.response.start", "status": 429, "headers": headers})
             await send({"type": "http.response.body", "body": b'{"detail": "slow down"}'})
             return
@@ -171,16 +173,21 @@ def start_jupyter(
         env.pop(name, None)
     token = os.urandom(12).hex()
     port = free_port()
+    listen = ["--no-browser", "--allow-root", "--ip", "127.0.0.1", f"--port={port}"]
+    server = [
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.base_url={base_url}",
+        f"--ServerApp.root_dir={root / 'notebooks'}",
+        "--ServerApp.log_level=DEBUG",
+    ]
     process = ManagedProcess(
         "jupyter",
-        [sys.executable, "-m", app, "--no-browser", "--allow-root",
-         "--ip", "127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.base_url={base_url}",
-         f"--ServerApp.root_dir={root / 'notebooks'}", "--ServerApp.log_level=DEBUG"],
+        [sys.executable, "-m", app, *listen, *server],
         root / "jupyter.log",
         env=env,
         cwd=root / "notebooks",
-    )  # fmt: skip
+    )
     process.start()
     url = f"http://127.0.0.1:{port}{base_url}"
     try:

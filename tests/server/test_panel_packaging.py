@@ -40,8 +40,10 @@ def test_one_build_hook_builds_both_front_ends_and_ensures_both_outputs() -> Non
     targets = hook["ensured-targets"]
     assert any(t.startswith("sfapi_jupyter/widgets/static/") for t in targets)
     assert "sfapi_jupyter/labextension/package.json" in targets
-    assert any(a.startswith("sfapi_jupyter/labextension") for a in PROJECT["tool"]["hatch"]
-               ["build"]["artifacts"])  # fmt: skip
+    assert any(
+        a.startswith("sfapi_jupyter/labextension")
+        for a in PROJECT["tool"]["hatch"]["build"]["artifacts"]
+    )
     ignored = (REPO / ".gitignore").read_text().splitlines()
     assert "sfapi_jupyter/labextension/" in ignored and "node_modules/" in ignored
 
@@ -62,7 +64,11 @@ def test_finding_the_labextension_keeps_the_package_light() -> None:
         "if m in sys.modules]; print(heavy)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -121,8 +121,8 @@ async def test_status_turns_degraded_with_its_outage_within_one_interval(
         before = (await tab.get(jupyter.route("status"))).json()
         now = dt.datetime.now(dt.timezone.utc)
         start, end = (now - dt.timedelta(minutes=5)).isoformat(), (now + dt.timedelta(hours=2))
-        admin(facility, "outage", "add", "perlmutter", "--start", start,
-              "--end", end.isoformat(), "--description", "Scratch is slow")  # fmt: skip
+        window = ["--start", start, "--end", end.isoformat()]
+        admin(facility, "outage", "add", "perlmutter", *window, "--description", "Scratch is slow")
         admin(facility, "status", "set", "perlmutter", "degraded", "--note", "scratch slow")
         await asyncio.sleep(1.1)  # the server's interval (1 s)
         after = (await tab.get(jupyter.route("status"))).json()

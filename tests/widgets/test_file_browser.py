@@ -20,10 +20,17 @@ def record(widget: Any) -> list[tuple[dict[str, Any], Any]]:
 
 def entries(n: int, folder: str = "/home/elvis") -> list[RemoteEntry]:
     return [
-        RemoteEntry(name=f"f{i:05d}.dat", path=f"{folder}/f{i:05d}.dat", perms="-rw-r--r--",
-                    size=i * 10, user="elvis", group="elvis", date="2026-05-02T18:10:51")
+        RemoteEntry(
+            name=f"f{i:05d}.dat",
+            path=f"{folder}/f{i:05d}.dat",
+            perms="-rw-r--r--",
+            size=i * 10,
+            user="elvis",
+            group="elvis",
+            date="2026-05-02T18:10:51",
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 # -- the widget ---------------------------------------------------------------------------------
@@ -34,8 +41,16 @@ def test_a_listing_of_ten_thousand_entries_is_one_compact_message() -> None:
     assert len(sent) == 1
     content, _ = sent[0]
     assert content["type"] == "listing" and content["path"] == "/home/elvis"
-    assert content["entries"][1] == ["f00001.dat", "f", 10, "2026-05-02T18:10:51",
-                                     "-rw-r--r--", "elvis", "elvis", ""]  # fmt: skip
+    assert content["entries"][1] == [
+        "f00001.dat",
+        "f",
+        10,
+        "2026-05-02T18:10:51",
+        "-rw-r--r--",
+        "elvis",
+        "elvis",
+        "",
+    ]
     assert browser.entry_count == 10_000 and not browser.loading
     assert len(json.dumps(content)) < 1_000_000  # one message, about 70 bytes an entry
 
@@ -82,8 +97,9 @@ def test_snapshot_resends_listing_and_preview() -> None:
 def test_static_summary_for_a_saved_notebook() -> None:
     browser = FileBrowser(machine="perlmutter", path="/h")
     folder = RemoteEntry(name="zz", path="/h/zz", perms="drwxr-xr-x")
-    link = RemoteEntry(name="a-latest.png", path="/h/a-latest.png", perms="lrwxrwxrwx",
-                       target="a.png")  # fmt: skip
+    link = RemoteEntry(
+        name="a-latest.png", path="/h/a-latest.png", perms="lrwxrwxrwx", target="a.png"
+    )
     rows = [*entries(40, "/h"), folder, link]
     browser.show_listing("/h", rows)
     browser.selected = ["/h/f00001.dat"]
@@ -95,8 +111,13 @@ def test_static_summary_for_a_saved_notebook() -> None:
     assert browser.summary_text() == "FileBrowser perlmutter:/h (42 entries, 1 selected)"
 
 
-SIZES = [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (12 * 1024**2, "12.0 MiB"),
-         (3 * 1024**4, "3.0 TiB")]  # fmt: skip
+SIZES = [
+    (0, "0 B"),
+    (1023, "1023 B"),
+    (1536, "1.5 KiB"),
+    (12 * 1024**2, "12.0 MiB"),
+    (3 * 1024**4, "3.0 TiB"),
+]
 
 
 @pytest.mark.parametrize(("size", "text"), SIZES)

@@ -21,16 +21,26 @@ def test_a_job_card_needs_a_job_id(jobid):
 
 
 def test_a_job_card_accepts_job_ids_as_slurm_writes_them():
-    assert [JobCard(jobid=j, machine="m").jobid for j in (4242, "4242", " 12_3 ", "12+1")] == [
-        "4242", "4242", "12_3", "12+1"]  # fmt: skip
+    written = (4242, "4242", " 12_3 ", "12+1")
+    assert [JobCard(jobid=j, machine="m").jobid for j in written] == [
+        "4242",
+        "4242",
+        "12_3",
+        "12+1",
+    ]
     with pytest.raises(ValueError, match="needs machine="):
         JobCard(jobid="1", machine="")
 
 
 def test_job_output_shows_no_escape_sequences_even_split_across_chunks():
     card, tail = JobCard(jobid="7", machine="m"), LogTail(title="t")
-    chunks = ["\x1b[3", "1mred\x1b[0m \x1b]8;;http://x\x07li", "nk\x1b]8;;\x07\n",
-              "\x1b]0;title\x1b\\50%\r\x1b[2K100%\n", "tab\there\n"]  # fmt: skip
+    chunks = [
+        "\x1b[3",
+        "1mred\x1b[0m \x1b]8;;http://x\x07li",
+        "nk\x1b]8;;\x07\n",
+        "\x1b]0;title\x1b\\50%\r\x1b[2K100%\n",
+        "tab\there\n",
+    ]
     for chunk in chunks:
         card.append_output(chunk)
         tail.append(chunk)

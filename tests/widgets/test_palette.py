@@ -28,8 +28,11 @@ CSS_THEME = re.compile(r"^\.sfj-root \{.*?^\}", re.S | re.M)
 def panel_sources() -> list[Path]:
     """The side panel's sources (labextension/): TypeScript, CSS and the settings schema."""
     panel = ROOT / "labextension"
-    return [*(panel / "src").rglob("*.ts"), *(panel / "style").rglob("*.css"),
-            *(panel / "schema").glob("*.json")]  # fmt: skip
+    return [
+        *(panel / "src").rglob("*.ts"),
+        *(panel / "style").rglob("*.css"),
+        *(panel / "schema").glob("*.json"),
+    ]
 
 
 def _python_colours(path: Path) -> list[str]:

@@ -20,19 +20,29 @@ def test_transfer_card_follows_the_api_to_the_end() -> None:
     card = TransferCard(source="perlmutter:/scratch/run1", target="dtns:/cfs/m1", label="raw")
     assert card.state == "STARTING" and card.percent is None
     card.set_info(
-        TransferInfo(transfer_id="abc", globus_status="ACTIVE", files=10, files_transferred=4,
-                     bytes_transferred=3 << 20, bytes_expected=12 << 20,
-                     effective_bytes_per_second=1 << 20)
-    )  # fmt: skip
+        TransferInfo(
+            transfer_id="abc",
+            globus_status="ACTIVE",
+            files=10,
+            files_transferred=4,
+            bytes_transferred=3 << 20,
+            bytes_expected=12 << 20,
+            effective_bytes_per_second=1 << 20,
+        )
+    )
     assert (card.transfer_id, card.files_done, card.files, card.percent) == ("abc", 4, 10, 25.0)
     assert card.summary_text() == (
         "Transfer perlmutter:/scratch/run1 -> dtns:/cfs/m1: ACTIVE "
         "(files 4 / 10, bytes 3.0 MiB / 12.0 MiB, rate 1.0 MiB/s)"
     )
     card.set_info(
-        TransferInfo(globus_status="SUCCEEDED", files_transferred=10, bytes_transferred=12 << 20,
-                     completion_time="2026-01-01T00:00:00Z")
-    )  # fmt: skip
+        TransferInfo(
+            globus_status="SUCCEEDED",
+            files_transferred=10,
+            bytes_transferred=12 << 20,
+            completion_time="2026-01-01T00:00:00Z",
+        )
+    )
     assert card.is_terminal and card.percent == 100.0 and card.elapsed_s is not None
     html = card.summary_html()
     assert 'data-sfj-static="transfer"' in html and "SUCCEEDED" in html and "width:100.0%" in html
@@ -47,8 +57,9 @@ def test_transfer_card_failure_shows_the_reason() -> None:
         card.set_message("x", "loud")
 
 
-@pytest.mark.parametrize(("value", "text"), [(None, "—"), (0, "0 B"), (1536, "1.5 KiB"),
-                                             (5 * 2**30, "5.0 GiB")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "text"), [(None, "—"), (0, "0 B"), (1536, "1.5 KiB"), (5 * 2**30, "5.0 GiB")]
+)
 def test_human_bytes(value, text) -> None:
     assert human_bytes(value) == text
 

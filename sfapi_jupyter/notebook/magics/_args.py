@@ -33,9 +33,11 @@ def later(module: str, name: str) -> Callable[..., Any]:
 
 #: ``-m/--machine``, the same for every magic that reaches a machine.
 machine_argument = argument(
-    "-m", "--machine", metavar="MACHINE",
+    "-m",
+    "--machine",
+    metavar="MACHINE",
     help="The machine; the default is $SFAPI_MACHINE, else perlmutter.",
-)  # fmt: skip
+)
 
 
 def out_argument(default: str | None = None, what: str = "the result") -> argument:

@@ -25,9 +25,11 @@ get_file = later(".files", "get_file")
 put_file = later(".files", "put_file")
 
 force_argument = argument(
-    "-f", "--force", action="store_true",
+    "-f",
+    "--force",
+    action="store_true",
     help="Replace the file if it already exists (without it, an existing file is kept).",
-)  # fmt: skip
+)
 
 
 @contextlib.contextmanager
@@ -45,9 +47,13 @@ class FileMagics(SfMagicsBase):
     """Browse, download and upload files on a machine."""
 
     @magic_arguments()
-    @argument("path", nargs="?", default=None,
-              help="The directory to open (or a file: its directory, with it selected); "
-                   "absolute, ~/..., or relative to your home. Default: your home.")  # fmt: skip
+    @argument(
+        "path",
+        nargs="?",
+        default=None,
+        help="The directory to open (or a file: its directory, with it selected); "
+        "absolute, ~/..., or relative to your home. Default: your home.",
+    )
     @machine_argument
     @out_argument(what="the browser")
     @line_magic
@@ -73,8 +79,12 @@ class FileMagics(SfMagicsBase):
 
     @magic_arguments()
     @argument("remote", help="The file on the machine (absolute, ~/..., or relative to your home).")
-    @argument("local", nargs="?", default=None,
-              help="Where to save it (a file or a directory); default: its name here.")  # fmt: skip
+    @argument(
+        "local",
+        nargs="?",
+        default=None,
+        help="Where to save it (a file or a directory); default: its name here.",
+    )
     @machine_argument
     @force_argument
     @line_magic

@@ -34,15 +34,28 @@ class JobMagics(SfMagicsBase):
     @magic_arguments(name="sfjob")
     @machine_argument
     @out_argument("job", "the job")
-    @argument("--wait", action="store_true",
-              help="Block until the job ends; the card keeps updating meanwhile.")  # fmt: skip
-    @argument("--timeout", metavar="S",
-              help="Wait at most S seconds (implies --wait); the job keeps running.")  # fmt: skip
-    @argument("--once", action="store_true",
-              help="If this cell's script already made a job that has not ended, follow "
-                   "that job instead of submitting again.")  # fmt: skip
-    @argument("--args", nargs="...", default=[],
-              help="Everything after --args is passed to the script as its arguments.")  # fmt: skip
+    @argument(
+        "--wait",
+        action="store_true",
+        help="Block until the job ends; the card keeps updating meanwhile.",
+    )
+    @argument(
+        "--timeout",
+        metavar="S",
+        help="Wait at most S seconds (implies --wait); the job keeps running.",
+    )
+    @argument(
+        "--once",
+        action="store_true",
+        help="If this cell's script already made a job that has not ended, follow "
+        "that job instead of submitting again.",
+    )
+    @argument(
+        "--args",
+        nargs="...",
+        default=[],
+        help="Everything after --args is passed to the script as its arguments.",
+    )
     @cell_magic("sfjob")  # type: ignore[arg-type]
     def sfjob_cell(self, line: str, cell: str) -> Any:
         """Submit the cell as a batch script and show a live card of the job.

@@ -18,8 +18,12 @@ class QueueMagics(SfMagicsBase):
 
     @magic_arguments()
     @machine_argument
-    @argument("--all", action="store_true", dest="all_users",
-              help="Show every user's jobs, not only yours.")  # fmt: skip
+    @argument(
+        "--all",
+        action="store_true",
+        dest="all_users",
+        help="Show every user's jobs, not only yours.",
+    )
     @out_argument(what="the table")
     @line_magic
     def sfjobs(self, line: str) -> Any:

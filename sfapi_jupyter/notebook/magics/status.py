@@ -14,9 +14,11 @@ outage_table = later(".status", "outage_table")
 status_board = later(".status", "status_board")
 
 resources_argument = argument(
-    "resources", nargs="*", metavar="RESOURCE",
+    "resources",
+    nargs="*",
+    metavar="RESOURCE",
     help="Only these resources, by their /status names (perlmutter, dtns, global_homes, ...).",
-)  # fmt: skip
+)
 
 
 @magics_class
@@ -25,8 +27,11 @@ class StatusMagics(SfMagicsBase):
 
     @magic_arguments()
     @resources_argument
-    @argument("--interval", metavar="S",
-              help="Refresh every S seconds while the board is visible (default 60).")  # fmt: skip
+    @argument(
+        "--interval",
+        metavar="S",
+        help="Refresh every S seconds while the board is visible (default 60).",
+    )
     @out_argument(what="the board")
     @line_magic
     def sfstatus(self, line: str) -> Any:
@@ -51,8 +56,9 @@ class StatusMagics(SfMagicsBase):
         return board
 
     @magic_arguments()
-    @argument("--planned", action="store_true",
-              help="Planned outages instead of current and past ones.")  # fmt: skip
+    @argument(
+        "--planned", action="store_true", help="Planned outages instead of current and past ones."
+    )
     @resources_argument
     @out_argument(what="the DataFrame")
     @line_magic

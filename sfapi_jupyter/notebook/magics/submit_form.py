@@ -25,8 +25,12 @@ class SubmitFormMagics(SfMagicsBase):
     """Edit, check and submit a batch script in a form."""
 
     @magic_arguments()
-    @argument("path", nargs="?", metavar="SCRIPT_PATH",
-              help="A local batch script to start from (default: a template).")  # fmt: skip
+    @argument(
+        "path",
+        nargs="?",
+        metavar="SCRIPT_PATH",
+        help="A local batch script to start from (default: a template).",
+    )
     @machine_argument
     @out_argument(what="the form")
     @line_magic

@@ -18,13 +18,24 @@ class TailMagics(SfMagicsBase):
     """Follow remote files and job output as they are written."""
 
     @magic_arguments()
-    @argument("target", metavar="JOBID|PATH",
-              help="A job id (to follow its output) or a path on the machine.")  # fmt: skip
+    @argument(
+        "target",
+        metavar="JOBID|PATH",
+        help="A job id (to follow its output) or a path on the machine.",
+    )
     @machine_argument
-    @argument("-n", "--lines", type=int, metavar="LINES",
-              help="Start with the last LINES lines instead of the whole file.")  # fmt: skip
-    @argument("--no-follow", action="store_true",
-              help="Read the file once instead of following it as it grows.")  # fmt: skip
+    @argument(
+        "-n",
+        "--lines",
+        type=int,
+        metavar="LINES",
+        help="Start with the last LINES lines instead of the whole file.",
+    )
+    @argument(
+        "--no-follow",
+        action="store_true",
+        help="Read the file once instead of following it as it grows.",
+    )
     @line_magic
     def sftail(self, line: str) -> Any:
         """Follow a job's output, or any remote file, as it is written.

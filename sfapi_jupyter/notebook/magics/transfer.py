@@ -27,15 +27,27 @@ class TransferMagics(SfMagicsBase):
     """Move data between NERSC's machines with Globus-shaped transfers."""
 
     @magic_arguments()
-    @argument("source", metavar="SRC_MACHINE:PATH",
-              help="The file or directory to copy, e.g. perlmutter:/pscratch/run1.")  # fmt: skip
-    @argument("target", metavar="DST_MACHINE:PATH",
-              help="The directory to copy it into, e.g. dtns:/global/cfs/m1234.")  # fmt: skip
+    @argument(
+        "source",
+        metavar="SRC_MACHINE:PATH",
+        help="The file or directory to copy, e.g. perlmutter:/pscratch/run1.",
+    )
+    @argument(
+        "target",
+        metavar="DST_MACHINE:PATH",
+        help="The directory to copy it into, e.g. dtns:/global/cfs/m1234.",
+    )
     @argument("--label", default="", help="A name for the transfer, shown on its card.")
-    @argument("--wait", action="store_true",
-              help="Block until the transfer ends; the card keeps updating meanwhile.")  # fmt: skip
-    @argument("--timeout", metavar="S",
-              help="Wait at most S seconds (implies --wait); the transfer goes on.")  # fmt: skip
+    @argument(
+        "--wait",
+        action="store_true",
+        help="Block until the transfer ends; the card keeps updating meanwhile.",
+    )
+    @argument(
+        "--timeout",
+        metavar="S",
+        help="Wait at most S seconds (implies --wait); the transfer goes on.",
+    )
     @out_argument(what="the transfer")
     @line_magic
     def sftransfer(self, line: str) -> Any:
