@@ -7,6 +7,7 @@ for each job it submits.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from typing import Any
 
@@ -19,10 +20,13 @@ from .records import JobRecord, job_records
 _WAITING = (JobState.UNKNOWN, JobState.PENDING, JobState.CONFIGURING, JobState.REQUEUED)
 
 
-def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, str | None]:
+def output_paths(
+    job: AsyncJob, record: JobRecord | None, task: str | None = None
+) -> tuple[str | None, str | None]:
     """A job's stdout and stderr files, from its script's directives (recorded) or Slurm's default.
 
-    The stderr path is None when stderr goes to the stdout file.
+    For an array, those of its first task, or of ``task`` (an index). The stderr path is None
+    when stderr goes to the stdout file.
     """
     from ..client.scripts import SbatchDirectives, default_output_path
 
@@ -43,6 +47,8 @@ def output_paths(job: AsyncJob, record: JobRecord | None) -> tuple[str | None, s
     if directives.array:
         match = re.match(r"\[?(\d+)", directives.array)
         first_task = int(match[1]) if match else None
+    if task is not None and task.isdigit():
+        first_task = int(task)
     user = (info.user if info else None) or (record.user if record else None) or ""
     jobid = (info.array_job_id if info else None) or job.jobid
     options = {"user": user, "array_job_id": jobid, "array_task_id": first_task}
@@ -56,12 +62,81 @@ class CardFeed(Feed[JobCard]):
     cancels the job. At the end, the card's static summary goes into its output."""
 
     def __init__(
-        self, client: Client, card: JobCard, job: AsyncJob, paths: tuple[str | None, str | None]
+        self,
+        client: Client,
+        card: JobCard,
+        job: AsyncJob,
+        paths: tuple[str | None, str | None],
+        *,
+        record: JobRecord | None = None,
+        script: str | None = None,
+        args: list[str] | None = None,
     ) -> None:
         super().__init__(client, card)
         self.job = job
         self.paths = paths
+        self.record = record
+        self.script, self.args = script, args
+        self._tails: list[asyncio.Task[None]] = []
+        self._started, self._ended = asyncio.Event(), asyncio.Event()
         self.answer("cancel", self._cancel)
+        self.answer("task", self._pick_task)
+        if script is not None:  # only a script submitted here can be sent again
+            self.answer("resubmit", self._resubmit)
+
+    def _pick_task(self, jobid: str) -> None:
+        self.run_soon(self._follow_task(jobid), self._task_failed)
+
+    async def _follow_task(self, jobid: str) -> None:
+        """Follow the output of array task ``jobid`` instead of the one followed so far:
+        through the machine's batched tail, so many cards and tasks cost one command a poll."""
+        task = jobid.rpartition("_")[2]
+        paths = output_paths(self.job, self.record, task)
+        for tail in self._tails:
+            tail.cancel()
+        await asyncio.gather(*self._tails, return_exceptions=True)
+        self.widget_call("show_task", jobid, paths[0], paths[1])
+        self._start_tails(paths)
+
+    def _task_failed(self, result: Any) -> None:
+        if isinstance(result, BaseException) and self.widget is not None:
+            self.widget.set_message(f"Cannot show that task's output: {result}", "error")
+
+    def _resubmit(self, indices: list[str]) -> None:
+        assert self.script is not None
+        script = array_script(self.script, indices)
+        self.run_soon(self.job.machine.submit(script, self.args), self._resubmitted(indices))
+
+    def _resubmitted(self, indices: list[str]) -> Any:
+        def done(result: Any) -> None:
+            card = self.widget
+            if card is None:
+                return
+            if isinstance(result, BaseException):
+                text = result.message if isinstance(result, SfApiError) else str(result)
+                card.set_message(f"Resubmitting the failed tasks failed: {text}", "error")
+                card.allow_resubmit()
+                return
+            card.resubmitted = result.jobid
+            listing = ",".join(indices)
+            card.set_message(
+                f"Resubmitted failed tasks {listing} as job {result.jobid} "
+                f"(%sfjob {result.jobid} follows it).",
+                "info",
+            )
+            self._record_resubmission(result, listing)
+
+        return done
+
+    def _record_resubmission(self, job: AsyncJob, listing: str) -> None:
+        record = self.record
+        if record is None:
+            return
+        job_records().save(
+            dataclasses.replace(
+                record, jobid=job.jobid, array=listing, state=job.state.value, script_hash=None
+            )
+        )
 
     def _cancel(self) -> None:
         self.run_soon(self.job.cancel(), self._cancelled)
@@ -86,11 +161,26 @@ class CardFeed(Feed[JobCard]):
         if len(tasks) > 1 or any(t.array_task_id is not None for t in tasks):
             self.widget_call("set_array_tasks", tasks)
 
+    def _start_tails(self, paths: tuple[str | None, str | None]) -> None:
+        for path, stream in zip(paths, ("stdout", "stderr"), strict=True):
+            if path:
+                self._tails.append(asyncio.create_task(self._tail(path, stream)))
+
+    async def _show_cost(self) -> None:
+        """The cost panel: from the sacct row, or sacct on the machine when it lacks usage."""
+        try:
+            cost = await self.job.cost()
+        except (SfApiError, ValueError) as exc:
+            text = exc.message if isinstance(exc, SfApiError) else str(exc)
+            self.widget_call("set_message", f"What the job cost is not known: {text}", "warning")
+            return
+        self.widget_call("set_cost", cost.to_json())
+
     async def run(self) -> None:
         job = self.job
         watcher = job.machine.watcher
         assert self._stop is not None
-        started, ended = asyncio.Event(), asyncio.Event()
+        started, ended = self._started, self._ended
 
         def on_event(event: Any) -> None:
             if event.jobid == job.jobid:
@@ -99,14 +189,11 @@ class CardFeed(Feed[JobCard]):
                     started.set()
 
         unsubscribe = watcher.subscribe(on_event)
-        tails = []
         try:
             self._show()
             if job.state not in _WAITING:
                 started.set()
-            for path, stream in zip(self.paths, ("stdout", "stderr"), strict=True):
-                if path:
-                    tails.append(asyncio.create_task(self._tail(path, stream, started, ended)))
+            self._start_tails(self.paths)
             waiting = asyncio.create_task(watcher.wait(job))
             stopping = asyncio.create_task(self._stop.wait())
             await asyncio.wait([waiting, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -119,9 +206,12 @@ class CardFeed(Feed[JobCard]):
                 waiting.cancel()
             ended.set()
             started.set()
-            await asyncio.gather(*tails, return_exceptions=True)
+            while self._tails:  # a task picked meanwhile replaces the list
+                tails, self._tails = self._tails, []
+                await asyncio.gather(*tails, return_exceptions=True)
             self._show()
             if job.is_terminal:
+                await self._show_cost()
                 api_url, machine = job.machine.client.api_base_url, job.machine.name
                 await asyncio.to_thread(
                     job_records().set_state, api_url, machine, job.jobid, job.state.value
@@ -131,16 +221,14 @@ class CardFeed(Feed[JobCard]):
             if job.is_terminal:
                 call(self.save_summary)
 
-    async def _tail(
-        self, path: str, stream: str, started: asyncio.Event, ended: asyncio.Event
-    ) -> None:
-        await started.wait()
+    async def _tail(self, path: str, stream: str) -> None:
+        await self._started.wait()
         try:
             await self.follow_file(
                 self.job.machine,
                 path,
                 lambda text: self.widget_call("append_output", text, stream),
-                stop=ended,
+                stop=self._ended,
             )
         except SfApiError as exc:
             self.widget_call("set_message", f"Cannot read {path}: {exc.message}", "warning")
@@ -187,7 +275,32 @@ def job_card(
     return start_card(client, job, record)
 
 
-def start_card(client: Client, job: Job, record: JobRecord | None) -> JobCard:
+def array_script(script: str, indices: list[str]) -> str:
+    """``script`` as an array of only ``indices``: its own ``--array``/``-a`` lines dropped and
+    ``#SBATCH --array=1,5,9`` after its last directive (sbatch takes the last one given)."""
+    lines = [line for line in script.splitlines() if not _ARRAY_LINE.match(line)]
+    last = 0
+    for number, line in enumerate(lines):
+        if line.startswith("#SBATCH"):
+            last = number + 1
+        elif line.strip() and not line.startswith("#"):
+            break  # sbatch reads no directive after the first command
+    last = last or (1 if lines and lines[0].startswith("#!") else 0)
+    lines.insert(last, f"#SBATCH --array={','.join(indices)}")
+    return "\n".join(lines) + "\n"
+
+
+_ARRAY_LINE = re.compile(r"^#SBATCH\s+(?:--array(?:=|\s+)|-a\s*)\S+\s*(?:#.*)?$")
+
+
+def start_card(
+    client: Client,
+    job: Job,
+    record: JobRecord | None,
+    *,
+    script: str | None = None,
+    args: list[str] | None = None,
+) -> JobCard:
     info = job.info
     array = (record.array if record else None) or (info.array_task_id if info else None)
     card = JobCard(
@@ -197,5 +310,5 @@ def start_card(client: Client, job: Job, record: JobRecord | None) -> JobCard:
     card.set_output_paths(paths[0] or "", paths[1] or "")
     if info is not None:
         card.set_job(info)
-    CardFeed(client, card, job.aio, paths).start()
+    CardFeed(client, card, job.aio, paths, record=record, script=script, args=args).start()
     return card

@@ -100,7 +100,7 @@ def submit_job(
             state=job.state.value,
         )
     )
-    card = start_card(client, job, record)
+    card = start_card(client, job, record, script=script, args=args)
     if notices:
         card.set_message("\n".join(notices), "warning")
     return job, card

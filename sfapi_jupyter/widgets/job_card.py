@@ -14,6 +14,7 @@ from ..client.models.jobs import JobInfo
 from ._base import MessageMixin, SfWidget
 from ._static import css, esm
 from .support import static_html
+from .support.cost import cost_html
 from .support.formatting import clock_time, format_duration, is_terminal, iso, seconds
 from .support.lines import LineBuffer
 
@@ -80,6 +81,8 @@ class JobCard(MessageMixin, SfWidget):
     actions = {
         "cancel": "callback() when the user confirms the card's cancel button",
         "follow": "callback(following) when the user pauses or resumes the output",
+        "task": "callback(jobid) when the user picks an array task whose output to show",
+        "resubmit": "callback(indices) when the user resubmits the array's failed tasks",
     }
 
     _esm = esm("job_card")
@@ -118,6 +121,16 @@ class JobCard(MessageMixin, SfWidget):
     max_lines = t.Int(5000).tag(sync=True)
     last_output = t.Dict().tag(sync=True)
     """The last lines per stream as saved with the notebook (terminal states, refresh)."""
+    time_limit_s = t.Float(None, allow_none=True).tag(sync=True)
+    """The job's walltime in seconds (for the bell's warning before it is reached)."""
+    cost = t.Dict().tag(sync=True)
+    """What the job cost once it has ended: ``JobCost.to_json()`` (docs/job-cost.md)."""
+    task_shown = t.Unicode("").tag(sync=True)
+    """The array task whose output the card shows (``""``: the job's first task)."""
+    can_resubmit = t.Bool(False).tag(sync=True)
+    """True when a resubmit callback is set and some tasks failed."""
+    resubmitted = t.Unicode("").tag(sync=True)
+    """The job id of the array made of the failed tasks, once resubmitted."""
 
     def __init__(
         self,
@@ -139,8 +152,11 @@ class JobCard(MessageMixin, SfWidget):
         super().__init__(jobid=text, machine=machine, name=name, array=array, max_lines=max_lines)
         self._buffers = {stream: LineBuffer(max_lines) for stream in STREAMS}
         self._tasks: dict[str, dict[str, Any]] = {}
+        self._resubmit_sent = False
         self._handle("cancel", self._on_cancel)
         self._handle("follow", self._on_follow)
+        self._handle("task", self._on_task)
+        self._handle("resubmit", self._on_resubmit)
 
     # -- feeding ------------------------------------------------------------------------------
     def set_job(self, info: JobInfo) -> None:
@@ -163,6 +179,7 @@ class JobCard(MessageMixin, SfWidget):
             self.start_time = iso(info.start_time)
             self.end_time = iso(info.end_time)
             self.clock = _clock(info, now)
+            self.time_limit_s = seconds(info.time_limit) if info.time_limit else None
             if info.is_terminal:
                 self.can_cancel = False
                 self._remember_for_notebook()
@@ -200,6 +217,7 @@ class JobCard(MessageMixin, SfWidget):
         with self.hold_sync():
             self.array = True
             self.array_counts = dict(sorted(counts.items()))
+            self.can_resubmit = self._resubmittable()
         if changed:
             self._send_msg("tasks", tasks=changed)
 
@@ -216,6 +234,36 @@ class JobCard(MessageMixin, SfWidget):
         with self.hold_sync():
             self.stdout_path = stdout or ""
             self.stderr_path = stderr or ""
+
+    def set_cost(self, cost: dict[str, Any] | None) -> None:
+        """What the job cost (``JobCost.to_json()``), shown once it has ended."""
+        self.cost = dict(cost or {})
+
+    def show_task(self, jobid: str, stdout: str | None, stderr: str | None) -> None:
+        """Show the output of array task ``jobid`` from now on: the buffers start empty."""
+        for buf in self._buffers.values():
+            buf.clear()
+        with self.hold_sync():
+            self.task_shown = jobid
+            self.set_output_paths(stdout, stderr)
+        self._send_msg("snapshot", streams={n: b.snapshot() for n, b in self._buffers.items()})
+
+    def _resubmittable(self) -> bool:
+        return self.handles("resubmit") and not self._resubmit_sent and bool(self.failed_tasks())
+
+    def allow_resubmit(self) -> None:
+        """The resubmit failed: the button comes back."""
+        self._resubmit_sent = False
+        self.can_resubmit = self._resubmittable()
+
+    def failed_tasks(self) -> list[str]:
+        """Task indices (as text) of the tasks that ended other than COMPLETED, in order."""
+        failed = [
+            row["task"]
+            for row in self._tasks.values()
+            if is_terminal(row["state"]) and row["state"] != "COMPLETED"
+        ]
+        return sorted(failed, key=lambda task: (not task.isdigit(), len(task), task))
 
     def output(self, stream: str = "stdout") -> str:
         """The buffered text of one stream."""
@@ -234,6 +282,7 @@ class JobCard(MessageMixin, SfWidget):
 
     def _actions_changed(self) -> None:
         self.can_cancel = self.handles("cancel") and not is_terminal(self.state)
+        self.can_resubmit = self._resubmittable()
 
     def _on_cancel(self, _content: dict[str, Any]) -> None:
         if not self.handles("cancel") or is_terminal(self.state) or self.cancel_requested:
@@ -248,6 +297,19 @@ class JobCard(MessageMixin, SfWidget):
 
     def _on_follow(self, content: dict[str, Any]) -> None:
         self._fire("follow", bool(content.get("value")))
+
+    def _on_task(self, content: dict[str, Any]) -> None:
+        jobid = content.get("jobid")
+        if isinstance(jobid, str) and jobid in self._tasks and jobid != self.task_shown:
+            self._fire("task", jobid)
+
+    def _on_resubmit(self, _content: dict[str, Any]) -> None:
+        failed = self.failed_tasks()
+        if not self._resubmittable():
+            return
+        self._resubmit_sent = True  # one click, one new array
+        self.can_resubmit = False
+        self._fire("resubmit", failed)
 
     # -- static -------------------------------------------------------------------------------
     def _remember_for_notebook(self) -> None:
@@ -309,4 +371,6 @@ class JobCard(MessageMixin, SfWidget):
             path = self.stdout_path if stream == "stdout" else self.stderr_path
             output += static_html.pre(lines, label=f"{stream} {path}".strip())
         message = static_html.message(self.message, self.message_level)
-        return static_html.box(head + facts + message + timeline + counts + output, kind="job-card")
+        cost = cost_html(self.cost)
+        body = head + facts + message + cost + timeline + counts + output
+        return static_html.box(body, kind="job-card")

@@ -6,7 +6,10 @@ import { requestSnapshot } from "../lib/protocol";
 import { applyStateColours } from "../lib/states";
 import { paintMessage } from "../lib/ui";
 import { defineView } from "../lib/view";
+import { costPanel } from "./cost";
+import { taskGrid } from "./grid";
 import type { Liveness, Model } from "./model";
+import { notifier } from "./notify";
 import { output, STREAMS } from "./output";
 import type { FromView, ToView } from "./protocol";
 import { summary } from "./summary";
@@ -23,6 +26,10 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   const savedNote = h("div", { class: "sfj-message", "data-testid": "saved-note", "data-level": "info", hidden: true });
   const steps = timeline(view);
   const tasks = arrayTasks(view);
+  const grid = taskGrid(view);
+  const cost = costPanel(view);
+  const bell = notifier(view, live);
+  top.head.append(bell.el);
   const out = output(view);
   const root = h(
     "div",
@@ -32,8 +39,10 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     top.facts,
     savedNote,
     message,
+    cost.el,
     steps.el,
     tasks.el,
+    grid.el,
     out.el,
   );
   applyStateColours(root);
@@ -43,6 +52,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   const paintMsg = () => paintMessage(message, model.get("message"), model.get("message_level"));
   paintJob();
   paintMsg();
+  cost.paint();
   steps.paint();
   tasks.paintCounts();
   out.paintTabs();
@@ -72,11 +82,15 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     if (msg.type === "snapshot") {
       snapshot.answered();
       out.reset(msg.streams ?? {});
-      tasks.update(msg.tasks ?? [], true);
+      if (msg.tasks) {
+        tasks.update(msg.tasks, true);
+        grid.update(msg.tasks, true);
+      }
     } else if (msg.type === "append" && (msg.stream === "stdout" || msg.stream === "stderr")) {
       out.append(msg.stream, msg.lines, msg.partial);
     } else if (msg.type === "tasks") {
       tasks.update(msg.tasks, false);
+      grid.update(msg.tasks, false);
     }
   });
 
@@ -95,7 +109,13 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   view.watch(["message", "message_level"], paintMsg);
   view.watch(["timeline"], steps.paint);
   view.watch(["array", "array_counts"], tasks.paintCounts);
+  view.watch(["task_shown", "can_resubmit", "resubmitted"], grid.paint);
+  view.watch(["cost"], cost.paint);
+  view.watch(["state", "time_limit_s"], bell.check);
   view.every(1000, () => {
-    if (model.get("clock")?.ticking && !live.kernelGone) top.paintTimes();
+    if (model.get("clock")?.ticking && !live.kernelGone) {
+      top.paintTimes();
+      bell.check();
+    }
   });
 });

@@ -1,36 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { allByTestId, byTestId, mount } from "../lib/testing/fake_model";
 import widget from "./index";
-import type { Model } from "./model";
 import { taskOrder } from "./tasks";
+import { traits } from "./test_traits";
 
-const traits: Model = {
-  jobid: "4242",
-  machine: "perlmutter",
-  name: "train",
-  array: false,
-  state: "RUNNING",
-  reason: "None",
-  exit_code: null,
-  exit_signal: null,
-  nodes: 2,
-  nodelist: "nid[001-002]",
-  partition: "regular",
-  submit_time: "",
-  start_time: "",
-  end_time: "",
-  clock: { queued_s: 5, running_s: 60, ticking: "running", at_ms: Date.now() },
-  timeline: [{ state: "PENDING", time: "2026-05-02T18:00:00", seen: "" }],
-  array_counts: {},
-  stdout_path: "/home/elvis/slurm-4242.out",
-  stderr_path: "",
-  message: "",
-  message_level: "",
-  can_cancel: true,
-  cancel_requested: false,
-  max_lines: 1000,
-  last_output: { stdout: ["saved line"] },
-};
 afterEach(() => vi.useRealTimers());
 
 describe("the job card view", () => {

@@ -16,6 +16,22 @@ export interface Clock {
   at_ms?: number;
 }
 
+/** What the job cost: JobCost.to_json() (docs/job-cost.md); empty until it has ended. */
+export interface Cost {
+  state?: string;
+  elapsed?: number | null;
+  peak_memory?: number | null;
+  memory?: number | null;
+  memory_fraction?: number | null;
+  cpu_efficiency?: number | null;
+  node_hours?: number | null;
+  charged_node_hours?: number | null;
+  qos_factor?: number | null;
+  out_of_memory?: boolean;
+  advice?: string | null;
+  notes?: string[];
+}
+
 export interface Model {
   jobid: string;
   machine: string;
@@ -42,6 +58,11 @@ export interface Model {
   cancel_requested: boolean;
   max_lines: number;
   last_output: Record<string, string[]>;
+  time_limit_s: number | null;
+  cost: Cost;
+  task_shown: string;
+  can_resubmit: boolean;
+  resubmitted: string;
 }
 
 export type CardView = View<Model, ToView, FromView>;

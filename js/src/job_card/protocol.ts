@@ -19,4 +19,9 @@ export type ToView =
   | Append
   | { type: "tasks"; tasks: TaskRow[] };
 
-export type FromView = SnapshotRequest | { type: "cancel" } | Follow;
+export type FromView =
+  | SnapshotRequest
+  | { type: "cancel" }
+  | Follow
+  | { type: "task"; jobid: string }
+  | { type: "resubmit" };
