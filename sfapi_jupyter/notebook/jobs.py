@@ -84,17 +84,18 @@ class CardFeed(Feed[JobCard]):
         if script is not None:  # only a script submitted here can be sent again
             self.answer("resubmit", self._resubmit)
 
-    def _pick_task(self, jobid: str) -> None:
-        self.run_soon(self._follow_task(jobid), self._task_failed)
+    def _pick_task(self, jobid: str, task: str) -> None:
+        self.run_soon(self._follow_task(jobid, task), self._task_failed)
 
-    async def _follow_task(self, jobid: str) -> None:
+    async def _follow_task(self, jobid: str, task: str) -> None:
         """Follow the output of array task ``jobid`` instead of the one followed so far:
         through the machine's batched tail, so many cards and tasks cost one command a poll."""
-        task = jobid.rpartition("_")[2]
         paths = output_paths(self.job, self.record, task)
-        for tail in self._tails:
+        tails, self._tails = self._tails, []
+        for tail in tails:
             tail.cancel()
-        await asyncio.gather(*self._tails, return_exceptions=True)
+        # Gone before the card is cleared: no line of the task shown before comes after.
+        await asyncio.gather(*tails, return_exceptions=True)
         self.widget_call("show_task", jobid, paths[0], paths[1])
         self._start_tails(paths)
 
@@ -157,9 +158,12 @@ class CardFeed(Feed[JobCard]):
         job, watcher = self.job, self.job.machine.watcher
         if job.info is not None:
             self.widget_call("set_job", job.info)
-        tasks = watcher.tasks_of(job.jobid)
-        if len(tasks) > 1 or any(t.array_task_id is not None for t in tasks):
-            self.widget_call("set_array_tasks", tasks)
+        if self._is_array():
+            self.widget_call("set_array_tasks", watcher.tasks_of(job.jobid))
+
+    def _is_array(self) -> bool:
+        tasks = self.job.machine.watcher.tasks_of(self.job.jobid)
+        return len(tasks) > 1 or any(t.array_task_id is not None for t in tasks)
 
     def _start_tails(self, paths: tuple[str | None, str | None]) -> None:
         for path, stream in zip(paths, ("stdout", "stderr"), strict=True):
@@ -206,11 +210,11 @@ class CardFeed(Feed[JobCard]):
                 waiting.cancel()
             ended.set()
             started.set()
-            while self._tails:  # a task picked meanwhile replaces the list
-                tails, self._tails = self._tails, []
-                await asyncio.gather(*tails, return_exceptions=True)
+            while self._tails:  # a task picked meanwhile replaces the tails
+                await asyncio.gather(*self._tails, return_exceptions=True)
+                self._tails = [tail for tail in self._tails if not tail.done()]
             self._show()
-            if job.is_terminal:
+            if job.is_terminal and not self._is_array():
                 await self._show_cost()
                 api_url, machine = job.machine.client.api_base_url, job.machine.name
                 await asyncio.to_thread(

@@ -81,7 +81,7 @@ class JobCard(MessageMixin, SfWidget):
     actions = {
         "cancel": "callback() when the user confirms the card's cancel button",
         "follow": "callback(following) when the user pauses or resumes the output",
-        "task": "callback(jobid) when the user picks an array task whose output to show",
+        "task": "callback(jobid, index) when the user picks an array task whose output to show",
         "resubmit": "callback(indices) when the user resubmits the array's failed tasks",
     }
 
@@ -301,7 +301,7 @@ class JobCard(MessageMixin, SfWidget):
     def _on_task(self, content: dict[str, Any]) -> None:
         jobid = content.get("jobid")
         if isinstance(jobid, str) and jobid in self._tasks and jobid != self.task_shown:
-            self._fire("task", jobid)
+            self._fire("task", jobid, self._tasks[jobid]["task"])
 
     def _on_resubmit(self, _content: dict[str, Any]) -> None:
         failed = self.failed_tasks()
