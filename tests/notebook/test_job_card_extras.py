@@ -56,7 +56,7 @@ def test_array_grid_shows_a_failed_tasks_output_and_resubmits_only_it(client):
 
 def test_cost_panel_of_a_finished_job(client):
     body = "python3 -c \"b = b'x' * (40 << 20); import time; time.sleep(1.5)\""
-    job, card = submit_job(script(body, "--mem=1G", "-J costly"))
+    _job, card = submit_job(script(body, "--mem=1G", "-J costly"))
     finish(card)
     wait_for(lambda: bool(card.cost), what="the cost panel")
     cost = card.cost
@@ -70,7 +70,7 @@ def test_cost_panel_of_a_finished_job(client):
 
 def test_an_out_of_memory_job_says_what_to_ask_for(client):
     body = "python3 -c \"b = b'x' * (200 << 20); import time; time.sleep(5)\""
-    job, card = submit_job(script(body, "--mem=64M", "-J greedy"))
+    _job, card = submit_job(script(body, "--mem=64M", "-J greedy"))
     finish(card, JobState.OUT_OF_MEMORY.value)
     wait_for(lambda: bool(card.cost), what="the cost panel")
     assert card.cost["out_of_memory"]

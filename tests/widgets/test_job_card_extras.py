@@ -102,7 +102,10 @@ def test_walltime_reaches_the_view() -> None:
 
 
 def test_array_script_keeps_everything_but_the_indices() -> None:
-    script = "#!/bin/bash\n#SBATCH -t 5\n#SBATCH --array=0-99%10\n#SBATCH -a 3\nsrun step $SLURM_ARRAY_TASK_ID\n#SBATCH --array=7\n"
+    script = (
+        "#!/bin/bash\n#SBATCH -t 5\n#SBATCH --array=0-99%10\n#SBATCH -a 3\n"
+        "srun step $SLURM_ARRAY_TASK_ID\n#SBATCH --array=7\n"
+    )
     assert array_script(script, ["1", "5", "9"]) == (
         "#!/bin/bash\n#SBATCH -t 5\n#SBATCH --array=1,5,9\nsrun step $SLURM_ARRAY_TASK_ID\n"
     )
