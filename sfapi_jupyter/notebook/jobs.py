@@ -11,7 +11,7 @@ import dataclasses
 import re
 from typing import Any
 
-from ..client import AsyncJob, Client, Job, JobState, Machine, SfApiError
+from ..client import AsyncJob, Client, Job, JobState, Machine, NotFoundError, SfApiError
 from ..widgets import JobCard
 from ._common import as_job, resolve_machine
 from .controllers import Feed, call
@@ -97,7 +97,8 @@ class CardFeed(Feed[JobCard]):
         # Gone before the card is cleared: no line of the task shown before comes after.
         await asyncio.gather(*tails, return_exceptions=True)
         self.widget_call("show_task", jobid, paths[0], paths[1])
-        self._start_tails(paths)
+        # After the end a file is read once, so a missing one is said, not waited for.
+        self._start_tails(paths, follow=not self._ended.is_set())
 
     def _task_failed(self, result: Any) -> None:
         if isinstance(result, BaseException) and self.widget is not None:
@@ -165,10 +166,10 @@ class CardFeed(Feed[JobCard]):
         tasks = self.job.machine.watcher.tasks_of(self.job.jobid)
         return len(tasks) > 1 or any(t.array_task_id is not None for t in tasks)
 
-    def _start_tails(self, paths: tuple[str | None, str | None]) -> None:
+    def _start_tails(self, paths: tuple[str | None, str | None], follow: bool = True) -> None:
         for path, stream in zip(paths, ("stdout", "stderr"), strict=True):
             if path:
-                self._tails.append(asyncio.create_task(self._tail(path, stream)))
+                self._tails.append(asyncio.create_task(self._tail(path, stream, follow)))
 
     async def _show_cost(self) -> None:
         """The cost panel: from the sacct row, or sacct on the machine when it lacks usage."""
@@ -225,7 +226,7 @@ class CardFeed(Feed[JobCard]):
             if job.is_terminal:
                 call(self.save_summary)
 
-    async def _tail(self, path: str, stream: str) -> None:
+    async def _tail(self, path: str, stream: str, follow: bool = True) -> None:
         await self._started.wait()
         try:
             await self.follow_file(
@@ -233,7 +234,12 @@ class CardFeed(Feed[JobCard]):
                 path,
                 lambda text: self.widget_call("append_output", text, stream),
                 stop=self._ended,
+                follow=follow,
             )
+        except NotFoundError:
+            machine = self.job.machine.name
+            text = f"No output: {path} does not exist on {machine} (never written, or removed)."
+            self.widget_call("set_message", text, "warning")
         except SfApiError as exc:
             self.widget_call("set_message", f"Cannot read {path}: {exc.message}", "warning")
 

@@ -71,7 +71,7 @@ def submit_job(
     api_url = client.aio.api_base_url
     digest = script_hash(script, machine=handle.name, args=args)
     if once:
-        attached = _running_submission(client, handle, digest)
+        attached = _running_submission(client, handle, digest, script, args)
         if attached is not None:
             return attached
     directives = checked.directives
@@ -127,7 +127,9 @@ async def _warn_submit_look(
     return notices, job
 
 
-def _running_submission(client: Client, handle: Machine, digest: str) -> tuple[Job, JobCard] | None:
+def _running_submission(
+    client: Client, handle: Machine, digest: str, script: str, args: list[str] | None
+) -> tuple[Job, JobCard] | None:
     """The job this script text made (``--once``), with a card, if it has not ended."""
     records = job_records()
     for record in records.find_script(client.aio.api_base_url, handle.name, digest):
@@ -141,7 +143,7 @@ def _running_submission(client: Client, handle: Machine, digest: str) -> tuple[J
             records.set_state(record.api_url, record.machine, job.jobid, job.state.value)
             continue
         say(f"Job {job.jobid} from this script is {job.state.value}: following it (--once).")
-        return job, start_card(client, job, record)
+        return job, start_card(client, job, record, script=script, args=args)
     return None
 
 

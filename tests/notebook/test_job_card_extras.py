@@ -12,6 +12,7 @@ from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.notebook import job_card, submit_job
 from sfapi_jupyter.widgets.support.formatting import is_terminal
 
+from ..support.figures import record_bad_input
 from ..widgets.test_widgets import from_js
 from .conftest import finish, script, wait_for
 
@@ -76,3 +77,17 @@ def test_an_out_of_memory_job_says_what_to_ask_for(client):
     assert card.cost["out_of_memory"]
     assert "ran out of memory" in card.cost["advice"] and "--mem=" in card.cost["advice"]
     assert "ran out of memory" in card.summary_html()
+
+
+def test_a_task_whose_output_file_is_gone_says_so(client):
+    body = 'if [ "$SLURM_ARRAY_TASK_ID" = 1 ]; then rm -f "slurm-${SLURM_ARRAY_JOB_ID}_1.out"; fi'
+    _job, card = submit_job(script(body, "--array=0-1", "-J gone"))
+    wait_for(lambda: len(card.tasks) == 2 and all(is_terminal(t["state"]) for t in card.tasks))
+    task1 = next(t["jobid"] for t in card.tasks if t["task"] == "1")
+    from_js(card, {"type": "task", "jobid": task1})
+    wait_for(lambda: card.message.startswith("No output"), what="the card to say why")
+    assert card.message_level == "warning" and card.output() == ""
+    assert card.message == (
+        f"No output: {card.stdout_path} does not exist on perlmutter (never written, or removed)."
+    )
+    record_bad_input("widget", "JobCard: a task whose output file was removed", card.message)
