@@ -365,6 +365,10 @@ class JobCard(MessageMixin, SfWidget):
         if self.array_counts:
             badges = " ".join(static_html.badge(state, n) for state, n in self.array_counts.items())
             counts = f'<div style="margin-top:6px">tasks: {badges}</div>'
+            failed = ", ".join(self.failed_tasks())
+            again = f"; resubmitted as job {self.resubmitted}" if self.resubmitted else ""
+            if failed:
+                counts += static_html.facts([("failed tasks", failed + again)])
         output = ""
         for stream in ("stdout", "stderr"):
             lines = self._buffers[stream].tail(20) or list(self.last_output.get(stream, []))

@@ -86,6 +86,8 @@ def test_resubmit_sends_the_failed_indices_once() -> None:
     assert not card.can_resubmit  # still once, until the resubmit failed
     card.allow_resubmit()
     assert card.can_resubmit
+    card.resubmitted = "101"
+    assert "1, 2, 5, 10; resubmitted as job 101" in card.summary_html()
 
 
 def test_no_resubmit_without_a_callback() -> None:
