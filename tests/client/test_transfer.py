@@ -103,11 +103,7 @@ def test_bad_locations(spec, message):
 def test_locations_and_endpoints():
     assert parse_location("dtns:/global/cfs/cdirs/m1/raw") == ("dtns", "/global/cfs/cdirs/m1/raw")
     assert parse_location(("perlmutter", "run1")) == ("perlmutter", "run1")
-    assert [endpoint_id(m) for m in ("perlmutter", "dtns", "dtn01", "DTNS")] == [
-        "perlmutter",
-        "dtn",
-        "dtn",
-        "dtn",
-    ]
+    machines = ("perlmutter", "dtns", "dtn01", "DTNS")
+    assert [endpoint_id(m) for m in machines] == ["perlmutter", "dtn", "dtn", "dtn"]
     uuid = "0b9d2a3e-5c3f-4b59-9d2a-3e5c3f4b599d"
     assert endpoint_id(uuid) == uuid
