@@ -14,11 +14,20 @@ from sfapi_jupyter.widgets.support.cost import cost_facts
 from .test_widgets import from_js, record
 
 OOM_ROWS = [
-    {"jobid": "9", "state": "OUT_OF_MEMORY", "elapsedraw": "4", "alloccpus": "2", "nnodes": "1",
-     "reqmem": "64M", "alloctres": "cpu=2,mem=64M,node=1", "maxrss": "", "totalcpu": "00:01.000",
-     "qos": "debug"},
+    {
+        "jobid": "9",
+        "state": "OUT_OF_MEMORY",
+        "elapsedraw": "4",
+        "alloccpus": "2",
+        "nnodes": "1",
+        "reqmem": "64M",
+        "alloctres": "cpu=2,mem=64M,node=1",
+        "maxrss": "",
+        "totalcpu": "00:01.000",
+        "qos": "debug",
+    },
     {"jobid": "9.batch", "state": "OUT_OF_MEMORY", "maxrss": "65536K", "totalcpu": "00:01.000"},
-]  # fmt: skip
+]
 
 
 def task(index: int, state: JobState, exit_code: int | None = None) -> JobInfo:
