@@ -27,8 +27,10 @@ export function notifier(view: CardView, live: Liveness): { el: HTMLElement; che
     el.hidden = isTerminal(model.get("state")) && !on;
   };
   const say = (title: string, body: string) => {
-    if (on && permitted())
-      new Notification(title, { body, tag: `sfjob-${model.get("machine")}-${model.get("jobid")}` });
+    // The NERSC panel's tag (labextension/src/notify.ts): when both tell of the same job's end,
+    // the browser shows one notification, not two.
+    const tag = `sfapi-jupyter-${model.get("machine")}-${model.get("jobid")}`;
+    if (on && permitted()) new Notification(title, { body, tag });
   };
   el.addEventListener("click", async () => {
     if (on) {

@@ -97,15 +97,15 @@ describe("the array task grid", () => {
 });
 
 describe("the bell", () => {
-  const made: { title: string; body?: string }[] = [];
+  const made: { title: string; body?: string; tag?: string }[] = [];
   class Recorder {
     static permission = "default";
     static requestPermission = vi.fn(async () => {
       Recorder.permission = "granted";
       return "granted";
     });
-    constructor(title: string, options?: { body?: string }) {
-      made.push({ title, body: options?.body });
+    constructor(title: string, options?: { body?: string; tag?: string }) {
+      made.push({ title, body: options?.body, tag: options?.tag });
     }
   }
   afterEach(() => {
@@ -125,7 +125,9 @@ describe("the bell", () => {
     expect(Recorder.requestPermission).toHaveBeenCalled();
     model.kernelSet({ state: "FAILED" });
     model.kernelSet({ reason: "NonZeroExitCode" });
-    expect(made).toEqual([{ title: "train FAILED", body: "Job 4242 on perlmutter ended FAILED." }]);
+    expect(made).toEqual([
+      { title: "train FAILED", body: "Job 4242 on perlmutter ended FAILED.", tag: "sfapi-jupyter-perlmutter-4242" },
+    ]);
   });
 
   it("warns once five minutes before the walltime", async () => {
