@@ -73,7 +73,9 @@ export function taskGrid(view: CardView): TaskGrid {
     resubmit.hidden = !model.get("can_resubmit") || bad.length === 0;
     resubmit.disabled = false;
     setText(resubmit, `Resubmit ${bad.length} failed task${bad.length === 1 ? "" : "s"} (--array=${bad.join(",")})`);
-    const showing = shown ? `output of task ${shown.split("_").pop()}` : "";
+    // A task's job id may be its own (sacct's JobIDRaw): say its index.
+    const index = rows.find((t) => t.jobid === shown)?.task;
+    const showing = index === undefined ? "" : `output of task ${index}`;
     setText(note, [showing, again ? `failed tasks resubmitted as job ${again}` : ""].filter(Boolean).join(" · "));
   };
   const update = (rows: TaskRow[], replace: boolean) => {

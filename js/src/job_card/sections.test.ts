@@ -68,6 +68,9 @@ describe("the array task grid", () => {
     model.kernelSet({ task_shown: "42_2" });
     expect(allByTestId(el, "grid-task")[1].getAttribute("aria-pressed")).toBe("true");
     expect(byTestId(el, "task-grid-note").textContent).toBe("output of task 2");
+    model.kernelSend({ type: "tasks", tasks: [{ ...task("7", "RUNNING"), jobid: "1000009" }] });
+    model.kernelSet({ task_shown: "1000009" }); // a task with a job id of its own
+    expect(byTestId(el, "task-grid-note").textContent).toBe("output of task 7");
   });
 
   it("resubmits the failed tasks with one click and says the new job's id", () => {
