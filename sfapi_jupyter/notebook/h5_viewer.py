@@ -63,7 +63,9 @@ def detector_of(spec: dict[str, Any]) -> Detector:
     try:
         row, col = float(spec["row"]), float(spec["col"])
         if spec.get("kind") == "adf":
-            return AnnularDarkField(row, col, inner=float(spec["inner"]), outer=float(spec["outer"]))
+            return AnnularDarkField(
+                row, col, inner=float(spec["inner"]), outer=float(spec["outer"])
+            )
         if spec.get("kind") == "bf":
             return BrightField(row, col, radius=float(spec["radius"]))
     except (KeyError, TypeError) as exc:
@@ -91,6 +93,8 @@ class H5Session(Controller[H5Viewer]):
         self.h5 = machine.aio.h5(widget.path, **options)
         self._latest: dict[str, concurrent.futures.Future[Any]] = {}
         self._scan: tuple[int, ...] = ()
+        #: The last image of each role shown (its numbers, ``H5Image.data``).
+        self.images: dict[str, H5Image] = {}
         for kind, callback in (
             ("select", self._on_select),
             ("slice", self._on_slice),
@@ -143,14 +147,22 @@ class H5Session(Controller[H5Viewer]):
     async def _image(self, role: str, coro: Coroutine[Any, Any, H5Image]) -> Any:
         image = await coro
         info, png = await asyncio.to_thread(to_png, image.data, log=role == "pattern")
-        facts = {"dataset": image.dataset, "shape": list(image.shape), "binned": image.binned,
-                 "scan_step": image.scan_step, "seconds": round(image.seconds, 3),
-                 "response_chars": image.response_chars, "pixels": image.pixels}  # fmt: skip
+        facts = {
+            "dataset": image.dataset,
+            "shape": list(image.shape),
+            "binned": image.binned,
+            "scan_step": image.scan_step,
+            "seconds": round(image.seconds, 3),
+            "response_chars": image.response_chars,
+            "pixels": image.pixels,
+            "index": list(image.index or []),
+        }
         return image, {**facts, **info}, png
 
     def _show(self, role: str) -> Callable[[Any], None]:
         def shown(result: Any) -> None:
             image, info, png = result
+            self.images[role] = image
             if self.widget is not None:
                 self.widget.show_image(role, info, png)
             if role == "pattern":
@@ -173,18 +185,22 @@ class H5Session(Controller[H5Viewer]):
         widget = self.widget
         if widget is None:
             return
-        node = find_node(widget.tree, dataset) or {}
-        shape = list(node.get("shape") or [])
-        if node.get("kind") != "dataset":
-            widget.set_message(f"{dataset} is not a dataset of {widget.path}", "error")
-            return
+        # A path the tree does not list is still asked: the machine's answer says what the
+        # file holds (its datasets), which is the message the user needs.
+        shape = list((find_node(widget.tree, dataset) or {}).get("shape") or [])
         if len(shape) == 4:
             self._scan = tuple(shape[:2])
+            self.images.clear()
+            widget.detector = {}
             widget.show_dataset(dataset, "4d")
-            self._ask("pattern", self._image("pattern", self.h5.mean_diffraction(dataset)),
-                      self._show("pattern"))  # fmt: skip
+            self._ask(
+                "pattern",
+                self._image("pattern", self.h5.mean_diffraction(dataset)),
+                self._show("pattern"),
+            )
             return
         index: list[Any] = [0] * max(0, len(shape) - 2) + [None] * min(2, len(shape))
+        self.images.clear()
         widget.show_dataset(dataset, "slice", index)
         self.slice(index)
 
@@ -193,7 +209,8 @@ class H5Session(Controller[H5Viewer]):
         if widget is None:
             return
         widget.index = list(index)
-        coro = self.h5.slice(widget.dataset, index or None)
+        # Fewer than two axes (a 1-D or scalar dataset): the machine sends it whole.
+        coro = self.h5.slice(widget.dataset, index if len(index) >= 2 else None)
         self._ask("slice", self._image("slice", coro), self._show("slice"))
 
     def _pattern_ready(self, pattern: H5Image) -> None:

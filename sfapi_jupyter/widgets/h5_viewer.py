@@ -32,13 +32,13 @@ def tree_lines(node: dict[str, Any], depth: int = 0) -> list[str]:
     kind = node.get("kind")
     name = node.get("path", "/") if depth == 0 else str(node.get("path", "")).rsplit("/", 1)[-1]
     if kind == "dataset":
-        shape = "×".join(str(n) for n in node.get("shape") or []) or "scalar"
+        shape = "x".join(str(n) for n in node.get("shape") or []) or "scalar"
         extra = f" {node.get('compression')}" if node.get("compression") else ""
         line = f"{name}  {shape} {node.get('dtype', '')}{extra}"
     elif kind == "link":
         line = f"{name} → {node.get('target', '')}"
     else:
-        line = f"{name}/"
+        line = name.rstrip("/") + "/"
     lines = ["  " * depth + line]
     for child in node.get("children") or []:
         lines.extend(tree_lines(child, depth + 1))
@@ -90,7 +90,7 @@ class H5Viewer(MessageMixin, SfWidget):
     """The dataset shown. - Type: str"""
     mode = t.Unicode("").tag(sync=True)
     """``slice`` (any N-D dataset), ``4d`` (pattern and virtual image) or ``""``."""
-    index = t.List().tag(sync=True)
+    index: t.List[Any] = t.List().tag(sync=True)
     """The slice shown: an integer per axis held, None at the two drawn. - Type: list"""
     detector = t.Dict().tag(sync=True)
     """The detector of the virtual image: ``kind`` (bf/adf), ``row``, ``col``, ``radius``
