@@ -74,15 +74,17 @@ def detector_of(spec: dict[str, Any]) -> Detector:
 
 
 def first_detector(pattern: H5Image) -> dict[str, Any]:
-    """A disc on the pattern's brightest pixel, as large as the area above half its peak
-    (a bright-field disc's size), in the full pattern's pixels."""
+    """A disc over the pattern's brightest spot: centred on the pixels above half its peak
+    (a bright-field disc) and as large as their area, in the full pattern's pixels."""
     data = np.nan_to_num(np.asarray(pattern.data, np.float64))
     f = pattern.binned
-    row, col = np.unravel_index(int(np.argmax(data)), data.shape)
     low, high = float(data.min()), float(data.max())
-    bright = int((data >= low + (high - low) / 2).sum()) if high > low else 1
-    radius = max(2.0, round(math.sqrt(bright / math.pi) * f, 1))
-    return {"kind": "bf", "row": row * f + f // 2, "col": col * f + f // 2, "radius": radius}
+    bright = data >= low + (high - low) / 2 if high > low else data == high
+    rows, cols = np.nonzero(bright)
+    # The centre of a pixel block of the binned image, in full-pattern pixels.
+    row, col = (float(rows.mean()) + 0.5) * f - 0.5, (float(cols.mean()) + 0.5) * f - 0.5
+    radius = max(2.0, math.sqrt(len(rows) / math.pi) * f)
+    return {"kind": "bf", "row": round(row, 1), "col": round(col, 1), "radius": round(radius, 1)}
 
 
 class H5Session(Controller[H5Viewer]):
