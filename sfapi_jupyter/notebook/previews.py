@@ -112,7 +112,7 @@ def text_preview(data: bytes, lines: int = TEXT_LINES) -> dict[str, Any]:
 def hdf5_preview(path: str, machine: str, tree_text: str) -> dict[str, Any]:
     """An HDF5 file's tree (read on the machine, whatever the file's size) as a text preview,
     under a line saying how to look at its datasets."""
-    hint = f"# HDF5 tree, read on {machine}; h5_view({path!r}) shows its datasets"
+    hint = f"# HDF5 tree, read on {machine}; h5_view({path!r}, {machine!r}) shows its datasets"
     lines = [hint, *tree_text.splitlines()]
     return {"kind": "text", "head": lines, "tail": [], "skipped": 0, "total_lines": len(lines)}
 

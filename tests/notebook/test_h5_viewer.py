@@ -179,6 +179,6 @@ def test_the_file_browser_previews_an_hdf5_file_by_its_tree(ip, client, home):
     preview = browser._preview[0]
     assert preview["kind"] == "text", preview
     text = "\n".join(preview["head"])
-    assert "h5_view('" in text and "/scan.h5')" in text
+    assert "h5_view('" in text and "/scan.h5', 'perlmutter') shows its datasets" in text
     assert "data  uint16 16x16x64x64" in text and "chunks 4x4x64x64" in text
     assert "@units = 'counts'" in text

@@ -93,7 +93,8 @@ def test_an_hdf5_preview_is_its_tree_under_how_to_open_it() -> None:
     preview = previews.hdf5_preview("/home/elvis/scan.h5", "perlmutter", "/\n  data  uint16 4x4")
     assert preview["kind"] == "text" and preview["total_lines"] == 3
     assert preview["head"] == [
-        "# HDF5 tree, read on perlmutter; h5_view('/home/elvis/scan.h5') shows its datasets",
+        "# HDF5 tree, read on perlmutter; "
+        "h5_view('/home/elvis/scan.h5', 'perlmutter') shows its datasets",
         "/",
         "  data  uint16 4x4",
     ]
