@@ -25,7 +25,7 @@ from sfapi_jupyter.notebook.h5_viewer import H5Session, h5_view
 from sfapi_jupyter.widgets import H5Viewer
 from sfapi_jupyter.widgets.h5_viewer import find_node
 
-from ..support.figures import record_bad_input
+from ..support.figures import record, record_bad_input
 from ..support.h5files import write_4d
 from ..support.reachable import reachable_python
 from .conftest import wait_for
@@ -182,3 +182,32 @@ def test_the_file_browser_previews_an_hdf5_file_by_its_tree(ip, client, home):
     assert "h5_view('" in text and "/scan.h5', 'perlmutter') shows its datasets" in text
     assert "data  uint16 16x16x64x64" in text and "chunks 4x4x64x64" in text
     assert "@units = 'counts'" in text
+
+
+def test_the_viewer_of_a_2_gib_dataset_costs_kilobytes(ip, client, home, monkeypatch):
+    """The 128x128x256x256 uint16 file (2 GiB logical): what opening the viewer and one drag
+    of the detector cost in command output, and the PNG bytes sent to the browser."""
+    write_4d(home / "big.h5").chmod(0o644)
+    viewer = h5_view("big.h5")
+    first = landed(viewer, "virtual")
+    session = session_of(viewer)
+    opened = session.h5.response_chars
+    assert first.shape == (128, 128) and session.h5.commands == 3
+    ring = {"kind": "adf", "row": 128, "col": 120, "inner": 30, "outer": 34}
+    send(viewer, {"type": "detector", "detector": ring, "final": False})
+    quick = landed(viewer, "virtual", lambda image: image.scan_step == 4)
+    send(viewer, {"type": "detector", "detector": ring, "final": True})
+    full = landed(viewer, "virtual", lambda image: image.scan_step == 1 and image is not first)
+    np.testing.assert_array_equal(quick.data, full.data[::4, ::4])
+    pngs = sum(len((viewer.image(role) or ({}, b""))[1]) for role in ("pattern", "virtual"))
+    assert opened < 200_000 and session.h5.response_chars < 200_000
+    record("h5-viewer", "2 GiB file: tree, mean pattern, first virtual image (output)", opened, "B")
+    record(
+        "h5-viewer",
+        "2 GiB file: after a drag, quick look and full (output)",
+        session.h5.response_chars,
+        "B",
+    )
+    record("h5-viewer", "2 GiB file: virtual image, quick look (scan_step 4)", quick.seconds, "s")
+    record("h5-viewer", "2 GiB file: virtual image, full", full.seconds, "s")
+    record("h5-viewer", "2 GiB file: PNGs of the pattern and virtual image", pngs, "B")
