@@ -190,6 +190,11 @@ class H5Session(Controller[H5Viewer]):
         # A path the tree does not list is still asked: the machine's answer says what the
         # file holds (its datasets), which is the message the user needs.
         shape = list((find_node(widget.tree, dataset) or {}).get("shape") or [])
+        for role in ("slice", "pattern", "virtual"):  # the last dataset's images: not wanted
+            stale = self._latest.pop(role, None)
+            if stale is not None:
+                stale.cancel()
+                widget.set_busy(role, False)
         if len(shape) == 4:
             self._scan = tuple(shape[:2])
             self.images.clear()
