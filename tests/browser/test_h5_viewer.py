@@ -41,7 +41,7 @@ def scan_file(facility: FacilityServer) -> Iterator[Path]:
         os.chmod(venv.parent, 0o755)
         path = write_4d(home / "scan_0042.h5", (32, 32, 64, 64), (4, 4, 64, 64))
         path.chmod(0o644)
-        give_to_account("elvis", venv.parent.parent, path)
+        give_to_account("elvis", venv.parent, path)
         yield path
 
 
