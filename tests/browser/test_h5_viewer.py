@@ -68,11 +68,13 @@ def test_the_tree_and_a_virtual_image_that_follows_the_dragged_detector(
     before = caption.inner_text()
     src_before = viewer.locator('[data-testid="h5-virtual"]').get_attribute("src")
 
-    # Drag the disc by a quarter of its radius times four: off the bright disc's centre.
+    # Drag the disc 2 rows down and 3 columns right: partly off the bright disc.
     overlay = viewer.locator('[data-testid="h5-detector"]')
     box = overlay.bounding_box()
     assert box is not None
-    start_x, start_y = box["x"] + box["width"] * 30 / 64, box["y"] + box["height"] * 32 / 64
+    # The middle of pixel (32, 30), where the disc is.
+    start_x = box["x"] + box["width"] * 30.5 / 64
+    start_y = box["y"] + box["height"] * 32.5 / 64
     page.mouse.move(start_x, start_y)
     page.mouse.down()
     page.mouse.move(start_x + box["width"] * 3 / 64, start_y + box["height"] * 2 / 64, steps=8)

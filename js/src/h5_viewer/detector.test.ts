@@ -8,8 +8,12 @@ const shape = [256, 256];
 
 describe("the detector's maths", () => {
   it("maps a point of the drawn image to the full pattern's pixels, whatever the drawn size", () => {
-    expect(toPattern(150, 75, { width: 300, height: 300 }, shape)).toEqual({ row: 64, col: 128 });
-    expect(toPattern(150, 75, { width: 600, height: 600 }, [512, 512])).toEqual({ row: 64, col: 128 });
+    // The middle of pixel (64, 128) is half a pixel into it.
+    expect(toPattern(128.5 * (300 / 256), 64.5 * (300 / 256), { width: 300, height: 300 }, shape)).toEqual({
+      row: 64,
+      col: 128,
+    });
+    expect(toPattern(150, 75, { width: 600, height: 600 }, [512, 512])).toEqual({ row: 63.5, col: 127.5 });
     // Outside the image (a drag past its edge): the pattern's edge.
     expect(toPattern(-20, 900, { width: 300, height: 300 }, shape)).toEqual({ row: 255, col: 0 });
   });

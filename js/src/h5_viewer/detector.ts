@@ -14,14 +14,19 @@ export type Grip = "centre" | "radius" | "inner" | "outer";
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const clamp = (v: number, low: number, high: number) => Math.min(Math.max(v, low), high);
 
-/** A point of the drawn image (client pixels in `box`) in the full pattern's pixels. */
+/** A point of the drawn image (client pixels in `box`) in the full pattern's pixels. Pixel
+ *  (r, c) is drawn over [c, c + 1) × [r, r + 1), so its centre, where the machine puts (r, c),
+ *  is half a pixel in. */
 export function toPattern(x: number, y: number, box: { width: number; height: number }, shape: number[]): Point {
   const [rows = 1, cols = 1] = shape;
   return {
-    row: clamp((y / Math.max(box.height, 1)) * rows, 0, rows - 1),
-    col: clamp((x / Math.max(box.width, 1)) * cols, 0, cols - 1),
+    row: clamp((y / Math.max(box.height, 1)) * rows - 0.5, 0, rows - 1),
+    col: clamp((x / Math.max(box.width, 1)) * cols - 0.5, 0, cols - 1),
   };
 }
+
+/** Where a pattern pixel coordinate is drawn (in the overlay's viewBox): its pixel's centre. */
+export const drawnAt = (v: number) => v + 0.5;
 
 /** The edges of a detector, from the centre out. */
 export function radii(d: Detector): number[] {

@@ -2,7 +2,7 @@
 // pixels): press inside to move it, on an edge to resize it; a button switches disc and ring.
 
 import { h, setText } from "../lib/dom";
-import { describe, drag, type Grip, grip, type Point, radii, switchKind, toPattern } from "./detector";
+import { describe, drag, drawnAt, type Grip, grip, type Point, radii, switchKind, toPattern } from "./detector";
 import { imagePanel } from "./images";
 import type { Detector, ImageInfo } from "./protocol";
 
@@ -44,8 +44,8 @@ export function patternPanel(handlers: PatternHandlers): {
     for (const r of radii(detector)) {
       const circle = document.createElementNS(SVG, "circle");
       for (const [k, v] of [
-        ["cx", detector.col],
-        ["cy", detector.row],
+        ["cx", drawnAt(detector.col)],
+        ["cy", drawnAt(detector.row)],
         ["r", r],
       ] as const)
         circle.setAttribute(k, String(v));
