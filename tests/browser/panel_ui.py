@@ -60,15 +60,10 @@ class PanelUI:
                 tab.click()
         else:
             self.page.get_by_role("menuitem", name="View", exact=True).click(timeout=ms)
-            # Lumino gives a submenu item no role (only aria-haspopup), and a toggle item
-            # ("Show NERSC", checked while shown) the role menuitemcheckbox, not menuitem.
+            # Lumino gives a submenu item no role (only aria-haspopup), so it is found by class.
             menu = self.page.locator(".lm-Menu")
             menu.locator('.lm-Menu-item[data-type="submenu"]', has_text="Left Sidebar").click()
-            show = menu.get_by_role("menuitemcheckbox", name=re.compile("NERSC"))
-            if show.get_attribute("aria-checked") == "true":  # shown already: a click hides it
-                self.page.keyboard.press("Escape")
-            else:
-                show.click()
+            menu.get_by_role("menuitem", name=re.compile("NERSC")).click()
         expect(self.root).to_be_visible(timeout=ms)
         expect(self.root.locator(".sfp-resource").first).to_be_visible(timeout=ms)
         return self
