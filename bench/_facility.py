@@ -134,8 +134,14 @@ def remove_os_accounts(state_dir: Path) -> None:
 class BenchFacility:
     """The child process; ``requests()`` and ``jobs()`` read what it saw and did."""
 
-    def __init__(self, state_dir: Path, nodes: int = 1000, min_pending: float = 0.5) -> None:
+    def __init__(
+        self, state_dir: Path, nodes: int = 1000, min_pending: float = 0.5, user: str = "elvis"
+    ) -> None:
         self.state_dir = state_dir
+        #: The user whose API clients ``clients`` are. Facilities that run at once need users
+        #: of their own: run as root, each gives its user an OS account, and an account
+        #: another facility made is refused, never shared.
+        self.user = user
         cmd = [
             sys.executable,
             "-m",
@@ -143,6 +149,7 @@ class BenchFacility:
             str(state_dir),
             str(nodes),
             str(min_pending),
+            user,
         ]
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         root = Path(__file__).resolve().parent.parent
@@ -195,7 +202,7 @@ class BenchFacility:
         self.close()
 
 
-def _serve(state_dir: str, nodes: int, min_pending: float) -> None:
+def _serve(state_dir: str, nodes: int, min_pending: float, user: str) -> None:
     from sfapi_jupyter.facility import FacilityConfig
     from sfapi_jupyter.facility.server import LocalFacility
 
@@ -209,10 +216,10 @@ def _serve(state_dir: str, nodes: int, min_pending: float) -> None:
     with facility:
         # Four API clients of one user: ours, theirs, a neutral one that sets up the jobs,
         # and a spare.
-        creds = [facility.create_client("elvis", level="red") for _ in range(4)]
+        creds = [facility.create_client(user, level="red") for _ in range(4)]
         ready = {
             "base_url": facility.base_url,
-            "home": str(config.home_of("elvis")),
+            "home": str(config.home_of(user)),
             "clients": [{"client_id": c.client_id, "pem": c.private_key_pem} for c in creds],
         }
         print(json.dumps(ready), flush=True)
@@ -220,4 +227,4 @@ def _serve(state_dir: str, nodes: int, min_pending: float) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))
+    _serve(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])

@@ -37,13 +37,15 @@ from sfapi_jupyter.facility.store import Store
 from ._facility import BenchFacility
 
 SIZES = (100, 10_000)
+#: The user asking, in each facility (both run at once: each needs a user of its own).
+ASKING = {100: "elvis", 10_000: "nora"}
 LIVE_MINE, LIVE_OTHERS = 10, 40
-USERS = [f"user{i:02d}" for i in range(49)] + ["elvis"]
 
 
-def stored_jobs(total: int, first: int) -> tuple[list[JobRecord], int, int]:
-    """``total`` records (50 running, the rest finished); also a finished job's id and an
-    array's id to ask for."""
+def stored_jobs(total: int, first: int, me: str = "elvis") -> tuple[list[JobRecord], int, int]:
+    """``total`` records (50 running, 10 of them ``me``'s, the rest finished); also a finished
+    job's id and an array's id to ask for."""
+    users = [f"user{i:02d}" for i in range(49)] + [me]
     now = time.time()
     records: list[JobRecord] = []
     finished = total - LIVE_MINE - LIVE_OTHERS
@@ -56,8 +58,8 @@ def stored_jobs(total: int, first: int) -> tuple[list[JobRecord], int, int]:
                 machine="perlmutter",
                 jobid=jobid,
                 name=f"scan{k}",
-                user=USERS[k % len(USERS)],
-                uid=70001 + k % len(USERS),
+                user=users[k % len(users)],
+                uid=70001 + k % len(users),
                 gid=70001,
                 group="g",
                 account="m4001",
@@ -72,7 +74,7 @@ def stored_jobs(total: int, first: int) -> tuple[list[JobRecord], int, int]:
             )
         )
     for k in range(LIVE_MINE + LIVE_OTHERS):
-        user = "elvis" if k < LIVE_MINE else USERS[k % (len(USERS) - 1)]
+        user = me if k < LIVE_MINE else users[k % (len(users) - 1)]
         records.append(
             JobRecord(
                 machine="perlmutter",
@@ -99,7 +101,7 @@ def fill(fac: BenchFacility, total: int) -> tuple[int, int]:
     store = Store(fac.state_dir / "private" / "facility.db")
     try:
         first = store.next_job_id(total)
-        records, plain, array = stored_jobs(total, first)
+        records, plain, array = stored_jobs(total, first, fac.user)
         store.save_jobs(records)
     finally:
         store.close()
@@ -122,14 +124,16 @@ def _summary(latencies: list[float]) -> dict[str, float]:
 
 def run(requests: int = 200) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-stored-") as tmp:
-        facilities = [BenchFacility(Path(tmp) / f"s{size}", nodes=4) for size in SIZES]
+        facilities = [
+            BenchFacility(Path(tmp) / f"s{size}", nodes=4, user=ASKING[size]) for size in SIZES
+        ]
         try:
             queries, clients = [], []
             for fac, size in zip(facilities, SIZES, strict=True):
                 plain, array = fill(fac, size)
                 queries.append(
                     {
-                        "queue": "compute/jobs/perlmutter?kwargs=user=elvis",
+                        "queue": f"compute/jobs/perlmutter?kwargs=user={fac.user}",
                         "jobid": f"compute/jobs/perlmutter?sacct=true&kwargs=jobid={plain},{array}",
                     }
                 )

@@ -130,8 +130,12 @@ def run_campaign(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--machines", nargs="+", default=["perlmutter", "dtns"],
-                        help="machines to try in order (default: perlmutter dtns)")  # fmt: skip
+    parser.add_argument(
+        "--machines",
+        nargs="+",
+        default=["perlmutter", "dtns"],
+        help="machines to try in order (default: perlmutter dtns)",
+    )
     parser.add_argument("--scans", type=int, default=3, help="how many scans (default: 3)")
     parser.add_argument("--workdir", default="campaign", help="directory in your home")
     args = parser.parse_args(argv)

@@ -115,9 +115,12 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
             auth = ClientCredentialsAuth(self.credentials, self.token_url, self._token_http)
         self._auth = auth
         self._http = httpx.AsyncClient(
-            base_url=self.api_base_url + "/", transport=chosen, timeout=timeouts, auth=auth,
+            base_url=self.api_base_url + "/",
+            transport=chosen,
+            timeout=timeouts,
+            auth=auth,
             limits=CONNECTION_LIMITS,
-        )  # fmt: skip
+        )
         self._machines: dict[str, AsyncMachine] = {}
         self._cancelling = set()
         self.task_polls = TaskBatcher(self)
@@ -129,9 +132,17 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         self.warn_key_refused = True
 
     def __repr__(self) -> str:
-        who = f"client_id={self.credentials.client_id!r}" if self.credentials else (
-            "access_token=<hidden>" if self._auth else f"keyless: {self.keyless}"
-            if self.keyless else "anonymous")  # fmt: skip
+        who = (
+            f"client_id={self.credentials.client_id!r}"
+            if self.credentials
+            else (
+                "access_token=<hidden>"
+                if self._auth
+                else f"keyless: {self.keyless}"
+                if self.keyless
+                else "anonymous"
+            )
+        )
         return f"AsyncClient(api_base_url={self.api_base_url!r}, {who})"
 
     @property
@@ -190,9 +201,13 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
                 # A public call does not ask again for a token the key could not get.
                 anonymous = not auth_required and self.key_refused is not None
                 response = await self._http.request(
-                    method, path, params=params, data=data, files=files,
+                    method,
+                    path,
+                    params=params,
+                    data=data,
+                    files=files,
                     auth=None if anonymous else httpx.USE_CLIENT_DEFAULT,
-                )  # fmt: skip
+                )
             except AuthenticationError as exc:
                 # Only the auth flow raises this here: the key was refused or is unusable.
                 server_failed = exc.status_code is not None and exc.status_code >= 500
@@ -204,9 +219,14 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
                     raise
                 self._key_was_refused(exc)
                 return await self._request(
-                    method, path, params=params, data=data, files=files, retry=retry,
+                    method,
+                    path,
+                    params=params,
+                    data=data,
+                    files=files,
+                    retry=retry,
                     auth_required=False,
-                )  # fmt: skip
+                )
             except httpx.ConnectError as exc:
                 error: SfApiError = ConnectError(
                     f"Cannot connect to {self.api_base_url}: {exc}. Is the API reachable?"

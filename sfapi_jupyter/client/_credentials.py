@@ -135,9 +135,10 @@ def _from_superfacility_dir() -> Credentials | None:
     if not folder.is_dir():
         return None
     files = sorted(
-        f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
-        and f.suffix in (".pem", ".json", ".key", "")
-    )  # fmt: skip
+        f
+        for f in folder.iterdir()
+        if f.is_file() and not f.name.startswith(".") and f.suffix in (".pem", ".json", ".key", "")
+    )
     if not files:
         return None
     if len(files) > 1:

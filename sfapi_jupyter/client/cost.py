@@ -19,9 +19,20 @@ from .charges import charge_factors
 
 #: sacct's columns a cost needs (the command fallback asks for exactly these).
 COST_FIELDS = (
-    "JobIDRaw", "JobID", "State", "QOS", "Cluster", "Elapsed", "ElapsedRaw", "AllocCPUS",
-    "NNodes", "ReqMem", "AllocTRES", "MaxRSS", "TotalCPU",
-)  # fmt: skip
+    "JobIDRaw",
+    "JobID",
+    "State",
+    "QOS",
+    "Cluster",
+    "Elapsed",
+    "ElapsedRaw",
+    "AllocCPUS",
+    "NNodes",
+    "ReqMem",
+    "AllocTRES",
+    "MaxRSS",
+    "TotalCPU",
+)
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _SIZE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([KMGTP]?)([nc]?)\s*$", re.IGNORECASE)
@@ -162,8 +173,12 @@ def _oom_advice(peak: int | None, memory: int | None, nodes: int | None) -> str:
 def job_cost(rows: Iterable[Mapping[str, Any]], jobid: str, *, source: str = "api") -> JobCost:
     """The cost of job ``jobid`` from its sacct rows (allocation and steps, keys lower-cased
     as the API sends them). Raises ValueError when no row is the job's allocation row."""
-    mine = [r for r in rows if str(r.get("jobid", "")).split(".")[0] == jobid
-            or str(r.get("jobidraw", "")).split(".")[0] == jobid]  # fmt: skip
+    mine = [
+        r
+        for r in rows
+        if str(r.get("jobid", "")).split(".")[0] == jobid
+        or str(r.get("jobidraw", "")).split(".")[0] == jobid
+    ]
     alloc = next((r for r in mine if "." not in str(r.get("jobid", ""))), None)
     if alloc is None:
         raise ValueError(f"sacct has no row for job {jobid}")

@@ -169,8 +169,13 @@ class Callbacks:
         job = min(jobs, key=lambda j: j.jobid)
         failed = [j for j in jobs if j.state != "COMPLETED"]
         final = (failed[0] if failed else job).display_state
-        event = {"jobid": str(row["jobid"]), "machine": row["machine"], "state": final,
-                 "name": job.name, "exitcode": f"{job.exit_code}:{job.signal}"}  # fmt: skip
+        event = {
+            "jobid": str(row["jobid"]),
+            "machine": row["machine"],
+            "state": final,
+            "name": job.name,
+            "exitcode": f"{job.exit_code}:{job.signal}",
+        }
         try:
             if row["kind"] == "email":
                 await asyncio.to_thread(self._write_mail, row["target"], event)
@@ -181,15 +186,23 @@ class Callbacks:
             give_up = attempts >= MAX_ATTEMPTS
             log.warning(
                 "callback for job %s to %s failed (attempt %d of %d%s): %s",
-                row["jobid"], row["target"], attempts, MAX_ATTEMPTS,
-                "; given up" if give_up else "; will try again", _reason(exc),
-            )  # fmt: skip
+                row["jobid"],
+                row["target"],
+                attempts,
+                MAX_ATTEMPTS,
+                "; given up" if give_up else "; will try again",
+                _reason(exc),
+            )
             self.store._run(
                 "UPDATE callbacks SET attempts=?, next_try=?, state=?, error=? WHERE id=?",
-                (attempts, time.time() + self.facility.config.callback_retry_base * 2**attempts,
-                 "failed" if give_up else "pending",
-                 _reason(exc)[:500], row["id"]),
-            )  # fmt: skip
+                (
+                    attempts,
+                    time.time() + self.facility.config.callback_retry_base * 2**attempts,
+                    "failed" if give_up else "pending",
+                    _reason(exc)[:500],
+                    row["id"],
+                ),
+            )
             return
         self.store._run("UPDATE callbacks SET state='done', error=NULL WHERE id=?", (row["id"],))
 

@@ -75,9 +75,15 @@ class FaultInjectionMiddleware:
     async def _send_error(self, send: Send, kind: str) -> None:
         if kind == "drop":
             await send(
-                {"type": "http.response.start", "status": 200,
-                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]}
-            )  # fmt: skip
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"1000"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"sta', "more_body": True})
             raise InjectedDrop("fault injection: connection dropped")
         body = json.dumps({"detail": f"{REASONS[kind]} (injected fault)"}).encode()

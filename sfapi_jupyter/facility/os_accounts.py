@@ -155,9 +155,24 @@ def create_os_group(name: str, gid: int) -> None:
 
 def create_os_user(name: str, uid: int, gid: int, home: Path, tag: str) -> None:
     """Create OS account ``name`` (absent: the caller checked), primary group ``gid``."""
-    _run(["useradd", "--uid", str(uid), "--gid", str(gid), "--home-dir", str(home),
-          "--no-create-home", "--no-log-init", "--shell", "/bin/bash",
-          "--comment", account_comment(tag), name])  # fmt: skip
+    _run(
+        [
+            "useradd",
+            "--uid",
+            str(uid),
+            "--gid",
+            str(gid),
+            "--home-dir",
+            str(home),
+            "--no-create-home",
+            "--no-log-init",
+            "--shell",
+            "/bin/bash",
+            "--comment",
+            account_comment(tag),
+            name,
+        ]
+    )
 
 
 def set_account_comment(name: str, tag: str) -> None:

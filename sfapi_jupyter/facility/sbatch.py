@@ -21,6 +21,7 @@ from .sbatch_limits import (
     script_too_large,
     split_directive,
 )
+from .sbatch_options import LONG, NO, REQUIRED, SHORT
 from .sbatch_values import (
     ArraySpec,
     Dependency,
@@ -55,42 +56,6 @@ QOS_NAMES = (
     "realtime",
 )
 PERLMUTTER_CONSTRAINTS = ("cpu", "gpu", "gpu&hbm40g", "gpu&hbm80g")
-
-_NO, _REQ, _OPT = 0, 1, 2
-#: long option -> (field it sets, argument kind). Fields prefixed "x:" are accepted and
-#: only recorded in ``BatchOptions.other``: they change nothing a local facility can model.
-_LONG: dict[str, tuple[str, int]] = {
-    "job-name": ("job_name", _REQ), "output": ("output", _REQ), "error": ("error", _REQ),
-    "time": ("time", _REQ), "nodes": ("nodes", _REQ), "ntasks": ("ntasks", _REQ),
-    "cpus-per-task": ("cpus_per_task", _REQ), "account": ("account", _REQ),
-    "qos": ("qos", _REQ), "partition": ("partition", _REQ), "constraint": ("constraint", _REQ),
-    "chdir": ("chdir", _REQ), "array": ("array", _REQ), "dependency": ("dependency", _REQ),
-    "mem": ("mem", _REQ), "mem-per-cpu": ("mem_per_cpu", _REQ), "gpus": ("gpus", _REQ),
-    "gpus-per-node": ("gpus_per_node", _REQ), "gpus-per-task": ("gpus_per_task", _REQ),
-    "exclusive": ("exclusive", _OPT), "mail-type": ("mail_type", _REQ),
-    "mail-user": ("mail_user", _REQ), "licenses": ("licenses", _REQ),
-    "open-mode": ("open_mode", _REQ), "signal": ("signal", _REQ), "comment": ("comment", _REQ),
-    "export": ("export", _REQ), "requeue": ("requeue", _NO), "no-requeue": ("no_requeue", _NO),
-    "core-spec": ("core_spec", _REQ), "begin": ("begin", _REQ), "exclude": ("exclude", _REQ),
-    "nodelist": ("nodelist", _REQ), "ntasks-per-node": ("ntasks_per_node", _REQ),
-    "image": ("image", _REQ), "module": ("module", _REQ),
-    "reservation": ("x:reservation", _REQ), "gres": ("x:gres", _REQ),
-    "hint": ("x:hint", _REQ), "distribution": ("x:distribution", _REQ),
-    "cpu-bind": ("x:cpu-bind", _REQ), "gpu-bind": ("x:gpu-bind", _REQ),
-    "cpus-per-gpu": ("x:cpus-per-gpu", _REQ), "mem-per-gpu": ("x:mem-per-gpu", _REQ),
-    "threads-per-core": ("x:threads-per-core", _REQ), "tmp": ("x:tmp", _REQ),
-    "wckey": ("x:wckey", _REQ), "nice": ("x:nice", _OPT), "oversubscribe": ("x:oversubscribe", _NO),
-    "hold": ("x:hold", _NO), "parsable": ("x:parsable", _NO), "wait": ("x:wait", _NO),
-    "kill-on-invalid-dep": ("x:kill-on-invalid-dep", _REQ), "propagate": ("x:propagate", _OPT),
-    "time-min": ("x:time-min", _REQ), "switches": ("x:switches", _REQ),
-}  # fmt: skip
-_SHORT = {
-    "J": "job-name", "o": "output", "e": "error", "t": "time", "N": "nodes", "n": "ntasks",
-    "c": "cpus-per-task", "A": "account", "q": "qos", "p": "partition", "C": "constraint",
-    "D": "chdir", "a": "array", "d": "dependency", "G": "gpus", "L": "licenses",
-    "S": "core-spec", "x": "exclude", "w": "nodelist", "s": "oversubscribe", "H": "hold",
-    "W": "wait", "m": "distribution",
-}  # fmt: skip
 
 
 @dataclass
@@ -203,9 +168,9 @@ def _apply(opts: BatchOptions, key: str, name: str, value: str | None) -> None:
 
 def _long_option(name: str, token: str) -> str:
     """Resolve a long option the way getopt_long does: exact name or unique prefix."""
-    if name in _LONG:
+    if name in LONG:
         return name
-    matches = sorted(n for n in _LONG if n.startswith(name)) if name else []
+    matches = sorted(n for n in LONG if n.startswith(name)) if name else []
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -225,14 +190,14 @@ def _parse_args(opts: BatchOptions, argv: list[str], *, directive: bool) -> None
         if token.startswith("--") and len(token) > 2:
             name, eq, inline = token[2:].partition("=")
             name = _long_option(name, token)
-            key, kind = _LONG[name]
-            if kind == _NO and eq:
+            key, kind = LONG[name]
+            if kind == NO and eq:
                 raise SbatchError(
                     f"sbatch: option '--{name}' doesn't allow an argument\n{TRY_HELP}"
                 )
             if eq:
                 value = inline
-            elif kind == _REQ:
+            elif kind == REQUIRED:
                 if i >= len(argv):
                     raise SbatchError(f"sbatch: option '--{name}' requires an argument\n{TRY_HELP}")
                 value, i = argv[i], i + 1
@@ -241,11 +206,11 @@ def _parse_args(opts: BatchOptions, argv: list[str], *, directive: bool) -> None
             # may take the rest of the word or the next word as its value (``-sJname``).
             for position in range(1, len(token)):
                 letter = token[position]
-                if letter not in _SHORT:
+                if letter not in SHORT:
                     raise SbatchError(f"sbatch: invalid option -- '{letter}'\n{TRY_HELP}")
-                name = _SHORT[letter]
-                key, kind = _LONG[name]
-                if kind != _REQ:
+                name = SHORT[letter]
+                key, kind = LONG[name]
+                if kind != REQUIRED:
                     _apply(opts, key, name, None)
                     continue
                 if position + 1 < len(token):

@@ -113,35 +113,79 @@ def seed(store: Store) -> None:
     # Past maintenance: sfapi_client's public tests expect perlmutter to have outages.
     last_tuesday = now - 9 * day
     outages = [
-        _outage("perlmutter", last_tuesday - 21 * day, last_tuesday - 21 * day + 10 * hour,
-                "Scheduled maintenance: Slurm upgrade and system software updates", "sched"),
-        _outage("perlmutter", last_tuesday, last_tuesday + 6 * hour,
-                "Degraded: scratch filesystem metadata server failover", "degr",
-                "Jobs using $SCRATCH may have run slowly."),
-        _outage("dtns", last_tuesday, last_tuesday + 4 * hour,
-                "Data transfer nodes rebooted for kernel update", "sched"),
-        _outage("globus", now - 30 * day, now - 30 * day + 2 * hour,
-                "Globus endpoint certificate renewal", "sched"),
-        _outage("archive", now - 14 * day, now - 14 * day + 8 * hour,
-                "HPSS quarterly maintenance", "sched"),
+        _outage(
+            "perlmutter",
+            last_tuesday - 21 * day,
+            last_tuesday - 21 * day + 10 * hour,
+            "Scheduled maintenance: Slurm upgrade and system software updates",
+            "sched",
+        ),
+        _outage(
+            "perlmutter",
+            last_tuesday,
+            last_tuesday + 6 * hour,
+            "Degraded: scratch filesystem metadata server failover",
+            "degr",
+            "Jobs using $SCRATCH may have run slowly.",
+        ),
+        _outage(
+            "dtns",
+            last_tuesday,
+            last_tuesday + 4 * hour,
+            "Data transfer nodes rebooted for kernel update",
+            "sched",
+        ),
+        _outage(
+            "globus",
+            now - 30 * day,
+            now - 30 * day + 2 * hour,
+            "Globus endpoint certificate renewal",
+            "sched",
+        ),
+        _outage(
+            "archive",
+            now - 14 * day,
+            now - 14 * day + 8 * hour,
+            "HPSS quarterly maintenance",
+            "sched",
+        ),
         # Planned: one next month for perlmutter, one soon for the archive.
-        _outage("perlmutter", now + 18 * day, now + 18 * day + 12 * hour,
-                "Scheduled maintenance: OS image update; all queues drained beforehand", "sched",
-                "Jobs that cannot finish before the start of maintenance will stay queued."),
-        _outage("archive", now + 5 * day, now + 5 * day + 6 * hour,
-                "HPSS tape library firmware upgrade", "sched"),
-        _outage("spin", now + 11 * day, now + 11 * day + 3 * hour,
-                "Spin Kubernetes control plane upgrade", "sched"),
-    ]  # fmt: skip
+        _outage(
+            "perlmutter",
+            now + 18 * day,
+            now + 18 * day + 12 * hour,
+            "Scheduled maintenance: OS image update; all queues drained beforehand",
+            "sched",
+            "Jobs that cannot finish before the start of maintenance will stay queued.",
+        ),
+        _outage(
+            "archive",
+            now + 5 * day,
+            now + 5 * day + 6 * hour,
+            "HPSS tape library firmware upgrade",
+            "sched",
+        ),
+        _outage(
+            "spin",
+            now + 11 * day,
+            now + 11 * day + 3 * hour,
+            "Spin Kubernetes control plane upgrade",
+            "sched",
+        ),
+    ]
     for doc in outages:
         store.add_outage(doc)
     for name, note, active, when in (
         ("perlmutter", "GPU nodes: CUDA 12.4 is now the default module", True, now - 3 * day),
-        ("perlmutter", "Slurm upgraded; check your job scripts for deprecated options",
-         False, last_tuesday - 21 * day + 10 * hour),
+        (
+            "perlmutter",
+            "Slurm upgraded; check your job scripts for deprecated options",
+            False,
+            last_tuesday - 21 * day + 10 * hour,
+        ),
         ("dtns", "dtn01 is reserved for Globus traffic during beamtime runs", True, now - day),
         ("globus", "New collection: NERSC Perlmutter Scratch", True, now - 6 * day),
-    ):  # fmt: skip
+    ):
         store.add_note({"name": name, "notes": note, "active": active, "timestamp": iso(when)})
     for date, change in (
         ("2025-02-20", "Compute: callbackUrl, callbackEmail and callbackTimeout on job submit"),
@@ -205,9 +249,11 @@ def seed_home(home: Path) -> None:
     frames = np.stack([np.roll(pattern[::4, ::4], k, axis=1) * (1 + k / 8) for k in range(8)])
     np.save(examples / "reconstruction_stack.npy", frames.astype(np.float32))
     scan = np.stack(
-        [np.stack([np.roll(pattern[::4, ::4], (i, j), axis=(0, 1)) for j in range(4)])
-         for i in range(4)]
-    )  # fmt: skip
+        [
+            np.stack([np.roll(pattern[::4, ::4], (i, j), axis=(0, 1)) for j in range(4)])
+            for i in range(4)
+        ]
+    )
     np.save(examples / "scan_4d.npy", scan.astype(np.float32))
     lines = [f"iteration {i:4d}  error {0.5 * 0.97**i:.6f}" for i in range(1, 201)]
     (examples / "reconstruction.log").write_text("\n".join(lines) + "\ndone\n")

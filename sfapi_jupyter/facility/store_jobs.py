@@ -72,9 +72,18 @@ def node_hours(job: JobRecord) -> float:
 
 def _row(job: JobRecord) -> tuple[Any, ...]:
     return (
-        job.machine, job.jobid, job.user, job.state, json.dumps(job.to_json()),
-        int(job.is_terminal), job.array_job_id, job.qos, job.partition, job.name, job.account,
-    )  # fmt: skip
+        job.machine,
+        job.jobid,
+        job.user,
+        job.state,
+        json.dumps(job.to_json()),
+        int(job.is_terminal),
+        job.array_job_id,
+        job.qos,
+        job.partition,
+        job.name,
+        job.account,
+    )
 
 
 def migrate_jobs(db: sqlite3.Connection) -> None:
@@ -95,8 +104,9 @@ def migrate_jobs(db: sqlite3.Connection) -> None:
             path = _COLUMNS[name][1]
             if path is not None:
                 value = f"json_extract(doc, '{path}')"
-                fills.append(f"{name}={value}" if name == "array_job_id" else
-                             f"{name}=COALESCE({value}, '')")  # fmt: skip
+                fills.append(
+                    f"{name}={value}" if name == "array_job_id" else f"{name}=COALESCE({value}, '')"
+                )
         db.execute(f"UPDATE jobs SET {', '.join(fills)}")
         # Usage so far, once: from here on it grows as each job finishes.
         db.execute("DELETE FROM usage")
@@ -210,9 +220,11 @@ class JobTable:
             found: dict[int, JobRecord] = {}
             for start in range(0, len(ids), _IDS_PER_SELECT):
                 part = dataclasses.replace(
-                    query, jobids=frozenset(ids[start : start + _IDS_PER_SELECT]), offset=0,
+                    query,
+                    jobids=frozenset(ids[start : start + _IDS_PER_SELECT]),
+                    offset=0,
                     limit=None,
-                )  # fmt: skip
+                )
                 found.update((job.jobid, job) for job in self.select_jobs(machine, part))
             ordered = [found[k] for k in sorted(found)][max(query.offset, 0) :]
             return ordered if query.limit is None else ordered[: max(query.limit, 0)]

@@ -34,6 +34,7 @@ _FUNCTIONS = {
     "file_browser": ".file_browser",
     "get_client": ".session",
     "get_file": ".files",
+    "h5_view": ".h5_viewer",
     "job_card": ".jobs",
     "log_tail": ".tail",
     "outage_table": ".status",
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from .controllers import show, stop
     from .file_browser import file_browser
     from .files import get_file, put_file
+    from .h5_viewer import h5_view
     from .jobs import job_card
     from .queue import queue_table
     from .run import run_command
@@ -109,6 +111,7 @@ __all__ = [
     "file_browser",
     "get_client",
     "get_file",
+    "h5_view",
     "job_card",
     "load_ipython_extension",
     "log_tail",

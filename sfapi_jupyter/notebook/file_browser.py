@@ -145,6 +145,15 @@ class BrowserSession(Controller[FileBrowser]):
         entry = self.entry(path)
         if widget is None or (entry is not None and entry.is_dir):
             return
+        if previews.kind_of(path) == "hdf5":  # the tree, read there: no download, any size
+            widget.show_preview({"kind": "loading", "path": path})
+
+            async def tree() -> tuple[dict[str, Any], list[bytes], Any]:
+                text = (await self.machine.aio.h5(path).tree()).text()
+                return previews.hdf5_preview(path, self.machine.name, text), [], None
+
+            self.run_soon(tree(), lambda result: self._show(path, result))
+            return
         if entry is not None and entry.size > previews.MAX_PREVIEW_BYTES:
             limit = human_size(previews.MAX_PREVIEW_BYTES)
             message = (

@@ -24,6 +24,8 @@ TEXT_LINES = 40
 #: The longest side of an array image, in pixels (larger arrays are strided down).
 MAX_IMAGE_SIDE = 512
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+#: HDF5 files (py4DSTEM's EMD is HDF5): previewed by their tree, read on the machine.
+HDF5_TYPES = (".h5", ".hdf5", ".emd")
 
 #: matplotlib's viridis at 10 evenly spaced points (the map is interpolated between them).
 VIRIDIS = (
@@ -70,8 +72,10 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 
 
 def kind_of(path: str) -> str:
-    """What preview a file name calls for: ``image``, ``array`` or ``text``."""
+    """What preview a file name calls for: ``image``, ``array``, ``hdf5`` or ``text``."""
     lower = path.lower()
+    if lower.endswith(HDF5_TYPES):
+        return "hdf5"
     if any(lower.endswith(ext) for ext in IMAGE_TYPES):
         return "image"
     if lower.endswith(".npy"):
@@ -103,6 +107,14 @@ def text_preview(data: bytes, lines: int = TEXT_LINES) -> dict[str, Any]:
         "total_lines": len(all_lines),
         "size": len(data),
     }
+
+
+def hdf5_preview(path: str, machine: str, tree_text: str) -> dict[str, Any]:
+    """An HDF5 file's tree (read on the machine, whatever the file's size) as a text preview,
+    under a line saying how to look at its datasets."""
+    hint = f"# HDF5 tree, read on {machine}; h5_view({path!r}, {machine!r}) shows its datasets"
+    lines = [hint, *tree_text.splitlines()]
+    return {"kind": "text", "head": lines, "tail": [], "skipped": 0, "total_lines": len(lines)}
 
 
 def image_preview(path: str, data: bytes) -> tuple[dict[str, Any], list[bytes]]:

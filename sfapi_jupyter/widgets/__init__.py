@@ -1,5 +1,5 @@
 """Live notebook widgets (anywidget): ``JobCard``, ``QueueTable``, ``LogTail``, ``StatusBoard``,
-``AccountView``, ``FileBrowser``, ``SubmitForm``, ``TransferCard``.
+``AccountView``, ``FileBrowser``, ``H5Viewer``, ``SubmitForm``, ``TransferCard``.
 
 The views layer: each widget only holds state (traits shared with its TypeScript view in
 ``js/src/<module>.ts``) and owns its static HTML summary for saved notebooks. The notebook
@@ -24,6 +24,7 @@ warn_if_missing()
 _WIDGETS = {
     "AccountView": ".account",
     "FileBrowser": ".file_browser",
+    "H5Viewer": ".h5_viewer",
     "JobCard": ".job_card",
     "LogTail": ".log_tail",
     "QueueTable": ".queue_table",
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ._base import SfWidget
     from .account import AccountView
     from .file_browser import FileBrowser
+    from .h5_viewer import H5Viewer
     from .job_card import JobCard
     from .log_tail import LogTail
     from .queue_table import QueueTable
@@ -62,6 +64,7 @@ __all__ = [
     "AccountView",
     "BundleMissingWarning",
     "FileBrowser",
+    "H5Viewer",
     "JobCard",
     "LogTail",
     "QueueTable",

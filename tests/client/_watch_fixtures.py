@@ -80,8 +80,9 @@ class LoggingMiddleware:
         if record.is_listing and self.log.fail_listing is not None:
             body = b'{"detail": "injected by the test"}'
             headers = [(b"content-type", b"application/json")]
-            await send({"type": "http.response.start", "status": self.log.fail_listing,
-                        "headers": headers})  # fmt: skip
+            await send(
+                {"type": "http.response.start", "status": self.log.fail_listing, "headers": headers}
+            )
             await send({"type": "http.response.body", "body": body})
             return
 

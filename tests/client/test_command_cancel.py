@@ -75,8 +75,12 @@ def unique_sleep() -> str:
 def site(request, tmp_path) -> Iterator[LocalFacility]:
     if request.param == "slurm":
         require_slurm()
-    config = FacilityConfig(state_dir=tmp_path / "state", backend=request.param,
-                            min_pending_seconds=0.2, scheduler_interval=0.05)  # fmt: skip
+    config = FacilityConfig(
+        state_dir=tmp_path / "state",
+        backend=request.param,
+        min_pending_seconds=0.2,
+        scheduler_interval=0.05,
+    )
     with LocalFacility(config) as running:
         yield running
 
@@ -148,14 +152,25 @@ def facility_as_nobody() -> Iterator[tuple[str, str, dict[str, str]]]:
         os.chown(state, NOBODY, NOBODY)
         port = free_port()
         settings = state / "settings.json"
-        settings.write_text(json.dumps({
-            "state_dir": str(state / "state"), "port": port,
-            "options": {"min_pending_seconds": 0.2, "scheduler_interval": 0.05},
-            "clients": {"plain": 1}, "creds_out": str(state / "creds.json")}))  # fmt: skip
+        settings.write_text(
+            json.dumps(
+                {
+                    "state_dir": str(state / "state"),
+                    "port": port,
+                    "options": {"min_pending_seconds": 0.2, "scheduler_interval": 0.05},
+                    "clients": {"plain": 1},
+                    "creds_out": str(state / "creds.json"),
+                }
+            )
+        )
         server = subprocess.Popen(
             [*as_nobody, python, "-m", "tests.support.serve_process", str(settings)],
-            cwd=state, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+            cwd=state,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             assert server.stdout is not None
             line = server.stdout.readline()

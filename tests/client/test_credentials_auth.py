@@ -99,8 +99,9 @@ def test_no_credentials_is_anonymous(fake_home, facility):
 
 
 def test_access_token_from_elsewhere(facility, creds):
-    with Client(facility.api_url, facility.token_url, client_id=creds.client_id,
-                key=creds.private_key_pem) as first:  # fmt: skip
+    with Client(
+        facility.api_url, facility.token_url, client_id=creds.client_id, key=creds.private_key_pem
+    ) as first:
         first.user()
         token = first.aio._auth._token
     with Client(facility.api_url, access_token=token) as client:
@@ -148,8 +149,12 @@ async def test_wrong_key_is_an_authentication_error(tmp_path):
     with LocalFacility(fast_config(tmp_path)) as facility:
         creds = facility.create_client("elvis")
         other = facility.create_client("elvis")
-        async with AsyncClient(facility.api_url, facility.token_url, client_id=creds.client_id,
-                               key=other.private_key_pem) as client:  # fmt: skip
+        async with AsyncClient(
+            facility.api_url,
+            facility.token_url,
+            client_id=creds.client_id,
+            key=other.private_key_pem,
+        ) as client:
             with pytest.raises(AuthenticationError, match="signature") as raised:
                 await client.user()
             assert "PRIVATE" not in str(raised.value)
@@ -182,7 +187,9 @@ async def test_a_key_that_is_not_rsa_is_refused_before_any_request(tmp_path):
                 with pytest.raises(CredentialsError, match="is not an RSA private key"):
                     await client.user()
         async with AsyncClient(
-            facility.api_url, facility.token_url, client_id=creds.client_id,
+            facility.api_url,
+            facility.token_url,
+            client_id=creds.client_id,
             key=creds.private_key_pem,
-        ) as client:  # fmt: skip
+        ) as client:
             assert (await client.user()).name == "elvis"

@@ -29,8 +29,9 @@ async def test_upload_and_download_report_progress_to_the_end(served, aclient, l
     )
     assert sent[-1] == (300_000, 300_000) and len(sent) >= 2
     got: list[tuple[int, int | None]] = []
-    saved = await machine.files.download(f"{home(served)}/p.bin", local,
-                                   progress=lambda d, t: got.append((d, t)))  # fmt: skip
+    saved = await machine.files.download(
+        f"{home(served)}/p.bin", local, progress=lambda d, t: got.append((d, t))
+    )
     assert saved.read_bytes() == data
     assert got[-1][0] == got[-1][1] and got[-1][1] > 300_000  # base64 in JSON: about 4/3
     assert [d for d, _ in got] == sorted(d for d, _ in got)
@@ -72,8 +73,11 @@ async def test_over_the_size_limit_the_message_says_use_a_transfer(served, aclie
     machine = aclient.compute("perlmutter")
     served.config.max_upload_bytes = served.config.max_download_bytes = 1000
     try:
-        with pytest.raises(ApiError, match=r"exceeds the limit of 1000 bytes; nothing was "
-                           r"written.*use a transfer instead \(%sftransfer"):  # fmt: skip
+        with pytest.raises(
+            ApiError,
+            match=r"exceeds the limit of 1000 bytes; nothing was "
+            r"written.*use a transfer instead \(%sftransfer",
+        ):
             await machine.files.upload(os.urandom(1001), f"{home(served)}/big.bin")
         (Path(home(served)) / "big.bin").write_bytes(os.urandom(1001))
         with pytest.raises(ApiError, match=r"over the download limit of 1000 bytes.*transfer"):

@@ -170,9 +170,11 @@ def test_the_blocking_client(logged_facility, home, h5_python):
     creds = logged_facility.create_client("elvis")  # makes the home
     readable(write_4d(home / "scan.h5", shape=(6, 5, 16, 16), chunks=(2, 5, 16, 16)))
     with Client(
-        logged_facility.api_url, logged_facility.token_url,
-        client_id=creds.client_id, key=creds.private_key_pem,
-    ) as client:  # fmt: skip
+        logged_facility.api_url,
+        logged_facility.token_url,
+        client_id=creds.client_id,
+        key=creds.private_key_pem,
+    ) as client:
         h5 = client.compute("perlmutter").h5("scan.h5", python=h5_python)
         assert h5.tree()["data"].shape == (6, 5, 16, 16)
         frame = h5["data"][0, 0]

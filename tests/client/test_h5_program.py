@@ -103,8 +103,9 @@ def test_indexes_as_numpy_reads_them(small, tmp_path):
         ([None, 4, 10, None], ds[:, 4, 10, :]),
         ([-1, -1], ds[-1, -1]),
     ]:
-        _, image = ask(tmp_path, {"op": "slice", "path": str(small), "dataset": "data",
-                                  "index": key})  # fmt: skip
+        _, image = ask(
+            tmp_path, {"op": "slice", "path": str(small), "dataset": "data", "index": key}
+        )
         assert np.array_equal(image, expected), key
     assert index_request((1, slice(None), ..., np.int64(3))) == [1, None, "...", 3]
     for bad in [(slice(1, 4),), ("a",), (..., ...), (1.5,)]:
@@ -177,8 +178,9 @@ def test_a_scan_step_reads_every_kth_position(small, tmp_path):
     for bound in (BLOCK_BYTES, 12 * 19 * 19 * 8):  # one block, or blocks of whole chunks
         header, quick = ask(tmp_path, {**request, "scan_step": 3, "block_bytes": bound})
         assert header["shape"] == [4, 3] and np.array_equal(quick, full[::3, ::3])
-    header, mean = ask(tmp_path, {"op": "mean", "path": str(small), "dataset": "data",
-                                  "scan_step": 2})  # fmt: skip
+    header, mean = ask(
+        tmp_path, {"op": "mean", "path": str(small), "dataset": "data", "scan_step": 2}
+    )
     with h5py.File(small, "r") as f:
         expected = f["data"][::2, ::2].astype(np.float64).mean(axis=(0, 1))
     assert header["patterns"] == 5 * 5

@@ -36,14 +36,16 @@ def key_pem() -> str:
 
 def keyed_client(api: HostileApi, key_pem: str, **options: Any) -> AsyncClient:
     options.setdefault("retry", RetryPolicy(attempts=1))
-    return AsyncClient(api.api_url, api.token_url, client_id="hostile0client", key=key_pem,
-                       **options)  # fmt: skip
+    return AsyncClient(
+        api.api_url, api.token_url, client_id="hostile0client", key=key_pem, **options
+    )
 
 
 def everything_shown(exc: BaseException) -> str:
     """All a user (or a log) can get out of an exception: message, args, repr, body."""
-    return " ".join([str(exc), repr(exc), repr(exc.args), json.dumps(getattr(exc, "body", None),
-                     default=str)])  # fmt: skip
+    return " ".join(
+        [str(exc), repr(exc), repr(exc.args), json.dumps(getattr(exc, "body", None), default=str)]
+    )
 
 
 def fake_jwt(claims: dict[str, Any]) -> str:
@@ -57,8 +59,13 @@ def fake_jwt(claims: dict[str, Any]) -> str:
 async def test_a_server_echoing_the_bearer_token_does_not_put_it_in_the_exception(api, key_pem):
     token = fake_jwt({"sub": "elvis", "scope": "red"})
     api.answer(TOKEN, 200, {"access_token": token, "expires_in": 600})
-    api.answer("account/", 401, lambda seen: {
-        "detail": f"Invalid token {seen['headers'].get('Authorization')} for {token}"})  # fmt: skip
+    api.answer(
+        "account/",
+        401,
+        lambda seen: {
+            "detail": f"Invalid token {seen['headers'].get('Authorization')} for {token}"
+        },
+    )
     async with keyed_client(api, key_pem) as client:
         with pytest.raises(SfApiError) as caught:
             await client.user()
@@ -96,38 +103,94 @@ async def test_an_opaque_token_and_the_client_assertion_are_hidden_too(api, key_
 # -- answers of the wrong shape ----------------------------------------------------------------
 Call = Callable[[AsyncClient], Awaitable[Any]]
 MALFORMED: list[tuple[str, str, Any, Call, str]] = [
-    ("status('perlmutter') answered with a list for its name", "status/perlmutter", {"name": [1]},
-     lambda c: c.status("perlmutter"), "shape of a Status"),
-    ("status() answered with an object", "status", {"name": "perlmutter"},
-     lambda c: c.status(), "GET status: the API's answer is not a list"),
-    ("user() answered with a string", "account/", "elvis",
-     lambda c: c.user(), "GET account/: the API's answer is not an object"),
-    ("user() answered with a number for a name", "account/", {"name": 7},
-     lambda c: c.user(), "name: Input should be a valid string"),
-    ("task() answered with an unknown status", "tasks/42", {"id": "42", "status": "exploded"},
-     lambda c: c.task("42"), "status is 'exploded'"),
-    ("jobs() answered with a string of rows", "compute/jobs/perlmutter", {"output": "oops"},
-     lambda c: c.compute("perlmutter").jobs(all_users=True), "not a list of objects"),
-    ("jobs() answered with a row whose time is a list", "compute/jobs/perlmutter",
-     {"output": [{"jobid": "1", "state": "RUNNING", "time": [1]}]},
-     lambda c: c.compute("perlmutter").jobs(all_users=True), "squeue/sacct would not write"),
-    ("ls() answered with a list", "utilities/ls/perlmutter/x", [],
-     lambda c: c.compute("perlmutter").files.ls("x"), "not an object"),
-    ("outages() answered with rows not grouped", "status/outages", [{"name": "x"}],
-     lambda c: c.outages(), "not a list per resource"),
-    ("config() answered with rows without a key", "meta/config", [1],
-     lambda c: c.config(), "rows have no key"),
-    ("status('perlmutter') answered with HTML", "status/perlmutter", b"<html>proxy</html>",
-     lambda c: c.status("perlmutter"), "is not JSON"),
-]  # fmt: skip
+    (
+        "status('perlmutter') answered with a list for its name",
+        "status/perlmutter",
+        {"name": [1]},
+        lambda c: c.status("perlmutter"),
+        "shape of a Status",
+    ),
+    (
+        "status() answered with an object",
+        "status",
+        {"name": "perlmutter"},
+        lambda c: c.status(),
+        "GET status: the API's answer is not a list",
+    ),
+    (
+        "user() answered with a string",
+        "account/",
+        "elvis",
+        lambda c: c.user(),
+        "GET account/: the API's answer is not an object",
+    ),
+    (
+        "user() answered with a number for a name",
+        "account/",
+        {"name": 7},
+        lambda c: c.user(),
+        "name: Input should be a valid string",
+    ),
+    (
+        "task() answered with an unknown status",
+        "tasks/42",
+        {"id": "42", "status": "exploded"},
+        lambda c: c.task("42"),
+        "status is 'exploded'",
+    ),
+    (
+        "jobs() answered with a string of rows",
+        "compute/jobs/perlmutter",
+        {"output": "oops"},
+        lambda c: c.compute("perlmutter").jobs(all_users=True),
+        "not a list of objects",
+    ),
+    (
+        "jobs() answered with a row whose time is a list",
+        "compute/jobs/perlmutter",
+        {"output": [{"jobid": "1", "state": "RUNNING", "time": [1]}]},
+        lambda c: c.compute("perlmutter").jobs(all_users=True),
+        "squeue/sacct would not write",
+    ),
+    (
+        "ls() answered with a list",
+        "utilities/ls/perlmutter/x",
+        [],
+        lambda c: c.compute("perlmutter").files.ls("x"),
+        "not an object",
+    ),
+    (
+        "outages() answered with rows not grouped",
+        "status/outages",
+        [{"name": "x"}],
+        lambda c: c.outages(),
+        "not a list per resource",
+    ),
+    (
+        "config() answered with rows without a key",
+        "meta/config",
+        [1],
+        lambda c: c.config(),
+        "rows have no key",
+    ),
+    (
+        "status('perlmutter') answered with HTML",
+        "status/perlmutter",
+        b"<html>proxy</html>",
+        lambda c: c.status("perlmutter"),
+        "is not JSON",
+    ),
+]
 
 
-@pytest.mark.parametrize(("what", "path", "body", "call", "message"), MALFORMED,
-                         ids=[m[0] for m in MALFORMED])  # fmt: skip
+@pytest.mark.parametrize(
+    ("what", "path", "body", "call", "message"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
 async def test_malformed_api_answers_are_one_clear_api_error(api, what, path, body, call, message):
     api.answer(path, 200, body)
-    async with AsyncClient(api.api_url, access_token="opaque-token-for-the-api-0001",
-                           retry=RetryPolicy(attempts=1)) as client:  # fmt: skip
+    async with AsyncClient(
+        api.api_url, access_token="opaque-token-for-the-api-0001", retry=RetryPolicy(attempts=1)
+    ) as client:
         with pytest.raises(UnexpectedAnswerError) as caught:
             await call(client)
     assert isinstance(caught.value, ApiError)
@@ -138,16 +201,23 @@ async def test_malformed_api_answers_are_one_clear_api_error(api, what, path, bo
 TOKEN_ANSWERS = [
     ("a list", [], "not with a JSON object"),
     ("no access_token", {"token": "x"}, "without an access_token"),
-    ("expires_in 'soon'", {"access_token": "abcdefgh12345678", "expires_in": "soon"},
-     "expires_in is not a positive number"),
-    ("expires_in NaN", {"access_token": "abcdefgh12345678", "expires_in": float("nan")},
-     "expires_in is not a positive number"),
+    (
+        "expires_in 'soon'",
+        {"access_token": "abcdefgh12345678", "expires_in": "soon"},
+        "expires_in is not a positive number",
+    ),
+    (
+        "expires_in NaN",
+        {"access_token": "abcdefgh12345678", "expires_in": float("nan")},
+        "expires_in is not a positive number",
+    ),
     ("HTML", b"<html>login</html>", "not with a JSON object"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("what", "body", "message"), TOKEN_ANSWERS,
-                         ids=[t[0] for t in TOKEN_ANSWERS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("what", "body", "message"), TOKEN_ANSWERS, ids=[t[0] for t in TOKEN_ANSWERS]
+)
 async def test_malformed_token_answers_are_one_clear_api_error(api, key_pem, what, body, message):
     api.answer(TOKEN, 200, body)
     api.answer("account/", 200, {"name": "elvis"})
@@ -204,8 +274,9 @@ async def test_a_huge_retry_after_is_capped(api):
     [("~/..", "~/%2E%2E"), (".", "%2E"), ("a/./b/../c", "a/%2E/b/%2E%2E/c"), ("~/.bashrc", None)],
 )
 async def test_dot_segments_in_remote_paths_are_not_collapsed(api, path, sent):
-    async with AsyncClient(api.api_url, access_token="opaque-token-for-the-api-0001",
-                           retry=RetryPolicy(attempts=1)) as client:  # fmt: skip
+    async with AsyncClient(
+        api.api_url, access_token="opaque-token-for-the-api-0001", retry=RetryPolicy(attempts=1)
+    ) as client:
         with pytest.raises(SfApiError):  # the server here knows no path: a 404
             await client.compute("perlmutter").files.ls(path)
     # Before, httpx resolved "~/.." to "" and ls('~/..') asked for another endpoint.

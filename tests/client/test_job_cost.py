@@ -24,11 +24,20 @@ from sfapi_jupyter.client.scripts import allocation_check, parse_directives
 
 def alloc(**fields: str) -> dict[str, str]:
     row = {
-        "jobid": "123", "jobidraw": "123", "state": "COMPLETED", "qos": "regular",
-        "cluster": "perlmutter", "elapsed": "00:00:10", "elapsedraw": "10", "alloccpus": "2",
-        "nnodes": "1", "reqmem": "1000M", "alloctres": "cpu=2,mem=1000M,node=1,billing=2",
-        "maxrss": "", "totalcpu": "00:10.000",
-    }  # fmt: skip
+        "jobid": "123",
+        "jobidraw": "123",
+        "state": "COMPLETED",
+        "qos": "regular",
+        "cluster": "perlmutter",
+        "elapsed": "00:00:10",
+        "elapsedraw": "10",
+        "alloccpus": "2",
+        "nnodes": "1",
+        "reqmem": "1000M",
+        "alloctres": "cpu=2,mem=1000M,node=1,billing=2",
+        "maxrss": "",
+        "totalcpu": "00:10.000",
+    }
     row.update(fields)
     return row
 

@@ -54,9 +54,14 @@ async def test_a_submit_whose_answer_is_lost_is_found_not_repeated(tmp_path, kin
     # Every submit POST runs, then its answer is lost: the client must find the job it
     # made (by its marker) instead of submitting again.
     faults = FaultConfig(
-        rate=1.0, seed=5, kinds=(kind,), methods=("POST",), paths=("compute/jobs",),
-        when="after", retry_after=0,
-    )  # fmt: skip
+        rate=1.0,
+        seed=5,
+        kinds=(kind,),
+        methods=("POST",),
+        paths=("compute/jobs",),
+        when="after",
+        retry_after=0,
+    )
     with LocalFacility(fast_config(tmp_path, faults=faults)) as facility:
         facility.transport = None
         async with make_async_client(
@@ -70,8 +75,9 @@ async def test_a_submit_whose_answer_is_lost_is_found_not_repeated(tmp_path, kin
 
 
 async def test_a_submit_with_its_own_comment_is_not_retried_blindly(tmp_path):
-    faults = FaultConfig(rate=1.0, seed=5, kinds=("502",), methods=("POST",),
-                         paths=("compute/jobs",), when="after")  # fmt: skip
+    faults = FaultConfig(
+        rate=1.0, seed=5, kinds=("502",), methods=("POST",), paths=("compute/jobs",), when="after"
+    )
     with LocalFacility(fast_config(tmp_path, faults=faults)) as facility:
         facility.transport = None
         async with make_async_client(

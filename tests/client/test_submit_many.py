@@ -83,15 +83,23 @@ def faulty(request, tmp_path):
     if request.param == "lost answers":
         # Every third submit runs at the facility and then its answer is lost.
         faults = FaultConfig(
-            rate=0.35, seed=3, kinds=("502", "504", "drop"), methods=("POST",),
-            paths=("compute/jobs",), when="after", retry_after=0,
-        )  # fmt: skip
+            rate=0.35,
+            seed=3,
+            kinds=("502", "504", "drop"),
+            methods=("POST",),
+            paths=("compute/jobs",),
+            when="after",
+            retry_after=0,
+        )
     else:
         # Any request, task polls and listings included, before or after it ran.
         faults = FaultConfig(
-            rate=0.25, seed=4, kinds=("429", "502", "503", "504", "drop", "slow"),
-            slow_seconds=0.3, retry_after=0,
-        )  # fmt: skip
+            rate=0.25,
+            seed=4,
+            kinds=("429", "502", "503", "504", "drop", "slow"),
+            slow_seconds=0.3,
+            retry_after=0,
+        )
     with LocalFacility(fast_config(tmp_path, faults=faults)) as facility:
         facility.transport = None
         yield facility
@@ -139,8 +147,9 @@ def test_a_failed_background_submit_is_raised_by_the_jobs_first_use(facility, cr
             machine.wait_submitted()
         assert [j.jobid for j in summary.value.jobs] == [good.jobid]
         assert [j.aio for j in summary.value.failed] == [bad.aio]
-        record_bad_input("function", "machine.wait_submitted() after a refused script",
-                         str(summary.value))  # fmt: skip
+        record_bad_input(
+            "function", "machine.wait_submitted() after a refused script", str(summary.value)
+        )
         assert machine.wait_submitted() == []  # summarised once
     assert names_made(facility) == Counter(["good"])
 
@@ -178,8 +187,11 @@ async def test_an_error_nobody_looked_at_is_shown_when_the_client_closes(facilit
     with pytest.warns(SubmitWarning, match="1 background submit.* to perlmutter failed") as seen:
         await client.aclose()
     assert "Invalid account" in str(seen[0].message)
-    record_bad_input("function", "client closed with a failed submit_nowait nobody looked at",
-                     str(seen[0].message))  # fmt: skip
+    record_bad_input(
+        "function",
+        "client closed with a failed submit_nowait nobody looked at",
+        str(seen[0].message),
+    )
 
 
 async def test_a_seen_error_is_not_warned_about_again(facility, creds):
@@ -198,8 +210,9 @@ async def test_an_async_job_has_no_id_until_the_api_answers(facility, creds):
         job = machine.submit_nowait(script("true", "-J later"))
         with pytest.raises(JobNotReadyError, match=r"await job.ready\(\)") as raised:
             job.jobid  # noqa: B018
-        record_bad_input("function", "job.jobid of an AsyncJob still being submitted",
-                         str(raised.value))  # fmt: skip
+        record_bad_input(
+            "function", "job.jobid of an AsyncJob still being submitted", str(raised.value)
+        )
         assert "(submitting)" in repr(job)
         await job.wait(timeout=60)  # waits for the id first
         assert job.state is JobState.COMPLETED and job.jobid.isdigit()

@@ -36,16 +36,18 @@ def test_sync_client_does_what_the_async_one_does(facility, client):
 async def test_sync_client_inside_a_running_event_loop(facility, creds):
     # A Jupyter kernel runs an event loop on its main thread; the sync client must not
     # need it, block it, or nest in it.
-    with Client(facility.api_url, facility.token_url, client_id=creds.client_id,
-                key=creds.private_key_pem) as client:  # fmt: skip
+    with Client(
+        facility.api_url, facility.token_url, client_id=creds.client_id, key=creds.private_key_pem
+    ) as client:
         assert client.user().name == "elvis"
         assert client.loop_thread.loop is not None
         assert threading.current_thread() is threading.main_thread()
 
 
 def test_close_stops_the_loop_thread(facility, creds):
-    client = Client(facility.api_url, facility.token_url, client_id=creds.client_id,
-                    key=creds.private_key_pem)  # fmt: skip
+    client = Client(
+        facility.api_url, facility.token_url, client_id=creds.client_id, key=creds.private_key_pem
+    )
     client.status()
     client.close()
     assert not client.loop_thread.running

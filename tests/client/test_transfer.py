@@ -27,8 +27,9 @@ async def test_transfer_reports_progress_and_succeeds(served, aclient, monkeypat
     monkeypatch.setenv(RATE_ENV, str(512 * 1024))  # 1.5 s for 768 KiB
     base = served.config.home_of("elvis")
     source = make_tree(base, "raw")
-    transfer = await aclient.transfer(f"perlmutter:{source}", ("dtns", f"{home(served)}/out"),
-                                      label="raw data")  # fmt: skip
+    transfer = await aclient.transfer(
+        f"perlmutter:{source}", ("dtns", f"{home(served)}/out"), label="raw data"
+    )
     assert transfer.source == ("perlmutter", str(source)) and transfer.label == "raw data"
     seen: list[TransferInfo] = []
     info = await transfer.wait(60, interval=0.2, on_progress=seen.append, check=True)
@@ -83,13 +84,16 @@ async def test_wait_check_raises_for_a_failed_transfer(served, aclient, monkeypa
     ("spec", "message"),
     [
         ("perlmutter", "'perlmutter' is not MACHINE:PATH; write the machine, a colon and the path"),
-        ("cori:/x", "'cori:/x': unknown machine 'cori': a transfer goes between perlmutter, dtns, "
-                    "dtn01 (or Globus collection UUIDs)"),
+        (
+            "cori:/x",
+            "'cori:/x': unknown machine 'cori': a transfer goes between perlmutter, dtns, "
+            "dtn01 (or Globus collection UUIDs)",
+        ),
         (":/x", "':/x' has no machine"),
         ("dtns:", "'dtns:' has no path"),
         (("", "/x"), "':/x' has no machine"),
     ],
-)  # fmt: skip
+)
 def test_bad_locations(spec, message):
     with pytest.raises(ValueError) as info:
         parse_location(spec)
@@ -99,8 +103,7 @@ def test_bad_locations(spec, message):
 def test_locations_and_endpoints():
     assert parse_location("dtns:/global/cfs/cdirs/m1/raw") == ("dtns", "/global/cfs/cdirs/m1/raw")
     assert parse_location(("perlmutter", "run1")) == ("perlmutter", "run1")
-    assert [endpoint_id(m) for m in ("perlmutter", "dtns", "dtn01", "DTNS")] == [
-        "perlmutter", "dtn", "dtn", "dtn",
-    ]  # fmt: skip
+    machines = ("perlmutter", "dtns", "dtn01", "DTNS")
+    assert [endpoint_id(m) for m in machines] == ["perlmutter", "dtn", "dtn", "dtn"]
     uuid = "0b9d2a3e-5c3f-4b59-9d2a-3e5c3f4b599d"
     assert endpoint_id(uuid) == uuid

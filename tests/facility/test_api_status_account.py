@@ -135,10 +135,19 @@ def test_cli_outage_add_and_remove(facility, anonymous, capsys) -> None:
     start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)
     end = start + dt.timedelta(hours=4)
     admin(
-        facility, "outage", "add", "dtns",
-        "--start", start.isoformat(), "--end", end.isoformat(),
-        "--description", "DTN network upgrade", "--notes", "Transfers will pause",
-    )  # fmt: skip
+        facility,
+        "outage",
+        "add",
+        "dtns",
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.isoformat(),
+        "--description",
+        "DTN network upgrade",
+        "--notes",
+        "Transfers will pause",
+    )
     outage_id = re.search(r"outage (\d+) added", capsys.readouterr().out).group(1)  # type: ignore[union-attr]
     [planned] = anonymous.get("status/outages/planned/dtns").json()
     assert planned["description"] == "DTN network upgrade"
@@ -154,10 +163,17 @@ def test_cli_outage_add_and_remove(facility, anonymous, capsys) -> None:
     # A current outage (already started) shows as Active among the outages, not the planned.
     begun = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
     admin(
-        facility, "outage", "add", "spin",
-        "--start", begun.isoformat(), "--end", (begun + dt.timedelta(hours=3)).isoformat(),
-        "--description", "Spin rolling restart",
-    )  # fmt: skip
+        facility,
+        "outage",
+        "add",
+        "spin",
+        "--start",
+        begun.isoformat(),
+        "--end",
+        (begun + dt.timedelta(hours=3)).isoformat(),
+        "--description",
+        "Spin rolling restart",
+    )
     current = anonymous.get("status/outages/spin").json()
     assert [o["status"] for o in current if o["description"] == "Spin rolling restart"] == [
         "Active"

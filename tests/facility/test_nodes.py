@@ -59,8 +59,8 @@ def _answers(url: str) -> bool:
 
 def test_serve_with_8_perlmutter_nodes_runs_8_jobs_at_once(served, capsys):
     base, state, proc = served
-    assert main(["facility", "client", "create", "--state", str(state), "--user", "elvis",
-                 "--json"]) == 0  # fmt: skip
+    create = ["facility", "client", "create", "--state", str(state), "--user", "elvis", "--json"]
+    assert main(create) == 0
     made = json.loads(capsys.readouterr().out)
     creds = SimpleNamespace(client_id=made["client_id"], private_key_pem=made["private_key_pem"])
     token = fetch_token(base + "/c2id/token", creds)  # type: ignore[arg-type]

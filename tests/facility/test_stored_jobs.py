@@ -29,12 +29,23 @@ FIRST = 5_000_001
 def record(jobid: int, user: str, state: str, array_of: int | None = None) -> JobRecord:
     now = time.time()
     return JobRecord(
-        machine="perlmutter", jobid=jobid, name=f"job{jobid}", user=user, uid=70001,
-        gid=70001, group="g", account="m4001", state=state, submit_time=now - 600,
-        start_time=now - 500, end_time=None if state == "RUNNING" else now - 400,
-        nodelist="nid001001", work_dir="/tmp", array_job_id=array_of,
+        machine="perlmutter",
+        jobid=jobid,
+        name=f"job{jobid}",
+        user=user,
+        uid=70001,
+        gid=70001,
+        group="g",
+        account="m4001",
+        state=state,
+        submit_time=now - 600,
+        start_time=now - 500,
+        end_time=None if state == "RUNNING" else now - 400,
+        nodelist="nid001001",
+        work_dir="/tmp",
+        array_job_id=array_of,
         array_task_id=jobid - array_of if array_of else None,
-    )  # fmt: skip
+    )
 
 
 def finished(start: int, count: int) -> list[JobRecord]:

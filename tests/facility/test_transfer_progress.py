@@ -20,10 +20,15 @@ def test_an_active_transfer_reports_files_and_bytes_done(api, facility, monkeypa
     for i in range(3):
         (source / f"f{i}.raw").write_bytes(os.urandom(1024 * 1024))
     (source / "latest").symlink_to("f2.raw")
-    body = api.post("storage/globus/transfer", data={
-        "source_uuid": "perlmutter", "target_uuid": "dtn",
-        "source_dir": str(source), "target_dir": str(home / "copy"),
-    }).json()  # fmt: skip
+    body = api.post(
+        "storage/globus/transfer",
+        data={
+            "source_uuid": "perlmutter",
+            "target_uuid": "dtn",
+            "source_dir": str(source),
+            "target_dir": str(home / "copy"),
+        },
+    ).json()
     assert body["status"] == "OK", body
     url = f"storage/globus/transfer/{body['transfer_id']}"
 
@@ -46,18 +51,29 @@ def test_an_active_transfer_reports_files_and_bytes_done(api, facility, monkeypa
     assert doc["files_transferred"] == doc["files"] == 4
     assert doc["bytes_transferred"] == doc["bytes_expected"] == 3 * 1024 * 1024
     assert os.readlink(home / "copy" / "frames" / "latest") == "f2.raw"
-    assert set(doc) >= {"status", "reason", "globus_status", "bytes_transferred",
-                        "completion_time", "effective_bytes_per_second"}  # fmt: skip
+    assert set(doc) >= {
+        "status",
+        "reason",
+        "globus_status",
+        "bytes_transferred",
+        "completion_time",
+        "effective_bytes_per_second",
+    }
 
 
 def test_a_named_pipe_is_refused_not_read(api, facility):
     home = facility.config.home_of("elvis")
     (home / "pipes").mkdir(parents=True)
     os.mkfifo(home / "pipes" / "fifo")
-    body = api.post("storage/globus/transfer", data={
-        "source_uuid": "perlmutter", "target_uuid": "dtn",
-        "source_dir": str(home / "pipes" / "fifo"), "target_dir": str(home / "out"),
-    }).json()  # fmt: skip
+    body = api.post(
+        "storage/globus/transfer",
+        data={
+            "source_uuid": "perlmutter",
+            "target_uuid": "dtn",
+            "source_dir": str(home / "pipes" / "fifo"),
+            "target_dir": str(home / "out"),
+        },
+    ).json()
     url = f"storage/globus/transfer/{body['transfer_id']}"
     doc = wait_for(lambda: (d := api.get(url).json())["globus_status"] != "ACTIVE" and d, 30)
     assert doc["globus_status"] == "FAILED"

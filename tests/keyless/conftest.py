@@ -74,16 +74,27 @@ class KeylessHost:
         return env
 
     def run_command(
-        self, args: list[str], *, uid: int = NOBODY, home: Path | None = None,
-        extra_env: dict[str, str] | None = None, timeout: float = 900,
-    ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+        self,
+        args: list[str],
+        *,
+        uid: int = NOBODY,
+        home: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
         """``python ARGS`` of the reachable environment, as ``uid``, in ``home``."""
         return subprocess.run(
-            [*("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"),
-             str(self.python), *args],
-            capture_output=True, text=True, timeout=timeout, cwd=str(home or self.home),
+            [
+                *("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"),
+                str(self.python),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=str(home or self.home),
             env=self.environment(home, extra_env),
-        )  # fmt: skip
+        )
 
     def run(
         self,
@@ -108,13 +119,17 @@ def ensure_slurm_account(user: str, account: str = "root") -> None:
     """Slurm runs the jobs of users it has an association for; give ``user`` one."""
     shown = subprocess.run(
         ["sacctmgr", "-n", "-P", "show", "user", user, "withassoc", "format=account"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if not shown.strip():
         subprocess.run(
             ["sacctmgr", "-i", "-Q", "add", "user", user, f"account={account}"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 def counting_shims(directory: Path, calls: Path) -> None:

@@ -130,10 +130,18 @@ def test_the_quickstarts_job_cells_run_keyless_under_nbval(keyless_notebook_host
     for name, cells in (("session", SESSION), ("restarted", RESTARTED)):
         path = notebook(cells, home / f"{name}.ipynb")
         result = host.run_command(
-            ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-             "--nbval-cell-timeout=300", str(path)],
+            [
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--nbval-lax",
+                "--nbval-cell-timeout=300",
+                str(path),
+            ],
             home=home,
-        )  # fmt: skip
+        )
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
         assert " passed" in result.stdout and "failed" not in result.stdout
     seen = host.tripwire_seen

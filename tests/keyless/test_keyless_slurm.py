@@ -42,5 +42,7 @@ def test_watching_a_50_task_array_costs_one_squeue_per_tick(keyless_host: Keyles
     # one squeue per tick, whatever the number of tasks; sacct only for jobs squeue forgot
     assert out["squeue"] <= out["ticks"] + 1, out
     assert out["sacct"] <= out["ticks"], out
-    print(f"\n50-task array watched keyless: {out['ticks']} ticks, {out['squeue']} squeue, "
-          f"{out['sacct']} sacct")  # fmt: skip
+    print(
+        f"\n50-task array watched keyless: {out['ticks']} ticks, {out['squeue']} squeue, "
+        f"{out['sacct']} sacct"
+    )

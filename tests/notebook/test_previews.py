@@ -84,3 +84,17 @@ def test_load_array_never_unpickles() -> None:
 def test_kinds_by_name() -> None:
     assert previews.kind_of("/a/B.PNG") == "image" and previews.kind_of("x.jpeg") == "image"
     assert previews.kind_of("scan.npy") == "array" and previews.kind_of("run.out") == "text"
+    # HDF5 (and py4DSTEM's EMD, which is HDF5): their tree, read on the machine.
+    assert previews.kind_of("scan_0042.H5") == "hdf5" and previews.kind_of("a.hdf5") == "hdf5"
+    assert previews.kind_of("tutorial.emd") == "hdf5" and previews.kind_of("h5.txt") == "text"
+
+
+def test_an_hdf5_preview_is_its_tree_under_how_to_open_it() -> None:
+    preview = previews.hdf5_preview("/home/elvis/scan.h5", "perlmutter", "/\n  data  uint16 4x4")
+    assert preview["kind"] == "text" and preview["total_lines"] == 3
+    assert preview["head"] == [
+        "# HDF5 tree, read on perlmutter; "
+        "h5_view('/home/elvis/scan.h5', 'perlmutter') shows its datasets",
+        "/",
+        "  data  uint16 4x4",
+    ]

@@ -67,8 +67,9 @@ def test_a_user_slurm_has_no_account_for_is_told_so(keyless_host: KeylessHost) -
     )
     assert "Slurm has no account for user 'daemon'" in asked["error"], asked
     assert "API key" in asked["error"]
-    record_bad_input("keyless", "SFAPI_TRANSPORT=slurm as a user without a Slurm account",
-                     asked["error"])  # fmt: skip
+    record_bad_input(
+        "keyless", "SFAPI_TRANSPORT=slurm as a user without a Slurm account", asked["error"]
+    )
 
 
 def test_a_refused_key_says_the_sf_api_is_used_because_of_it(keyless_host: KeylessHost) -> None:
@@ -90,8 +91,9 @@ def test_a_refused_key_says_the_sf_api_is_used_because_of_it(keyless_host: Keyle
     assert len(refusals) == 1, out["warnings"]
     assert "SFAPI_TRANSPORT=slurm" in refusals[0]
     assert "keyless" not in out["stderr"]
-    record_bad_input("keyless", "a key in ~/.superfacility the API refuses, on a Slurm host",
-                     refusals[0])  # fmt: skip
+    record_bad_input(
+        "keyless", "a key in ~/.superfacility the API refuses, on a Slurm host", refusals[0]
+    )
     shutil.rmtree(home, ignore_errors=True)
 
 

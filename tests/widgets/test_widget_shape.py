@@ -10,7 +10,7 @@ import pytest
 
 from sfapi_jupyter import widgets
 from sfapi_jupyter.client.models.jobs import JobInfo, JobState
-from sfapi_jupyter.widgets import JobCard, QueueTable, SubmitForm, TransferCard
+from sfapi_jupyter.widgets import H5Viewer, JobCard, QueueTable, SubmitForm, TransferCard
 from sfapi_jupyter.widgets._base import MessageMixin, SfWidget
 
 from .test_widgets import from_js, record
@@ -19,6 +19,7 @@ from .test_widgets import from_js, record
 MADE: dict[str, dict[str, Any]] = {
     "AccountView": {},
     "FileBrowser": {"machine": "perlmutter"},
+    "H5Viewer": {"machine": "perlmutter", "path": "/scratch/scan.h5"},
     "JobCard": {"jobid": "7", "machine": "perlmutter"},
     "LogTail": {},
     "QueueTable": {"machine": "perlmutter"},
@@ -113,9 +114,10 @@ def test_a_note_is_set_the_same_way_on_every_widget_with_one(name: str) -> None:
         widget.set_message("x", "loud")
 
 
-def test_the_widgets_with_a_note_are_the_cards_and_the_form() -> None:
+def test_the_widgets_with_a_note_are_the_cards_the_form_and_the_h5_viewer() -> None:
     with_note = {n for n in CLASSES if issubclass(getattr(widgets, n), MessageMixin)}
-    assert with_note == {JobCard.__name__, SubmitForm.__name__, TransferCard.__name__}
+    names = {JobCard.__name__, SubmitForm.__name__, TransferCard.__name__, H5Viewer.__name__}
+    assert with_note == names
 
 
 def test_a_remover_holds_its_widget_only_weakly() -> None:

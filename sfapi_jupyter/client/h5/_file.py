@@ -73,8 +73,13 @@ class AnnularDarkField:
             )
 
     def request(self) -> dict[str, Any]:
-        return {"kind": "annular", "row": self.row, "col": self.col,
-                "inner": self.inner, "outer": self.outer}  # fmt: skip
+        return {
+            "kind": "annular",
+            "row": self.row,
+            "col": self.col,
+            "inner": self.inner,
+            "outer": self.outer,
+        }
 
 
 Detector = Union[BrightField, AnnularDarkField]  # noqa: UP007 (a runtime alias, 3.10 too)
@@ -216,8 +221,12 @@ class AsyncH5File:
         """(header, image or None, output characters) of one question to the machine."""
         found = self.python_found
         pythons = (found,) if found else (self.python,) if self.python else DEFAULT_PYTHONS
-        full = {"path": self.path, "max_pixels": self.max_pixels,
-                "block_bytes": self.block_bytes, **request}  # fmt: skip
+        full = {
+            "path": self.path,
+            "max_pixels": self.max_pixels,
+            "block_bytes": self.block_bytes,
+            **request,
+        }
         result = await self.machine.run(command(full, pythons), timeout=self.timeout)
         self.commands += 1
         chars = len(result.output) + len(result.error)
@@ -301,8 +310,12 @@ class AsyncH5File:
             raise TypeError(
                 f"the detector must be a BrightField or an AnnularDarkField, not {detector!r}"
             )
-        request = {"op": "virtual", "dataset": dataset, "detector": detector.request(),
-                   "scan_step": _step(scan_step)}  # fmt: skip
+        request = {
+            "op": "virtual",
+            "dataset": dataset,
+            "detector": detector.request(),
+            "scan_step": _step(scan_step),
+        }
         return await self._image(
             "virtual_image", request, max_pixels, detector=detector, scan_step=scan_step
         )

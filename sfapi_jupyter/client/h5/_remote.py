@@ -87,9 +87,8 @@ FILTERS = {32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32015: "zstd", 320
 
 def filters(ds: Any) -> list[str]:
     plist = ds.id.get_create_plist()
-    found = [plist.get_filter(i) for i in range(plist.get_nfilters())]
-    return [FILTERS.get(code) or name.decode(errors="replace") or str(code)
-            for code, _, _, name in found]  # fmt: skip
+    pairs = [plist.get_filter(i)[::3] for i in range(plist.get_nfilters())]  # (code, name)
+    return [FILTERS.get(code) or name.decode(errors="replace") or str(code) for code, name in pairs]
 
 
 def describe_dataset(ds: Any) -> dict[str, Any]:
@@ -188,6 +187,13 @@ def compact(image: Any) -> Any:
     return image.astype(np.complex64 if image.dtype.kind == "c" else np.float32)
 
 
+def sent_image(image: Any, max_pixels: int, blocks: int, **extra: Any) -> tuple[Any, dict]:
+    """A computed image as sent (binned to ``max_pixels``, compact) and its header."""
+    factor = bin_factor(image.shape, max_pixels)
+    header = {"binned": factor, "shape": list(image.shape), "blocks": blocks, **extra}
+    return compact(binned(image, factor)), header
+
+
 def plane(ds: Any, request: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The 2-D slice: ``index`` holds an integer per axis, and null for the two drawn."""
     shape = ds.shape
@@ -271,10 +277,7 @@ def mean_diffraction(ds: Any, request: dict[str, Any]) -> tuple[Any, dict[str, A
         block = ds[rows, cols]
         total += block.sum(axis=(0, 1), dtype=total.dtype)
         count += block.shape[0] * block.shape[1]
-    factor = bin_factor((dy, dx), request["max_pixels"])
-    mean = binned(total / max(count, 1), factor)
-    return compact(mean), {"binned": factor, "shape": [dy, dx], "blocks": len(blocks),
-                           "patterns": count}  # fmt: skip
+    return sent_image(total / max(count, 1), request["max_pixels"], len(blocks), patterns=count)
 
 
 def detector_mask(detector: dict[str, Any], dy: int, dx: int) -> tuple[Any, slice, slice]:
@@ -318,10 +321,7 @@ def virtual_image(ds: Any, request: dict[str, Any]) -> tuple[Any, dict[str, Any]
     for rows, cols in blocks:
         data = ds[rows, cols, rows_box, cols_box].astype(total)
         image[kept(rows), kept(cols)] = np.einsum("ijkl,kl->ij", data, weights)
-    factor = bin_factor(image.shape, request["max_pixels"])
-    extra = {"binned": factor, "shape": list(image.shape), "blocks": len(blocks),
-             "pixels": int(mask.sum())}  # fmt: skip
-    return compact(binned(image, factor)), extra
+    return sent_image(image, request["max_pixels"], len(blocks), pixels=int(mask.sum()))
 
 
 OPERATIONS = {"slice": plane, "mean": mean_diffraction, "virtual": virtual_image}

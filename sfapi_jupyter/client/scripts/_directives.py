@@ -10,8 +10,16 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-QOS_NAMES = ("regular", "debug", "shared", "premium", "preempt", "overrun", "interactive",
-             "realtime")  # fmt: skip
+QOS_NAMES = (
+    "regular",
+    "debug",
+    "shared",
+    "premium",
+    "preempt",
+    "overrun",
+    "interactive",
+    "realtime",
+)
 TIME_FORMATS = "MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (e.g. 30, 01:30:00, 2-00:00:00)"
 POLICY = 'NERSC refuses it with "Job request does not match any supported policy"'
 

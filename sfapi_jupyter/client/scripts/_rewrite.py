@@ -16,8 +16,14 @@ from ._directives import _KIND, _SHORT, _long_name, normalise, scan
 
 _TOKEN = re.compile(r"""(?:[^\s"'#]|"[^"]*"|'[^']*')+|#.*""")
 #: How a new option is written: NERSC's documentation uses these short forms.
-SHORT_FORMS = {"job-name": "-J", "account": "-A", "qos": "-q", "constraint": "-C",
-               "nodes": "-N", "time": "-t"}  # fmt: skip
+SHORT_FORMS = {
+    "job-name": "-J",
+    "account": "-A",
+    "qos": "-q",
+    "constraint": "-C",
+    "nodes": "-N",
+    "time": "-t",
+}
 
 
 @dataclass

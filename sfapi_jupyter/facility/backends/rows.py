@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from ..models import JobRecord
 from .usage import usage_columns
@@ -40,36 +41,10 @@ STATE_CODES = {
 }
 
 
-SQUEUE_KEYS = (
-    "account", "tres_per_node", "min_cpus", "min_tmp_disk", "end_time", "features", "group",
-    "over_subscribe", "jobid", "name", "comment", "time_limit", "min_memory", "req_nodes",
-    "command", "priority", "qos", "reason", "", "st", "user", "reservation", "wckey",
-    "exc_nodes", "nice", "s:c:t", "exec_host", "cpus", "nodes", "dependency", "array_job_id",
-    "sockets_per_node", "cores_per_socket", "threads_per_core", "array_task_id", "time_left",
-    "time", "nodelist", "contiguous", "partition", "nodelist(reason)", "start_time", "state",
-    "uid", "submit_time", "licenses", "core_spec", "schednodes", "work_dir",
-)  # fmt: skip
-
-SACCT_KEYS = (
-    "account", "admincomment", "alloccpus", "allocnodes", "alloctres", "associd", "avecpu",
-    "avecpufreq", "avediskread", "avediskwrite", "avepages", "averss", "avevmsize", "blockid",
-    "cluster", "comment", "constraints", "consumedenergy", "consumedenergyraw", "cputime",
-    "cputimeraw", "dbindex", "derivedexitcode", "elapsed", "elapsedraw", "eligible", "end",
-    "exitcode", "flags", "gid", "group", "jobid", "jobidraw", "jobname", "layout",
-    "maxdiskread", "maxdiskreadnode", "maxdiskreadtask", "maxdiskwrite", "maxdiskwritenode",
-    "maxdiskwritetask", "maxpages", "maxpagesnode", "maxpagestask", "maxrss", "maxrssnode",
-    "maxrsstask", "maxvmsize", "maxvmsizenode", "maxvmsizetask", "mcslabel", "mincpu",
-    "mincpunode", "mincputask", "ncpus", "nnodes", "nodelist", "ntasks", "priority",
-    "partition", "qos", "qosraw", "reason", "reqcpufreq", "reqcpufreqmin", "reqcpufreqmax",
-    "reqcpufreqgov", "reqcpus", "reqmem", "reqnodes", "reqtres", "reservation",
-    "reservationid", "reserved", "resvcpu", "resvcpuraw", "start", "state", "submit",
-    "suspended", "systemcpu", "systemcomment", "timelimit", "timelimitraw", "totalcpu",
-    "tresusageinave", "tresusageinmax", "tresusageinmaxnode", "tresusageinmaxtask",
-    "tresusageinmin", "tresusageinminnode", "tresusageinmintask", "tresusageintot",
-    "tresusageoutave", "tresusageoutmax", "tresusageoutmaxnode", "tresusageoutmaxtask",
-    "tresusageoutmin", "tresusageoutminnode", "tresusageoutmintask", "tresusageouttot", "uid",
-    "user", "usercpu", "wckey", "wckeyid", "workdir",
-)  # fmt: skip
+#: The keys of squeue and sacct rows, in the real API's order (a data file: 156 names).
+_KEYS = json.loads(Path(__file__).with_name("row_keys.json").read_text())
+SQUEUE_KEYS: tuple[str, ...] = tuple(_KEYS["squeue"])
+SACCT_KEYS: tuple[str, ...] = tuple(_KEYS["sacct"])
 
 QOS_IDS = {"regular": 1, "debug": 2, "shared": 3, "premium": 4, "preempt": 5, "overrun": 6}
 

@@ -344,11 +344,11 @@ class SlurmBackend:
         """Copy what Slurm knows onto the record; the owner fields stay the facility's."""
         keep_stdout, keep_stderr = job.stdout, job.stderr
         for field in (
-            "name", "state", "reason", "partition", "qos", "constraint", "nodes", "cpus",
-            "time_limit", "submit_time", "eligible_time", "start_time", "end_time",
-            "exit_code", "signal", "nodelist", "work_dir", "dependency",
-            "array_job_id", "array_task_id", "array_task_str",
-        ):  # fmt: skip
+            *("name", "state", "reason", "partition", "qos", "constraint", "nodes", "cpus"),
+            *("time_limit", "submit_time", "eligible_time", "start_time", "end_time"),
+            *("exit_code", "signal", "nodelist", "work_dir", "dependency"),
+            *("array_job_id", "array_task_id", "array_task_str"),
+        ):
             setattr(job, field, getattr(sj, field))
         if sj.priority is not None:
             job.priority = sj.priority

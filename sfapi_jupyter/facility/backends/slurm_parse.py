@@ -35,9 +35,24 @@ from ..sbatch import default_output_name, expand_filename_pattern
 
 #: Columns requested from ``sacct -X -P -n -o``; :func:`parse_sacct_text` reads this order.
 SACCT_FIELDS = (
-    "JobIDRaw", "JobID", "JobName", "State", "ExitCode", "Submit", "Eligible", "Start", "End",
-    "NodeList", "WorkDir", "Partition", "QOS", "Account", "Timelimit", "NNodes", "NCPUS",
-)  # fmt: skip
+    "JobIDRaw",
+    "JobID",
+    "JobName",
+    "State",
+    "ExitCode",
+    "Submit",
+    "Eligible",
+    "Start",
+    "End",
+    "NodeList",
+    "WorkDir",
+    "Partition",
+    "QOS",
+    "Account",
+    "Timelimit",
+    "NNodes",
+    "NCPUS",
+)
 _WORKDIR = SACCT_FIELDS.index("WorkDir")
 
 #: Slurm's NO_VAL: the ``%a`` of a job that is not an array task, never a real exit status.

@@ -160,8 +160,9 @@ async def read_slurm_usage(
     the refresh of the jobs' states."""
     ids = ",".join(str(j.jobid) for j in jobs)
     try:
-        used = slurm_usage(await query(["sacct", "-P", "-n", "-o", ",".join(SLURM_USAGE_FIELDS),
-                                        "-j", ids]))  # fmt: skip
+        used = slurm_usage(
+            await query(["sacct", "-P", "-n", "-o", ",".join(SLURM_USAGE_FIELDS), "-j", ids])
+        )
     except RuntimeError as exc:
         log.warning("usage of jobs %s not read: %s", ids, exc)
         used = {}

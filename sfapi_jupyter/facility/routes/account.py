@@ -14,8 +14,15 @@ from ..unix import MAX_GROUP_NAME, unix_name_problem
 router = APIRouter(prefix="/account", tags=["account"])
 
 USER_FIELDS = (
-    "uid", "name", "firstname", "lastname", "middlename", "workphone", "otherPhones", "email",
-)  # fmt: skip
+    "uid",
+    "name",
+    "firstname",
+    "lastname",
+    "middlename",
+    "workphone",
+    "otherPhones",
+    "email",
+)
 
 
 class BatchGroupAction(str, Enum):

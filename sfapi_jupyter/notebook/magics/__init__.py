@@ -7,6 +7,7 @@ and ``--out`` arguments, input checks, API errors shown as one line), added to t
 
 from .account import AccountMagics
 from .files import FileMagics
+from .h5 import H5Magics
 from .jobs import JobMagics
 from .queue import QueueMagics
 from .run import RunMagics
@@ -24,6 +25,7 @@ MAGICS = (
     AccountMagics,
     RunMagics,
     FileMagics,
+    H5Magics,
     SubmitFormMagics,
     TransferMagics,
 )
@@ -32,6 +34,7 @@ __all__ = [
     "MAGICS",
     "AccountMagics",
     "FileMagics",
+    "H5Magics",
     "JobMagics",
     "QueueMagics",
     "RunMagics",
