@@ -50,7 +50,7 @@ def jobs() -> dict:
             script("for i in 1 2 3 4 5; do echo line $i >> grow.txt; sleep 0.5; done", "-J grow")
         )
         seen = ""
-        for chunk in m.tail("grow.txt", follow=True, timeout=60):
+        for chunk in m.tail("grow.txt", follow=True, missing_timeout=60):
             seen += chunk
             if "line 5" in seen:
                 break
