@@ -34,6 +34,11 @@ def _time(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    """An aware time (NERSC's times without a zone are UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 def _seconds(value: dt.timedelta | None) -> float | None:
     return value.total_seconds() if value is not None else None
 
@@ -125,7 +130,12 @@ class Views:
 
         async def outages() -> list[Outage]:
             current, planned = await asyncio.gather(client.outages(), client.planned_outages())
-            return [*current, *planned]
+            # /status/outages also lists outages long over: the panel says what is down now or
+            # will be, soonest first (a user read "Nov 7" under "Outages" on Dec 7 as current).
+            now = dt.datetime.now(dt.timezone.utc)
+            upcoming = [o for o in (*current, *planned) if o.end_at is None or _utc(o.end_at) > now]
+            never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+            return sorted(upcoming, key=lambda o: _utc(o.start_at) if o.start_at else never)
 
         try:
             found = await self.cache.get("outages", outages, self.settings.outage_interval)

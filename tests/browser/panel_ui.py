@@ -60,8 +60,10 @@ class PanelUI:
                 tab.click()
         else:
             self.page.get_by_role("menuitem", name="View", exact=True).click(timeout=ms)
-            self.page.get_by_role("menuitem", name=re.compile("Left Sidebar")).click()
-            self.page.get_by_role("menuitem", name=re.compile("NERSC")).click()
+            # Lumino gives a submenu item no role (only aria-haspopup), so it is found by class.
+            menu = self.page.locator(".lm-Menu")
+            menu.locator('.lm-Menu-item[data-type="submenu"]', has_text="Left Sidebar").click()
+            menu.get_by_role("menuitem", name=re.compile("NERSC")).click()
         expect(self.root).to_be_visible(timeout=ms)
         expect(self.root.locator(".sfp-resource").first).to_be_visible(timeout=ms)
         return self

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.browser.servers import PANEL_BUILD
 from tests.support.reachable import reachable_python
 
 OVERRIDES = Path(__file__).resolve().parents[1] / "browser" / "lab-overrides.json"
@@ -54,6 +55,11 @@ def hub_python() -> Iterator[Path]:
         prefix = python.parents[1]
         for part in ("share/jupyter", "etc/jupyter"):
             _copy_readable(Path(sys.prefix) / part, prefix / part)
+        # The panel as this checkout built it, not the venv's copy (made by whichever checkout
+        # installed the venv, and never updated since): the Hub tests test this checkout.
+        if (PANEL_BUILD / "package.json").exists():
+            panel = prefix / "share" / "jupyter" / "labextensions" / "sfapi-jupyter-panel"
+            _copy_readable(PANEL_BUILD, panel)  # over it: its package.json names the new files
         settings = prefix / "share" / "jupyter" / "lab" / "settings"
         settings.mkdir(parents=True, exist_ok=True)
         shutil.copy2(OVERRIDES, settings / "overrides.json")

@@ -25,6 +25,11 @@ from ..support.slurm import require_slurm
 NOBODY = 65534
 SCENARIO = Path(__file__).with_name("scenario.py")
 SLURM_TOOLS = ("squeue", "sacct")
+#: Variables of the test run's own (tests/conftest.py points XDG_*, JUPYTER_*, IPYTHONDIR and
+#: TMPDIR into root's private temporary home), which nobody cannot enter ("Permission denied:
+#: .../sfapi-test-home-.../.local/share/sfapi-jupyter/keyless/private"); a user's own login
+#: has none of them, so the toolkit uses the defaults under their HOME.
+RUN_ONLY = ("SFAPI_", "XDG_", "JUPYTER", "IPYTHONDIR", "TMPDIR")
 
 
 class Recorder:
@@ -58,7 +63,7 @@ class KeylessHost:
 
     def environment(self, home: Path | None, extra_env: dict[str, str] | None) -> dict[str, str]:
         """The user's environment: no ``SFAPI_*`` but the tripwire's API URL, shims first."""
-        env = {k: v for k, v in without_checkout(os.environ).items() if not k.startswith("SFAPI_")}
+        env = {k: v for k, v in without_checkout(os.environ).items() if not k.startswith(RUN_ONLY)}
         env.update(
             HOME=str(home or self.home),
             PATH=f"{self.shims}:{self.python.parent}:{env.get('PATH', '/usr/bin:/bin')}",

@@ -37,20 +37,20 @@ def jobs() -> dict:
         m = client.compute("perlmutter")
         done = m.submit(script("echo hello from $(whoami) in $PWD", "-J hello", "-o hello-%j.out"))
         done.wait(timeout=120)
-        out["done"] = [done.jobid, str(done.state)]
+        out["done"] = [done.jobid, done.state.value]
         out["done_output"] = m.files.download(f"hello-{done.jobid}.out", binary=False)
         if isinstance(out["done_output"], bytes):
             out["done_output"] = out["done_output"].decode()
         long = m.submit(script("sleep 300", "-J long"))
         long.cancel(wait=True, timeout=60)
-        out["cancelled"] = [long.jobid, str(long.refresh().state)]
+        out["cancelled"] = [long.jobid, long.refresh().state.value]
         listed = [j.jobid for j in m.jobs(sacct=True)]
         out["listed"] = listed
         grow = m.submit(
             script("for i in 1 2 3 4 5; do echo line $i >> grow.txt; sleep 0.5; done", "-J grow")
         )
         seen = ""
-        for chunk in m.tail("grow.txt", follow=True, timeout=60):
+        for chunk in m.tail("grow.txt", follow=True, missing_timeout=60):
             seen += chunk
             if "line 5" in seen:
                 break
@@ -80,7 +80,7 @@ def array() -> dict:
         watcher = m.aio.watcher
         ticks, squeue, sacct = watcher.ticks, calls("squeue"), calls("sacct")
         job.wait(timeout=300)
-        out["state"] = str(job.state)
+        out["state"] = job.state.value
         out["tasks"] = len(watcher.tasks_of(job.jobid))
         out["ticks"] = watcher.ticks - ticks
         out["squeue"] = calls("squeue") - squeue
