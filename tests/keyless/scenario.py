@@ -79,7 +79,7 @@ def array() -> dict:
         job = m.submit(script("sleep 1", "-J arr", "--array=0-49", "-o /dev/null"))
         watcher = m.aio.watcher
         ticks, squeue, sacct = watcher.ticks, calls("squeue"), calls("sacct")
-        job.wait(timeout=300)
+        job.wait(timeout=150)  # 50 one-second tasks, two at a time on CI's node: about 60 s
         out["state"] = job.state.value
         out["tasks"] = len(watcher.tasks_of(job.jobid))
         out["ticks"] = watcher.ticks - ticks
