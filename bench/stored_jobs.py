@@ -9,7 +9,8 @@ instead of hours, and a listing cannot tell the difference. A listing is then ti
 client, over HTTP on loopback, alternating between the two facilities so both see the same
 load on the machine:
 
-* **one user's queue**: ``GET /compute/jobs/perlmutter?kwargs=user=elvis`` (``nora`` in the second facility; 10 squeue rows);
+* **one user's queue**: ``GET /compute/jobs/perlmutter?kwargs=user=elvis`` (10 squeue rows;
+  ``nora`` in the second facility);
 * **a jobid= query**: ``?sacct=true&kwargs=jobid=<a finished job>,<an array>`` (11 sacct rows),
   the batched status query of watchers (ours and NERSC's client).
 
