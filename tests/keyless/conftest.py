@@ -106,8 +106,13 @@ class KeylessHost:
         timeout: float = 600,
     ) -> dict[str, Any]:
         """Run one scenario step as ``uid``; its JSON, with its stderr under ``"stderr"``."""
+        # A copy where the user can read it: CI clones into a private (0700) directory.
+        script = self.shims.parent / SCENARIO.name
+        if not script.exists():
+            shutil.copyfile(SCENARIO, script)
+            script.chmod(0o644)
         proc = self.run_command(
-            [str(SCENARIO), step], uid=uid, home=home, extra_env=extra_env, timeout=timeout
+            [str(script), step], uid=uid, home=home, extra_env=extra_env, timeout=timeout
         )
         assert proc.returncode == 0, proc.stderr[-4000:]
         out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
