@@ -1,5 +1,6 @@
 """The package's layers, enforced: ``client`` ← ``keyless`` ← ``widgets`` ← ``notebook`` ←
-``cli``, and ``client`` ← ``server`` (the Jupyter server extension); the ``facility`` stands
+``cli``, and ``client`` ← ``keyless`` ← ``server`` (the Jupyter server extension, keyless
+like the kernel where this node's Slurm serves); the ``facility`` stands
 alone, and only ``keyless`` and ``cli`` may import it; no
 import cycle between modules.
 
@@ -20,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sfapi_jupyter"
 #: Each layer may import the layers at or before it in this order.
 ORDER = ["client", "keyless", "widgets", "notebook", "cli"]
 #: Layers beside the chain, and the only layers each may import (besides itself).
-BRANCHES = {"server": {"client"}}
+BRANCHES = {"server": {"client", "keyless"}}
 STANDALONE = "facility"
 #: The layers that may import the facility: ``keyless`` serves the client with the
 #: facility's routes in-process; the CLI serves and administers it.
@@ -249,11 +250,18 @@ def test_no_typescript_file_is_over_400_lines() -> None:
         ("sfapi_jupyter.server._views", "sfapi_jupyter.widgets", "server may not import"),
         ("sfapi_jupyter.notebook.jobs", "sfapi_jupyter.server", "notebook may not import"),
         ("sfapi_jupyter.server", "sfapi_jupyter.facility", "server must not import"),
+        ("sfapi_jupyter.keyless._select", "sfapi_jupyter.server", "keyless may not import"),
     ],
 )
 def test_the_rule_catches_each_kind_of_wrong_arrow(source: str, target: str, why: str) -> None:
     reason = breaks_the_rule(Import(source, target, 1, type_checking=True))
     assert reason is not None and why.split()[0] in reason
+
+
+def test_the_server_may_go_keyless_as_the_kernel_does() -> None:
+    # server <- keyless: the side panel's server is keyless where this node's Slurm serves
+    upstream = Import("sfapi_jupyter.server._upstream", "sfapi_jupyter.keyless", 1, False)
+    assert breaks_the_rule(upstream) is None
 
 
 def test_the_cycle_finder_finds_a_hidden_cycle() -> None:

@@ -149,7 +149,8 @@ export function jobSections(
     queue.append(el('h3', {}, 'My jobs'), el('p', { class: 'sfp-note' }, error ?? 'Loading…'));
     return [queue];
   }
-  if (jobs.key !== 'ok') {
+  // 'keyless': no key needed, the server lists the jobs through this node's Slurm (its line says so)
+  if (jobs.key !== 'ok' && jobs.key !== 'keyless') {
     queue.append(el('h3', {}, 'My jobs'), el('p', { class: 'sfp-key-message' }, jobs.message ?? `Key: ${jobs.key}`));
     return [queue];
   }
@@ -185,7 +186,8 @@ export function jobSections(
       }
     }
   }
-  queue.prepend(el('h3', {}, `My jobs (${count})`));
+  const keyless = jobs.key === 'keyless' && jobs.message ? el('p', { class: 'sfp-note sfp-keyless' }, jobs.message) : null;
+  queue.prepend(el('h3', {}, `My jobs (${count})`), ...(keyless ? [keyless] : []));
   queue.append(count ? active : el('p', { class: 'sfp-note' }, 'No job of yours is queued or running.'));
   recent.append(el('h3', {}, 'Recent'), done.childElementCount ? done : el('p', { class: 'sfp-note' }, 'No finished job yet.'));
   return [queue, recent];

@@ -2,11 +2,13 @@
 
 Enabled on install by ``jupyter-config/jupyter_server_config.d/sfapi_jupyter.json``
 (``jpserver_extensions: {"sfapi_jupyter": true}``); loaded alike by JupyterLab, Notebook 7
-and ``jupyterhub-singleuser``. The server holds one SF API client, found as ``Client()``
-finds its key, and answers under ``<base_url>/sfapi-jupyter/``; every tab is served from a
-short shared cache, so many tabs cost one request per interval (docs/panel.md).
+and ``jupyterhub-singleuser``. The server holds one SF API client, made as ``Client()``
+makes it (its key, else keyless through this node's Slurm where that serves the server's
+non-root user), and answers under ``<base_url>/sfapi-jupyter/``; every tab is served from
+a short shared cache, so many tabs cost one request per interval (docs/panel.md).
 
-Layer: ``client`` ← ``server``: it imports the client core only (no widgets, no IPython).
+Layer: ``client`` ← ``keyless`` ← ``server``: it imports the client core and the keyless
+layer (which registers keyless mode with the client), no widgets, no IPython.
 Configure with ``c.SfApiServer.<name>`` (:class:`~._settings.SfApiServer`).
 """
 

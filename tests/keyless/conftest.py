@@ -9,7 +9,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,19 @@ def keyless_notebook_host() -> Iterator[KeylessHost]:
     yield from _keyless_host(("facility", "test"))
 
 
-def _keyless_host(extras: tuple[str, ...]) -> Iterator[KeylessHost]:
+@pytest.fixture(scope="module")
+def keyless_lab_host() -> Iterator[KeylessHost]:
+    """The same, with JupyterLab, its prebuilt extensions and this checkout's side panel
+    (tests/hub/env.py's environment, which every OS user can run)."""
+    from tests.hub.env import hub_python
+
+    yield from _keyless_host(("demo",), hub_python)
+
+
+def _keyless_host(
+    extras: tuple[str, ...],
+    environment: Callable[[], AbstractContextManager[Path]] | None = None,
+) -> Iterator[KeylessHost]:
     if os.geteuid() != 0:
         pytest.skip("runs the toolkit as another OS user (nobody): needs root")
     require_slurm()
@@ -178,7 +191,8 @@ def _keyless_host(extras: tuple[str, ...]) -> Iterator[KeylessHost]:
     tripwire = LocalFacility(fast_config(root / "tripwire"))
     tripwire.app.add_middleware(Recorder, seen=seen)
     try:
-        with reachable_python(extras) as python, tripwire:
+        python_env = environment() if environment else reachable_python(extras)
+        with python_env as python, tripwire:
             yield KeylessHost(python, home, calls, shims, tripwire.api_url, seen)
     finally:
         subprocess.run(["rm", "-rf", str(root)], check=False)

@@ -2,7 +2,8 @@
 
 ``python scenario.py STEP`` with the environment the test gives (no SFAPI_* but the
 tripwire's SFAPI_API_URL, an empty ~/.superfacility). Steps: ``jobs`` (the user's session),
-``array`` (the watcher's cost), ``client`` (just build the client: its notice or error).
+``array`` (the watcher's cost), ``client`` (just build the client: its notice or error),
+``panel_job`` (submit a job that writes a line and sleeps, for the side panel to find).
 """
 
 from __future__ import annotations
@@ -118,7 +119,27 @@ def refused() -> dict:
     return out
 
 
+def panel_job() -> dict:
+    """A kernel's job for the side panel: running, one line written, then sleeping."""
+    from sfapi_jupyter import Client
+
+    with Client() as client:
+        job = client.compute("perlmutter").submit(
+            script('echo "panel line 1"; sleep 300', "-J paneljob")
+        )
+        deadline = time.monotonic() + 120
+        while job.refresh().state.value != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return {"jobid": job.jobid, "state": job.state.value}
+
+
 if __name__ == "__main__":
-    steps = {"jobs": jobs, "array": array, "client": client_only, "refused": refused}
+    steps = {
+        "jobs": jobs,
+        "array": array,
+        "client": client_only,
+        "refused": refused,
+        "panel_job": panel_job,
+    }
     step = steps[sys.argv[1]]
     print(json.dumps(step()))
