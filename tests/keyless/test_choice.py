@@ -7,6 +7,7 @@ parts are tested for real, as ``nobody``, in the other modules of this package).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 
 from sfapi_jupyter import Client
 from sfapi_jupyter.client import _transport as transport_module
-from sfapi_jupyter.keyless import provide
+from sfapi_jupyter.keyless import KeylessError, provide
 
 
 class Asked:
@@ -68,3 +69,39 @@ def test_asked_for_slurm_it_is_required_even_with_a_key(asked: Asked, monkeypatc
     with Client() as client:
         assert client.aio.keyless
     assert asked.asked == [True, True]
+
+
+def test_the_panels_server_goes_keyless_by_the_same_rule(asked: Asked) -> None:
+    from sfapi_jupyter.server._upstream import Upstream
+
+    upstream = Upstream()
+    state = upstream.key_state()
+    assert state == (
+        "keyless",
+        "Keyless: your jobs go through this node's Slurm as tester, no API key",
+    )
+    assert asked.asked == [False]
+    assert upstream.who().startswith("keyless")
+    asyncio.run(upstream.aclose())
+
+
+def test_the_panels_server_keeps_the_sf_api_when_asked_or_says_why_not(
+    asked: Asked, monkeypatch
+) -> None:
+    from sfapi_jupyter.server._upstream import Upstream
+
+    monkeypatch.setenv("SFAPI_TRANSPORT", "api")
+    upstream = Upstream()
+    assert upstream.key_state()[0] == "missing" and asked.asked == []
+    asyncio.run(upstream.aclose())
+
+    def refusing(api_base_url: str, required: bool) -> None:
+        raise KeylessError("no keyless mode: Slurm has no account for user 'tester' (…)")
+
+    monkeypatch.setenv("SFAPI_TRANSPORT", "slurm")
+    transport_module.register_local_transport(refusing)  # the fixture puts `provide` back
+    upstream = Upstream()
+    state, message = upstream.key_state()
+    assert state == "unusable" and message is not None
+    assert message.startswith("no keyless mode: Slurm has no account for user 'tester'")
+    asyncio.run(upstream.aclose())
