@@ -12,6 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -37,8 +38,19 @@ class UserJupyter:
     token: str
     process: ManagedProcess
 
+    @property
+    def base_url(self) -> str:
+        """Without the final "/" (as tests/browser's ``NotebookUI`` builds its URLs)."""
+        return self.url.rstrip("/")
+
     def route(self, path: str) -> str:
         return f"{self.url}sfapi-jupyter/{path}"
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        """Jupyter's own REST API (``/api/sessions``…), as ``NotebookUI`` calls it."""
+        with self.http() as http:
+            answer = http.request(method, self.base_url + path).raise_for_status()
+        return answer.json() if answer.content else None
 
     def http(self) -> httpx.Client:
         """A tab of that user: the server's token in the header (no XSRF needed then)."""
