@@ -5,6 +5,7 @@ The Slurm parts run for real as ``nobody`` (tests/keyless/conftest.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -123,3 +124,22 @@ def test_as_root_keyless_is_never_chosen_and_asked_for_it_says_why() -> None:
         provide("https://api.nersc.gov/api/v1.2", True)
     assert "keyless mode runs as an ordinary user, not root" in str(caught.value)
     record_bad_input("keyless", "SFAPI_TRANSPORT=slurm as root", str(caught.value))
+
+
+def test_the_panels_server_asked_for_slurm_as_root_says_why_in_its_key_state(
+    monkeypatch,
+) -> None:
+    """The side panel's server follows Client()'s rule: asked for keyless as root, its key
+    state is ``unusable`` with the one line (the panel shows it under "My jobs")."""
+    if os.geteuid() != 0:
+        pytest.skip("root only")
+    require_slurm()
+    from sfapi_jupyter.server._upstream import Upstream
+
+    monkeypatch.setenv("SFAPI_TRANSPORT", "slurm")
+    upstream = Upstream()
+    state, message = upstream.key_state()
+    assert state == "unusable" and message is not None
+    assert "keyless mode runs as an ordinary user, not root" in message, message
+    record_bad_input("jupyter server", "SFAPI_TRANSPORT=slurm, Jupyter server run as root", message)
+    asyncio.run(upstream.aclose())
