@@ -10,4 +10,6 @@
 ``secrets_scan``   looking for access tokens and key material in files
 ``serve_process``  a facility in a process of its own, with clients made before it serves
 ``slurm``          skip without Slurm, unless CI requires it (``SFAPI_REQUIRE_SLURM=1``)
+``request_log``    what a facility received: every API request counted where it arrived
+``jupyter_api``    a Jupyter server's REST API, called with its user's token
 """
