@@ -212,44 +212,38 @@ def the_class(name: str) -> type[SfWidget]:
 
 
 # -- the tests -------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", WIDGETS)
-def test_every_message_a_view_sends_is_handled_in_python(name: str) -> None:
+def mismatches(name: str) -> list[str]:
+    """One line per kind that one side has and the other lacks, naming the side to change."""
     cls = the_class(name)
-    missing = ts_kinds(name, "FromView") - handled_kinds(cls)
-    assert not missing, (
-        f"{name}: js/src/{name}/protocol.ts FromView has {sorted(missing)}, "
-        f"which {cls.__name__} does not handle (Python side: add it to actions or _handle it)"
-    )
-
-
-@pytest.mark.parametrize("name", WIDGETS)
-def test_every_message_python_handles_is_in_the_views_protocol(name: str) -> None:
-    cls = the_class(name)
-    missing = handled_kinds(cls) - BASE_HANDLED - ts_kinds(name, "FromView")
-    assert not missing, (
-        f"{name}: {cls.__name__} handles {sorted(missing)}, which js/src/{name}/protocol.ts "
-        "FromView does not have (TypeScript side: type it, or drop the handler)"
-    )
-
-
-@pytest.mark.parametrize("name", WIDGETS)
-def test_every_message_python_sends_is_in_the_views_protocol(name: str) -> None:
-    cls = the_class(name)
-    missing = sent_kinds(cls) - ts_kinds(name, "ToView")
-    assert not missing, (
-        f"{name}: {cls.__name__} sends {sorted(missing)}, which js/src/{name}/protocol.ts "
-        "ToView does not have (TypeScript side)"
-    )
+    widget, ts = cls.__name__, f"js/src/{name}/protocol.ts"
+    to_view, from_view = ts_kinds(name, "ToView"), ts_kinds(name, "FromView")
+    handled, sent = handled_kinds(cls), sent_kinds(cls)
+    return [
+        *(
+            f"{name}: the view sends {kind!r} ({ts} FromView), which {widget} does not handle "
+            "(Python side: add it to actions, or _handle it)"
+            for kind in sorted(from_view - handled)
+        ),
+        *(
+            f"{name}: {widget} handles {kind!r}, which {ts} FromView does not have "
+            "(TypeScript side: type it, or drop the handler)"
+            for kind in sorted(handled - BASE_HANDLED - from_view)
+        ),
+        *(
+            f"{name}: {widget} sends {kind!r}, which {ts} ToView does not have (TypeScript side)"
+            for kind in sorted(sent - to_view)
+        ),
+        *(
+            f"{name}: {ts} ToView has {kind!r}, which {widget} never sends (Python side)"
+            for kind in sorted(to_view - sent)
+        ),
+    ]
 
 
 @pytest.mark.parametrize("name", WIDGETS)
-def test_every_message_the_view_expects_is_sent_by_python(name: str) -> None:
-    cls = the_class(name)
-    missing = ts_kinds(name, "ToView") - sent_kinds(cls)
-    assert not missing, (
-        f"{name}: js/src/{name}/protocol.ts ToView has {sorted(missing)}, "
-        f"which {cls.__name__} never sends (Python side)"
-    )
+def test_the_views_protocol_is_what_python_sends_and_handles(name: str) -> None:
+    problems = mismatches(name)
+    assert not problems, "\n".join(problems)
 
 
 def test_the_reader_finds_kinds_through_names_intersections_and_imports(tmp_path: Path) -> None:
