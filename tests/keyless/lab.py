@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from ..browser.servers import REPO, ManagedProcess, free_port
+from ..support.jupyter_api import jupyter_api
 from .conftest import NOBODY, KeylessHost
 
 SHIPPED_CONFIG = REPO / "jupyter-config" / "jupyter_server_config.d" / "sfapi_jupyter.json"
@@ -48,9 +49,7 @@ class UserJupyter:
 
     def api(self, path: str, method: str = "GET") -> Any:
         """Jupyter's own REST API (``/api/sessions``…), as ``NotebookUI`` calls it."""
-        with self.http() as http:
-            answer = http.request(method, self.base_url + path).raise_for_status()
-        return answer.json() if answer.content else None
+        return jupyter_api(self.base_url, self.token, path, method)
 
     def http(self) -> httpx.Client:
         """A tab of that user: the server's token in the header (no XSRF needed then)."""
