@@ -91,15 +91,38 @@ def run_keyed(cells: list[str], workdir: Path) -> Path:
 
 
 def run_keyless(cells: list[str], host: KeylessHost) -> Path:
-    """Keyless as nobody, whose home is ``.../homes/nobody`` as the facility's are."""
-    homes = host.home.parent / "homes"
-    homes.mkdir(mode=0o755, exist_ok=True)
-    home = host.new_home("homes/nobody")
+    """Keyless as nobody, whose home (``.../homes/nobody``, as the facility's homes are
+    named) holds what a facility home holds when the cells start: ``examples/`` (the
+    facility seeds it) and nothing else: no ``~/.superfacility`` (no key either way), and
+    the kernel's own files (IPython, Jupyter, keyless records) kept in the notebook's
+    directory, so that ``%sfls`` of the home lists the same entries both ways."""
+    root = host.home.parent
+    homes = root / "homes"
+    homes.mkdir(mode=0o755)
     work = host.new_home("work-compare")  # the notebook's directory: not the home itself
+    home, examples = homes / "nobody", homes / "nobody" / "examples"
+    for directory in (home, examples):
+        directory.mkdir(mode=0o700)
+        os.chown(directory, NOBODY, NOBODY)
     notebook = write(cells, work / "keyless.ipynb")
     os.chown(notebook, NOBODY, NOBODY)
+    kept_out_of_home = {
+        "IPYTHONDIR": work / ".ipython",
+        "JUPYTER_CONFIG_DIR": work / ".jupyter",
+        "JUPYTER_DATA_DIR": work / ".jupyter-data",
+        "JUPYTER_RUNTIME_DIR": work / ".jupyter-runtime",
+        "XDG_CACHE_HOME": work / ".cache",
+        "XDG_CONFIG_HOME": work / ".config",
+        "XDG_DATA_HOME": work / ".local-share",
+        "MPLCONFIGDIR": work / ".matplotlib",
+        "SFAPI_JUPYTER_DATA": work / "records",
+        "SFAPI_KEYLESS_STATE": work / "keyless-state",
+    }
     done = host.run_command(
-        [*EXECUTE, "--output", "keyless-out.ipynb", str(notebook)], home=home, timeout=600
+        [*EXECUTE, "--output", "keyless-out.ipynb", str(notebook)],
+        home=home,
+        extra_env={name: str(path) for name, path in kept_out_of_home.items()},
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return work / "keyless-out.ipynb"
