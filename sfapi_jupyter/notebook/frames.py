@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import fnmatch
 import io
+import logging
 import posixpath
 import re
 from collections.abc import Callable
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from ..client import AsyncJob, AsyncMachine
     from ..client.models.files import RemoteEntry
     from .records import JobRecord
+
+log = logging.getLogger(__name__)
 
 #: The file types a frame can be, by suffix.
 FRAME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".npy": "array"}
@@ -218,6 +221,19 @@ class FrameWatch:
         finished: Callable[[], bool],
     ) -> None:
         """Look until ``ended``; then, if the job ``finished``, one last look."""
+        try:
+            await self._run(work_dir, started, ended, finished)
+        except Exception as exc:  # a bug here must show on the card, not vanish with the task
+            log.exception("frames of %s on %s failed", self.pattern, self.machine.name)
+            self.show("set_frames_note", f"Frames stopped: {exc}", "error")
+
+    async def _run(
+        self,
+        work_dir: Callable[[], str | None],
+        started: asyncio.Event,
+        ended: asyncio.Event,
+        finished: Callable[[], bool],
+    ) -> None:
         await started.wait()  # the job's working directory is known once it runs
         self.directory = self.resolve(work_dir())
         self.show("set_watch", self.pattern, self.directory)

@@ -198,3 +198,9 @@ def test_a_bad_watch_pattern_is_refused_before_anything_is_submitted(ip, session
         ip.run_cell_magic("sfjob", f"--watch {pattern}", script("echo never"))
     assert log.since(start) == []  # refused before any request
     record_bad_input("magic", f"%%sfjob --watch {pattern}", f"UsageError: {caught.value}")
+
+
+def test_reattaching_with_a_bad_pattern_is_refused_too(ip, session):
+    with pytest.raises(UsageError, match=re.escape("the pattern must end in .png")) as caught:
+        ip.run_line_magic("sfjob", "4242 --watch 'out/iter_*.h5'")
+    record_bad_input("magic", "%sfjob 4242 --watch 'out/iter_*.h5'", f"UsageError: {caught.value}")
