@@ -86,11 +86,11 @@ class FramesMixin(t.HasTraits):
             len(store) > 1 and sum(len(d) for _, d in store) > MAX_KEPT_BYTES
         ):
             store.popleft()
-        self.frames_seen = index
         first = store[0][0]["index"]
         self.send(
             {"type": "frame", "frame": meta, "first": first}, buffers=[data] if data else None
         )
+        self.frames_seen = index  # after the frame: a view never counts one it has not got
 
     @property
     def frames(self) -> list[dict[str, Any]]:
