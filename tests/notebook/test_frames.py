@@ -128,9 +128,11 @@ def test_frames_appear_while_the_job_runs_in_order_whole_and_fetched_once(sessio
     listings = [r.path for r in log.since(start) if r.path.startswith(LS)]
     assert listings and all(p.endswith("/out") for p in listings), set(listings)
     assert feed is None or len(listings) == feed.frames.looks
+    down_bytes = sum(r.sent for r in log.since(start) if r.path.startswith(DOWNLOAD))
+    ls_bytes = sum(r.sent for r in log.since(start) if r.path.startswith(LS))
     print(  # the figures for the report (pytest -s)
         f"frames: {len(names)} shown, {at_end['frames']} before the end; "
-        f"{len(fetched)} downloads, {len(listings)} listings"
+        f"{len(fetched)} downloads ({down_bytes} B), {len(listings)} listings ({ls_bytes} B)"
     )
     html = card.summary_html()
     assert 'data-section="frames"' in html and "data:image/png;base64," in html
