@@ -142,9 +142,13 @@ class JobRecord:
 
     @property
     def display_jobid(self) -> str:
-        """``123_4`` for an array task, ``123`` otherwise (squeue's JOBID column)."""
+        """``123_4`` for an array task, ``123_[5-49]`` for an array's tasks not started yet
+        (Slurm keeps them in one record until each starts), ``123`` otherwise: squeue's
+        and sacct's JOBID column."""
         if self.array_job_id is not None and self.array_task_id is not None:
             return f"{self.array_job_id}_{self.array_task_id}"
+        if self.array_job_id is not None and self.array_task_str:
+            return f"{self.array_job_id}_[{self.array_task_str}]"
         return str(self.jobid)
 
     def to_json(self) -> dict[str, Any]:

@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 TRY_HELP = 'Try "sbatch --help" for more information'
+# NERSC's QOS names and (below) what a script asks for, again in client/scripts/_directives.py:
+# the facility stands alone, as NERSC's does, and the client may not import it.
+# tests/client/test_scripts.py checks that the two lists of names agree.
 QOS_NAMES = (
     "regular",
     "debug",

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..support.jupyter_api import jupyter_api
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 CLI = (
@@ -293,14 +295,7 @@ class JupyterServer:
         raise RuntimeError(f"the Jupyter server did not start: {last_error}")
 
     def api(self, path: str, method: str = "GET") -> Any:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            method=method,
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = response.read()
-        return json.loads(body) if body else None
+        return jupyter_api(self.base_url, self.token, path, method)
 
     def stop(self) -> None:
         self.process.stop(timeout=20)

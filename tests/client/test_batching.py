@@ -11,7 +11,6 @@ from sfapi_jupyter.client.models import JobState
 
 from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
-    API,
     logged_facility,
     make_client,
     request_log,
@@ -112,4 +111,3 @@ async def test_following_many_files_costs_one_command_per_poll(
     assert len(commands) == tails.commands
     # Eight files per command on average, give or take a poll that fell out of step.
     assert tails.polls >= 6 * tails.commands, (tails.polls, tails.commands)
-    assert API  # the fixtures' module is the one that logs requests

@@ -3,7 +3,8 @@
 The file lives in the user's home on the facility; the remote program runs there, as the
 user, through ``POST /utilities/command``, in a Python with h5py that the user's OS account
 can run (``reachable_python``). The facility logs every API request and the bytes it
-answered (``LoggingMiddleware``), so what crossed the network is counted where it was sent.
+answered (tests/support/request_log.py), so what crossed the network is counted where it
+was sent.
 Every value is checked against h5py reading the same file here.
 """
 

@@ -24,6 +24,7 @@ from sfapi_jupyter.client.scripts import (
     prepare_script,
 )
 from sfapi_jupyter.facility import LocalFacility
+from sfapi_jupyter.facility.sbatch import QOS_NAMES as FACILITY_QOS_NAMES
 from sfapi_jupyter.facility.sbatch import expand_filename_pattern, parse_batch_script
 
 UTC = dt.timezone.utc
@@ -238,6 +239,11 @@ def test_unknown_qos_suggests_the_closest():
     (warning,) = warnings_of("#!/bin/bash\n#SBATCH -t 5\n#SBATCH -q reguler\nls\n")
     assert warning.startswith("line 3: warning: -q/--qos 'reguler' is not a NERSC QOS")
     assert "did you mean 'regular'?" in warning and "premium" in warning
+
+
+def test_the_client_warns_of_the_qos_names_the_facility_refuses():
+    # Two copies by design (the client may not import the facility): they must not drift.
+    assert QOS_NAMES == FACILITY_QOS_NAMES
 
 
 @pytest.mark.parametrize("qos", QOS_NAMES)

@@ -11,9 +11,9 @@ from sfapi_jupyter import Client
 from sfapi_jupyter.client import NotFoundError
 from sfapi_jupyter.client.tail import RemoteTail, TailChunk, read_since, tail_lines
 
+from ..support.request_log import API
 from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
-    API,
     logged_facility,
     request_log,
     wclient,

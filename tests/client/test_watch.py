@@ -17,14 +17,13 @@ from sfapi_jupyter.client import (
 )
 from sfapi_jupyter.client.models import JobState
 from sfapi_jupyter.client.resources.jobs import AsyncJob
-from sfapi_jupyter.client.watch import JobEvent, JobWatcher
+from sfapi_jupyter.client.watch import JobEvent
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config
+from ..support.request_log import count_ticks
 from ..support.scripts import batch_script as batch
 from ._watch_fixtures import (  # noqa: F401 - fixtures
-    RequestLog,
-    Seen,
     logged_facility,
     make_client,
     request_log,
@@ -32,22 +31,6 @@ from ._watch_fixtures import (  # noqa: F401 - fixtures
 )
 
 S = JobState
-
-
-def count_ticks(watcher: JobWatcher, log: RequestLog) -> list[list[Seen]]:
-    """Record, for every tick from now on, the requests the facility received during it."""
-    ticks: list[list[Seen]] = []
-    original = watcher.poll_once
-
-    async def counted() -> bool:
-        start = len(log.seen)
-        try:
-            return await original()
-        finally:
-            ticks.append(log.since(start))
-
-    watcher.poll_once = counted  # type: ignore[method-assign]
-    return ticks
 
 
 async def test_200_jobs_cost_one_sacct_request_per_tick(wclient, request_log, logged_facility):

@@ -278,3 +278,27 @@ def test_a_record_never_adopts_a_later_job_with_a_reused_id() -> None:
     adopted = SlurmBackend._owned_record(task, {1: array}, {1: array})
     assert adopted is not None and (adopted.jobid, adopted.user) == (9, "alice")
     assert SlurmBackend._owned_record(SlurmJob(jobid=9), {1: array}, {}) is None
+
+
+def test_an_arrays_tasks_not_started_show_as_sacct_shows_them() -> None:
+    """``4_[2-3%1]`` while tasks wait, ``4_3`` once the last takes the array's id: a client
+    that saw a bare ``4`` would keep it PENDING forever (the keyless 50-task watch did)."""
+    from sfapi_jupyter.facility.backends.rows import sacct_row
+
+    record = JobRecord(
+        machine="perlmutter",
+        jobid=4,
+        name="arr",
+        user="alice",
+        uid=1,
+        gid=1,
+        group="alice",
+        account="m1",
+        array_job_id=4,
+        array_task_str="0-3%1",  # as submitted
+    )
+    assert sacct_row(record)["jobid"] == "4_[0-3%1]"
+    SlurmBackend._apply(record, SlurmJob(jobid=4, array_job_id=4, array_task_str="2-3%1"))
+    assert sacct_row(record)["jobid"] == "4_[2-3%1]"
+    SlurmBackend._apply(record, SlurmJob(jobid=4, array_job_id=4, array_task_id=3))
+    assert sacct_row(record)["jobid"] == "4_3"

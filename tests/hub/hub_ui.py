@@ -10,7 +10,6 @@ user's own), and :class:`HubNotebookUI` opens notebooks there by the login cooki
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 import urllib.request
@@ -22,6 +21,7 @@ import nbformat
 from playwright.sync_api import Page, expect
 
 from tests.browser.notebook_ui import NotebookUI
+from tests.support.jupyter_api import jupyter_api
 
 from .hub import Hub
 from .users import HubUser
@@ -61,14 +61,7 @@ class UserServer:
         return self.user.home / ".local" / "share" / "jupyter" / "runtime"
 
     def api(self, path: str, method: str = "GET") -> Any:
-        request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            method=method,
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = response.read()
-        return json.loads(body) if body else None
+        return jupyter_api(self.base_url, self.token, path, method)
 
     def write_notebook(self, name: str, cells: list[str], kernel: str = "python3") -> Path:
         """A notebook in the user's home, owned by the user (as if they had saved it)."""

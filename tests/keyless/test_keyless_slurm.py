@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from .conftest import KeylessHost
 
 
@@ -37,12 +35,6 @@ def test_a_user_without_a_key_submits_watches_cancels_lists_tails_and_lists_file
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug (issue 17): the waiting client's watcher stops asking after ~20 squeue "
-    "calls while Slurm and a fresh client both see all 50 tasks COMPLETED, so job.wait() times "
-    "out; found 2026-12-07, not yet fixed",
-)
 def test_watching_a_50_task_array_costs_one_squeue_per_tick(keyless_host: KeylessHost) -> None:
     out = keyless_host.run("array")
     assert out["state"] == "COMPLETED" and out["tasks"] == 50

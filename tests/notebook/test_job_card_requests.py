@@ -16,8 +16,8 @@ from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets.support.formatting import is_terminal
 from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
-from ..client._watch_fixtures import API, LoggingMiddleware, RequestLog, Seen
 from ..support.facility import fast_config, make_client
+from ..support.request_log import API, RequestLog, Seen, count_ticks, log_requests
 from .conftest import script, wait_for
 
 TASKS = 1000
@@ -29,9 +29,7 @@ def logged(tmp_path_factory) -> Iterator[tuple[LocalFacility, RequestLog]]:
     config = fast_config(
         tmp_path_factory.mktemp("logged"), nodes={"perlmutter": 500, "dtns": 2, "dtn01": 1}
     )
-    facility = LocalFacility(config)
-    facility.app.add_middleware(LoggingMiddleware, log=log)
-    with facility:
+    with log_requests(LocalFacility(config), log) as facility:
         yield facility, log
 
 
@@ -51,17 +49,7 @@ def watch_card(log: RequestLog, cell: str, tasks: int) -> tuple[list[list[Seen]]
     and how long the card was followed."""
     job, card = submit_job(cell)
     watcher = job.aio.machine.watcher
-    ticks: list[list[Seen]] = []
-    original = watcher.poll_once
-
-    async def counted() -> bool:
-        start = len(log.seen)
-        try:
-            return await original()
-        finally:
-            ticks.append(log.since(start))
-
-    watcher.poll_once = counted  # type: ignore[method-assign]
+    ticks = count_ticks(watcher, log)
     began = time.monotonic()
 
     def done() -> bool:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from sfapi_jupyter.facility.server import LocalFacility
-from tests.support.facility import fast_config, new_client, serve
+from tests.support.facility import fast_config, new_client, reachable_state_dir, serve
 from tests.support.figures import record_bad_input
 from tests.support.tokens import api_session, task_result
 from tests.support.waiting import wait_for
@@ -28,11 +28,8 @@ LIMIT = 32 * MIB  # the facility's default upload limit
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[LocalFacility]:
-    state = tmp_path_factory.mktemp("floods")
-    if os.geteuid() == 0:
-        for directory in (state, *state.parents):
-            directory.chmod(directory.stat().st_mode | 0o001)
-    with serve(fast_config(state / "state")) as facility:
+    state = reachable_state_dir(tmp_path_factory, "floods")
+    with serve(fast_config(state)) as facility:
         yield facility
 
 
@@ -216,11 +213,8 @@ def test_get_tasks_lists_the_running_and_the_newest_few(served, mallory):
 
 
 def test_finished_tasks_expire(tmp_path_factory):
-    state = tmp_path_factory.mktemp("expiry")
-    if os.geteuid() == 0:
-        for directory in (state, *state.parents):
-            directory.chmod(directory.stat().st_mode | 0o001)
-    config = fast_config(state / "state", task_retention_seconds=1.0)
+    state = reachable_state_dir(tmp_path_factory, "expiry")
+    config = fast_config(state, task_retention_seconds=1.0)
     with serve(config) as facility, api_session(facility, new_client(facility, "ann")) as api:
         first = _command(api, "echo old")
         task_result(api, first)

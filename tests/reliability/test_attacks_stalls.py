@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from sfapi_jupyter.facility.server import LocalFacility
-from tests.support.facility import fast_config, new_client, script, serve
+from tests.support.facility import fast_config, new_client, reachable_state_dir, script, serve
 from tests.support.figures import record, record_bad_input
 from tests.support.slurm import require_slurm
 from tests.support.stalls import StatusProbe
@@ -59,11 +59,8 @@ class Room:
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory) -> Iterator[Room]:
-    state = tmp_path_factory.mktemp("stalls")
-    if os.geteuid() == 0:
-        for directory in (state, *state.parents):
-            directory.chmod(directory.stat().st_mode | 0o001)
-    with serve(fast_config(state / "state")) as facility:
+    state = reachable_state_dir(tmp_path_factory, "stalls")
+    with serve(fast_config(state)) as facility:
         mallory = api_session(facility, new_client(facility, "mallory"))
         elvis = api_session(facility, new_client(facility, "elvis"))
         try:
@@ -202,12 +199,9 @@ def test_a_long_dependency_list_costs_the_scheduler_a_few_queries_not_one_per_te
 
 def test_the_slurm_backend_refuses_an_oversize_script_before_calling_sbatch(tmp_path_factory):
     require_slurm()
-    state = tmp_path_factory.mktemp("slurm-size")
-    if os.geteuid() == 0:
-        for directory in (state, *state.parents):
-            directory.chmod(directory.stat().st_mode | 0o001)
+    state = reachable_state_dir(tmp_path_factory, "slurm-size")
     with (
-        serve(fast_config(state / "state", backend="slurm")) as facility,
+        serve(fast_config(state, backend="slurm")) as facility,
         # beside the module's facility, which has its own mallory (one OS account per name)
         api_session(facility, new_client(facility, "mallet")) as api,
     ):

@@ -3,7 +3,7 @@
 The Jupyter server is a subprocess on loopback (``python -m jupyter_server``), enabled by the
 repository's own ``jupyter-config/`` file, with its own home (its key, if any, is in
 ``~/.superfacility/`` there) and a log file the tests read. The facility runs in the test's
-process, with an ASGI middleware that records every API request (and can answer job
+process, recording every API request (tests/support/request_log.py: it can also answer job
 listings with 429), so counts are what the API saw.
 """
 
@@ -14,11 +14,10 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 
@@ -28,82 +27,7 @@ from sfapi_jupyter.facility.server import LocalFacility
 from ..browser.servers import ManagedProcess, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-API = "/api/v1.2"
 SHIPPED_CONFIG = REPO / "jupyter-config" / "jupyter_server_config.d" / "sfapi_jupyter.json"
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    bearer: str | None
-
-    @property
-    def is_queue(self) -> bool:
-        return self.is_listing and self.query.get("sacct") != ["true"]
-
-    @property
-    def is_sacct(self) -> bool:
-        return self.is_listing and self.query.get("sacct") == ["true"]
-
-    @property
-    def is_listing(self) -> bool:
-        return self.method == "GET" and self.path.startswith(f"{API}/compute/jobs/")
-
-    @property
-    def is_status(self) -> bool:
-        return self.method == "GET" and self.path == f"{API}/status"
-
-
-@dataclass
-class ApiLog:
-    """What the facility received; ``listing_429`` answers job listings 429 with that
-    Retry-After (seconds) while it is set."""
-
-    seen: list[Seen] = field(default_factory=list)
-    listing_429: float | None = None
-
-    def count(self, kind: str) -> int:
-        return sum(1 for s in self.seen if getattr(s, kind))
-
-    def bearers(self) -> set[str]:
-        return {s.bearer for s in self.seen if s.bearer}
-
-
-class LogMiddleware:
-    def __init__(self, app: Any, log: ApiLog) -> None:
-        self.app = app
-        self.log = log
-
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
-    ) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API):
-            await self.app(scope, receive, send)
-            return
-        bearer = None
-        for name, value in scope["headers"]:
-            if name.lower() == b"authorization":
-                bearer = value.decode().partition(" ")[2] or None
-        seen = Seen(
-            scope["method"], scope["path"], parse_qs(scope["query_string"].decode()), bearer
-        )
-        self.log.seen.append(seen)
-        if seen.is_listing and self.log.listing_429 is not None:
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(self.log.listing_429).encode()),
-            ]
-            await send({"type": "http.response.start", "status": 429, "headers": headers})
-            await send({"type": "http.response.body", "body": b'{"detail": "slow down"}'})
-            return
-        await self.app(scope, receive, send)
-
-
-def logged_facility(facility: LocalFacility, log: ApiLog) -> LocalFacility:
-    facility.app.add_middleware(LogMiddleware, log=log)
-    return facility
 
 
 @dataclass

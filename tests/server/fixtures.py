@@ -14,18 +14,19 @@ from sfapi_jupyter.facility.clients import NewClient
 from sfapi_jupyter.facility.server import LocalFacility
 
 from ..support.facility import fast_config, new_client, remember_facility
-from ._servers import ApiLog, Jupyter, logged_facility, start_jupyter
+from ..support.request_log import RequestLog, log_requests
+from ._servers import Jupyter, start_jupyter
 
 
 @pytest.fixture
-def api_log() -> ApiLog:
-    return ApiLog()
+def api_log() -> RequestLog:
+    return RequestLog()
 
 
 @pytest.fixture
-def facility(tmp_path: Path, api_log: ApiLog) -> Iterator[LocalFacility]:
+def facility(tmp_path: Path, api_log: RequestLog) -> Iterator[LocalFacility]:
     config = fast_config(tmp_path / "state", nodes={"perlmutter": 8, "dtns": 2, "dtn01": 1})
-    with logged_facility(LocalFacility(config), api_log) as running:
+    with log_requests(LocalFacility(config), api_log) as running:
         remember_facility(running)
         yield running
 

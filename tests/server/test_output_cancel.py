@@ -8,7 +8,8 @@ import re
 import httpx
 
 from ..support.facility import SEEN_SECRETS, make_async_client, script
-from ._servers import ApiLog, Jupyter
+from ..support.request_log import RequestLog
+from ._servers import Jupyter
 
 LINES = 12
 
@@ -93,7 +94,7 @@ async def test_cancel_needs_xsrf_then_cancels_a_real_job(jupyter: Jupyter, facil
 
 
 async def test_no_key_or_token_in_any_answer_or_log_line(
-    jupyter: Jupyter, facility, elvis, api_log: ApiLog
+    jupyter: Jupyter, facility, elvis, api_log: RequestLog
 ) -> None:
     jobid, _ = await submit(facility, elvis, "echo hello; sleep 1")
     bodies: list[str] = []

@@ -12,7 +12,8 @@ import random
 import time
 
 from ..support.facility import make_async_client, script
-from ._servers import ApiLog, Jupyter
+from ..support.request_log import RequestLog
+from ._servers import Jupyter
 
 TABS = 10
 INTERVAL = 1.0  # the server's min_interval (conftest)
@@ -31,7 +32,7 @@ async def poll(jupyter: Jupyter, seconds: float, every: float, answers: list[dic
 
 
 async def test_ten_tabs_polling_cost_one_queue_request_per_interval(
-    jupyter: Jupyter, facility, elvis, api_log: ApiLog
+    jupyter: Jupyter, facility, elvis, api_log: RequestLog
 ) -> None:
     async with make_async_client(facility, elvis) as client:
         jobid = (await client.compute("perlmutter").submit(script("sleep 120"))).jobid
@@ -56,11 +57,11 @@ async def test_ten_tabs_polling_cost_one_queue_request_per_interval(
 
 
 async def test_a_429_stops_every_request_for_its_retry_after(
-    jupyter: Jupyter, api_log: ApiLog
+    jupyter: Jupyter, api_log: RequestLog
 ) -> None:
     async with jupyter.http() as tab:
         first = (await tab.get(jupyter.route("jobs/perlmutter"))).json()["machines"][0]
-        api_log.listing_429 = 30
+        api_log.fail_listing, api_log.retry_after = 429, 30
         await asyncio.sleep(INTERVAL + 0.2)
         start = len(api_log.seen)
         answers: list[dict] = []

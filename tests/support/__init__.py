@@ -1,7 +1,8 @@
 """Helpers shared by the test suites: one copy each, imported as ``tests.support.<module>``.
 
-``facility``       a fast local facility config, clients for it (async and sync); served
-                   facilities that remember the secrets they hand out, a counting transport
+``facility``       a fast local facility config, a state directory its OS accounts can
+                   reach, clients for it (async and sync); served facilities that remember
+                   the secrets they hand out, a counting transport
 ``scripts``        the one batch-script builder
 ``tokens``         private_key_jwt assertions and tokens, as authlib (and sfapi_client) make them
 ``waiting``        polling until a condition holds (sync and async)
@@ -10,4 +11,6 @@
 ``secrets_scan``   looking for access tokens and key material in files
 ``serve_process``  a facility in a process of its own, with clients made before it serves
 ``slurm``          skip without Slurm, unless CI requires it (``SFAPI_REQUIRE_SLURM=1``)
+``request_log``    what a facility received: every API request counted where it arrived
+``jupyter_api``    a Jupyter server's REST API, called with its user's token
 """

@@ -9,6 +9,7 @@ quick retries.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import time
 from collections import Counter
@@ -30,6 +31,17 @@ def fast_config(state_dir: Path, **options: Any) -> FacilityConfig:
     options.setdefault("min_pending_seconds", 0.3)
     options.setdefault("scheduler_interval", 0.05)
     return FacilityConfig(state_dir=state_dir, **options)
+
+
+def reachable_state_dir(tmp_path_factory: Any, name: str) -> Path:
+    """A new facility state directory (``<mktemp(name)>/state``) whose OS accounts can reach
+    their homes inside it: pytest makes its directories 0700, and as root the facility runs
+    each job as its user's own account, which needs ``x`` on every directory above."""
+    base: Path = tmp_path_factory.mktemp(name)
+    if os.geteuid() == 0:
+        for directory in (base, *base.parents):
+            directory.chmod(directory.stat().st_mode | 0o001)
+    return base / "state"
 
 
 def make_async_client(served: Any, creds: NewClient, **options: Any) -> AsyncClient:

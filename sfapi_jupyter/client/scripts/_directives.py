@@ -10,6 +10,9 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+# NERSC's QOS names and (below) what a script asks for, again in facility/sbatch.py: the
+# client may not import the facility, which a user of NERSC does not have, and the facility
+# stands alone. tests/client/test_scripts.py checks that the two lists of names agree.
 QOS_NAMES = (
     "regular",
     "debug",
