@@ -25,9 +25,9 @@ from sfapi_jupyter.notebook.session import set_client
 from sfapi_jupyter.widgets.support.formatting import is_terminal
 from sfapi_jupyter.widgets.support.mainthread import dispatcher
 
-from ..client._watch_fixtures import API, LoggingMiddleware, RequestLog
 from ..support.facility import fast_config, make_client
 from ..support.figures import record_bad_input
+from ..support.request_log import API, RequestLog, log_requests
 from .conftest import script, wait_for
 
 DOWNLOAD = f"{API}/utilities/download/perlmutter/"
@@ -71,9 +71,8 @@ echo done
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory) -> Iterator[tuple[LocalFacility, RequestLog]]:
     log = RequestLog()
-    facility = LocalFacility(fast_config(tmp_path_factory.mktemp("frames")))
-    facility.app.add_middleware(LoggingMiddleware, log=log)
-    with facility:
+    config = fast_config(tmp_path_factory.mktemp("frames"))
+    with log_requests(LocalFacility(config), log) as facility:
         yield facility, log
 
 
