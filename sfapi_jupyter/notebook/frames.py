@@ -288,7 +288,9 @@ class FrameWatch:
     async def _last_look(self, matches: list[RemoteEntry], stamps: dict[str, Stamp]) -> None:
         fresh = [e for e in matches if e.name not in self._taken]
         last = fresh[-1] if fresh else None
-        for name, (_, error) in sorted(self._incomplete.items()):
+        if last is not None and self._incomplete.get(last.name, (None, ""))[0] == stamps[last.name]:
+            last = None  # read already, cut short, and not written to since: not fetched again
+        for name, (_, error) in sorted(self._incomplete.items(), key=lambda i: natural_key(i[0])):
             if name not in self._taken and (last is None or name != last.name):
                 self._add({"name": name, "error": error})
         if last is not None:

@@ -142,6 +142,7 @@ def test_frames_appear_while_the_job_runs_in_order_whole_and_fetched_once(sessio
 BAD_FILES = f"""
 mkdir -p bad
 echo "this is text, not an array" > bad/f_1.npy
+echo {b64(FRAMES[0][:5000])} | base64 -d > bad/f_4.npy
 sleep 2.5
 echo {b64(npy(np.zeros((2, 3, 8, 8))))} | base64 -d > bad/f_2.npy
 sleep 2.5
@@ -151,17 +152,24 @@ sleep 3
 
 
 def test_files_that_are_not_frames_show_one_line_each_and_the_card_keeps_going(session):
+    log = session
+    start = len(log.seen)
     _job, card = submit_job(script(BAD_FILES, "-J badframes"), watch="bad/f_*.npy")
-    wait_for(lambda: is_terminal(card.state) and card.frames_seen >= 3, 120, "three frames")
+    wait_for(lambda: is_terminal(card.state) and card.frames_seen >= 4, 120, "four frames")
     errors = [f["error"] for f in card.frames]
+    assert [f["name"] for f in card.frames] == ["f_1.npy", "f_2.npy", "f_3.npy", "f_4.npy"]
     assert errors[0].startswith("f_1.npy is not a .npy file (")
     assert errors[1] == (
         "f_2.npy: a 4-D array (2, 3, 8, 8) is not an image; save a 2-D array (y, x), an RGB "
         "image (y, x, 3) or a stack (n, y, x)"
     )
     assert errors[2] == "" and card.frame_data(3).startswith(b"\x89PNG")
+    # Cut short and never finished (a job that died mid-write): said at the end, fetched once.
+    assert errors[3] == f"f_4.npy is not a complete .npy file (5000 of {len(FRAMES[0])} bytes)"
+    assert sorted(downloads(log, start)) == ["f_1.npy", "f_2.npy", "f_3.npy", "f_4.npy"]
     record_bad_input("widget", "--watch: a .npy frame file holding text", errors[0])
     record_bad_input("widget", "--watch: a 4-D .npy frame", errors[1])
+    record_bad_input("widget", "--watch: a .npy frame the job never finished writing", errors[3])
 
 
 def test_a_pattern_that_matches_nothing_says_so_when_the_job_ends(session):
