@@ -213,3 +213,15 @@ def test_reattaching_with_a_bad_pattern_is_refused_too(ip, session):
     with pytest.raises(UsageError, match=re.escape("the pattern must end in .png")) as caught:
         ip.run_line_magic("sfjob", "4242 --watch 'out/iter_*.h5'")
     record_bad_input("magic", "%sfjob 4242 --watch 'out/iter_*.h5'", f"UsageError: {caught.value}")
+
+
+def test_the_magic_watches_png_frames(ip, session):
+    from sfapi_jupyter.notebook.previews import png_bytes
+
+    picture = png_bytes(np.full((6, 9, 3), 200, np.uint8))
+    body = f"mkdir -p w3\necho {b64(picture)} | base64 -d > w3/iter_7.png\nsleep 3\n"
+    card = ip.run_cell_magic("sfjob", "--watch 'w3/iter_*.png' --out watched", script(body))
+    assert card.watch_pattern == "w3/iter_*.png"  # the quotes a shell user writes are dropped
+    wait_for(lambda: card.frames_seen == 1 and is_terminal(card.state), 120, "the PNG frame")
+    assert card.frames[0]["mime"] == "image/png" and card.frames[0]["label"] == "iteration 7"
+    assert card.frame_data(1) == picture  # a PNG goes to the browser as it is
