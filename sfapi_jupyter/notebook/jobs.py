@@ -15,6 +15,7 @@ from ..client import AsyncJob, Client, Job, JobState, Machine, NotFoundError, Sf
 from ..widgets import JobCard
 from ._common import as_job, resolve_machine
 from .controllers import Feed, call
+from .frames import FrameWatch, check_watch_pattern, job_directory
 from .records import JobRecord, job_records
 
 _WAITING = (JobState.UNKNOWN, JobState.PENDING, JobState.CONFIGURING, JobState.REQUEUED)
@@ -71,6 +72,7 @@ class CardFeed(Feed[JobCard]):
         record: JobRecord | None = None,
         script: str | None = None,
         args: list[str] | None = None,
+        watch: str | None = None,
     ) -> None:
         super().__init__(client, card)
         self.job = job
@@ -79,6 +81,7 @@ class CardFeed(Feed[JobCard]):
         self.script, self.args = script, args
         self._tails: list[asyncio.Task[None]] = []
         self._started, self._ended = asyncio.Event(), asyncio.Event()
+        self.frames = FrameWatch(job.machine, watch, self.widget_call) if watch else None
         self.answer("cancel", self._cancel)
         self.answer("task", self._pick_task)
         if script is not None:  # only a script submitted here can be sent again
@@ -199,6 +202,7 @@ class CardFeed(Feed[JobCard]):
             if job.state not in _WAITING:
                 started.set()
             self._start_tails(self.paths)
+            frames = self._watch_frames()
             waiting = asyncio.create_task(watcher.wait(job))
             stopping = asyncio.create_task(self._stop.wait())
             await asyncio.wait([waiting, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -214,6 +218,8 @@ class CardFeed(Feed[JobCard]):
             while self._tails:  # a task picked meanwhile replaces the tails
                 await asyncio.gather(*self._tails, return_exceptions=True)
                 self._tails = [tail for tail in self._tails if not tail.done()]
+            if frames is not None:
+                await asyncio.gather(frames, return_exceptions=True)
             self._show()
             if job.is_terminal and not self._is_array():
                 await self._show_cost()
@@ -225,6 +231,20 @@ class CardFeed(Feed[JobCard]):
             unsubscribe()
             if job.is_terminal:
                 call(self.save_summary)
+
+    def _watch_frames(self) -> asyncio.Task[None] | None:
+        """The frames the job writes (``--watch``), looked for while it runs: see .frames."""
+        if self.frames is None:
+            return None
+        job, record = self.job, self.record
+        return asyncio.create_task(
+            self.frames.run(
+                lambda: job_directory(job, record),
+                self._started,
+                self._ended,
+                lambda: job.is_terminal,
+            )
+        )
 
     async def _tail(self, path: str, stream: str, follow: bool = True) -> None:
         await self._started.wait()
@@ -249,6 +269,8 @@ def job_card(
     job_or_id: Job | AsyncJob | str | int,
     machine: str | Machine | None = None,
     client: Client | None = None,
+    *,
+    watch: str | None = None,
 ) -> JobCard:
     """A live ``JobCard`` of a job: state, array tasks, and its stdout/stderr as written.
 
@@ -260,6 +282,10 @@ def job_card(
         The machine's name (default :func:`~sfapi_jupyter.notebook.session.default_machine`).
     client
         The client (default :func:`~sfapi_jupyter.notebook.session.get_client`).
+    watch
+        A file pattern such as ``'out/iter_*.npy'`` (relative to the job's working
+        directory): each new PNG, JPEG or ``.npy`` file matching it is shown in the card as
+        the job writes it (docs/widgets/job-card.md, "Live frames").
 
     Returns
     -------
@@ -269,7 +295,7 @@ def job_card(
     Raises
     ------
     ValueError
-        ``job_or_id`` is not a job id.
+        ``job_or_id`` is not a job id, or ``watch`` is not a pattern frames can follow.
     NotFoundError
         The machine does not know the job.
 
@@ -279,10 +305,12 @@ def job_card(
     """
     if isinstance(job_or_id, Job) and client is None and machine is None:
         client, machine = job_or_id.client, job_or_id.machine
+    if watch is not None:
+        watch = check_watch_pattern(watch)
     client, handle = resolve_machine(client, machine)
     job = as_job(job_or_id, handle)
     record = job_records().get(client.aio.api_base_url, handle.name, job.jobid)
-    return start_card(client, job, record)
+    return start_card(client, job, record, watch=watch)
 
 
 def array_script(script: str, indices: list[str]) -> str:
@@ -310,6 +338,7 @@ def start_card(
     *,
     script: str | None = None,
     args: list[str] | None = None,
+    watch: str | None = None,
 ) -> JobCard:
     info = job.info
     array = (record.array if record else None) or (info.array_task_id if info else None)
@@ -320,5 +349,10 @@ def start_card(
     card.set_output_paths(paths[0] or "", paths[1] or "")
     if info is not None:
         card.set_job(info)
-    CardFeed(client, card, job.aio, paths, record=record, script=script, args=args).start()
+    if watch:
+        card.set_watch(watch)
+    feed = CardFeed(
+        client, card, job.aio, paths, record=record, script=script, args=args, watch=watch
+    )
+    feed.start()
     return card

@@ -15,6 +15,7 @@ from ..client.models.status import Status, StatusValue
 from ..client.scripts import CheckedScript, SbatchDirectives, checked_script
 from ..widgets import JobCard
 from ._common import resolve_machine, say
+from .frames import check_watch_pattern
 from .jobs import start_card
 from .records import JobRecord, job_records, script_hash
 
@@ -30,6 +31,7 @@ def submit_job(
     args: list[str] | None = None,
     once: bool = False,
     client: Client | None = None,
+    watch: str | None = None,
 ) -> tuple[Job, JobCard]:
     """Check and submit a batch script; return the job and its live ``JobCard``.
 
@@ -50,9 +52,14 @@ def submit_job(
         that job instead of submitting again.
     client
         The client (default :func:`~sfapi_jupyter.notebook.session.get_client`).
+    watch
+        A file pattern (``'out/iter_*.npy'``): the card shows each new matching image as the
+        job writes it (see :func:`~.jobs.job_card`).
 
     Raises
     ------
+    ValueError
+        ``watch`` is not a pattern frames can follow (said before anything is submitted).
     BadScriptError
         The script would be refused; the message names each line.
     SfApiError
@@ -62,6 +69,8 @@ def submit_job(
     --------
     >>> job, card = submit_job("#!/bin/bash\\n#SBATCH -t 5\\nhostname")  # doctest: +SKIP
     """
+    if watch is not None:
+        watch = check_watch_pattern(watch)
     client, handle = resolve_machine(client, machine)
     # Checked once: the warnings are printed here (with line numbers), the options feed the
     # warnings and the record, and the submit sends the same value without checking again.
@@ -71,7 +80,7 @@ def submit_job(
     api_url = client.aio.api_base_url
     digest = script_hash(script, machine=handle.name, args=args)
     if once:
-        attached = _running_submission(client, handle, digest, script, args)
+        attached = _running_submission(client, handle, digest, script, args, watch)
         if attached is not None:
             return attached
     directives = checked.directives
@@ -100,7 +109,7 @@ def submit_job(
             state=job.state.value,
         )
     )
-    card = start_card(client, job, record, script=script, args=args)
+    card = start_card(client, job, record, script=script, args=args, watch=watch)
     if notices:
         card.set_message("\n".join(notices), "warning")
     return job, card
@@ -128,7 +137,12 @@ async def _warn_submit_look(
 
 
 def _running_submission(
-    client: Client, handle: Machine, digest: str, script: str, args: list[str] | None
+    client: Client,
+    handle: Machine,
+    digest: str,
+    script: str,
+    args: list[str] | None,
+    watch: str | None = None,
 ) -> tuple[Job, JobCard] | None:
     """The job this script text made (``--once``), with a card, if it has not ended."""
     records = job_records()
@@ -143,7 +157,7 @@ def _running_submission(
             records.set_state(record.api_url, record.machine, job.jobid, job.state.value)
             continue
         say(f"Job {job.jobid} from this script is {job.state.value}: following it (--once).")
-        return job, start_card(client, job, record, script=script, args=args)
+        return job, start_card(client, job, record, script=script, args=args, watch=watch)
     return None
 
 

@@ -123,11 +123,19 @@ class SfWidget(anywidget.AnyWidget):
         self.send({"type": kind, **body})
 
     def _on_snapshot_request(self, _content: dict[str, Any]) -> None:
-        self._send_msg("snapshot", **self._snapshot())
+        self._send_snapshot()
+
+    def _send_snapshot(self) -> None:
+        buffers = self._snapshot_buffers()
+        self.send({"type": "snapshot", **self._snapshot()}, buffers=buffers or None)
 
     def _snapshot(self) -> dict[str, Any]:
         """What a fresh view needs beyond the traits; subclasses add their buffers."""
         return {}
+
+    def _snapshot_buffers(self) -> list[bytes]:
+        """Binary buffers the snapshot refers to by number (images); none by default."""
+        return []
 
     # -- static fallback --------------------------------------------------------------------
     def summary_html(self) -> str:
@@ -177,7 +185,7 @@ class SfWidget(anywidget.AnyWidget):
         def push() -> None:
             widget = ref()
             if widget is not None and widget.comm is not None:
-                widget._send_msg("snapshot", **widget._snapshot())
+                widget._send_snapshot()
 
         for delay in SNAPSHOT_PUSH_DELAYS:
             timer = threading.Timer(delay, dispatcher().call, args=(push,))

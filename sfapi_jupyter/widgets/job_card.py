@@ -16,6 +16,7 @@ from ._static import css, esm
 from .support import static_html
 from .support.cost import cost_html
 from .support.formatting import clock_time, format_duration, is_terminal, iso, seconds
+from .support.frames import FramesMixin
 from .support.lines import LineBuffer
 
 STREAMS = ("stdout", "stderr")
@@ -66,8 +67,9 @@ def _clock(info: JobInfo, now: dt.datetime) -> dict[str, Any]:
 _JOBID = re.compile(r"^\d+(?:[_+]\d+)?$")
 
 
-class JobCard(MessageMixin, SfWidget):
-    """A live card for one job: state badge, timeline, times, output, cancel.
+class JobCard(FramesMixin, MessageMixin, SfWidget):
+    """A live card for one job: state badge, timeline, times, output, cancel; with
+    ``--watch``, the frames the job writes (:mod:`.support.frames`).
 
     Examples
     --------
@@ -278,7 +280,11 @@ class JobCard(MessageMixin, SfWidget):
         return {
             "streams": {name: buf.snapshot() for name, buf in self._buffers.items()},
             "tasks": list(self._tasks.values()),
+            "frames": self._frames_snapshot()[0],
         }
+
+    def _snapshot_buffers(self) -> list[bytes]:
+        return self._frames_snapshot()[1]
 
     def _actions_changed(self) -> None:
         self.can_cancel = self.handles("cancel") and not is_terminal(self.state)
@@ -316,6 +322,7 @@ class JobCard(MessageMixin, SfWidget):
         self.last_output = {
             name: buf.tail(SUMMARY_LINES) for name, buf in self._buffers.items() if buf.tail(1)
         }
+        self._remember_frame()
 
     def _times(self) -> list[tuple[str, str]]:
         clock = self.clock or {}
@@ -376,5 +383,5 @@ class JobCard(MessageMixin, SfWidget):
             output += static_html.pre(lines, label=f"{stream} {path}".strip())
         message = static_html.message(self.message, self.message_level)
         cost = cost_html(self.cost)
-        body = head + facts + message + cost + timeline + counts + output
+        body = head + facts + message + cost + timeline + counts + self.frames_html() + output
         return static_html.box(body, kind="job-card")

@@ -1,9 +1,11 @@
-"""``%sfh5`` in JupyterLab 4, against the facility: an HDF5 file's tree, its mean diffraction
-pattern with a bright-field disc, and a virtual image that changes when the disc is dragged.
+"""``%sfh5`` in JupyterLab 4 and Notebook 7, against the facility: an HDF5 file's tree, its
+mean diffraction pattern with a bright-field disc, and a virtual image that changes when the
+disc is dragged.
 
 The file is in elvis's home; every picture is computed there (the remote program runs as
 elvis, in a Python with h5py made his remote kernel environment, as ``install-kernel --remote``
-would). Screenshot: ``test-artifacts/screenshots/lab-h5-viewer.png`` (the docs page's).
+would). Screenshots: ``test-artifacts/screenshots/{lab,nb7}-h5-viewer.png`` (the docs page
+shows Lab's).
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ def scan_file(facility: FacilityServer) -> Iterator[Path]:
         yield path
 
 
-@pytest.mark.parametrize("frontend", ["lab"], indirect=True)
 def test_the_tree_and_a_virtual_image_that_follows_the_dragged_detector(
     open_notebook: Any, page: Any, frontend: str, scan_file: Path
 ) -> None:

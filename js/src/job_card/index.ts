@@ -7,6 +7,7 @@ import { applyStateColours } from "../lib/states";
 import { paintMessage } from "../lib/ui";
 import { defineView } from "../lib/view";
 import { costPanel } from "./cost";
+import { framesPanel } from "./frames";
 import { taskGrid } from "./grid";
 import type { Liveness, Model } from "./model";
 import { notifier } from "./notify";
@@ -28,6 +29,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   const tasks = arrayTasks(view);
   const grid = taskGrid(view);
   const cost = costPanel(view);
+  const frames = framesPanel(view, live);
   const bell = notifier(view, live);
   top.head.append(bell.el);
   const out = output(view);
@@ -43,6 +45,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     steps.el,
     tasks.el,
     grid.el,
+    frames.el,
     out.el,
   );
   applyStateColours(root);
@@ -53,6 +56,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   paintJob();
   paintMsg();
   cost.paint();
+  frames.paint();
   steps.paint();
   tasks.paintCounts();
   out.paintTabs();
@@ -66,6 +70,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     savedNote.hidden = false;
     setText(savedNote, SAVED_NOTE);
     paintJob();
+    frames.paint();
   });
   view.cleanup(snapshot.cancel);
   // A kernel busy in a blocking cell cannot answer "snapshot?" in time, yet it still sends:
@@ -77,7 +82,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
     savedNote.hidden = true;
     paintJob();
   };
-  view.onMessage((msg) => {
+  view.onMessage((msg, buffers) => {
     revive();
     if (msg.type === "snapshot") {
       snapshot.answered();
@@ -86,11 +91,14 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
         tasks.update(msg.tasks, true);
         grid.update(msg.tasks, true);
       }
+      if (msg.frames) frames.reset(msg.frames, buffers);
     } else if (msg.type === "append" && (msg.stream === "stdout" || msg.stream === "stderr")) {
       out.append(msg.stream, msg.lines, msg.partial);
     } else if (msg.type === "tasks") {
       tasks.update(msg.tasks, false);
       grid.update(msg.tasks, false);
+    } else if (msg.type === "frame") {
+      frames.add(msg.frame, buffers[0], msg.first);
     }
   });
 
@@ -111,6 +119,10 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   view.watch(["array", "array_counts"], tasks.paintCounts);
   view.watch(["task_shown", "can_resubmit", "resubmitted"], grid.paint);
   view.watch(["cost"], cost.paint);
+  view.watch(
+    ["watch_pattern", "watch_dir", "frames_seen", "frames_note", "frames_note_level", "last_frame"],
+    frames.paint,
+  );
   view.watch(["state", "time_limit_s"], bell.check);
   view.every(1000, () => {
     if (model.get("clock")?.ticking && !live.kernelGone) {

@@ -1,7 +1,7 @@
 // JobCard's traits (sfapi_jupyter/widgets/job_card.py) and what its sections share.
 
 import type { View } from "../lib/view";
-import type { FromView, ToView } from "./protocol";
+import type { FrameInfo, FromView, ToView } from "./protocol";
 
 export interface Step {
   state: string;
@@ -63,6 +63,14 @@ export interface Model {
   task_shown: string;
   can_resubmit: boolean;
   resubmitted: string;
+  watch_pattern: string;
+  watch_dir: string;
+  frames_seen: number;
+  max_frames: number;
+  frames_note: string;
+  frames_note_level: string;
+  /** The last frame as saved with the notebook; `src` is a data URL. */
+  last_frame: Partial<FrameInfo> & { src?: string };
 }
 
 export type CardView = View<Model, ToView, FromView>;

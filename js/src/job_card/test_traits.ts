@@ -32,4 +32,11 @@ export const traits: Model = {
   task_shown: "",
   can_resubmit: false,
   resubmitted: "",
+  watch_pattern: "",
+  watch_dir: "",
+  frames_seen: 0,
+  max_frames: 50,
+  frames_note: "",
+  frames_note_level: "info",
+  last_frame: {},
 };

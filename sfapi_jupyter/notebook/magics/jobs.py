@@ -27,6 +27,20 @@ cancel_jobs = later(".waiting", "cancel_jobs")
 wait_for_job = later(".waiting", "wait_for_job")
 
 
+#: ``--watch PATTERN``: the frames a job writes, shown in its card as they appear.
+watch_argument = argument(
+    "--watch",
+    metavar="PATTERN",
+    help="Show each new PNG, JPEG or .npy file matching PATTERN (e.g. 'out/iter_*.npy', "
+    "relative to the job's working directory) in the card as the job writes it.",
+)
+
+
+def watch_pattern(text: str | None) -> str | None:
+    """The ``--watch`` pattern without the quotes a user writes around it in a magic line."""
+    return None if text is None else unquote(text)
+
+
 @magics_class
 class JobMagics(SfMagicsBase):
     """Submit, follow and cancel jobs through NERSC's Superfacility API."""
@@ -50,6 +64,7 @@ class JobMagics(SfMagicsBase):
         help="If this cell's script already made a job that has not ended, follow "
         "that job instead of submitting again.",
     )
+    @watch_argument
     @argument(
         "--args",
         nargs="...",
@@ -72,7 +87,12 @@ class JobMagics(SfMagicsBase):
            ...: #SBATCH -C cpu -q debug -t 00:05:00
            ...: srun hostname
 
-        In [2]: %%sfjob -m perlmutter --out run --args input.h5 10
+        In [2]: %%sfjob --watch 'out/phase_*.npy'
+           ...: #!/bin/bash
+           ...: #SBATCH -C gpu -q debug -t 00:30:00
+           ...: srun python reconstruct.py --save-every 10 --out out/
+
+        In [3]: %%sfjob -m perlmutter --out run --args input.h5 10
            ...: #!/bin/bash
            ...: #SBATCH -C gpu -t 01:00:00
            ...: srun python analyse.py "$@"
@@ -86,7 +106,11 @@ class JobMagics(SfMagicsBase):
             )
         with usage_errors("Submitting the job"):
             job, card = submit_job(
-                cell, args.machine, args=[unquote(a) for a in args.args] or None, once=args.once
+                cell,
+                args.machine,
+                args=[unquote(a) for a in args.args] or None,
+                once=args.once,
+                watch=watch_pattern(args.watch),
             )
         self.store(out, job)
         if not (args.wait or timeout is not None):
@@ -101,6 +125,7 @@ class JobMagics(SfMagicsBase):
     @magic_arguments(name="sfjob")
     @argument("jobid", help="The job's id, e.g. 12345 (or 12345_7 for one task of an array).")
     @machine_argument
+    @watch_argument
     @line_magic("sfjob")  # type: ignore[arg-type]
     def sfjob_line(self, line: str) -> Any:
         """Show a live card of an existing job.
@@ -112,11 +137,12 @@ class JobMagics(SfMagicsBase):
         --------
         In [1]: %sfjob 12345
         In [2]: %sfjob 12345 -m perlmutter
+        In [3]: %sfjob 12345 --watch 'out/iter_*.npy'
         """
         args = parse_argstring(self.sfjob_line, line)
         jobid = jobid_argument(args.jobid)
         with usage_errors(f"Following job {jobid}"):
-            return job_card(jobid, args.machine)
+            return job_card(jobid, args.machine, watch=watch_pattern(args.watch))
 
     @magic_arguments()
     @argument("jobids", nargs="+", metavar="JOBID", help="The ids of the jobs to cancel.")
