@@ -39,21 +39,25 @@ def frame_npy(k: int) -> str:
 
 def test_frames_appear_one_by_one_while_the_job_runs(open_notebook, page, frontend, gate):
     holds = [gate() for _ in range(3)]
-    body = "mkdir -p frames\n"
+    # a directory of its own per front end: frames an earlier run left would match at once
+    where = f"frames-{frontend}"
+    body = f"mkdir -p {where}\n"
     for k, hold in enumerate(holds, start=1):
-        body += (
-            f"echo {frame_npy(k)} | base64 -d > frames/.tmp && mv frames/.tmp frames/iter_{k}.npy\n"
-        )
+        tmp = f"{where}/.tmp"
+        body += f"echo {frame_npy(k)} | base64 -d > {tmp} && mv {tmp} {where}/iter_{k}.npy\n"
         body += hold.wait
-    ui = open_notebook([LOAD, sfjob("--watch 'frames/iter_*.npy'", body, "#SBATCH -J frames\n")])
+    ui = open_notebook([LOAD, sfjob(f"--watch '{where}/iter_*.npy'", body, "#SBATCH -J frames\n")])
     ui.run_all()
     frames = card(ui, 1).locator('[data-testid="frames"]')
     image = frames.locator('[data-testid="frame-image"]')
     caption = frames.locator('[data-testid="frame-caption"]')
-    expect(frames.locator('[data-testid="frames-pattern"]')).to_contain_text("frames/iter_*.npy")
+    expect(frames.locator('[data-testid="frames-pattern"]')).to_contain_text(f"{where}/iter_*.npy")
     for k, hold in enumerate(holds, start=1):
         expect(image).to_have_attribute("data-index", str(k), timeout=STATE_TIMEOUT)
-        expect(caption).to_have_text(f"frame {k}: iter_{k}.npy · iteration {k}", timeout=5_000)
+        # then the value range the colours span (an .npy frame): "· -0.998 … 1"
+        expect(caption).to_contain_text(
+            f"frame {k}: iter_{k}.npy · iteration {k} · ", timeout=5_000
+        )
         expect(card(ui, 1).locator('[data-testid="job-state"]').first).to_have_text("RUNNING")
         ui.lap(f"frame {k} shown while RUNNING")
         if k == 3:
@@ -64,5 +68,5 @@ def test_frames_appear_one_by_one_while_the_job_runs(open_notebook, page, fronte
     assert image.evaluate("img => img.naturalWidth") == 32  # a real PNG, drawn by the browser
     slider = frames.locator('[data-testid="frame-slider"]')
     slider.evaluate("s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
-    expect(caption).to_have_text("frame 1: iter_1.npy · iteration 1")
+    expect(caption).to_contain_text("frame 1: iter_1.npy · iteration 1 · ")
     expect(frames.locator('[data-testid="frame-position"]')).to_have_text("1 / 3")
