@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +27,23 @@ def fail_future(future: asyncio.Future[Any], exc: BaseException) -> None:
         future.cancel()
     else:
         future.set_exception(exc)
+
+
+async def settle(
+    future: asyncio.Future[T], work: Coroutine[Any, Any, T], forget: Callable[[], None]
+) -> None:
+    """Run ``work`` for a future that many callers share (a batch): its result to all of
+    them, or its error (``forget`` first, so that no new caller joins a failed batch); a
+    cancel or any other ``BaseException`` goes on up once the waiters have it."""
+    try:
+        result = await work
+    except BaseException as exc:
+        forget()
+        fail_future(future, exc)
+        if not isinstance(exc, Exception):
+            raise
+    else:
+        future.set_result(result)
 
 
 class LoopThread:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._errors import SfApiError
-from ._loop import fail_future
+from ._loop import settle
 from .models import Task
 from .resources.tasks import task_of
 
@@ -88,29 +88,28 @@ class TaskBatcher:
         return self.list_bytes is None or self.list_bytes <= LIST_BYTES_PER_TASK * count
 
     async def _send(self, batch: _Batch) -> None:
-        try:
-            await asyncio.sleep(0)  # polls started in the same loop pass join this batch
+        await settle(batch.future, self._fetch(batch), lambda: self._forget(batch))
+
+    async def _fetch(self, batch: _Batch) -> dict[str, Task | BaseException]:
+        await asyncio.sleep(0)  # polls started in the same loop pass join this batch
+        self._batch = None
+        answers: dict[str, Task | BaseException] = {}
+        if self._list_is_worth_it(len(batch.ids)):
+            answers.update(await self._from_list(batch.ids))
+        # One by one, at once: waiting for each other would only add round trips.
+        missing = sorted(batch.ids - answers.keys())
+        self.requests += len(missing)
+        polled = await asyncio.gather(
+            *(self.client._get(f"tasks/{i}", shape=dict) for i in missing),
+            return_exceptions=True,
+        )
+        for task_id, body in zip(missing, polled, strict=True):
+            answers[task_id] = _answer(task_id, body)
+        return answers
+
+    def _forget(self, batch: _Batch) -> None:
+        if self._batch is batch:
             self._batch = None
-            answers: dict[str, Task | BaseException] = {}
-            if self._list_is_worth_it(len(batch.ids)):
-                answers.update(await self._from_list(batch.ids))
-            # One by one, at once: waiting for each other would only add round trips.
-            missing = sorted(batch.ids - answers.keys())
-            self.requests += len(missing)
-            polled = await asyncio.gather(
-                *(self.client._get(f"tasks/{i}", shape=dict) for i in missing),
-                return_exceptions=True,
-            )
-            for task_id, body in zip(missing, polled, strict=True):
-                answers[task_id] = _answer(task_id, body)
-        except BaseException as exc:
-            if self._batch is batch:
-                self._batch = None
-            fail_future(batch.future, exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            batch.future.set_result(answers)
 
     async def _from_list(self, ids: set[str]) -> dict[str, Task]:
         """The tasks of ``ids`` that ``GET /tasks`` holds (none if the list cannot be read:

@@ -40,7 +40,7 @@ def frame_npy(k: int) -> str:
 def test_frames_appear_one_by_one_while_the_job_runs(open_notebook, page, frontend, gate):
     holds = [gate() for _ in range(3)]
     # a directory of its own per front end: frames an earlier run left would match at once
-    where = f"frames-{frontend}"
+    where = f"live-frames-{frontend}"  # (test_file_browser makes frames-{frontend}, as root)
     body = f"mkdir -p {where}\n"
     for k, hold in enumerate(holds, start=1):
         tmp = f"{where}/.tmp"

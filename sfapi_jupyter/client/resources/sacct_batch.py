@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._loop import fail_future
+from .._loop import settle
 
 if TYPE_CHECKING:
     from .machine import AsyncMachine
@@ -85,25 +85,25 @@ class SacctBatcher:
     async def _send(self, batch: _Batch) -> None:
         me = asyncio.current_task()
         try:
-            if self._in_flight is not None:
-                await asyncio.wait([self._in_flight])
-            await asyncio.sleep(0)  # callers started in the same loop pass join this batch
-            self._in_flight = me
-            self._batch = None  # from here on, new callers gather the next batch
-            ids = sorted(batch.ids, key=lambda j: (len(j), j))
-            rows: list[Row] = []
-            for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
-                self.requests += 1
-                chunk = ids[start : start + MAX_IDS_PER_REQUEST]
-                rows += await self.machine.fetch_rows(chunk, sacct=True, cached=batch.cached)
-        except BaseException as exc:
-            if self._batch is batch:
-                self._batch = None
-            fail_future(batch.future, exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            batch.future.set_result(rows)
+            await settle(batch.future, self._fetch(batch, me), lambda: self._forget(batch))
         finally:
             if self._in_flight is me:
                 self._in_flight = None
+
+    async def _fetch(self, batch: _Batch, me: asyncio.Task[Any] | None) -> list[Row]:
+        if self._in_flight is not None:
+            await asyncio.wait([self._in_flight])
+        await asyncio.sleep(0)  # callers started in the same loop pass join this batch
+        self._in_flight = me
+        self._batch = None  # from here on, new callers gather the next batch
+        ids = sorted(batch.ids, key=lambda j: (len(j), j))
+        rows: list[Row] = []
+        for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
+            self.requests += 1
+            chunk = ids[start : start + MAX_IDS_PER_REQUEST]
+            rows += await self.machine.fetch_rows(chunk, sacct=True, cached=batch.cached)
+        return rows
+
+    def _forget(self, batch: _Batch) -> None:
+        if self._batch is batch:
+            self._batch = None
