@@ -105,8 +105,10 @@ test: venv lint typecheck hub-deps
 	$(VENV)/bin/pytest -ra --durations=15 -m "not browser" --ignore=tests/reliability --junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS)
 	@# Playwright's sync API keeps an event loop running on the main thread while a browser is
 	@# open, which breaks asyncio tests after it: the browser suite runs in its own process.
-	@# (with the keyless JupyterLab test: Lab run as nobody on this node's Slurm, no key)
-	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/browser tests/keyless/test_keyless_lab.py --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/browser --junitxml=$(ARTIFACTS)/junit-browser.xml $(PYTEST_ARGS)
+	@# Keyless JupyterLab (Lab run as nobody on this node's Slurm, no key): its own process
+	@# too (a second sync Playwright in the browser suite's process is refused).
+	$(VENV)/bin/pytest -ra -m browser tests/keyless/test_keyless_lab.py --junitxml=$(ARTIFACTS)/junit-keyless-browser.xml $(PYTEST_ARGS)
 	@# The browser tests under JupyterHub (as root): a process of their own too, since one
 	@# process holds one Playwright. Their HTTP twins ran in the first run.
 	$(VENV)/bin/pytest -ra --durations=10 -m browser tests/hub --junitxml=$(ARTIFACTS)/junit-hub.xml $(PYTEST_ARGS)
