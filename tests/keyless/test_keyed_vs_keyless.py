@@ -25,6 +25,7 @@ import nbformat
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
+from tests.browser.notebook_ui import write_notebook
 from tests.tutorials.tutorial_env import NOTEBOOKS, SANITIZE, USER, tutorial_facility
 
 from .conftest import NOBODY, KeylessHost
@@ -45,18 +46,6 @@ def job_cells() -> list[str]:
     start = next(i for i, s in enumerate(code) if s.startswith("machine = client.compute("))
     assert "Client()" in code[0] and "%%sfjob" in "".join(code[start:]), code
     return [code[0], *code[start:]]
-
-
-def write(cells: list[str], path: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    nbformat.write(nb, path)
-    return path
 
 
 def what_the_user_reads(path: Path, user: str) -> list[list[str]]:
@@ -85,7 +74,7 @@ def what_the_user_reads(path: Path, user: str) -> list[list[str]]:
 
 def run_keyed(cells: list[str], workdir: Path) -> Path:
     """With a key, against the local facility (the tutorials' set-up)."""
-    notebook = write(cells, workdir / "keyed.ipynb")
+    notebook = write_notebook(workdir, "keyed.ipynb", cells)
     with tutorial_facility(workdir) as tf:
         done = subprocess.run(
             [sys.executable, *EXECUTE, "--output", "keyed-out.ipynb", str(notebook)],
@@ -113,7 +102,7 @@ def run_keyless(cells: list[str], host: KeylessHost) -> Path:
     for directory in (home, examples):
         directory.mkdir(mode=0o700)
         os.chown(directory, NOBODY, NOBODY)
-    notebook = write(cells, work / "keyless.ipynb")
+    notebook = write_notebook(work, "keyless.ipynb", cells)
     os.chown(notebook, NOBODY, NOBODY)
     kept_out_of_home = {
         "IPYTHONDIR": work / ".ipython",
@@ -155,8 +144,8 @@ def test_the_quickstarts_job_cells_give_the_same_outputs_keyed_and_keyless(
 
 def test_the_comparison_sees_a_difference(tmp_path: Path) -> None:
     """The sanitiser keeps what matters: another job's output would not compare equal."""
-    a = write(["print('x')"], tmp_path / "a.ipynb")
-    b = write(["print('y')"], tmp_path / "b.ipynb")
+    a = write_notebook(tmp_path, "a.ipynb", ["print('x')"])
+    b = write_notebook(tmp_path, "b.ipynb", ["print('y')"])
     for path, text in ((a, "Job 12 done after 0:00:05\n"), (b, "Job 13 FAILED after 0:00:06\n")):
         nb: Any = nbformat.read(path, 4)
         nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
