@@ -6,6 +6,7 @@ import { Widget } from '@lumino/widgets';
 import { Api, Job } from './api';
 import { el } from './format';
 import { applyPalette } from './palette';
+import { inOrder } from './serial';
 import { stateBadge } from './views';
 
 /** Reads in a row while the server says more is waiting (256 KiB each). */
@@ -38,7 +39,7 @@ export class OutputView extends Widget {
     this.node.append(this.head, this.note, this.pre);
     this.header('');
     this.poll = new Poll({
-      factory: () => this.read(),
+      factory: inOrder(() => this.read()),
       frequency: { interval: intervalSeconds * 1000, backoff: true, max: 60 * 1000 },
       name: `sfapi-jupyter:output:${machine}:${jobid}`,
       standby: () => !this.isVisible || 'when-hidden'

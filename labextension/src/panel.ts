@@ -7,6 +7,7 @@ import { Api, Info, Job, Jobs, Status } from './api';
 import { ago, el } from './format';
 import { notifyEnded } from './notify';
 import { applyPalette } from './palette';
+import { inOrder } from './serial';
 import { jobSections, statusSection } from './views';
 
 /** The schema's minimum; the real floor is the server's `info.interval` (SfApiServer.min_interval, 10 s by default), which protects the API. */
@@ -56,7 +57,7 @@ export class NerscPanel extends Widget {
     );
     this.poll = new Poll({
       auto: false,
-      factory: () => this.tick(),
+      factory: inOrder(() => this.tick()),
       frequency: { interval: this.interval * 1000, backoff: true, max: 300 * 1000 },
       name: 'sfapi-jupyter:panel',
       // Stands by while the panel is closed or the browser tab is hidden, unless the user

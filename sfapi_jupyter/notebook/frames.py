@@ -14,7 +14,11 @@ How the files are found and fetched (:class:`FrameWatch`, a task of the card's f
   second look). If the content is still cut short (a writer that paused longer than a look),
   it is not shown, and taken again only once it has changed;
 * each file is fetched once; after the job ends nothing is fetched but the last matching file,
-  if it was not fetched yet.
+  if it was not fetched yet;
+* a file last written before the job started (an earlier run's, in the same directory) is left
+  out, and said so once; it is taken if the job writes it again. This compares the listing's
+  date with the job's start time, both the machine's clock; where either is missing or the
+  date is not ISO (the SF API does not publish its format), every matching file counts.
 
 PNG and JPEG are shown as they are; a ``.npy`` array is drawn to a PNG here with the file
 browser's colour map (:mod:`.previews`): 2-D, RGB ``(y, x, 3)``, or the last image of a stack
@@ -36,10 +40,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..client import NotFoundError, SfApiError
+from ..client.models.jobs import parse_slurm_time
 from . import previews
 from .controllers import TAIL_INTERVAL
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from ..client import AsyncJob, AsyncMachine
     from ..client.models.files import RemoteEntry
     from .records import JobRecord
@@ -205,6 +212,8 @@ class FrameWatch:
         self._incomplete: dict[str, tuple[Stamp, str]] = {}
         self._matched = False
         self._listing_failed = False
+        self._started_at: dt.datetime | None = None
+        self._earlier: set[str] = set()
 
     def resolve(self, work_dir: str | None) -> str:
         """The directory to list: the pattern's, against the job's working directory."""
@@ -219,10 +228,12 @@ class FrameWatch:
         started: asyncio.Event,
         ended: asyncio.Event,
         finished: Callable[[], bool],
+        started_at: Callable[[], dt.datetime | None] = lambda: None,
     ) -> None:
-        """Look until ``ended``; then, if the job ``finished``, one last look."""
+        """Look until ``ended``; then, if the job ``finished``, one last look. ``started_at``
+        is the job's start time (files older than it are an earlier run's)."""
         try:
-            await self._run(work_dir, started, ended, finished)
+            await self._run(work_dir, started, ended, finished, started_at)
         except Exception as exc:  # a bug here must show on the card, not vanish with the task
             log.exception("frames of %s on %s failed", self.pattern, self.machine.name)
             self.show("set_frames_note", f"Frames stopped: {exc}", "error")
@@ -233,9 +244,11 @@ class FrameWatch:
         started: asyncio.Event,
         ended: asyncio.Event,
         finished: Callable[[], bool],
+        started_at: Callable[[], dt.datetime | None],
     ) -> None:
         await started.wait()  # the job's working directory is known once it runs
         self.directory = self.resolve(work_dir())
+        self._started_at = started_at()
         self.show("set_watch", self.pattern, self.directory)
         interval = TAIL_INTERVAL
         while not ended.is_set():
@@ -260,7 +273,28 @@ class FrameWatch:
             self._listing_failed = False
             self.show("set_frames_note", "", "info")
         matches = [e for e in entries if not e.is_dir and fnmatch.fnmatchcase(e.name, self.glob)]
+        earlier = {e.name for e in matches if self._written_before_the_job(e)}
+        if earlier != self._earlier:  # said when it changes: more found, or some written again
+            self._earlier = earlier
+            names = sorted(earlier, key=natural_key)
+            self.show(
+                "set_frames_note",
+                f"{len(names)} file(s) written before this job started were left out "
+                f"({', '.join(names[:3])}{', …' if len(names) > 3 else ''}): an earlier run's; "
+                "shown if this job writes them again"
+                if names
+                else "",
+                "info",
+            )
+        matches = [e for e in matches if e.name not in earlier]
         return sorted(matches, key=lambda e: natural_key(e.name))
+
+    def _written_before_the_job(self, entry: RemoteEntry) -> bool:
+        written = parse_slurm_time(entry.date)
+        if written is None or self._started_at is None:
+            return False
+        # Both in the machine's clock, to the second; the same second counts as this job's.
+        return written < self._started_at.replace(microsecond=0, tzinfo=written.tzinfo)
 
     async def _look(self, *, final: bool) -> bool:
         """One listing; fetch what is ready. Returns whether the matching files changed."""
@@ -299,8 +333,9 @@ class FrameWatch:
         if not self._matched:
             self.show(
                 "set_frames_note",
-                f"no file matched {self.pattern} in {self.directory} (the job wrote none there; "
-                "check the pattern against the job's files)",
+                f"no file matched {self.pattern} in {self.directory} (the job wrote none there"
+                + (f", {len(self._earlier)} from an earlier run left out" if self._earlier else "")
+                + "; check the pattern against the job's files)",
                 "warning",
             )
         elif skipped:

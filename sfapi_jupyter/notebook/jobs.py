@@ -243,6 +243,7 @@ class CardFeed(Feed[JobCard]):
                 self._started,
                 self._ended,
                 lambda: job.is_terminal,
+                lambda: job.info.start_time if job.info is not None else None,
             )
         )
 

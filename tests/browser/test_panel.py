@@ -12,6 +12,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from sfapi_jupyter import Client
+
+from ..support.scripts import batch_script
 from .conftest import shot
 from .panel_ui import NOTIFICATION_RECORDER, PanelUI, page_url
 from .test_job_cards import LOAD, sfjob, shown_jobid
@@ -104,3 +107,39 @@ def test_panel_in_the_dark_theme(page, jupyter, facility):
     # dark: a background with every channel below the middle
     channels = [int(c) for c in background[background.index("(") + 1 : -1].split(",")[:3]]
     assert max(channels) < 128, background
+
+
+def test_output_shown_again_while_its_read_waits_shows_each_byte_once(page, jupyter, facility):
+    """A slow SF API: the first read of a job's output has not been answered when the user
+    switches to another tab and back. The view asks again on being shown; that second read
+    must wait for the first, not start from the same offset and show the text twice."""
+    key = facility.key_file.read_text()
+    with Client(api_base_url=facility.api_url, token_url=facility.token_url, key=key) as client:
+        job = client.compute("perlmutter").submit(batch_script(QUICK, "-J slowread"))
+        job.wait(timeout=120)
+    page.goto(page_url(jupyter.base_url, "lab", jupyter.token))
+    PanelUI(page, "lab").open()
+    held: list = []  # output reads the "server" has not answered yet
+    page.route("**/sfapi-jupyter/output/**", held.append)
+    page.evaluate(
+        "([jobid]) => window.jupyterapp.commands.execute('sfapi-jupyter:open-output', "
+        "{machine: 'perlmutter', jobid, name: 'slowread'})",
+        [job.jobid],
+    )
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1, "the output view sent no read"
+    page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")  # another tab
+    page.locator(".jp-MainAreaWidget .jp-Launcher").first.wait_for()
+    page.locator(f'.lm-TabBar-tab[title="Output of job {job.jobid} on perlmutter"]').click()
+    page.wait_for_timeout(1000)  # shown again: the view asks for more while the first waits
+    page.unroute("**/sfapi-jupyter/output/**")
+    for route in held:
+        route.continue_()
+    view = page.locator(f'.sfp-output[data-jobid="{job.jobid}"]')
+    expect(view).to_have_attribute("data-done", "true", timeout=TIMEOUT)
+    text = view.locator(".sfp-output-text").evaluate("n => n.textContent")
+    assert text.count("step 1 of 3") == 1, text
+    assert int(view.get_attribute("data-offset") or 0) == len(text.encode())

@@ -59,9 +59,11 @@ def client(facility, creds, data_dir) -> Iterator[Client]:
 
 @pytest.fixture(scope="session")
 def ip() -> Any:
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython, start_ipython
 
-    shell = start_ipython()
+    # The shell is a process singleton: a module that imports this fixture (the reliability
+    # suite's) gets the one already started, not None.
+    shell = start_ipython() or get_ipython()
     shell.run_line_magic("load_ext", "sfapi_jupyter")
     return shell
 
