@@ -17,6 +17,19 @@ T = TypeVar("T")
 #: Seconds a Ctrl-C'd call waits for its coroutine's clean-up (a task cancel to be sent).
 INTERRUPT_GRACE = 10.0
 
+#: ``waiter(future, timeout) -> done``: how a blocking call on the main thread waits for its
+#: future. In a notebook the notebook layer sets one that runs the widget updates queued for
+#: the main thread meanwhile, so that ``job.wait()`` or a ``machine.run`` in one cell does not
+#: freeze every card on the page (None: wait plainly, as in a script).
+MainThreadWaiter = Callable[["concurrent.futures.Future[Any]", "float | None"], bool]
+_main_thread_waiter: MainThreadWaiter | None = None
+
+
+def set_main_thread_waiter(waiter: MainThreadWaiter | None) -> None:
+    """Install (or with None remove) the main thread's waiter; see :data:`MainThreadWaiter`."""
+    global _main_thread_waiter
+    _main_thread_waiter = waiter
+
 
 def fail_future(future: asyncio.Future[Any], exc: BaseException) -> None:
     """End a shared future that many callers wait on with the error its sender met: a cancel
@@ -89,6 +102,10 @@ class LoopThread:
 
         future = self.submit(watched())
         try:
+            waiter = _main_thread_waiter
+            if waiter is not None and threading.current_thread() is threading.main_thread():
+                waiter(future, timeout)  # done or timed out: result() returns or raises
+                return future.result(0)
             return future.result(timeout)
         except KeyboardInterrupt:
             future.cancel()

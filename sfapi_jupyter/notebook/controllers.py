@@ -55,6 +55,16 @@ def closed(widget: Any) -> bool:
     return widget is None or getattr(widget, "comm", True) is None
 
 
+def keep_widgets_live_while_blocked() -> None:
+    """From the first widget on: a blocking client call on the main thread (``job.wait()``,
+    ``machine.run``, a ``machine.tail`` loop in a cell) runs the widgets' queued updates while
+    it waits, so the cards on the page go on changing instead of freezing until the cell ends.
+    (Installed here, not at import: ``%load_ext`` must not import the client.)"""
+    from ..client._loop import set_main_thread_waiter
+
+    set_main_thread_waiter(dispatcher().wait_for_future)
+
+
 class Controller(Generic[W]):
     """The kernel side of one widget: answers its actions, runs its requests, changes it."""
 
@@ -65,6 +75,7 @@ class Controller(Generic[W]):
         self.client = client
         self._widget = weakref.ref(widget)
         self._detach: list[Callable[[], None]] = []
+        keep_widgets_live_while_blocked()
 
     @property
     def widget(self) -> W | None:

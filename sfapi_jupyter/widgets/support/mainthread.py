@@ -6,8 +6,10 @@ client's private loop thread, so everything they want to show goes through here:
 
 * while the kernel is idle, queued callables run on the kernel's own event loop (woken
   with ``call_soon_threadsafe``);
-* while a cell blocks (``job.wait()``, ``%%sfjob --wait``), the blocking code calls
-  :meth:`MainThreadDispatcher.wait_until`, which runs them itself between naps;
+* while a cell blocks (``job.wait()``, ``machine.run``, any call of the sync client, or
+  ``%%sfjob --wait``), the blocking code calls :meth:`MainThreadDispatcher.wait_until` or
+  :meth:`~MainThreadDispatcher.wait_for_future` (the client's main-thread waiter, installed
+  by the notebook layer), which run them between naps;
 * with no kernel loop at all (a plain script, IPython's test shell), they run at the next
   ``wait_until`` or :meth:`MainThreadDispatcher.drain` (the magics drain after each cell).
 """
@@ -15,6 +17,7 @@ client's private loop thread, so everything they want to show goes through here:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import queue
@@ -102,6 +105,22 @@ class MainThreadDispatcher:
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(nap)
+
+    def wait_for_future(
+        self, future: concurrent.futures.Future[Any], timeout: float | None, nap: float = 0.05
+    ) -> bool:
+        """Block the main thread until ``future`` is done (True) or ``timeout`` (False),
+        running queued updates meanwhile; returns as soon as it is done (no nap's delay)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.drain()
+            if future.done():
+                self.drain()
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            concurrent.futures.wait([future], timeout=nap if left is None else min(nap, left))
 
 
 _dispatcher = MainThreadDispatcher()
