@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .h5 import AsyncH5File, Detector, H5Image, H5Node
 
 if TYPE_CHECKING:
-    from ._sync import Client
+    from ._sync import Client, Job
 
 
 class H5Dataset:
@@ -37,6 +37,12 @@ class H5File:
     >>> h5 = client.compute("perlmutter").h5("scan.h5")                 # doctest: +SKIP
     >>> print(h5.tree())                                                 # doctest: +SKIP
     >>> image = h5.virtual_image("/data", BrightField(128, 128, 20))     # doctest: +SKIP
+
+    With ``job=True`` (or sbatch options) each question runs as a short batch job:
+
+    >>> big = client.compute("perlmutter").h5("scan.h5", job={"qos": "shared"})  # doctest: +SKIP
+    >>> image = big.virtual_image("/data", BrightField(128, 128, 20))    # doctest: +SKIP
+    >>> big.last_job.jobid                                               # doctest: +SKIP
     """
 
     def __init__(self, client: Client, file: AsyncH5File) -> None:
@@ -64,6 +70,23 @@ class H5File:
     @property
     def response_chars(self) -> int:
         return self.aio.response_chars
+
+    @property
+    def jobs(self) -> int:
+        """Questions run as batch jobs (``job=``)."""
+        return self.aio.jobs
+
+    @property
+    def downloads(self) -> int:
+        return self.aio.downloads
+
+    @property
+    def last_job(self) -> Job | None:
+        """The job of the latest question (``job=``); None when none ran as a job."""
+        from ._sync import Job
+
+        job = self.aio.last_job
+        return None if job is None else Job(self._client, job)
 
     def tree(self, max_nodes: int = 2000) -> H5Node:
         return self._client._run(self.aio.tree(max_nodes))
