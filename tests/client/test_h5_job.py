@@ -46,7 +46,9 @@ async def test_tree_and_virtual_image_through_a_job_equal_the_command_and_h5py(
     path = readable(write_4d(home / "scan.h5", SHAPE, CHUNKS))
     machine = wclient.compute("perlmutter")
     seen: list[str] = []
-    by_job = machine.h5("scan.h5", python=h5_python, job=True, on_job=lambda j: seen.append(j.jobid))
+    by_job = machine.h5(
+        "scan.h5", python=h5_python, job=True, on_job=lambda job: seen.append(job.jobid)
+    )
     by_command = machine.h5("scan.h5", python=h5_python)
     detector = BrightField(*CENTRE, DISC)
 

@@ -17,6 +17,7 @@ hundreds of GB is minutes of reading.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 import uuid
 from collections.abc import Mapping
@@ -35,7 +36,12 @@ ANSWER_DIR = "~/.sfapi-jupyter/h5"
 JOB_NAME = "sfapi-h5"
 #: What a question asks of Slurm unless told otherwise: NERSC's debug QOS (the quickest to
 #: start, 30 minutes at most) on one CPU node, for 10 minutes.
-DEFAULT_JOB: dict[str, str] = {"qos": "debug", "constraint": "cpu", "nodes": "1", "time": "00:10:00"}
+DEFAULT_JOB: dict[str, str] = {
+    "qos": "debug",
+    "constraint": "cpu",
+    "nodes": "1",
+    "time": "00:10:00",
+}
 #: Characters of the job's stderr quoted in the message of a job that failed.
 STDERR_TAIL = 300
 
@@ -170,10 +176,9 @@ async def _read(file: AsyncH5File, path: str) -> str | None:
 
 
 async def _cancel(job: AsyncJob) -> None:
-    try:
+    # It ended meanwhile, or the API is unreachable: nothing more to do here.
+    with contextlib.suppress(SfApiError):
         await job.cancel()
-    except SfApiError:
-        pass  # it ended meanwhile, or the API is unreachable: nothing more to do here
 
 
 _cancelling: set[asyncio.Future[None]] = set()
