@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .h5 import AsyncH5File, Detector, H5Image, H5Node
 
 if TYPE_CHECKING:
     from ._sync import Client, Job
+    from .resources.jobs import AsyncJob
 
 
 class H5Dataset:
@@ -45,9 +46,12 @@ class H5File:
     >>> big.last_job.jobid                                               # doctest: +SKIP
     """
 
-    def __init__(self, client: Client, file: AsyncH5File) -> None:
+    def __init__(
+        self, client: Client, file: AsyncH5File, wrap_job: Callable[[AsyncJob], Job]
+    ) -> None:
         self._client = client
         self.aio = file
+        self._wrap_job = wrap_job
 
     def __repr__(self) -> str:
         return repr(self.aio).replace("AsyncH5File", "H5File", 1)
@@ -83,10 +87,8 @@ class H5File:
     @property
     def last_job(self) -> Job | None:
         """The job of the latest question (``job=``); None when none ran as a job."""
-        from ._sync import Job
-
         job = self.aio.last_job
-        return None if job is None else Job(self._client, job)
+        return None if job is None else self._wrap_job(job)
 
     def tree(self, max_nodes: int = 2000) -> H5Node:
         return self._client._run(self.aio.tree(max_nodes))

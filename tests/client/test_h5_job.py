@@ -7,6 +7,7 @@ are checked against the command path's answer and h5py reading the same file her
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,28 @@ async def test_job_options_reach_slurm(wclient, home, h5_python):
         assert h5.last_job is not None
         rows = await machine.sacct_rows([h5.last_job.jobid], cached=False)
         assert rows and rows[0].get("qos") == qos, rows
+
+
+async def test_a_question_no_longer_wanted_cancels_its_job(wclient, home, h5_python):
+    """A newer question replaces an older one (the viewer's last-wins): the older one's job
+    must not go on using the allocation."""
+    readable(write_4d(home / "scan.h5", SHAPE, CHUNKS))
+    slow = home / "slow-python"
+    slow.write_text(f'#!/bin/sh\nsleep 60\nexec {h5_python} "$@"\n')
+    slow.chmod(0o755)
+    machine = wclient.compute("perlmutter")
+    submitted = asyncio.Event()
+    h5 = machine.h5("scan.h5", python=str(slow), job=True, on_job=lambda job: submitted.set())
+    asking = asyncio.create_task(h5.tree())
+    await asyncio.wait_for(submitted.wait(), 30)
+    asking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asking
+    job = h5.last_job
+    assert job is not None
+    for _ in range(100):
+        await job.refresh()
+        if job.is_terminal:
+            break
+        await asyncio.sleep(0.2)
+    assert job.state.value == "CANCELLED"
