@@ -8,6 +8,7 @@ are checked against the command path's answer and h5py reading the same file her
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,8 +69,17 @@ async def test_tree_and_virtual_image_through_a_job_equal_the_command_and_h5py(
     answers = home / ANSWER_DIR.removeprefix("~/")
     assert sorted(p.suffix for p in answers.iterdir()) == [".err", ".out"]
 
-    image = await by_job.virtual_image("/data", detector)
-    assert np.array_equal(image.data, (await by_command.virtual_image("/data", detector)).data)
+    costs = {}
+    for way, h5 in (("batch job", by_job), ("command", by_command)):
+        start, began = len(request_log.seen), time.monotonic()
+        costs[way] = await h5.virtual_image("/data", detector)
+        seconds = time.monotonic() - began
+        sent, requests = sent_since(request_log, start)
+        record("hdf5", f"virtual image through a {way}: requests", len(requests))
+        record("hdf5", f"virtual image through a {way}: response bytes", sent, "B")
+        record("hdf5", f"virtual image through a {way}: seconds (local facility)", seconds, "s")
+    image = costs["batch job"]
+    assert np.array_equal(image.data, costs["command"].data)
     assert np.array_equal(image.data, local_virtual(path, "/data", CENTRE, 0, DISC))
     mean = await by_job.mean_diffraction("/data")
     np.testing.assert_allclose(mean.data, (await by_command.mean_diffraction("/data")).data)
