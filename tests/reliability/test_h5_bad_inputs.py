@@ -170,6 +170,20 @@ def test_a_job_that_fails_says_what_happened_and_its_id(client, pythons):
         "function", "machine.h5('scan.h5', python='~/envs/gone/bin/python', job=True)", message
     )
 
+    home = Path(machine.run("echo $HOME", check=True).output.strip())
+    broken = home / "broken-python"
+    broken.write_text("#!/bin/sh\necho 'Segmentation fault (core dumped)' >&2\nexit 139\n")
+    broken.chmod(0o755)
+    crashed = machine.h5("scan.h5", python=str(broken), job=True)
+    with pytest.raises(H5Error) as caught:
+        crashed.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "job_failed" and clear(message), message
+    jobid = crashed.last_job.jobid if crashed.last_job else "?"
+    assert f"job {jobid} on perlmutter (sfapi-h5) ended FAILED (exit 139)" in message
+    assert "its stderr: Segmentation fault (core dumped)" in message
+    record_bad_input("function", "machine.h5(..., job=True) whose Python crashes", message)
+
     slow = slow_python(client, pythons[0])
     killed = machine.h5("scan.h5", python=slow, job={"time": "0:01"})
     with pytest.raises(H5Error) as caught:
