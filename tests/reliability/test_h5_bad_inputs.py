@@ -213,6 +213,7 @@ def test_bad_job_options_refused_before_any_request(client):
         ("job=''", ""),
         ("job={'time': '10\\n#SBATCH -A other'}", {"time": "10\n#SBATCH -A other"}),
         ("job={'qos': ''}", {"qos": ""}),
+        ("job={'time; rm -rf ~': '10'}", {"time; rm -rf ~": "10"}),
     ):
         with pytest.raises(ValueError) as caught:
             machine.h5("scan.h5", job=job)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shlex
 import uuid
 from collections.abc import Mapping
@@ -56,9 +57,12 @@ def job_directives(job: Any) -> list[str]:
         pass
     elif isinstance(job, Mapping):
         for key, value in job.items():
-            if not isinstance(key, str) or not key.strip("-").replace("_", "-").strip():
-                raise ValueError(f"job= option names are sbatch's long options, not {key!r}")
-            name = key.strip().lstrip("-").replace("_", "-")
+            name = key.strip().lstrip("-").replace("_", "-") if isinstance(key, str) else ""
+            if not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+                raise ValueError(
+                    f"job= option names are sbatch's long options (qos, time, account, "
+                    f"cpus_per_task, ...), not {key!r}"
+                )
             if value is None:
                 options.pop(name, None)
             else:
@@ -130,10 +134,16 @@ async def run_as_job(file: AsyncH5File, shell_command: str) -> tuple[str, str, i
         await job.wait(file.timeout)
     except WaitTimeout:
         await _cancel(job)
+        queued = job.state in (JobState.PENDING, JobState.UNKNOWN, JobState.CONFIGURING)
+        hint = (
+            "or a QOS that starts sooner (job={'qos': 'debug'})"
+            if queued
+            else ("or ask for less (scan_step=, max_pixels=)")
+        )
         raise H5Error(
             f"job {job.jobid} on {machine.name} ({JOB_NAME}) had not answered after "
             f"{file.timeout:g} s ({job.state.value}), so it was cancelled: pass a longer "
-            "timeout=, or a QOS that starts sooner (job={'qos': 'debug'})",
+            f"timeout= {hint}",
             reason="job_failed",
         ) from None
     except asyncio.CancelledError:
