@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..client import AnnularDarkField, AsyncJob, BrightField, Client, H5Error, Machine, SfApiError
-from ..client.h5 import Detector, H5Image
-from ..client.h5._job import JOB_NAME
+from ..client.h5 import JOB_NAME, Detector, H5Image
 from ..client.models import JobInfo
 from ..widgets import JobCard
 from ..widgets.h5_viewer import H5Viewer, find_node

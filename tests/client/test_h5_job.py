@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from sfapi_jupyter.client import BrightField
-from sfapi_jupyter.client.h5._job import ANSWER_DIR, JOB_NAME
+from sfapi_jupyter.client.h5 import JOB_NAME
+from sfapi_jupyter.client.h5._job import ANSWER_DIR
 
 from ..support.figures import record
 from ..support.h5files import write_4d
