@@ -6,10 +6,12 @@ The status line says which job a question waits for and its state, and one ``Job
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
+from sfapi_jupyter.client.h5 import KERNEL_VENV
 from sfapi_jupyter.notebook.h5_viewer import h5_view
 from sfapi_jupyter.widgets import H5Viewer, JobCard
 
@@ -60,3 +62,21 @@ def test_a_job_the_facility_refuses_shows_its_message(ip, client, home):
     message = error_of(viewer)
     assert "Invalid qos specification" in message, message
     record_bad_input("widget", "h5_view('scan.h5', job='-q nonsense')", message)
+
+
+def test_the_cards_cancel_button_cancels_the_questions_job(ip, client, home):
+    """A slow question (its Python sleeps first): the card can cancel its job, and the viewer
+    then says the job was cancelled, with its id."""
+    python = os.path.realpath(home / KERNEL_VENV.removeprefix("~/") / "bin" / "python")
+    slow = home / "slow-python"
+    slow.write_text(f'#!/bin/sh\nsleep 60\nexec {python} "$@"\n')
+    slow.chmod(0o755)
+    viewer = h5_view("scan.h5", python=str(slow), job=True)
+    wait_for(lambda: viewer.job_card is not None, what="the job's card")
+    card = viewer.job_card
+    wait_for(lambda: card.can_cancel and card.state == "RUNNING", what="a cancellable job")
+    card._dispatch(None, {"type": "cancel"})  # as the card's confirmed button sends it
+    message = error_of(viewer)
+    assert f"job {card.jobid} on perlmutter (sfapi-h5) was cancelled" in message, message
+    wait_for(lambda: card.state == "CANCELLED" and not card.can_cancel, what="the card's end")
+    record_bad_input("widget", "h5_view(..., job=True): the job cancelled from its card", message)
