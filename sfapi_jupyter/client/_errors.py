@@ -164,8 +164,9 @@ class H5Error(ApiError):
     ``reason`` says which: ``missing_file``, ``not_a_file``, ``unreadable``, ``not_hdf5``,
     ``no_dataset``, ``not_a_dataset``, ``not_numeric``, ``missing_filter``, ``bad_index``,
     ``not_4d``,
-    ``detector_outside``, ``no_python`` (no h5py and numpy in the chosen Python) or
-    ``failed``; the message says what to do.
+    ``detector_outside``, ``no_python`` (no h5py and numpy in the chosen Python),
+    ``job_failed`` (with ``job=``: the job ended without an answer, or outlived the
+    timeout) or ``failed``; the message says what to do.
     """
 
     def __init__(self, message: str, *, reason: str = "failed", **kwargs: Any):

@@ -213,7 +213,8 @@ class Machine:
 
     def h5(self, path: str, *, python: str | None = None, **options: Any) -> H5File:
         """An HDF5 or EMD file here, read where it lies; see :meth:`AsyncMachine.h5`."""
-        return H5File(self._client, self.aio.h5(path, python=python, **options))
+        aio, client = self.aio.h5(path, python=python, **options), self._client
+        return H5File(client, aio, lambda job: Job(client, job))
 
     def tail(self, path: str, *, follow: bool = True, **options: Any) -> Iterator[str]:
         """Follow a remote file as it grows (blocking); see :meth:`AsyncMachine.tail`.

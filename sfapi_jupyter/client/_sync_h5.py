@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .h5 import AsyncH5File, Detector, H5Image, H5Node
 
 if TYPE_CHECKING:
-    from ._sync import Client
+    from ._sync import Client, Job
+    from .resources.jobs import AsyncJob
 
 
 class H5Dataset:
@@ -37,11 +38,20 @@ class H5File:
     >>> h5 = client.compute("perlmutter").h5("scan.h5")                 # doctest: +SKIP
     >>> print(h5.tree())                                                 # doctest: +SKIP
     >>> image = h5.virtual_image("/data", BrightField(128, 128, 20))     # doctest: +SKIP
+
+    With ``job=True`` (or sbatch options) each question runs as a short batch job:
+
+    >>> big = client.compute("perlmutter").h5("scan.h5", job={"qos": "shared"})  # doctest: +SKIP
+    >>> image = big.virtual_image("/data", BrightField(128, 128, 20))    # doctest: +SKIP
+    >>> big.last_job.jobid                                               # doctest: +SKIP
     """
 
-    def __init__(self, client: Client, file: AsyncH5File) -> None:
+    def __init__(
+        self, client: Client, file: AsyncH5File, wrap_job: Callable[[AsyncJob], Job]
+    ) -> None:
         self._client = client
         self.aio = file
+        self._wrap_job = wrap_job
 
     def __repr__(self) -> str:
         return repr(self.aio).replace("AsyncH5File", "H5File", 1)
@@ -64,6 +74,21 @@ class H5File:
     @property
     def response_chars(self) -> int:
         return self.aio.response_chars
+
+    @property
+    def jobs(self) -> int:
+        """Questions run as batch jobs (``job=``)."""
+        return self.aio.jobs
+
+    @property
+    def downloads(self) -> int:
+        return self.aio.downloads
+
+    @property
+    def last_job(self) -> Job | None:
+        """The job of the latest question (``job=``); None when none ran as a job."""
+        job = self.aio.last_job
+        return None if job is None else self._wrap_job(job)
 
     def tree(self, max_nodes: int = 2000) -> H5Node:
         return self._client._run(self.aio.tree(max_nodes))

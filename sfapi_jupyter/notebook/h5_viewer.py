@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
 
-from ..client import AnnularDarkField, BrightField, Client, H5Error, Machine, SfApiError
-from ..client.h5 import Detector, H5Image
+from ..client import AnnularDarkField, AsyncJob, BrightField, Client, H5Error, Machine, SfApiError
+from ..client.h5 import JOB_NAME, Detector, H5Image
+from ..client.models import JobInfo
+from ..widgets import JobCard
 from ..widgets.h5_viewer import H5Viewer, find_node
 from ._common import resolve_machine
 from .controllers import Controller, call
@@ -28,6 +31,8 @@ from .previews import VIRIDIS_LUT, png_bytes
 #: Scan sizes from which a moving detector asks for a quick look (every QUICK_STEP-th
 #: scan position of each axis: 1/16 of the data) before the full image on release.
 QUICK_FROM, QUICK_STEP = 64, 4
+#: The image role a question is for, inside its coroutine (so its job is shown as that).
+_ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("h5_role", default="tree")
 
 
 def message_of(error: BaseException) -> str:
@@ -92,7 +97,14 @@ class H5Session(Controller[H5Viewer]):
 
     def __init__(self, client: Client, machine: Machine, widget: H5Viewer, **options: Any) -> None:
         super().__init__(client, widget)
-        self.h5 = machine.aio.h5(widget.path, **options)
+        job = options.pop("job", None)
+        on_job = self._on_job if job not in (None, False) else None
+        self.h5 = machine.aio.h5(widget.path, job=job, on_job=on_job, **options)
+        #: The card of the questions' jobs (``job=``), made with the first job's id: it
+        #: follows the latest one.
+        self.card: JobCard | None = None
+        self.job_mode = on_job is not None
+        self._job: AsyncJob | None = None
         self._latest: dict[str, concurrent.futures.Future[Any]] = {}
         self._scan: tuple[int, ...] = ()
         #: The last image of each role shown (its numbers, ``H5Image.data``).
@@ -121,7 +133,12 @@ class H5Session(Controller[H5Viewer]):
         stale = self._latest.get(role)
         if stale is not None:
             stale.cancel()
-        future = self.client.loop_thread.submit(coro)
+
+        async def tagged() -> Any:
+            _ROLE.set(role)
+            return await coro
+
+        future = self.client.loop_thread.submit(tagged())
         self._latest[role] = future
         self.widget_call("set_busy", role, True)
 
@@ -171,6 +188,49 @@ class H5Session(Controller[H5Viewer]):
                 self._pattern_ready(image)
 
         return shown
+
+    # -- questions run as jobs (job=) ------------------------------------------------------------
+    def _on_job(self, job: AsyncJob) -> None:
+        """A question's job was submitted (on the client's loop): follow it until it ends, in
+        the status line, the ``job`` trait and the card. The shared watcher polls it: no
+        request of its own."""
+        role, self._job = _ROLE.get(), job
+
+        def show() -> None:
+            facts: dict[str, Any] = {"role": role, "jobid": job.jobid, "state": job.state.value}
+            facts.update(reason=job.reason or "", terminal=job.is_terminal)
+            self.widget_call("show_job", facts)
+            if job.info is not None:
+                call(self._card_follow, job.jobid, job.info)
+
+        def on_event(event: Any) -> None:
+            if event.jobid == job.jobid:
+                show()
+                if event.job.is_terminal:
+                    unsubscribe()
+
+        unsubscribe = job.machine.watcher.subscribe(on_event)
+        show()
+
+    def _card_follow(self, jobid: str, info: JobInfo) -> None:
+        card, latest, widget = self.card, self._job, self.widget
+        if latest is None or latest.jobid != jobid or widget is None:
+            return  # a newer question's job has the card: an older one's word is not wanted
+        if card is None:
+            card = self.card = JobCard(jobid=jobid, machine=widget.machine, name=JOB_NAME)
+            self._detach.append(card.on("cancel", self._cancel_job))
+            widget.job_card = card
+            if widget.on_job_card is not None:
+                widget.on_job_card(card)
+        elif card.jobid != jobid:
+            with card.hold_sync():
+                card.jobid, card.timeline, card.state, card.cost = jobid, [], "UNKNOWN", {}
+        card.set_job(info)
+
+    def _cancel_job(self, *_: Any) -> None:
+        job = self._job
+        if job is not None and not job.is_terminal:
+            self.run_soon(job.cancel(), lambda _result: None)
 
     # -- the tree and a dataset ----------------------------------------------------------------
     def _tree_read(self, tree: Any) -> None:
@@ -237,6 +297,8 @@ class H5Session(Controller[H5Viewer]):
             widget.set_message(f"No virtual image: {exc}", "error")
             return
         widget.detector = dict(spec)
+        if not final and self.job_mode:
+            return  # a batch job per position of a moving detector: only where it is let go
         step = QUICK_STEP if not final and max(self._scan or (0,)) >= QUICK_FROM else 1
         coro = self.h5.virtual_image(widget.dataset, detector, scan_step=step)
         self._ask("virtual", self._image("virtual", coro), self._show("virtual"))
@@ -261,6 +323,7 @@ def h5_view(
     *,
     python: str | None = None,
     max_pixels: int | None = None,
+    job: bool | dict[str, Any] | str | None = None,
     client: Client | None = None,
 ) -> H5Viewer:
     """An ``H5Viewer`` of the HDF5 or EMD file ``path`` on the machine, read where it lies.
@@ -268,7 +331,10 @@ def h5_view(
     The tree comes first; a 4-D dataset (the first is opened) shows its mean diffraction
     pattern and the virtual image of a detector you drag on it; any other dataset a 2-D
     slice with a slider per other axis. ``python``: the Python with h5py and numpy to run
-    there (see docs/hdf5.md for the default).
+    there (see docs/hdf5.md for the default). ``job``: run each question as a short batch
+    job (True, or sbatch options as a dict or string; see ``machine.h5``): the status line
+    says which job and its state, and ``viewer.job_card`` is a ``JobCard`` following it (made
+    with the first job; ``viewer.on_job_card(card)`` is called then).
 
     Examples
     --------
@@ -276,7 +342,7 @@ def h5_view(
     """
     client, handle = resolve_machine(client, machine)
     widget = H5Viewer(machine=handle.name, path=str(path))
-    options: dict[str, Any] = {"python": python}
+    options: dict[str, Any] = {"python": python, "job": job}
     if max_pixels is not None:
         options["max_pixels"] = max_pixels
     H5Session(client, handle, widget, **options).start()

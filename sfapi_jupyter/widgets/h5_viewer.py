@@ -12,6 +12,7 @@ drawn on the pattern, in the full pattern's pixels).
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -97,10 +98,17 @@ class H5Viewer(MessageMixin, SfWidget):
     or ``inner``/``outer``, in the full pattern's pixels. - Type: dict"""
     busy = t.List(t.Unicode()).tag(sync=True)
     """The images being computed on the machine (roles). - Type: list[str]"""
+    job = t.Dict().tag(sync=True)
+    """The batch job of the latest question (``job=``): ``role``, ``jobid``, ``state``,
+    ``reason``, ``terminal``; empty when questions run as commands. - Type: dict"""
 
     def __init__(self, *, machine: str, path: str) -> None:
         super().__init__(machine=machine, path=path)
         self._images: dict[str, tuple[dict[str, Any], bytes]] = {}
+        #: The ``JobCard`` of the questions' jobs (``job=``), made with the first job.
+        self.job_card: Any = None
+        #: Called with that card when it is made (``%sfh5 --job`` shows it above the viewer).
+        self.on_job_card: Callable[[Any], None] | None = None
 
     # -- feeding --------------------------------------------------------------------------------
     def show_tree(self, tree: dict[str, Any]) -> None:
@@ -121,6 +129,21 @@ class H5Viewer(MessageMixin, SfWidget):
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         self._images[role] = ({"type": "image", "role": role, **info}, png)
         self.send(self._images[role][0], buffers=[png])
+
+    def show_job(self, job: dict[str, Any]) -> None:
+        """The latest question's job: in ``job`` and, until it has answered, the status line
+        (``Virtual image: job 123 on perlmutter PENDING (Priority)``)."""
+        self.job = dict(job)
+        what = {"virtual": "Virtual image", "pattern": "Mean pattern", "slice": "Slice"}.get(
+            str(job.get("role")), "Tree"
+        )
+        reason = job.get("reason") or ""
+        text = f"{what}: job {job.get('jobid')} on {self.machine} {job.get('state')}"
+        text += f" ({reason})" if reason and reason != "None" else ""
+        if not job.get("terminal"):
+            self.set_message(text, "info")
+        elif self.message_level == "info":
+            self.set_message("")  # it answered (or its error follows)
 
     def set_busy(self, role: str, busy: bool) -> None:
         now = [r for r in self.busy if r != role]

@@ -144,3 +144,79 @@ def test_detectors_and_indexes_refused_before_any_request(client):
         assert clear(message), message
         record_bad_input("function", given, message)
     assert h5.commands == 0
+
+
+# -- questions run as batch jobs (``job=``) ------------------------------------------------------
+def slow_python(client: Client, good: str) -> str:
+    """A Python with h5py that first sleeps 30 s: its job outlives a short limit."""
+    home = Path(client.compute("perlmutter").run("echo $HOME", check=True).output.strip())
+    wrapper = home / "slow-python"
+    wrapper.write_text(f'#!/bin/sh\nsleep 30\nexec {good} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+def test_a_job_that_fails_says_what_happened_and_its_id(client, pythons):
+    machine = client.compute("perlmutter")
+    # The Python-finding loop runs in the job as in a command: the same one line.
+    gone = machine.h5("scan.h5", python="~/envs/gone/bin/python", job=True)
+    with pytest.raises(H5Error) as caught:
+        gone.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "no_python" and clear(message), message
+    assert "is not on perlmutter (not found): check the path" in message
+    assert gone.jobs == 1 and gone.last_job is not None
+    record_bad_input(
+        "function", "machine.h5('scan.h5', python='~/envs/gone/bin/python', job=True)", message
+    )
+
+    home = Path(machine.run("echo $HOME", check=True).output.strip())
+    broken = home / "broken-python"
+    broken.write_text("#!/bin/sh\necho 'Segmentation fault (core dumped)' >&2\nexit 139\n")
+    broken.chmod(0o755)
+    crashed = machine.h5("scan.h5", python=str(broken), job=True)
+    with pytest.raises(H5Error) as caught:
+        crashed.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "job_failed" and clear(message), message
+    jobid = crashed.last_job.jobid if crashed.last_job else "?"
+    assert f"job {jobid} on perlmutter (sfapi-h5) ended FAILED (exit 139)" in message
+    assert "its stderr: Segmentation fault (core dumped)" in message
+    record_bad_input("function", "machine.h5(..., job=True) whose Python crashes", message)
+
+    slow = slow_python(client, pythons[0])
+    killed = machine.h5("scan.h5", python=slow, job={"time": "0:01"})
+    with pytest.raises(H5Error) as caught:
+        killed.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "job_failed" and clear(message), message
+    jobid = killed.last_job.jobid if killed.last_job else "?"
+    assert f"job {jobid} on perlmutter (sfapi-h5) reached its time limit" in message
+    assert "job={'time': '00:30:00'}" in message
+    record_bad_input("function", "machine.h5(..., job={'time': '0:01'}) on a slow read", message)
+
+    waited = machine.h5("scan.h5", python=slow, job={"time": "0:30"}, timeout=3)
+    with pytest.raises(H5Error) as caught:
+        waited.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "job_failed" and clear(message), message
+    assert "had not answered after 3 s" in message and "so it was cancelled" in message
+    assert waited.last_job is not None
+    assert waited.last_job.refresh().state.value == "CANCELLED"
+    record_bad_input("function", "machine.h5(..., job=True, timeout=3) on a slow read", message)
+
+
+def test_bad_job_options_refused_before_any_request(client):
+    machine = client.compute("perlmutter")
+    for given, job in (
+        ("job=5", 5),
+        ("job=''", ""),
+        ("job={'time': '10\\n#SBATCH -A other'}", {"time": "10\n#SBATCH -A other"}),
+        ("job={'qos': ''}", {"qos": ""}),
+        ("job={'time; rm -rf ~': '10'}", {"time; rm -rf ~": "10"}),
+    ):
+        with pytest.raises(ValueError) as caught:
+            machine.h5("scan.h5", job=job)
+        message = str(caught.value)
+        assert clear(message) and "job=" in message, message
+        record_bad_input("function", f"machine.h5('scan.h5', {given})", message)

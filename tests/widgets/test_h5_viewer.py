@@ -169,3 +169,19 @@ def test_a_detector_from_the_view_and_the_first_detector_on_the_pattern() -> Non
     assert (found["row"], found["col"]) == (40.5, 24.5)  # the middle of binned pixel (20, 12)
     assert 7 <= found["radius"] <= 9
     assert all(type(v) in (str, float) for v in found.values())  # JSON, not numpy scalars
+
+
+def test_the_status_line_names_a_questions_job_until_it_answers() -> None:
+    viewer = H5Viewer(machine="perlmutter", path="/scratch/scan.h5")
+    job = {"role": "virtual", "jobid": "4242", "state": "PENDING", "reason": "Priority"}
+    viewer.show_job({**job, "terminal": False})
+    assert viewer.message == "Virtual image: job 4242 on perlmutter PENDING (Priority)"
+    assert viewer.message_level == "info" and viewer.job["jobid"] == "4242"
+    viewer.show_job({**job, "state": "RUNNING", "reason": "None", "terminal": False})
+    assert viewer.message == "Virtual image: job 4242 on perlmutter RUNNING"
+    viewer.show_job({**job, "state": "COMPLETED", "reason": "", "terminal": True})
+    assert viewer.message == "" and viewer.job["state"] == "COMPLETED"
+    # An error shown meanwhile (the job's failure, say) is not wiped by its end.
+    viewer.set_message("job 4243 on perlmutter (sfapi-h5) reached its time limit", "error")
+    viewer.show_job({"role": "tree", "jobid": "4243", "state": "TIMEOUT", "terminal": True})
+    assert viewer.message_level == "error" and "time limit" in viewer.message

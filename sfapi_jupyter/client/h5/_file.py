@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
@@ -18,6 +18,7 @@ from ._command import DEFAULT_PYTHONS, command, parse_answer
 from ._tree import H5Node
 
 if TYPE_CHECKING:
+    from ..resources.jobs import AsyncJob
     from ..resources.machine import AsyncMachine
 
 #: Images larger than this many pixels are binned (block means) on the machine.
@@ -179,10 +180,19 @@ class AsyncH5File:
         ``sfapi-jupyter install-kernel --remote`` makes, else the machine's ``python3``.
     max_pixels, block_bytes, timeout
         Images larger than ``max_pixels`` are binned there; the machine reads at most
-        ``block_bytes`` of the dataset at once; a command still running after ``timeout``
-        seconds is cancelled (None: no limit).
+        ``block_bytes`` of the dataset at once; a command (or job) still running after
+        ``timeout`` seconds is cancelled (None: no limit).
+    job
+        Run each question as a short batch job instead of a command (for large data):
+        True (NERSC's debug QOS, one CPU node, 10 minutes), a dict of sbatch options merged
+        over those (``{"qos": "shared", "time": "00:20:00", "account": "m1234"}``; None
+        drops one) or a string of sbatch options (``"-q debug -C cpu -t 5"``). See
+        ``docs/hdf5.md``.
+    on_job
+        Called with each question's job once it is submitted (a widget shows it).
 
-    ``commands`` and ``response_chars`` count what the questions cost.
+    ``commands``, ``jobs``, ``downloads`` and ``response_chars`` count what the questions
+    cost; ``last_job`` is the job of the latest question (None: none ran as a job).
     """
 
     def __init__(
@@ -194,6 +204,8 @@ class AsyncH5File:
         max_pixels: int = MAX_PIXELS,
         block_bytes: int = BLOCK_BYTES,
         timeout: float | None = None,
+        job: bool | dict[str, Any] | str | None = None,
+        on_job: Callable[[AsyncJob], None] | None = None,
     ) -> None:
         if not isinstance(path, str) or not path.strip():
             raise ValueError("the file's path must be a non-empty string")
@@ -203,8 +215,19 @@ class AsyncH5File:
         self.max_pixels = _at_least_one("max_pixels", max_pixels)
         self.block_bytes = _at_least_one("block_bytes", block_bytes)
         self.timeout = timeout
+        self.job = None if job is None or job is False else job
+        if self.job is not None:
+            from ._job import job_directives
+
+            job_directives(self.job)  # a bad job= raises here, before any request
+        self.on_job = on_job
+        self.last_job: AsyncJob | None = None
         self.commands = 0
+        self.jobs = 0
+        self.downloads = 0
         self.response_chars = 0
+        #: Answer files of earlier jobs, removed by the next job (see ._job).
+        self._stale_answers: list[str] = []
 
     def __repr__(self) -> str:
         return f"AsyncH5File({self.machine.name}:{self.path!r})"
@@ -227,14 +250,18 @@ class AsyncH5File:
             "block_bytes": self.block_bytes,
             **request,
         }
-        result = await self.machine.run(command(full, pythons), timeout=self.timeout)
-        self.commands += 1
-        chars = len(result.output) + len(result.error)
+        if self.job is not None:
+            from ._job import run_as_job
+
+            output, error, exit_code = await run_as_job(self, command(full, pythons))
+        else:
+            result = await self.machine.run(command(full, pythons), timeout=self.timeout)
+            self.commands += 1
+            output, error, exit_code = result.output, result.error, result.exit_code
+        chars = len(output) + len(error)
         self.response_chars += chars
         try:
-            header, image = parse_answer(
-                self.machine.name, self.python, result.output, result.error, result.exit_code
-            )
+            header, image = parse_answer(self.machine.name, self.python, output, error, exit_code)
         except H5Error as exc:
             if exc.reason != "no_python" or not found:
                 raise

@@ -346,7 +346,8 @@ class AsyncMachine:
 
         ``await h5.tree()``, ``await h5.slice(...)``, ``await h5.mean_diffraction(...)``,
         ``await h5.virtual_image(...)``: see :class:`~sfapi_jupyter.client.h5.AsyncH5File`
-        and ``docs/hdf5.md``.
+        and ``docs/hdf5.md``. ``job=True`` (or a dict or string of sbatch options) runs each
+        question as a short batch job instead of a command, for large data.
         """
         from ..h5 import AsyncH5File
 
