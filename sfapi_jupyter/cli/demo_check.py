@@ -133,7 +133,12 @@ def check_notebooks(
                     "PYTHONUNBUFFERED": "1",
                 }
                 (base / "home").mkdir()
-                result = run_notebook(path, workdir, env)
+                try:
+                    result = run_notebook(path, workdir, env)
+                finally:
+                    # Each notebook's facility is fresh: as root, the OS accounts it made go
+                    # with it, else the next one refuses "elvis" as an account it did not make.
+                    facility.facility.accounts.remove_os_accounts()
             results.append(result)
             if result.ok:
                 print(f"      ok ({result.seconds:.0f} s)", flush=True)

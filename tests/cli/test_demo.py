@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from sfapi_jupyter.cli.demo import kernel_environment
 from sfapi_jupyter.cli.demo_check import check_notebooks
@@ -194,3 +195,26 @@ def test_check_runs_each_notebook_against_a_fresh_facility(tmp_path, capsys):
     # The good notebook's kernel reached its facility with the demo key.
     good = nbformat.read(executed.parents[2] / "good" / "notebooks" / "good.ipynb", as_version=4)
     assert good.cells[1].outputs[0]["text"] == "user elvis\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root only: without root no OS accounts clash")
+def test_check_of_several_notebooks_as_root_gives_each_its_own_accounts(tmp_path):
+    """As root each notebook's facility makes the OS account elvis; the next notebook's fresh
+    facility must find it gone (it refuses an account it did not make). Run in a process of
+    its own: the test session's facilities remove their accounts on close, a user's do not."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("first", "second"):
+        write_notebook(
+            notebooks / f"{name}.ipynb",
+            f"from sfapi_jupyter import Client\nprint('{name}', Client().user().name)",
+        )
+    check = (
+        "import sys; from pathlib import Path; from sfapi_jupyter.cli.demo_check import "
+        f"check_notebooks; sys.exit(check_notebooks(source=Path({str(notebooks)!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 of 2 notebook(s) passed." in done.stdout

@@ -30,14 +30,19 @@ DEFAULT_PYTHONS = (f"{KERNEL_VENV}/bin/python", "python3")
 #: The exit status of the program (and of the loop) for "no h5py in this Python".
 NO_H5PY = 97
 
-# Arguments: the request, the bootstrap, then the candidate Pythons. "~/" is expanded here
-# because the path arrives quoted. A candidate with a "/" must be an executable file; one
+# Arguments: the request, the bootstrap, then the candidate Pythons. "~/" and "$HOME/" are
+# expanded here because the path arrives quoted (as a user writes it in a job script). A
+# candidate with a "/" must be an executable file; one
 # without is looked up on PATH, as the login shell would.
 _LOOP = r"""
 request=$1 boot=$2; shift 2; tried=
 for given in "$@"; do
   p=$given
-  case $p in "~/"*) p=$HOME/${p#"~/"} ;; esac
+  case $p in
+    "~/"*) p=$HOME/${p#"~/"} ;;
+    '$HOME/'*) p=$HOME/${p#'$HOME/'} ;;
+    '${HOME}/'*) p=$HOME/${p#'${HOME}/'} ;;
+  esac
   case $p in
     */*) [ -x "$p" ] || { tried="$tried|$given: not found"; continue; } ;;
     *) command -v "$p" >/dev/null 2>&1 || { tried="$tried|$given: not on PATH"; continue; } ;;
