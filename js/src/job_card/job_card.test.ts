@@ -13,7 +13,10 @@ describe("the job card view", () => {
     expect(byTestId(el, "job-nodes").textContent).toBe("2 (nid[001-002])");
     expect(byTestId(el, "job-running").textContent).toBe("1m 00s");
     expect(byTestId(el, "job-reason").parentElement?.hidden).toBe(true);
+    model.kernelSet({ exit_code: 0 }); // squeue's 0:0 while it runs: not an exit code yet
+    expect(byTestId(el, "job-exit-code").parentElement?.hidden).toBe(true);
     model.kernelSet({ state: "FAILED", exit_code: 1, clock: { running_s: 61, ticking: null } });
+    expect(byTestId(el, "job-exit-code").parentElement?.hidden).toBe(false);
     expect(byTestId(el, "job-state").dataset.family).toBe("failed");
     expect(byTestId(el, "job-exit-code").textContent).toBe("1");
     expect(byTestId(el, "cancel-button").hidden).toBe(true);

@@ -79,7 +79,8 @@ export function summary(view: CardView, live: Liveness): Summary {
     const signal = model.get("exit_signal");
     setText(exit.value, code === null ? "—" : signal ? `${code} (signal ${signal})` : String(code));
     exit.el.dataset.ok = code === null ? "" : String(code === 0 && !signal);
-    exit.el.hidden = code === null && !isTerminal(state);
+    // squeue says 0:0 for a job that is still running: no exit code until it has ended.
+    exit.el.hidden = !isTerminal(state);
     const why = model.get("reason");
     reason.el.hidden = !why || why === "None";
     setText(reason.value, why);
