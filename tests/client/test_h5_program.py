@@ -136,10 +136,7 @@ def test_the_pythons_tried_and_why_they_failed(tmp_path):
     assert "nope: not found" in message and "install-kernel --remote here" in message
 
 
-
-def test_a_python_under_home_is_found_as_written_with_tilde_or_dollar_home(
-    tmp_path, monkeypatch
-):
+def test_a_python_under_home_is_found_as_written_with_tilde_or_dollar_home(tmp_path, monkeypatch):
     fake = tmp_path / "env" / "bin" / "python"
     fake.parent.mkdir(parents=True)
     fake.write_text("#!/bin/sh\necho 'SFH5-NOH5PY:fake: No module named h5py'\nexit 97\n")
@@ -149,6 +146,7 @@ def test_a_python_under_home_is_found_as_written_with_tilde_or_dollar_home(
         with pytest.raises(H5Error) as caught:
             ask(tmp_path, {"op": "tree", "path": "x.h5"}, (written,))
         assert f"{written}: no h5py (No module named h5py)" in str(caught.value), written
+
 
 def test_the_tree_finds_nodes_and_lists_them(small, tmp_path):
     header, _ = ask(tmp_path, {"op": "tree", "path": str(small)})
