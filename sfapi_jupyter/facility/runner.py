@@ -103,7 +103,10 @@ async def run_command_task(
         _kill_group(proc)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(proc.wait(), 5)
-        pumps.cancel()
+        # The group is dead, so its pipes end: read to their end, the transport closes now
+        # (cut off, it would be closed by the garbage collector, maybe after the loop).
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(pumps, 1)
         handle.partial(snapshot("cancelled", None))
         raise
     return snapshot("ok" if code == 0 else "error", code)
