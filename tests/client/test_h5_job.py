@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,26 +19,16 @@ from sfapi_jupyter.client.h5._job import ANSWER_DIR
 
 from ..support.figures import record
 from ..support.h5files import write_4d
-from ..support.reachable import reachable_python
 from ._watch_fixtures import (  # noqa: F401 - fixtures
     logged_facility,
     request_log,
     wclient,
 )
+from .test_h5 import h5_python as h5_python  # the fixtures, as in test_h5.py
+from .test_h5 import home as home
 from .test_h5 import local_virtual, readable, sent_since
 
 SHAPE, CHUNKS, CENTRE, DISC = (16, 12, 32, 32), (4, 4, 32, 32), (16.0, 16.0), 6.0
-
-
-@pytest.fixture(scope="module")
-def h5_python() -> Iterator[str]:
-    with reachable_python(also=("h5py",)) as python:
-        yield str(python)
-
-
-@pytest.fixture
-def home(logged_facility) -> Path:
-    return Path(logged_facility.config.home_of("elvis"))
 
 
 async def test_tree_and_virtual_image_through_a_job_equal_the_command_and_h5py(
