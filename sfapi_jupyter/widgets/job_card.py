@@ -337,7 +337,8 @@ class JobCard(FramesMixin, MessageMixin, SfWidget):
     def summary_text(self) -> str:
         times = ", ".join(f"{k} {v}" for k, v in self._times())
         name = f" {self.name}" if self.name else ""
-        exit_text = f" exit {self.exit_code}" if self.exit_code is not None else ""
+        ended = self.exit_code is not None and is_terminal(self.state)  # not squeue's 0:0
+        exit_text = f" exit {self.exit_code}" if ended else ""
         return f"Job {self.jobid}{name} on {self.machine}: {self.state}{exit_text}" + (
             f" ({times})" if times else ""
         )
@@ -351,7 +352,8 @@ class JobCard(FramesMixin, MessageMixin, SfWidget):
         nodes = ""
         if self.nodes is not None:
             nodes = f"{self.nodes}" + (f" ({self.nodelist})" if self.nodelist else "")
-        exit_code = "" if self.exit_code is None else str(self.exit_code)
+        ended = self.exit_code is not None and is_terminal(self.state)  # not squeue's 0:0
+        exit_code = str(self.exit_code) if ended else ""
         if exit_code and self.exit_signal:
             exit_code += f" (signal {self.exit_signal})"
         facts = static_html.facts(

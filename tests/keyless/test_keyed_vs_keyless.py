@@ -61,9 +61,12 @@ def what_the_user_reads(path: Path, user: str) -> list[list[str]]:
             data = out.get("data", {})
             if WIDGET in data:
                 # a live widget (the job card): its text is the state at the instant the
-                # output was saved (PENDING or RUNNING by a few ms); its kind is compared,
-                # what it followed is checked by the cells that print the job's end
-                texts.append(f"[live widget: {data.get('text/plain', '').split('(')[0]}]")
+                # output was saved (PENDING or RUNNING by a few ms, the card being live while
+                # the cell runs); its kind is compared, what it followed is checked by the
+                # cells that print the job's end
+                text = data.get("text/plain", "").split("(")[0]
+                kind = re.sub(r": [A-Z_]+( exit \S+)?$", ": STATE", text.strip())
+                texts.append(f"[live widget: {kind}]")
                 continue
             texts.extend(data.get(kind, "") for kind in TEXT_KINDS)
         for regex, replace in patterns:
