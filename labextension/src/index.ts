@@ -5,12 +5,36 @@ import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } fr
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
+import type { SplitPanel, Widget } from '@lumino/widgets';
 
 import { Api, Job } from './api';
 import { OutputView } from './output';
 import { NerscPanel } from './panel';
 
 const PLUGIN_ID = 'sfapi-jupyter-panel:plugin';
+
+/**
+ * Notebook 7 shows its down area (a tab panel under the notebook, in a vertical split) at the
+ * height of its tab bar: the output would be a tab with no room. Give it 40 % of the page when
+ * it has less than 15 %, so a size the user dragged is kept. In JupyterLab the widget is in the
+ * main area and nothing changes.
+ */
+function giveTheDownAreaRoom(widget: Widget): void {
+  // the widget, its stack, the down tab panel; read by shape (a second copy of Lumino would
+  // fail an instanceof), and left alone if it is not a two-part vertical split
+  const split = widget.parent?.parent?.parent as Partial<SplitPanel> | null | undefined;
+  if (
+    typeof split?.relativeSizes === 'function' &&
+    typeof split.setRelativeSizes === 'function' &&
+    split.orientation === 'vertical' &&
+    split.widgets?.length === 2
+  ) {
+    const sizes = split.relativeSizes();
+    if (sizes[1] < 0.15) {
+      split.setRelativeSizes([0.6, 0.4]);
+    }
+  }
+}
 
 // Three stacked nodes of a machine; jp-icon3 takes the theme's icon colour.
 const ICON_SVG =
@@ -59,6 +83,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       }
       app.shell.activateById(widget.id);
+      giveTheDownAreaRoom(widget);
     };
 
     const panel = new NerscPanel({ api, openOutput });

@@ -54,6 +54,11 @@ class PanelUI:
         """Show the panel: Lab's left sidebar tab; Notebook 7's View → Left Sidebar → Show NERSC."""
         ms = timeout * 1000
         if self.frontend == "lab":
+            # JupyterLab restores the user's last layout after it has drawn itself (a Hub
+            # user's workspace holds the notebook and the sidebar of their last visit): a click
+            # before the restore is undone by it, so wait for it (app.restored).
+            self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=ms)
+            self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
             tab = self.page.locator(f'.jp-SideBar li.lm-TabBar-tab[data-id="{PANEL_ID}"]')
             expect(tab).to_have_attribute("title", "NERSC", timeout=ms)
             if "lm-mod-current" not in (tab.get_attribute("class") or ""):
@@ -84,9 +89,18 @@ class PanelUI:
         return self.page.locator(f'.sfp-output[data-jobid="{jobid}"]')
 
     def open_output(self, jobid: str) -> Locator:
+        """Click the job; its output view, open with room to read it (in Notebook 7 it is in
+        the area under the notebook, which opened as a bare tab bar before)."""
         self.job(jobid).locator(".sfp-job-name").click()
         view = self.output(jobid)
         expect(view).to_be_visible()
+        height = 0.0
+        for _ in range(50):  # the split's layout is set on the next frames
+            height = view.evaluate("n => n.getBoundingClientRect().height")
+            if height >= 150:
+                break
+            self.page.wait_for_timeout(100)
+        assert height >= 150, f"the output view of {jobid} has no room: {height:.0f} px high"
         return view
 
     def cancel(self, jobid: str, confirm: bool = True) -> Locator:
