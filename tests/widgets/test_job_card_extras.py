@@ -11,7 +11,7 @@ from sfapi_jupyter.notebook.jobs import array_script
 from sfapi_jupyter.widgets import JobCard
 from sfapi_jupyter.widgets.support.cost import cost_facts
 
-from .test_widgets import from_js, record
+from .test_widgets import T0, from_js, job, record
 
 OOM_ROWS = [
     {
@@ -121,3 +121,14 @@ def test_array_script_keeps_everything_but_the_indices() -> None:
         "#!/bin/bash\n#SBATCH -t 5\n#SBATCH --array=1,5,9\nsrun step $SLURM_ARRAY_TASK_ID\n"
     )
     assert array_script("#!/bin/sh\necho hi\n", ["2"]) == "#!/bin/sh\n#SBATCH --array=2\necho hi\n"
+
+
+def test_a_running_job_shows_no_exit_code_until_it_ends() -> None:
+    """squeue reports 0:0 for a job that runs: that is not an exit code yet."""
+    card = JobCard(jobid="7", machine="perlmutter", name="scan")
+    card.set_job(job("7", JobState.RUNNING, exit_code=0, submit_time=T0))
+    assert card.summary_text().startswith("Job 7 scan on perlmutter: RUNNING (")
+    assert "exit code" not in card.summary_html()
+    card.set_job(job("7", JobState.FAILED, exit_code=3, submit_time=T0, end_time=T0))
+    assert card.summary_text().startswith("Job 7 scan on perlmutter: FAILED exit 3")
+    assert "exit code" in card.summary_html()

@@ -141,17 +141,6 @@ def test_job_card_traits_from_job_info() -> None:
     assert "queued 1m 12s, running 3m 05s" in card.summary_text()
 
 
-def test_a_running_job_shows_no_exit_code_until_it_ends() -> None:
-    """squeue reports 0:0 for a job that runs: that is not an exit code yet."""
-    card = JobCard(jobid="7", machine="perlmutter", name="scan")
-    card.set_job(job("7", JobState.RUNNING, exit_code=0, submit_time=T0))
-    assert card.summary_text().startswith("Job 7 scan on perlmutter: RUNNING (")
-    assert "exit code" not in card.summary_html()
-    card.set_job(job("7", JobState.FAILED, exit_code=3, submit_time=T0, end_time=T0))
-    assert card.summary_text().startswith("Job 7 scan on perlmutter: FAILED exit 3")
-    assert "exit code" in card.summary_html()
-
-
 def test_timeline_appends_on_change_only_and_fills_a_skipped_running() -> None:
     card = JobCard(jobid="1", machine="m")
     card.set_job(job("1", JobState.PENDING, submit_time=T0))
