@@ -223,8 +223,7 @@ class H5Session(Controller[H5Viewer]):
             if widget.on_job_card is not None:
                 widget.on_job_card(card)
         elif card.jobid != jobid:
-            with card.hold_sync():
-                card.jobid, card.timeline, card.state, card.cost = jobid, [], "UNKNOWN", {}
+            card.start_over(jobid)
         card.set_job(info)
 
     def _cancel_job(self, *_: Any) -> None:

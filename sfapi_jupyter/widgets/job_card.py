@@ -188,6 +188,13 @@ class JobCard(FramesMixin, MessageMixin, SfWidget):
             else:
                 self.can_cancel = self.handles("cancel")
 
+    def start_over(self, jobid: str) -> None:
+        """Follow another job from now on (the same card for each question's job): nothing
+        of the last one's state, timeline, cost or cancel stays."""
+        with self.hold_sync():
+            self.jobid, self.timeline, self.state, self.cost = str(jobid), [], "UNKNOWN", {}
+            self.cancel_requested = False
+
     def _advance_timeline(self, info: JobInfo, now: dt.datetime) -> None:
         steps = list(self.timeline)
         seen = now.isoformat(timespec="seconds")

@@ -132,3 +132,17 @@ def test_a_running_job_shows_no_exit_code_until_it_ends() -> None:
     card.set_job(job("7", JobState.FAILED, exit_code=3, submit_time=T0, end_time=T0))
     assert card.summary_text().startswith("Job 7 scan on perlmutter: FAILED exit 3")
     assert "exit code" in card.summary_html()
+
+
+def test_start_over_follows_the_next_job_with_nothing_of_the_last() -> None:
+    """The HDF5 viewer's card follows each question's job: one cancelled before must not
+    leave the next one's button at "Cancelling…"."""
+    card = JobCard(jobid="7", machine="perlmutter", name="sfapi-h5")
+    card.set_job(job("7", JobState.RUNNING, submit_time=T0))
+    card.cancel_requested = True
+    card.set_job(job("7", JobState.CANCELLED, submit_time=T0, end_time=T0))
+    card.start_over("8")
+    assert (card.jobid, card.state, card.timeline, card.cost) == ("8", "UNKNOWN", [], {})
+    assert card.cancel_requested is False
+    card.set_job(job("8", JobState.PENDING, submit_time=T0))
+    assert [step["state"] for step in card.timeline] == ["PENDING"]
