@@ -71,6 +71,16 @@ def clear(message: str) -> bool:
     return bool(message.strip()) and "Traceback" not in message and "\n" not in message.strip()
 
 
+def job_failed(h5: Any) -> tuple[str, str]:
+    """(message, job id) of a question asked as a job that ended without an answer: one
+    clear line, reason ``job_failed``."""
+    with pytest.raises(H5Error) as caught:
+        h5.tree()
+    message = str(caught.value)
+    assert caught.value.reason == "job_failed" and clear(message), message
+    return message, h5.last_job.jobid if h5.last_job else "?"
+
+
 @pytest.mark.parametrize(("reason", "says", "given"), CASES, ids=[c[2] for c in CASES])
 def test_each_bad_input_gets_one_clear_message(client, pythons, reason, says, given):
     machine = client.compute("perlmutter")
@@ -174,32 +184,19 @@ def test_a_job_that_fails_says_what_happened_and_its_id(client, pythons):
     broken = home / "broken-python"
     broken.write_text("#!/bin/sh\necho 'Segmentation fault (core dumped)' >&2\nexit 139\n")
     broken.chmod(0o755)
-    crashed = machine.h5("scan.h5", python=str(broken), job=True)
-    with pytest.raises(H5Error) as caught:
-        crashed.tree()
-    message = str(caught.value)
-    assert caught.value.reason == "job_failed" and clear(message), message
-    jobid = crashed.last_job.jobid if crashed.last_job else "?"
+    message, jobid = job_failed(machine.h5("scan.h5", python=str(broken), job=True))
     assert f"job {jobid} on perlmutter (sfapi-h5) ended FAILED (exit 139)" in message
     assert "its stderr: Segmentation fault (core dumped)" in message
     record_bad_input("function", "machine.h5(..., job=True) whose Python crashes", message)
 
     slow = slow_python(client, pythons[0])
-    killed = machine.h5("scan.h5", python=slow, job={"time": "0:01"})
-    with pytest.raises(H5Error) as caught:
-        killed.tree()
-    message = str(caught.value)
-    assert caught.value.reason == "job_failed" and clear(message), message
-    jobid = killed.last_job.jobid if killed.last_job else "?"
+    message, jobid = job_failed(machine.h5("scan.h5", python=slow, job={"time": "0:01"}))
     assert f"job {jobid} on perlmutter (sfapi-h5) reached its time limit" in message
     assert "job={'time': '00:30:00'}" in message
     record_bad_input("function", "machine.h5(..., job={'time': '0:01'}) on a slow read", message)
 
     waited = machine.h5("scan.h5", python=slow, job={"time": "0:30"}, timeout=3)
-    with pytest.raises(H5Error) as caught:
-        waited.tree()
-    message = str(caught.value)
-    assert caught.value.reason == "job_failed" and clear(message), message
+    message, _ = job_failed(waited)
     assert "had not answered after 3 s" in message and "so it was cancelled" in message
     assert waited.last_job is not None
     assert waited.last_job.refresh().state.value == "CANCELLED"
