@@ -18,6 +18,7 @@ Every Slurm call is an ``asyncio`` subprocess (never a shell, never blocking the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import pwd
@@ -102,6 +103,15 @@ async def run_command(
         proc.kill()
         await proc.wait()
         return None, "", f"no answer within {timeout:.0f} s"
+    except asyncio.CancelledError:
+        # Cancelled (a request gone, the facility stopping): the command must not outlive
+        # its caller, and its pipes are read to their end so their transport closes now
+        # (left open, the garbage collector closes it, perhaps after the loop has gone).
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(proc.communicate(), 5)
+        raise
     return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 

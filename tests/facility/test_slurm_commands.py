@@ -1,0 +1,52 @@
+"""``run_command``, how the slurm backend calls squeue, sacct, sbatch and scancel.
+
+These need no Slurm: any program shows whether a command outlives its caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from sfapi_jupyter.facility.backends.slurm import run_command
+
+from ..support.waiting import async_wait_for
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_a_cancelled_command_leaves_no_process_behind(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    call = asyncio.ensure_future(
+        run_command(["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300'], timeout=600)
+    )
+    await async_wait_for(
+        lambda: pid_file.exists() and pid_file.read_text().strip(), what="pid file"
+    )
+    pid = int(pid_file.read_text())
+    assert alive(pid)
+
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    # gone (killed and reaped) by the time the cancellation reaches the caller
+    assert not alive(pid)
+
+
+async def test_a_command_past_its_timeout_is_killed_and_says_so(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    code, out, err = await run_command(
+        ["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300'], timeout=1
+    )
+    assert (code, out) == (None, "")
+    assert err == "no answer within 1 s"
+    assert not alive(int(pid_file.read_text()))
