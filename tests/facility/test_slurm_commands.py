@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sfapi_jupyter.facility.backends.slurm import run_command
+from sfapi_jupyter.facility.backends.slurm_commands import run_command
 
 from ..support.waiting import async_wait_for
 

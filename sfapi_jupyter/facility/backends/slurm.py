@@ -18,15 +18,13 @@ Every Slurm call is an ``asyncio`` subprocess (never a shell, never blocking the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import pwd
 import shutil
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from ..accounts import Accounts
@@ -36,6 +34,7 @@ from ..models import FacilityUser, JobQuery, JobRecord, SbatchError, ScancelErro
 from ..sbatch import BatchOptions, parse_batch_script
 from ..store import Store
 from ..unix import acting_as, isolation_enabled
+from .slurm_commands import SlurmCommandError, run_command
 from .slurm_parse import (
     SACCT_FIELDS,
     SlurmJob,
@@ -47,72 +46,16 @@ from .slurm_parse import (
 )
 from .usage import read_slurm_usage
 
-#: Seconds any Slurm command may take before we give up on it.
-COMMAND_TIMEOUT = 60.0
 #: Slack (s) when matching Slurm's submit time against the time we called sbatch. Slurm
 #: restarts job ids at 1 with a fresh state dir; an old record must not adopt a new job.
 SUBMIT_SLACK = 5.0
 _TOOLS = ("sbatch", "squeue", "sacct", "scancel", "sinfo")
-#: Variables that change what Slurm's clients print or submit; never inherited.
-_SLURM_ENV_PREFIXES = ("SLURM_", "SBATCH_", "SQUEUE_", "SACCT_", "SINFO_", "SCANCEL_")
 #: The account Slurm runs our jobs as: whoever runs the facility (sbatch's caller).
 _SLURM_USER = pwd.getpwuid(os.getuid()).pw_name
 _NOT_RUNNING = (
     "Slurm is not available: {problem}. Start it with `sudo ci/slurm-up.sh` (as root), "
     "or run the facility with `--backend local`."
 )
-
-
-class SlurmCommandError(RuntimeError):
-    """A Slurm command failed; the message carries the command and its stderr."""
-
-    def __init__(self, argv: Sequence[str], returncode: int | None, stderr: str) -> None:
-        status = "timed out" if returncode is None else f"exited with {returncode}"
-        super().__init__(f"{' '.join(argv)} {status}: {stderr.strip() or '(no output)'}")
-        self.argv = list(argv)
-        self.returncode = returncode
-        self.stderr = stderr
-
-
-def _query_env() -> dict[str, str]:
-    """Environment for squeue/sacct: our own, minus Slurm's format variables, in UTC."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SLURM_ENV_PREFIXES)}
-    env.update(TZ="UTC", SLURM_TIME_FORMAT="standard")
-    return env
-
-
-async def run_command(
-    argv: Sequence[str],
-    *,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = COMMAND_TIMEOUT,
-) -> tuple[int | None, str, str]:
-    """Run ``argv`` without a shell: ``(returncode, stdout, stderr)``; returncode None = timeout."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=dict(env) if env is not None else _query_env(),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return None, "", f"no answer within {timeout:.0f} s"
-    except asyncio.CancelledError:
-        # Cancelled (a request gone, the facility stopping): the command must not outlive
-        # its caller, and its pipes are read to their end so their transport closes now
-        # (left open, the garbage collector closes it, perhaps after the loop has gone).
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(proc.communicate(), 5)
-        raise
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 class SlurmBackend:
