@@ -39,6 +39,7 @@ from ._errors import (
     json_answer,
     retry_after_seconds,
 )
+from ._pool import api_transport
 from ._retry import RetryPolicy, retry_statuses
 from ._transport import SLURM, describe, key_refused_message, local_transport, requested
 from .resources.account import AsyncAccount
@@ -116,10 +117,9 @@ class AsyncClient(AsyncStatus, AsyncAccount, AsyncTasks, AsyncTransfers, AsyncGr
         self._auth = auth
         self._http = httpx.AsyncClient(
             base_url=self.api_base_url + "/",
-            transport=chosen,
+            transport=chosen if chosen is not None else api_transport(CONNECTION_LIMITS),
             timeout=timeouts,
             auth=auth,
-            limits=CONNECTION_LIMITS,
         )
         self._machines: dict[str, AsyncMachine] = {}
         self._cancelling = set()
