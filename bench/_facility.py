@@ -131,6 +131,12 @@ def remove_os_accounts(state_dir: Path) -> None:
     subprocess.run([*remove, "--state", str(state_dir)], check=True, stdout=subprocess.DEVNULL)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, s) process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class BenchFacility:
     """The child process; ``requests()`` and ``jobs()`` read what it saw and did."""
 

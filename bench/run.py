@@ -148,6 +148,11 @@ def submit_rows(fac: BenchFacility, short: bool, n: int, figures: dict[str, Any]
         versus(f"{together}, asyncio.gather: wall s", gather, "wall", "ratio<= 1"),
         versus(f"{together}, {at_once} threads: wall s", threads, "wall", "ratio<= 1"),
         versus("2. at once, gather: requests per submit", gather, per_submit),
+        # What each way cost the machine: no way is faster than (client + facility) / cores.
+        versus("2. submit_nowait: client CPU s", nowait, "client_cpu"),
+        versus("2. submit_nowait: facility CPU s", nowait, "facility_cpu"),
+        versus("2. at once, gather: client CPU s", gather, "client_cpu"),
+        versus("2. at once, gather: facility CPU s", gather, "facility_cpu"),
     ]
 
 

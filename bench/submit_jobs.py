@@ -16,7 +16,10 @@ The jobs exit at once (``true``); the facility has 1000 nodes so none waits for 
 Each way starts once the facility has ended every job of the ways before (it starts jobs on
 the event loop that answers the API). Reported: the median of the rounds' wall times, and
 the API requests per submit the facility received from each client (all of them: task
-polls, status reads and the job listings of our watcher included), with their kinds.
+polls, status reads and the job listings of our watcher included), with their kinds; and
+the CPU time each way cost, the client's (this process, both clients run in it) and the
+facility's (its process), over the same timed span: on one machine, a way cannot take less
+wall time than (client CPU + facility CPU) / cores.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from sfapi_client.compute import Machine
 
 from sfapi_jupyter import AsyncClient, Client
 
-from ._facility import BenchFacility, Credentials
+from ._facility import BenchFacility, Credentials, cpu_seconds
 
 SCRIPT = "#!/bin/bash\n#SBATCH -C cpu\n#SBATCH -q debug\n#SBATCH -t 5\ntrue\n"
 
@@ -54,11 +57,16 @@ class _Tally:
 
     def __init__(self) -> None:
         self.times: list[float] = []
+        self.client_cpu: list[float] = []
+        self.facility_cpu: list[float] = []
         self.kinds: Counter[str] = Counter()
         self.submits = 0
 
-    def add(self, seconds: float, kinds: Counter[str], submits: int) -> None:
+    def add(self, span: tuple[float, float, float], kinds: Counter[str], submits: int) -> None:
+        seconds, client_cpu, facility_cpu = span
         self.times.append(seconds)
+        self.client_cpu.append(client_cpu)
+        self.facility_cpu.append(facility_cpu)
         self.kinds.update(kinds)
         self.submits += submits
 
@@ -67,9 +75,30 @@ class _Tally:
         return {
             "wall": statistics.median(self.times),
             "walls": [round(t, 3) for t in self.times],
+            "client_cpu": statistics.median(self.client_cpu),
+            "facility_cpu": statistics.median(self.facility_cpu),
             "requests_per_submit": sum(self.kinds.values()) / self.submits,
             "by_kind": per,
         }
+
+
+class _Meter:
+    """Wall time, this process's CPU (the clients') and the facility's CPU since ``start()``."""
+
+    def __init__(self, fac: BenchFacility) -> None:
+        self.pid = fac.pid
+        self.start()
+
+    def start(self) -> None:
+        self._at = (time.perf_counter(), time.process_time(), cpu_seconds(self.pid))
+
+    def span(self) -> tuple[float, float, float]:
+        wall, client, facility = self._at
+        return (
+            time.perf_counter() - wall,
+            time.process_time() - client,
+            cpu_seconds(self.pid) - facility,
+        )
 
 
 def _quiet(fac: BenchFacility, timeout: float = 60.0) -> None:
@@ -87,11 +116,11 @@ def _timed(
     fac: BenchFacility, cred: Credentials, tally: _Tally, n: int, run: Callable[[], Any]
 ) -> None:
     since = fac.request_count()
-    start = time.perf_counter()
+    meter = _Meter(fac)
     run()
-    seconds = time.perf_counter() - start
+    span = meter.span()
     time.sleep(0.3)  # requests the way left running (our watcher's first look) count too
-    tally.add(seconds, _kinds(fac, cred, since), n)
+    tally.add(span, _kinds(fac, cred, since), n)
     _quiet(fac)
 
 
@@ -142,16 +171,18 @@ def _loop(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
         theirs.close()
 
 
-async def _gather_ours(fac: BenchFacility, cred: Credentials, n: int) -> float:
+async def _gather_ours(fac: BenchFacility, cred: Credentials, n: int) -> tuple[float, float, float]:
     async with AsyncClient(fac.api_url, fac.token_url, client_id=cred.client_id, key=cred.pem) as c:
         machine = c.compute("perlmutter")
         await machine.submit(SCRIPT)
-        start = time.perf_counter()
+        meter = _Meter(fac)
         await asyncio.gather(*(machine.submit(SCRIPT) for _ in range(n)))
-        return time.perf_counter() - start
+        return meter.span()
 
 
-async def _gather_theirs(fac: BenchFacility, cred: Credentials, n: int) -> float:
+async def _gather_theirs(
+    fac: BenchFacility, cred: Credentials, n: int
+) -> tuple[float, float, float]:
     async with sfapi_client.AsyncClient(
         client_id=cred.client_id,
         secret=cred.pem,
@@ -160,16 +191,16 @@ async def _gather_theirs(fac: BenchFacility, cred: Credentials, n: int) -> float
     ) as c:
         compute = await c.compute(Machine.perlmutter)
         await compute.submit_job(SCRIPT)
-        start = time.perf_counter()
+        meter = _Meter(fac)
         await asyncio.gather(*(compute.submit_job(SCRIPT) for _ in range(n)))
-        return time.perf_counter() - start
+        return meter.span()
 
 
-def _threads(submit: Callable[[], Any], n: int) -> float:
+def _threads(fac: BenchFacility, submit: Callable[[], Any], n: int) -> tuple[float, float, float]:
     with ThreadPoolExecutor(n) as pool:
-        start = time.perf_counter()
+        meter = _Meter(fac)
         list(pool.map(lambda _: submit(), range(n)))
-        return time.perf_counter() - start
+        return meter.span()
 
 
 def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
@@ -182,8 +213,8 @@ def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
             cred = ours_cred if who == "ours" else theirs_cred
             since = fac.request_count()
             gather = _gather_ours if who == "ours" else _gather_theirs
-            seconds = asyncio.run(gather(fac, cred, n))
-            tallies[who].add(seconds, _kinds(fac, cred, since), n + 1)
+            span = asyncio.run(gather(fac, cred, n))
+            tallies[who].add(span, _kinds(fac, cred, since), n + 1)
             _quiet(fac)
     result["gather"] = {who: t.figures() for who, t in tallies.items()}
     # Threads: one sync client each, n threads submitting once each.
@@ -210,9 +241,9 @@ def _concurrent(fac: BenchFacility, n: int, rounds: int) -> dict[str, Any]:
                     if who == "ours"
                     else (lambda: compute.submit_job(SCRIPT))
                 )
-                seconds = _threads(one, n)
+                span = _threads(fac, one, n)
                 time.sleep(0.3)
-                tallies[who].add(seconds, _kinds(fac, cred, since), n)
+                tallies[who].add(span, _kinds(fac, cred, since), n)
                 _quiet(fac)
         result["threads"] = {who: t.figures() for who, t in tallies.items()}
     finally:

@@ -39,7 +39,7 @@ from typing import Any
 
 from sfapi_jupyter import AsyncClient, JobState
 
-from ._facility import remove_os_accounts
+from ._facility import cpu_seconds, remove_os_accounts
 
 #: The quickstart's job (notebooks/quickstart.ipynb), as an attendee submits it.
 QUICKSTART_JOB = """#!/bin/bash
@@ -57,11 +57,6 @@ echo "done"
 #: The calls timed; the first one (status: the client sends its token even on public calls)
 #: also fetches the attendee's first access token.
 CALLS = ("status (first call: token)", "account", "run", "upload", "ls", "submit", "download")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RoomFacility:
@@ -204,10 +199,10 @@ def run(attendees: int = 30, backend: str = "local") -> dict[str, Any]:
                 start.set()  # everyone at once
                 return await asyncio.gather(*tasks)
 
-            cpu_before, wall_before = _cpu_seconds(fac.proc.pid), time.perf_counter()
+            cpu_before, wall_before = cpu_seconds(fac.proc.pid), time.perf_counter()
             records = asyncio.run(room())
             wall = time.perf_counter() - wall_before
-            cpu = _cpu_seconds(fac.proc.pid) - cpu_before
+            cpu = cpu_seconds(fac.proc.pid) - cpu_before
             jobs = fac.job_times([r["jobid"] for r in records if r["jobid"]])
         finally:
             fac.close()
