@@ -6,7 +6,7 @@ connection whether the server hung up on it (``has_expired()`` calls the stream'
 the socket's attributes, with a ``getpeername()`` call, before one ``poll``; with the 10-40
 connections a burst of submits keeps alive, that is tens of thousands of calls per 100
 submits. The stream here keeps its socket and answers with the ``poll`` alone (a loop of
-100 ``submit_nowait``, side by side: 0.27-0.32 s of the client's CPU before, 0.23-0.25 s
+100 ``submit_nowait``, side by side: 0.26-0.34 s of the client's CPU before, 0.23-0.25 s
 after); everything else is the stream it wraps.
 
 If httpx or httpcore change what this relies on (the pool's ``_network_backend``), the
