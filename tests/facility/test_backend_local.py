@@ -31,6 +31,7 @@ from sfapi_jupyter.facility.models import (
 from sfapi_jupyter.facility.store import Store
 
 from ..support.facility import fast_config
+from ..support.processes import process_gone
 from ..support.scripts import batch_script
 from ..support.waiting import async_wait_for as wait_for
 
@@ -118,15 +119,6 @@ def span(backend: LocalBackend, jobid: int) -> tuple[float, float]:
 
 def release(user: FacilityUser) -> None:
     (user.home / "release").touch()
-
-
-def process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie still answers kill(0); it is gone for every purpose that matters here.
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 async def squeue(backend: LocalBackend, **filters: Any) -> list[int]:

@@ -6,47 +6,40 @@ These need no Slurm: any program shows whether a command outlives its caller.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
 
 from sfapi_jupyter.facility.backends.slurm_commands import run_command
 
+from ..support.processes import process_gone
 from ..support.waiting import async_wait_for
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def sleeper(pid_file: Path) -> list[str]:
+    """A command that writes its pid to ``pid_file``, then sleeps for 5 minutes."""
+    return ["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300']
 
 
 async def test_a_cancelled_command_leaves_no_process_behind(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    call = asyncio.ensure_future(
-        run_command(["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300'], timeout=600)
-    )
+    call = asyncio.ensure_future(run_command(sleeper(pid_file), timeout=600))
     await async_wait_for(
         lambda: pid_file.exists() and pid_file.read_text().strip(), what="pid file"
     )
     pid = int(pid_file.read_text())
-    assert alive(pid)
+    assert not process_gone(pid)
 
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
     # gone (killed and reaped) by the time the cancellation reaches the caller
-    assert not alive(pid)
+    assert process_gone(pid)
 
 
 async def test_a_command_past_its_timeout_is_killed_and_says_so(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    code, out, err = await run_command(
-        ["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300'], timeout=1
-    )
+    code, out, err = await run_command(sleeper(pid_file), timeout=1)
     assert (code, out) == (None, "")
     assert err == "no answer within 1 s"
-    assert not alive(int(pid_file.read_text()))
+    assert process_gone(int(pid_file.read_text()))
