@@ -83,13 +83,10 @@ class _Tally:
 
 
 class _Meter:
-    """Wall time, this process's CPU (the clients') and the facility's CPU since ``start()``."""
+    """Wall time, this process's CPU (the clients') and the facility's CPU since it was made."""
 
     def __init__(self, fac: BenchFacility) -> None:
         self.pid = fac.pid
-        self.start()
-
-    def start(self) -> None:
         self._at = (time.perf_counter(), time.process_time(), cpu_seconds(self.pid))
 
     def span(self) -> tuple[float, float, float]:
