@@ -9,6 +9,8 @@ Screenshots: ``test-artifacts/screenshots/<frontend>-{array-grid,cost,notified}.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,7 +65,7 @@ def test_array_grid_shows_the_failed_tasks_output(open_notebook, page, frontend)
     expect(failed).to_have_count(1, timeout=STATE_TIMEOUT)
     expect(grid.locator('[data-state="COMPLETED"]')).to_have_count(2, timeout=STATE_TIMEOUT)
     expect(failed).to_have_attribute("data-state", "FAILED")
-    assert (failed.get_attribute("title") or "").startswith("task 1: FAILED, exit 3")
+    expect(failed).to_have_attribute("title", re.compile(r"^task 1: FAILED, exit 3"))
     failed.click()
     stdout = '[data-testid="log-tail"][data-stream="stdout"] [data-testid="log-lines"]'
     lines = card(ui, 1).locator(stdout)

@@ -65,7 +65,9 @@ def test_frames_appear_one_by_one_while_the_job_runs(open_notebook, page, fronte
         hold.release()
     wait_state(ui, 1, "COMPLETED")
     expect(frames.locator('[data-testid="frames-count"]')).to_have_text("3 frames")
-    assert image.evaluate("img => img.naturalWidth") == 32  # a real PNG, drawn by the browser
+    # a real PNG, drawn by the browser (the view may be drawn afresh at the end, with the saved
+    # frame first and then the kernel's: each image loads in its own time)
+    expect(image).to_have_js_property("naturalWidth", 32)
     slider = frames.locator('[data-testid="frame-slider"]')
     slider.evaluate("s => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
     expect(caption).to_contain_text("frame 1: iter_1.npy · iteration 1 · ")

@@ -120,6 +120,35 @@ describe("the live frames", () => {
     expect(byTestId(el, "frames-note").textContent).toContain("no file matched");
   });
 
+  it("keeps each image and the chosen frame through a repeated snapshot, freeing only what went", () => {
+    const { model, el } = mount(widget, watching);
+    const all = [frame(1, { buffer: 0 }), frame(2, { buffer: 1 }), frame(3, { buffer: 2 })];
+    model.kernelSend({ type: "snapshot", frames: all }, [png(), png(), png()]);
+    const slider = byTestId(el, "frame-slider") as HTMLInputElement;
+    slider.value = "1";
+    slider.dispatchEvent(new Event("input"));
+    const img = byTestId(el, "frame-image") as HTMLImageElement;
+    expect(img.getAttribute("src")).toBe("blob:frame-2");
+    // the kernel offers its snapshot again: frame 1 is gone (its cap), frame 4 is new
+    const again = [frame(2, { buffer: 0 }), frame(3, { buffer: 1 }), frame(4, { buffer: 2 })];
+    model.kernelSend({ type: "snapshot", frames: again }, [png(), png(), png()]);
+    expect(made).toBe(4);
+    expect(revoked).toEqual(["blob:frame-1"]);
+    expect(img.getAttribute("src")).toBe("blob:frame-2");
+    expect(byTestId(el, "frame-position").textContent).toBe("1 / 3");
+  });
+
+  it("shows the saved frame in a view drawn afresh while its snapshot is on the way", () => {
+    const saved = { ...frame(3), src: "data:image/png;base64,iVBORw0KGgo=" };
+    const { model, el } = mount(widget, { ...watching, frames_seen: 3, last_frame: saved });
+    const img = byTestId(el, "frame-image") as HTMLImageElement;
+    expect(img.hidden).toBe(false);
+    expect(img.getAttribute("src")).toBe(saved.src);
+    expect(byTestId(el, "frames-empty").hidden).toBe(true);
+    model.kernelSend({ type: "snapshot", frames: [frame(3, { buffer: 0 })] }, [png()]);
+    expect(img.getAttribute("src")).toBe("blob:frame-1");
+  });
+
   it("orders and caps kept frames", () => {
     const kept = [3, 1, 2].map((i) => ({ info: frame(i), url: `u${i}` }));
     const dropped = keep(kept, { info: frame(4), url: "u4" }, 2, 10);

@@ -5,7 +5,7 @@
 
 import { h, setText } from "../lib/dom";
 import { paintMessage } from "../lib/ui";
-import type { CardView, Liveness } from "./model";
+import type { CardView } from "./model";
 import type { FrameInfo } from "./protocol";
 
 interface Kept {
@@ -31,6 +31,9 @@ export function keep(frames: Kept[], add: Kept | null, first: number, max: numbe
   return dropped;
 }
 
+/** The same file read once: a frame is never rewritten under its index. */
+const sameFrame = (a: FrameInfo, b: FrameInfo) => a.name === b.name && a.size === b.size && a.mime === b.mime;
+
 export interface FramesPanel {
   el: HTMLElement;
   add: (info: FrameInfo, buffer: DataView | ArrayBuffer | undefined, first: number) => void;
@@ -38,7 +41,7 @@ export interface FramesPanel {
   paint: () => void;
 }
 
-export function framesPanel(view: CardView, live: Liveness): FramesPanel {
+export function framesPanel(view: CardView): FramesPanel {
   const { model } = view;
   const frames: Kept[] = [];
   let shown = -1; // position in `frames`; -1: follow the newest
@@ -83,8 +86,11 @@ export function framesPanel(view: CardView, live: Liveness): FramesPanel {
     const kept = frames.length < seen ? ` (the last ${frames.length} kept)` : "";
     setText(count, seen ? `${seen} frame${seen === 1 ? "" : "s"}${kept}` : "");
     paintMessage(note, model.get("frames_note") ?? "", model.get("frames_note_level") ?? "info");
+    // The frame saved with the notebook stands in until the kernel's frames arrive: in a
+    // notebook reopened without a kernel, and in the view drawn afresh when the job ends
+    // (the summary written into the output), which has no frame until its snapshot.
     const saved = model.get("last_frame") ?? {};
-    const savedOnly = frames.length === 0 && live.kernelGone && Boolean(saved.name);
+    const savedOnly = frames.length === 0 && Boolean(saved.name);
     const at = shown < 0 || shown >= frames.length ? frames.length - 1 : shown;
     const current = savedOnly ? { info: saved as FrameInfo, url: saved.src ?? "" } : frames[at];
     empty.hidden = Boolean(current);
@@ -130,12 +136,23 @@ export function framesPanel(view: CardView, live: Liveness): FramesPanel {
       paint();
     },
     reset(infos, buffers) {
-      drop(frames.splice(0));
+      // A snapshot again (the kernel offers a few): the frames this view already has keep
+      // their images, so the one shown does not blink, and the slider stays where it was.
+      const chosen = shown >= 0 ? frames[shown]?.info.index : undefined;
+      const had = new Map(frames.splice(0).map((f) => [f.info.index, f]));
       for (const info of infos) {
+        const old = had.get(info.index);
+        if (old?.url && sameFrame(old.info, info)) {
+          had.delete(info.index);
+          frames.push({ info, url: old.url });
+          continue;
+        }
         const buffer = info.buffer === null || info.buffer === undefined ? undefined : buffers[info.buffer];
         frames.push({ info, url: objectUrl(info, buffer) });
       }
-      shown = -1;
+      drop([...had.values()]);
+      const at = chosen === undefined ? -1 : frames.findIndex((f) => f.info.index === chosen);
+      shown = at;
       paint();
     },
   };

@@ -29,7 +29,7 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   const tasks = arrayTasks(view);
   const grid = taskGrid(view);
   const cost = costPanel(view);
-  const frames = framesPanel(view, live);
+  const frames = framesPanel(view);
   const bell = notifier(view, live);
   top.head.append(bell.el);
   const out = output(view);
