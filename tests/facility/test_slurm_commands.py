@@ -6,6 +6,9 @@ These need no Slurm: any program shows whether a command outlives its caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,19 @@ async def test_a_command_past_its_timeout_is_killed_and_says_so(tmp_path: Path) 
     assert (code, out) == (None, "")
     assert err == "no answer within 1 s"
     assert process_gone(int(pid_file.read_text()))
+
+
+async def test_a_timed_out_command_is_killed_with_what_it_started(tmp_path: Path) -> None:
+    """A child the command left running with its stdout (a daemon it started) must not hold
+    the caller past the timeout, nor live on."""
+    pid_file = tmp_path / "pid"
+    child = ["sh", "-c", f'sleep 300 & echo $! > "{pid_file}"; exec sleep 300']
+    code, _, err = await asyncio.wait_for(run_command(child, timeout=1), 30)
+    assert code is None
+    assert err == "no answer within 1 s"
+    pid = int(pid_file.read_text())
+    try:
+        await async_wait_for(lambda: process_gone(pid), what="the command's child gone")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

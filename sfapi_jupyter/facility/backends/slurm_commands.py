@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -48,20 +49,29 @@ async def run_command(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # a group of its own: killed, it takes what it started along
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _kill_and_drain(proc)
         return None, "", f"no answer within {timeout:.0f} s"
     except asyncio.CancelledError:
         # Cancelled (a request gone, the facility stopping): the command must not outlive
-        # its caller, and its pipes are read to their end so their transport closes now
-        # (left open, the garbage collector closes it, perhaps after the loop has gone).
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(proc.communicate(), 5)
+        # its caller.
+        await _kill_and_drain(proc)
         raise
     return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+async def _kill_and_drain(proc: asyncio.subprocess.Process) -> None:
+    """Kill ``proc`` and what it started (it may have just ended) and read its pipes to their
+    end, so their transport closes now (left open, the garbage collector closes it, perhaps
+    after the loop has gone); a child that left the group with a pipe is given 5 s."""
+    if proc.returncode is None:  # not reaped yet, so its pid is no one else's group
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    with contextlib.suppress(Exception):  # a cancel while draining goes on up
+        await asyncio.wait_for(proc.communicate(), 5)
