@@ -23,6 +23,7 @@ from sfapi_jupyter.client import (
     SubmitError,
     SubmitWarning,
 )
+from sfapi_jupyter.client.resources.submitting import POSTS_IN_FLIGHT
 from sfapi_jupyter.facility import FaultConfig
 from sfapi_jupyter.facility.faults import injected_faults
 from sfapi_jupyter.facility.server import LocalFacility
@@ -49,7 +50,7 @@ class KindCounter(httpx.AsyncBaseTransport):
         self.kinds: Counter[str] = Counter()
         self._hold = hold_posts
         self._answered = 0
-        self._all_answered = asyncio.Event()
+        self._held: list[asyncio.Future[None]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.split("/api/v1.2/", 1)[-1]
@@ -63,11 +64,15 @@ class KindCounter(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         if request.method == "POST" and path == "compute/jobs" and self._answered < self._hold:
             self._answered += 1
-            if self._answered == self._hold:
-                self._all_answered.set()
+            handed = asyncio.get_running_loop().create_future()
+            self._held.append(handed)
+            if len(self._held) == POSTS_IN_FLIGHT or self._answered == self._hold:
+                for held in self._held:
+                    held.set_result(None)
+                self._held = []
             # A submit that never gets an answer must not hang the test: the counts fail it.
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._all_answered.wait(), 60)
+                await asyncio.wait_for(handed, 60)
         return response
 
     async def aclose(self) -> None:
