@@ -3,7 +3,7 @@
 // less than one Playwright poll. window.__sfCards is a list of
 //   {id: <job-id text>, events: [{state, lines, exit, counts, message, t}]}
 // with one event per change of the card's state, tail line count, exit code, array counts
-// or notice (job-message, when shown).
+// or notices (job-message and saved-note, when shown).
 (() => {
   const cards = new WeakMap();
   window.__sfCards = [];
@@ -34,13 +34,17 @@
             })
             .join(";")
         : null;
-      const note = card.querySelector('[data-testid="job-message"]');
+      // The notice shown: the card's message and its "Saved view" note (no kernel), if shown.
+      const notes = ["job-message", "saved-note"].map((id) => card.querySelector(`[data-testid="${id}"]`));
       const event = {
         state: text(card, "job-state"),
         lines,
         exit: text(card, "job-exit-code"),
         counts,
-        message: note && !note.hidden ? note.textContent.trim() : "",
+        message: notes
+          .filter((n) => n && !n.hidden)
+          .map((n) => n.textContent.trim())
+          .join(" | "),
       };
       const last = record.events[record.events.length - 1];
       if (

@@ -284,6 +284,7 @@ def test_cards_keep_updating_while_a_cell_waits(open_notebook, page, frontend, g
     assert ui.cell_busy(2), "the --wait cell ended while its job was held"
     hold_first.release()
     wait_state(ui, 1, "COMPLETED")
+    ended = time.monotonic()
     assert ui.cell_busy(2), "the --wait cell ended while its job was held"
     assert_in_order(states_seen(page, shown_jobid(ui, 1)), ["RUNNING", "COMPLETED"])
 
@@ -301,6 +302,10 @@ def test_cards_keep_updating_while_a_cell_waits(open_notebook, page, frontend, g
     while time.monotonic() < deadline and not all(check() for check in checks.values()):
         page.wait_for_timeout(250)
     missing = [what for what, check in checks.items() if not check()]
+    # Card 1's summary, written into its output at the end, draws it afresh; its request
+    # for a snapshot waits in the busy kernel, and after 2.5 s of silence a view says the
+    # kernel is gone: the kernel's own offer must reach it first.
+    page.wait_for_timeout(max(0, 4 - (time.monotonic() - ended)) * 1000)
     assert ui.cell_busy(2), "the --wait cell ended while its job was held"
     shot(page, f"{frontend}-wait", card(ui, 1))
     # A busy kernel is not a missing one: no card may claim the kernel is gone.

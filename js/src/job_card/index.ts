@@ -61,10 +61,17 @@ export default defineView<Model, ToView, FromView>("job card", (view) => {
   tasks.paintCounts();
   out.paintTabs();
 
+  // The lines saved with the summary stand in until the kernel's snapshot: the view drawn
+  // afresh when the job ends (its summary written into the output) is never blank meanwhile.
+  const savedOutput = () => {
+    const saved = model.get("last_output") ?? {};
+    return Object.fromEntries(STREAMS.map((s) => [s, { lines: saved[s] ?? [], partial: "" }]));
+  };
+  out.reset(savedOutput());
+
   const snapshot = requestSnapshot(model, () => {
     live.kernelGone = true;
-    const saved = model.get("last_output") ?? {};
-    out.reset(Object.fromEntries(STREAMS.map((s) => [s, { lines: saved[s] ?? [], partial: "" }])));
+    out.reset(savedOutput());
     for (const stream of STREAMS) out.panels[stream].setPlaceholder("No output was saved with the notebook.");
     root.classList.add("sfj-card--saved");
     savedNote.hidden = false;

@@ -41,6 +41,15 @@ describe("the job card view", () => {
     expect(byTestId(el, "output-path").textContent).toBe("/home/elvis/slurm-4242.out");
   });
 
+  it("shows the saved lines in a view drawn afresh until the kernel's snapshot, with no saved-view note", () => {
+    const { model, el } = mount(widget, { ...traits, state: "COMPLETED" });
+    const lines = () => el.querySelector("[data-stream=stdout] [data-testid=log-lines]")?.textContent;
+    expect(lines()).toBe("saved line");
+    expect(byTestId(el, "saved-note").hidden).toBe(true);
+    model.kernelSend({ type: "snapshot", streams: { stdout: { lines: ["a", "saved line"], partial: "" } } });
+    expect(lines()).toBe("asaved line");
+  });
+
   it("says it is a saved view when no kernel answers, showing the saved output", () => {
     vi.useFakeTimers();
     const { model, el } = mount(widget, traits);
