@@ -150,7 +150,6 @@ class Controller(Generic[W]):
             from IPython.display import update_display
 
             update_display(bundle, display_id=widget.display_id, raw=True)
-            widget.push_snapshots_soon()  # the view drawn afresh, even while a cell blocks
 
 
 class Feed(Controller[W]):

@@ -171,15 +171,14 @@ class SfWidget(anywidget.AnyWidget):
         handle = display(data, metadata=metadata, raw=True, display_id=True)
         if handle is not None:
             self.display_id = handle.display_id
-        self.push_snapshots_soon()
+        self._push_snapshots_soon()
 
-    def push_snapshots_soon(self) -> None:
+    def _push_snapshots_soon(self) -> None:
         """Send the full state a few times after display, unasked.
 
         A view asks for a snapshot when it renders, but a kernel blocked in a cell (a
         ``--wait``) only reads that request when the cell ends; what it sends still goes
-        out. So the kernel offers the snapshot itself while the view is being drawn (after
-        display, and after the summary is written into the output, which draws it afresh).
+        out. So the kernel offers the snapshot itself while the view is being drawn.
         """
         ref = weakref.ref(self)
 
