@@ -70,8 +70,6 @@ async def _kill_and_drain(proc: asyncio.subprocess.Process) -> None:
     after the loop has gone); a child that left the group with a pipe is given 5 s."""
     if proc.returncode is None:  # not reaped yet, so its pid is no one else's group
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # the command itself leads the group
     with contextlib.suppress(Exception):  # a cancel while draining goes on up
         await asyncio.wait_for(proc.communicate(), 5)
